@@ -1,0 +1,83 @@
+# cohort build. `make` builds build/cohort and build/web/; `make test` runs every suite.
+# Sources are found by wildcard: a new .c under src/ or envs/ needs no Makefile edit.
+
+CC      ?= cc
+PKGS    := libwebsockets jansson libfyaml sqlite3
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla
+BASE    := -std=c11 -D_GNU_SOURCE -pthread -Isrc -Ienvs $(WARN) $(shell pkg-config --cflags $(PKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -pthread -lm
+OPT     := -O2 -g
+SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+SRC_LIB := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard envs/*.c) $(wildcard envs/*/*.c)
+OBJ     := $(SRC_LIB:%.c=build/obj/%.o)
+OBJ_SAN := $(SRC_LIB:%.c=build/san/%.o)
+TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
+
+# Env wasm modules, env tests, fuzz and bench targets live with the envs.
+-include envs/envs.mk
+
+.PHONY: all web test test-unit test-e2e test-load demo bench setup clean
+all: build/cohort build/cohort-san web
+
+setup:
+	@bash scripts/setup
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) -MMD -MP -c $< -o $@
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SAN) -MMD -MP -c $< -o $@
+
+build/cohort: build/obj/src/main.o $(OBJ)
+	$(CC) $(OPT) $^ -o $@ $(LIBS)
+
+# The same program with ASan+UBSan: unit tests link against these objects, and the
+# server tests can run it (COHORT_BIN=build/cohort-san).
+build/cohort-san: build/san/src/main.o $(OBJ_SAN)
+	$(CC) $(SAN) $^ -o $@ $(LIBS)
+
+build/tests/%: tests/unit/%.c $(OBJ_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SAN) -Itests/unit $< $(OBJ_SAN) -o $@ $(LIBS) -lcmocka
+
+# The browser client: web/ copied as is (no build step), plus the env wasm modules.
+WEB_SRC := $(shell find web -type f 2>/dev/null)
+web: $(WEB_SRC:%=build/%) $(ENV_WASM)
+build/web/%: web/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# test and demo run setup first in their own recipe, so that a fresh machine gets
+# pkg-config and the libraries before the real build is parsed.
+test:
+	@bash scripts/setup
+	$(MAKE) all
+	$(MAKE) test-unit
+	$(MAKE) test-e2e
+	$(MAKE) test-load
+
+test-unit: $(TESTS) $(UNIT_EXTRA)
+	@set -e; fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; \
+	for t in $(UNIT_EXTRA_RUN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+test-e2e: all
+	@bash tests/e2e/run
+
+test-load: all
+	@if [ -x tests/load/run ]; then bash tests/load/run; else echo "test-load: no load tests yet"; fi
+
+demo:
+	@bash scripts/setup
+	$(MAKE) all
+	./build/cohort serve experiments/demo/experiment.yaml --port 8000
+
+bench: all $(BENCH_DEPS)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) build/obj/src/main.d build/san/src/main.d

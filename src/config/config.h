@@ -1,0 +1,111 @@
+/*
+ * Experiment files (DESIGN.md section 4): loading and validation.
+ *
+ * config_load reads one YAML file into an `experiment`. Any problem yields a message
+ * "FILE:LINE:COL: what was expected" and no experiment. The loader never calls into the
+ * env registry directly: the caller passes hooks, so tests can use fakes.
+ */
+#ifndef COHORT_CONFIG_H
+#define COHORT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_SEATS 4
+#define CFG_MAX_KEYS 32
+#define CFG_MAX_PARAMS 8
+#define CFG_MAX_SCENES 64
+#define CFG_ID_LEN 64
+#define CFG_PATH_LEN 1024
+
+typedef enum { SCENE_PAGE, SCENE_GAME } scene_kind;
+typedef enum { SEAT_HUMAN, SEAT_AI } seat_kind;
+typedef enum { DROP_END, DROP_DEFAULT, DROP_AI } drop_policy;
+typedef enum { MATCH_FIFO, MATCH_LATENCY_FIFO } matchmaker_kind;
+typedef enum { WAITROOM_END } waitroom_on_timeout; /* `end`: outcome waitroom_timeout */
+
+typedef struct {
+    seat_kind kind;
+    char policy[CFG_ID_LEN]; /* for SEAT_AI: "greedy" */
+} seat_spec;
+
+typedef struct {
+    char key[CFG_ID_LEN]; /* KeyboardEvent.key: "ArrowUp", " ", "w" */
+    int32_t action;
+} key_binding;
+
+typedef struct {
+    char env[CFG_ID_LEN];            /* "cooking/cramped_room" */
+    int nseats;
+    seat_spec seats[CFG_MAX_SEATS];
+    int humans;                      /* number of SEAT_HUMAN seats (>= 1) */
+    int fps;                         /* 1..120, default 30 */
+    int episodes;                    /* 1..1000, default 1 */
+    int max_steps;                   /* 1..1000000, default: the env's horizon */
+    int input_delay;                 /* 0..30 frames, default 2 */
+    int confirm_window;              /* 1..300 frames, default 15 */
+    int prediction_limit;            /* > confirm_window, default 2 * confirm_window */
+    int countdown_s;                 /* before each episode, 0..60, default 3 */
+    int nkeys;
+    key_binding keys[CFG_MAX_KEYS];  /* default: arrows, space (env actions 0..4) */
+} game_spec;
+
+typedef struct {
+    char id[CFG_ID_LEN];             /* [A-Za-z0-9_-]+, unique in the file */
+    scene_kind kind;
+    char page[CFG_PATH_LEN];         /* absolute path, resolved against the file's folder;
+                                        empty if none (a game scene may have no page) */
+    bool form;
+    /* game scenes only: */
+    game_spec game;
+    int waitroom_timeout_s;          /* default 180 */
+    waitroom_on_timeout waitroom_on_timeout;
+    matchmaker_kind matchmaker;      /* default fifo */
+    int max_rtt_ms;                  /* latency_fifo: default 250 */
+    drop_policy on_partner_drop;     /* default end */
+    char drop_ai[CFG_ID_LEN];        /* DROP_AI: policy name */
+    int reconnect_grace_s;           /* default 10 */
+    int focus_loss_timeout_s;        /* default 30; 0 = never exclude */
+    int inactivity_timeout_s;        /* default 0 = off */
+    int entry_max_rtt_ms;            /* default 0 = no entry check */
+} scene_spec;
+
+typedef struct {
+    char completed[CFG_ID_LEN];
+    char partner_dropped[CFG_ID_LEN];
+    char waitroom_timeout[CFG_ID_LEN];
+    char excluded[CFG_ID_LEN];
+    char abandoned[CFG_ID_LEN];
+} completion_codes;
+
+typedef struct {
+    char path[CFG_PATH_LEN];         /* the file as given */
+    char dir[CFG_PATH_LEN];          /* its folder, absolute */
+    char id[CFG_ID_LEN];             /* `experiment:` */
+    int nidentity;
+    char identity_params[CFG_MAX_PARAMS][CFG_ID_LEN];
+    int nstudy;
+    char study_params[CFG_MAX_PARAMS][CFG_ID_LEN];
+    int nscenes;
+    scene_spec scenes[CFG_MAX_SCENES];
+    char redirect[CFG_PATH_LEN];     /* may contain {code}; may be empty */
+    completion_codes codes;          /* empty string = no code for that outcome */
+} experiment;
+
+typedef struct {
+    /* Return true when an env of that name exists; fill players/actions/horizon. */
+    bool (*env_lookup)(const char *env, int *players, int *actions, int *horizon, void *ctx);
+    /* Return true when `env` has a scripted policy of that name. */
+    bool (*policy_exists)(const char *env, const char *policy, void *ctx);
+    void *ctx;
+} config_hooks;
+
+/* 0 on success. On failure returns -1 and writes "FILE:LINE:COL: message" to err. */
+int config_load(const char *path, const config_hooks *hooks, experiment *out,
+                char *err, size_t errlen);
+
+/* Hooks backed by the real env registry (envs/registry.h). */
+const config_hooks *config_registry_hooks(void);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * The store: everything cohort keeps on disk.
+ *
+ * DATA/EXPERIMENT/cohort.db (SQLite, WAL) holds people and games; episode CSV files and
+ * form JSON files go beside it (DESIGN.md section 8). Every function here copies its
+ * arguments into a job and queues it for the writer thread: the caller (the event loop)
+ * never waits for the disk. Times are milliseconds since the Unix epoch unless named
+ * otherwise.
+ */
+#ifndef COHORT_STORE_H
+#define COHORT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../envs/env.h"
+
+typedef struct store store;
+
+/* Creates DATA/EXPERIMENT/, opens cohort.db (WAL), creates the schema, starts the writer
+ * thread. NULL on failure with a message in err. */
+store *store_open(const char *data_dir, const char *experiment, char *err, size_t errlen);
+/* Writes everything still queued, stops the thread, closes the database. */
+void store_close(store *s);
+/* Blocks until every job queued before this call is on disk. For shutdown and tests. */
+void store_flush(store *s);
+/* Folder DATA/EXPERIMENT (for tests and for the CLI). */
+const char *store_dir(const store *s);
+
+/* People */
+void store_participant(store *s, const char *subject, const char *token,
+                       const char *params_json, int64_t t);
+void store_session(store *s, const char *subject, const char *event /* connect, disconnect,
+                   replaced, resumed */, const char *detail, int64_t t);
+void store_scene_visit(store *s, const char *subject, int index, const char *scene, int64_t t);
+/* Also writes DATA/EXPERIMENT/SCENE/SUBJECT_form.json. form_json is a JSON object. */
+void store_form(store *s, const char *subject, const char *scene, const char *form_json,
+                int64_t t);
+/* outcome: matched, timeout, left, dropped */
+void store_wait(store *s, const char *subject, const char *scene, int64_t t_start,
+                int64_t t_end, const char *outcome, const char *game);
+/* outcome: completed, partner_dropped, waitroom_timeout, excluded, abandoned */
+void store_outcome(store *s, const char *subject, const char *outcome, const char *code,
+                   const char *reason, int64_t t);
+/* Anything worth knowing later (desync, protocol_error, late_inputs, drop, reconnect...).
+ * subject and game may be NULL; detail_json may be NULL or a JSON value. */
+void store_event(store *s, const char *subject, const char *game, const char *kind,
+                 const char *detail_json, int64_t t);
+
+/* Games */
+void store_match(store *s, const char *game, const char *scene, const char *subjects_json,
+                 const char *rtts_json, int64_t t);
+void store_game(store *s, const char *game, const char *scene, const char *env,
+                const char *seats_json, int64_t t);
+void store_game_end(store *s, const char *game, const char *reason, int64_t t);
+
+/* One confirmed frame. */
+enum { SOURCE_INPUT = 0, SOURCE_DEFAULT = 1, SOURCE_AI = 2 };
+typedef struct {
+    uint32_t frame;
+    uint8_t actions[ENV_MAX_PLAYERS];
+    uint8_t sources[ENV_MAX_PLAYERS];
+    int8_t verified[ENV_MAX_PLAYERS];  /* -1 not reported, 0 mismatch, 1 same hash */
+    uint8_t focused[ENV_MAX_PLAYERS];
+    int32_t rewards[ENV_MAX_PLAYERS];
+    uint8_t terminated, truncated;
+    int32_t info[ENV_MAX_INFO];
+    uint64_t hash;
+    uint32_t t_ms;                      /* server time since episode start */
+} frame_row;
+
+/* The durable log: frames are appended to SQLite and committed at least once a second. */
+void store_frames(store *s, const char *game, uint32_t episode, const frame_row *rows,
+                  uint32_t n);
+
+/* Everything needed to write one episode's CSV files and to replay them. */
+typedef struct {
+    char scene[64];
+    char game[64];
+    char env[64];
+    uint32_t episode;
+    uint64_t seed;
+    uint32_t horizon;
+    uint32_t nseats;
+    char seat_names[ENV_MAX_PLAYERS][80]; /* subject id, or "ai:greedy" */
+    bool seat_is_human[ENV_MAX_PLAYERS];  /* a file is written for each human seat */
+    uint32_t ninfo;
+    char info_names[ENV_MAX_INFO][32];
+    char end_reason[32];                  /* terminated, truncated, cut */
+    uint32_t nrows;
+    frame_row *rows;                      /* malloc'd; ownership passes to the store */
+} episode_record;
+
+/* Writes SCENE/SUBJECT_epN.csv (+ SUBJECT_epN.json: env, seed, horizon, seats, reason)
+ * for every human seat, and an `episodes` row. Takes ownership of rec->rows. */
+void store_episode(store *s, episode_record *rec);
+
+/* Column layout shared by the writer, `cohort compare` and `cohort replay`. */
+int store_csv_header(const episode_record *rec, char *buf, size_t len);
+int store_csv_row(const episode_record *rec, const frame_row *row, char *buf, size_t len);
+
+/* Counters for /healthz and tests. */
+typedef struct {
+    uint64_t jobs_queued, jobs_done, frames_logged, files_written, errors;
+} store_stats;
+store_stats store_get_stats(store *s);
+
+#endif
