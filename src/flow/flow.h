@@ -1,0 +1,29 @@
+/*
+ * The stager: carries every participant through the experiment's scenes. It owns the
+ * participants, the waiting rooms (one per game scene) and the game rooms, and is the
+ * only module that knows all three. net calls in; room and lobby never see a socket.
+ */
+#ifndef COHORT_FLOW_H
+#define COHORT_FLOW_H
+
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "../net/net.h"
+#include "../store/store.h"
+
+typedef struct flow flow;
+
+/* x and st must outlive the flow. NULL on failure with err filled (e.g. unreadable page). */
+flow *flow_new(const experiment *x, store *st, char *err, size_t errlen);
+/* Cuts running games short (their partial episodes are saved) and frees everything. */
+void flow_free(flow *f, int64_t now);
+
+/* The net_handlers that drive it; ud must be the flow. */
+net_handlers flow_net_handlers(void);
+
+/* JSON bodies for GET /healthz and /api/state (malloc'd). */
+char *flow_health_json(flow *f);
+char *flow_state_json(flow *f);
+
+#endif

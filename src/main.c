@@ -1,0 +1,224 @@
+/*
+ * cohort: run real-time multiplayer experiments in the browser.
+ *
+ *   cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR]
+ *   cohort check FILE
+ *   cohort compare A.csv B.csv
+ *   cohort replay A.csv
+ *   cohort bots URL -n N [...]
+ */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "flow/flow.h"
+#include "net/net.h"
+#include "store/store.h"
+#include "tools/tools.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static net *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        net_stop(running);
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage:\n"
+            "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR]\n"
+            "  cohort check FILE\n"
+            "  cohort compare A.csv B.csv\n"
+            "  cohort replay A.csv\n");
+}
+
+/* build/web beside the executable: the client and env modules `make` produced. */
+static void default_web_root(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        snprintf(out, len, "build/web");
+        return;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, len, "%s/web", exe);
+}
+
+static experiment *load_experiment(const char *path)
+{
+    experiment *x = calloc(1, sizeof *x);
+    char err[1024];
+    if (!x)
+        return NULL;
+    if (config_load(path, config_registry_hooks(), x, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc != 1) {
+        usage(stderr);
+        return 2;
+    }
+    experiment *x = load_experiment(argv[0]);
+    if (!x)
+        return 1;
+    printf("%s: ok (experiment %s, %d scenes)\n", argv[0], x->id, x->nscenes);
+    free(x);
+    return 0;
+}
+
+static int parse_port(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > 65535)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *file = NULL, *data = "data", *host = "127.0.0.1", *web = NULL;
+    int port = 8000;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--port") == 0 && has_value) {
+            if (parse_port(argv[++i], &port) != 0) {
+                fprintf(stderr, "cohort serve: --port takes 0-65535, got %s\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--data") == 0 && has_value) {
+            data = argv[++i];
+        } else if (strcmp(a, "--host") == 0 && has_value) {
+            host = argv[++i];
+        } else if (strcmp(a, "--web") == 0 && has_value) {
+            web = argv[++i];
+        } else if (a[0] != '-' && !file) {
+            file = a;
+        } else {
+            fprintf(stderr, "cohort serve: unexpected argument %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!file) {
+        usage(stderr);
+        return 2;
+    }
+    experiment *x = load_experiment(file);
+    if (!x)
+        return 1;
+
+    char web_root[PATH_MAX], pages_root[PATH_MAX + 8], err[512];
+    if (web)
+        snprintf(web_root, sizeof web_root, "%s", web);
+    else
+        default_web_root(web_root, sizeof web_root);
+    char index[PATH_MAX + 16];
+    snprintf(index, sizeof index, "%s/index.html", web_root);
+    if (access(index, R_OK) != 0) {
+        fprintf(stderr, "cohort serve: no client at %s (run make first)\n", web_root);
+        free(x);
+        return 1;
+    }
+    snprintf(pages_root, sizeof pages_root, "%s/pages", x->dir);
+
+    store *st = store_open(data, x->id, err, sizeof err);
+    if (!st) {
+        fprintf(stderr, "cohort serve: %s\n", err);
+        free(x);
+        return 1;
+    }
+    flow *f = flow_new(x, st, err, sizeof err);
+    if (!f) {
+        fprintf(stderr, "cohort serve: %s\n", err);
+        store_close(st);
+        free(x);
+        return 1;
+    }
+    net_config cfg = {
+        .host = host,
+        .port = port,
+        .web_root = web_root,
+        .pages_root = access(pages_root, R_OK) == 0 ? pages_root : NULL,
+        .max_message = 64 * 1024,
+        .max_send_queue = 4 * 1024 * 1024,
+        .max_msgs_per_s = 200,
+        .ping_interval_ms = 2000,
+        .idle_timeout_ms = 30000,
+        .tick_ms = 20,
+    };
+    net_handlers handlers = flow_net_handlers();
+    net *n = net_create(&cfg, &handlers, f);
+    if (!n) {
+        fprintf(stderr, "cohort serve: cannot listen on %s:%d\n", host, port);
+        flow_free(f, clock_mono_ms());
+        store_close(st);
+        free(x);
+        return 1;
+    }
+    running = n;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    printf("listening on http://%s:%d\n", host, net_port(n));
+    fflush(stdout);
+    log_info("experiment %s from %s, data in %s", x->id, file, store_dir(st));
+    net_run(n);
+
+    log_info("shutting down");
+    flow_free(f, clock_mono_ms()); /* saves running episodes as cut */
+    running = NULL;
+    net_destroy(n);
+    store_close(st);                /* drains the writer: everything is on disk */
+    free(x);
+    log_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "cohort: unknown command %s\n", cmd);
+    usage(stderr);
+    return 2;
+}

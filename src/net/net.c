@@ -1,0 +1,559 @@
+/*
+ * libwebsockets behind net.h. One service thread; every callback here runs on it.
+ *
+ * Each WebSocket gets a net_conn that owns a byte-bounded send queue, a reassembly buffer
+ * for fragmented messages and a token bucket against floods. HTTP GETs under /healthz
+ * and /api go to the caller's on_http; everything else is a static file.
+ */
+#include "net.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "../util/log.h"
+
+enum { OUT_TEXT, OUT_BINARY };
+
+typedef struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    int kind;
+    unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
+} out_msg;
+
+struct net_conn {
+    struct lws *wsi;
+    net *n;
+    net_conn *prev, *next;
+    uint32_t id;
+    void *user;
+    out_msg *head, *tail;
+    size_t queued;
+    unsigned char *rx;
+    size_t rx_len, rx_cap;
+    bool rx_discard;           /* rest of an oversized message is being skipped */
+    double tokens;
+    int64_t tokens_at_ms;
+    int64_t ping_sent_us;
+    int64_t next_ping_ms;
+    int64_t last_pong_ms;
+    bool ping_due;
+    bool closing;
+    bool violated;             /* no more input is delivered */
+    char close_reason[120];
+    char peer[64];
+};
+
+/* Per-session data lws allocates for every connection, HTTP or WebSocket. */
+typedef struct {
+    net_conn *conn;
+    char *http_body;
+    size_t http_len, http_sent;
+} session;
+
+struct net {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    net_config cfg;
+    net_handlers h;
+    void *ud;
+    net_conn *conns;
+    uint32_t next_id;
+    volatile sig_atomic_t stop;
+    lws_sorted_usec_list_t tick_sul;
+    net_stats stats;
+    struct lws_protocols protocols[2];
+    struct lws_http_mount mounts[4];
+    struct lws_protocol_vhost_options mime[4];
+};
+
+static void conn_free_queue(net_conn *c)
+{
+    out_msg *m = c->head;
+    while (m) {
+        out_msg *next = m->next;
+        free(m);
+        m = next;
+    }
+    c->head = c->tail = NULL;
+    c->queued = 0;
+}
+
+/* Cut a connection off now, without sending what is queued. */
+static void conn_abort(net_conn *c, const char *reason)
+{
+    if (!c->closing) {
+        c->closing = true;
+        snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+    }
+    c->violated = true;
+    conn_free_queue(c);
+    lws_callback_on_writable(c->wsi);
+}
+
+static void violation(net_conn *c, const char *kind, const char *detail)
+{
+    if (c->violated)
+        return;
+    c->violated = true;
+    c->n->stats.violations++;
+    if (c->n->h.on_violation)
+        c->n->h.on_violation(c, kind, detail, c->n->ud);
+    if (!c->closing)
+        net_close(c, detail);
+    /* A client that stops reading must not keep the socket forever. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
+}
+
+static int enqueue(net_conn *c, int kind, const void *data, size_t len)
+{
+    if (!c || c->closing)
+        return -1;
+    if (c->queued + len > c->n->cfg.max_send_queue) {
+        c->n->stats.violations++;
+        if (c->n->h.on_violation)
+            c->n->h.on_violation(c, "send_queue_full", "not reading fast enough", c->n->ud);
+        conn_abort(c, "not reading fast enough");
+        return -1;
+    }
+    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return -1;
+    m->next = NULL;
+    m->len = len;
+    m->kind = kind;
+    memcpy(m->buf + LWS_PRE, data, len);
+    if (c->tail)
+        c->tail->next = m;
+    else
+        c->head = m;
+    c->tail = m;
+    c->queued += len;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+int net_send_text(net_conn *c, const char *msg, size_t len) { return enqueue(c, OUT_TEXT, msg, len); }
+int net_send_binary(net_conn *c, const void *msg, size_t len) { return enqueue(c, OUT_BINARY, msg, len); }
+
+void net_close(net_conn *c, const char *reason)
+{
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(c->wsi);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
+}
+
+void net_conn_set_user(net_conn *c, void *user) { c->user = user; }
+void *net_conn_user(const net_conn *c) { return c->user; }
+const char *net_conn_peer(const net_conn *c) { return c->peer; }
+uint32_t net_conn_id(const net_conn *c) { return c->id; }
+size_t net_conn_queued(const net_conn *c) { return c->queued; }
+net_stats net_get_stats(const net *n) { return n->stats; }
+int net_port(const net *n) { return lws_get_vhost_listen_port(n->vhost); }
+
+static bool take_token(net_conn *c)
+{
+    int64_t now = clock_mono_ms();
+    double rate = c->n->cfg.max_msgs_per_s;
+    c->tokens += (double)(now - c->tokens_at_ms) * rate / 1000.0;
+    if (c->tokens > rate)
+        c->tokens = rate;
+    c->tokens_at_ms = now;
+    if (c->tokens < 1.0)
+        return false;
+    c->tokens -= 1.0;
+    return true;
+}
+
+static void on_receive(net_conn *c, const void *in, size_t len)
+{
+    struct lws *wsi = c->wsi;
+    bool first = lws_is_first_fragment(wsi);
+    bool final = lws_is_final_fragment(wsi);
+    net *n = c->n;
+
+    if (c->violated)
+        return;
+    n->stats.bytes_in += len;
+    if (first) {
+        c->rx_len = 0;
+        c->rx_discard = false;
+    }
+    if (c->rx_discard)
+        return;
+    if (c->rx_len + len > n->cfg.max_message) {
+        c->rx_discard = true;
+        char detail[96];
+        snprintf(detail, sizeof detail, "message over %zu bytes", n->cfg.max_message);
+        violation(c, "message_too_big", detail);
+        return;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        unsigned char *grown = realloc(c->rx, cap);
+        if (!grown) {
+            violation(c, "message_too_big", "out of memory for message");
+            return;
+        }
+        c->rx = grown;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!final)
+        return;
+
+    if (!take_token(c)) {
+        violation(c, "flood", "too many messages");
+        return;
+    }
+    n->stats.messages_in++;
+    c->rx[c->rx_len] = '\0'; /* text handlers get a terminated string */
+    if (lws_frame_is_binary(wsi)) {
+        if (n->h.on_binary)
+            n->h.on_binary(c, c->rx, c->rx_len, n->ud);
+    } else if (n->h.on_text) {
+        n->h.on_text(c, (const char *)c->rx, c->rx_len, n->ud);
+    }
+    /* A long message once should not pin a large buffer for the connection's life. */
+    if (c->rx_cap > 16384) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    c->rx_len = 0;
+}
+
+static int on_writable(net_conn *c)
+{
+    struct lws *wsi = c->wsi;
+    if (c->ping_due && !c->closing) {
+        unsigned char buf[LWS_PRE + 8];
+        int64_t now = clock_mono_us();
+        memcpy(buf + LWS_PRE, &now, 8);
+        c->ping_due = false;
+        c->ping_sent_us = now;
+        if (lws_write(wsi, buf + LWS_PRE, 8, LWS_WRITE_PING) < 8)
+            return -1;
+        if (c->head)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    out_msg *m = c->head;
+    if (m) {
+        int kind = m->kind == OUT_TEXT ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
+        if (lws_write(wsi, m->buf + LWS_PRE, m->len, (enum lws_write_protocol)kind) < (int)m->len)
+            return -1;
+        c->n->stats.messages_out++;
+        c->n->stats.bytes_out += m->len;
+        c->head = m->next;
+        if (!c->head)
+            c->tail = NULL;
+        c->queued -= m->len;
+        free(m);
+        if (c->head || c->closing)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->closing) {
+        lws_close_reason(wsi, c->violated ? LWS_CLOSE_STATUS_POLICY_VIOLATION
+                                          : LWS_CLOSE_STATUS_NORMAL,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static net_conn *conn_new(net *n, struct lws *wsi)
+{
+    net_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->wsi = wsi;
+    c->n = n;
+    c->id = ++n->next_id;
+    c->tokens = n->cfg.max_msgs_per_s;
+    c->tokens_at_ms = clock_mono_ms();
+    c->last_pong_ms = c->tokens_at_ms;
+    c->next_ping_ms = c->tokens_at_ms + 200; /* an early sample for the matchmaker */
+    lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+    c->next = n->conns;
+    if (n->conns)
+        n->conns->prev = c;
+    n->conns = c;
+    n->stats.connections_open++;
+    n->stats.connections_total++;
+    return c;
+}
+
+static void conn_destroy(net_conn *c)
+{
+    net *n = c->n;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    n->stats.connections_open--;
+    conn_free_queue(c);
+    free(c->rx);
+    free(c);
+}
+
+static int http_begin(net *n, struct lws *wsi, session *s)
+{
+    char uri[256], query[512] = "";
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+        return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ? -1 : -1;
+    size_t qlen = 0;
+    for (int i = 0; i < 8; i++) {
+        char frag[256];
+        int got = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (got <= 0)
+            break;
+        int w = snprintf(query + qlen, sizeof query - qlen, "%s%s", qlen ? "&" : "", frag);
+        if (w < 0 || (size_t)w >= sizeof query - qlen)
+            break;
+        qlen += (size_t)w;
+    }
+    char *body = NULL;
+    const char *ctype = "application/json";
+    int status = n->h.on_http ? n->h.on_http(uri, query, &body, &ctype, n->ud) : 404;
+    if (!body) {
+        body = strdup(status == 404 ? "{\"error\":\"not found\"}" : "{}");
+        if (!body)
+            return -1;
+    }
+    s->http_body = body;
+    s->http_len = strlen(body);
+    s->http_sent = 0;
+
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                                       *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, s->http_len, &p, end))
+        return -1;
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_write(struct lws *wsi, session *s)
+{
+    if (!s->http_body)
+        return 0;
+    unsigned char buf[LWS_PRE + 4096];
+    size_t chunk = s->http_len - s->http_sent;
+    if (chunk > 4096)
+        chunk = 4096;
+    memcpy(buf + LWS_PRE, s->http_body + s->http_sent, chunk);
+    bool last = s->http_sent + chunk == s->http_len;
+    if (lws_write(wsi, buf + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+        (int)chunk)
+        return -1;
+    s->http_sent += chunk;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    free(s->http_body);
+    s->http_body = NULL;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    net *n = ctx ? lws_context_user(ctx) : NULL;
+    session *s = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[32];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+            return 1; /* WebSockets only at /ws */
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        s->conn = conn_new(n, wsi);
+        if (!s->conn)
+            return -1;
+        if (n->h.on_open)
+            n->h.on_open(s->conn, n->ud);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (s->conn)
+            on_receive(s->conn, in, len);
+        return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (s->conn && len == 8) {
+            int64_t sent;
+            memcpy(&sent, in, 8);
+            if (sent == s->conn->ping_sent_us) {
+                s->conn->last_pong_ms = clock_mono_ms();
+                int64_t rtt = (clock_mono_us() - sent) / 1000;
+                if (n->h.on_rtt)
+                    n->h.on_rtt(s->conn, (uint32_t)(rtt < 0 ? 0 : rtt), n->ud);
+            }
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s->conn ? on_writable(s->conn) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (s->conn) {
+            if (n->h.on_close)
+                n->h.on_close(s->conn, n->ud);
+            conn_destroy(s->conn);
+            s->conn = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return http_begin(n, wsi, s);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (s && s->http_body)
+            return http_write(wsi, s);
+        break;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (s) {
+            free(s->http_body);
+            s->http_body = NULL;
+        }
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    net *n = lws_container_of(sul, net, tick_sul);
+    int64_t now = clock_mono_ms();
+    for (net_conn *c = n->conns; c; c = c->next) {
+        if (c->closing || n->cfg.ping_interval_ms <= 0)
+            continue;
+        if (n->cfg.idle_timeout_ms > 0 && now - c->last_pong_ms > n->cfg.idle_timeout_ms) {
+            violation(c, "ping_timeout", "no answer to pings");
+            continue;
+        }
+        if (now >= c->next_ping_ms) {
+            c->ping_due = true;
+            c->next_ping_ms = now + n->cfg.ping_interval_ms;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+    if (n->h.on_tick)
+        n->h.on_tick(now, n->ud);
+    lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
+}
+
+net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
+{
+    net *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->cfg = *cfg;
+    n->h = *h;
+    n->ud = ud;
+    if (n->cfg.tick_ms <= 0)
+        n->cfg.tick_ms = 25;
+
+    lws_set_log_level(LLL_ERR, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write must not kill the server */
+
+    n->protocols[0] = (struct lws_protocols){
+        .name = "cohort",
+        .callback = callback,
+        .per_session_data_size = sizeof(session),
+        .rx_buffer_size = 4096,
+    };
+
+    static const char *types[][2] = {
+        {".wasm", "application/wasm"},
+        {".mjs", "text/javascript"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+    };
+    for (int i = 0; i < 4; i++) {
+        n->mime[i].next = i < 3 ? &n->mime[i + 1] : NULL;
+        n->mime[i].name = types[i][0];
+        n->mime[i].value = types[i][1];
+    }
+    int m = 0;
+    n->mounts[m++] = (struct lws_http_mount){
+        .mountpoint = "/healthz", .mountpoint_len = 8, .origin = "cohort",
+        .origin_protocol = LWSMPRO_CALLBACK};
+    n->mounts[m++] = (struct lws_http_mount){
+        .mountpoint = "/api", .mountpoint_len = 4, .origin = "cohort",
+        .origin_protocol = LWSMPRO_CALLBACK};
+    if (cfg->pages_root)
+        n->mounts[m++] = (struct lws_http_mount){
+            .mountpoint = "/pages", .mountpoint_len = 6, .origin = cfg->pages_root,
+            .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime};
+    n->mounts[m++] = (struct lws_http_mount){
+        .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->web_root, .def = "index.html",
+        .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime};
+    for (int i = 0; i + 1 < m; i++)
+        n->mounts[i].mount_next = &n->mounts[i + 1];
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port; /* lws binds an ephemeral port for 0 on a server vhost */
+    info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") != 0 ? cfg->host : NULL;
+    info.protocols = n->protocols;
+    info.mounts = n->mounts;
+    info.user = n;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 20;
+    info.max_http_header_pool = 1024;
+    info.fd_limit_per_thread = 0;
+    n->ctx = lws_create_context(&info);
+    if (!n->ctx) {
+        free(n);
+        return NULL;
+    }
+    n->vhost = lws_get_vhost_by_name(n->ctx, "default");
+    if (!n->vhost || lws_get_vhost_listen_port(n->vhost) <= 0) {
+        lws_context_destroy(n->ctx);
+        free(n);
+        return NULL;
+    }
+    lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
+    return n;
+}
+
+int net_run(net *n)
+{
+    while (!n->stop) {
+        if (lws_service(n->ctx, 0) < 0)
+            break;
+        if (n->h.on_pass_end)
+            n->h.on_pass_end(n->ud);
+    }
+    return 0;
+}
+
+void net_stop(net *n) { n->stop = 1; }
+
+void net_destroy(net *n)
+{
+    if (!n)
+        return;
+    lws_context_destroy(n->ctx); /* closes every connection: on_close runs for each */
+    free(n);
+}

@@ -1,0 +1,78 @@
+/*
+ * The network layer: one port serving static files, a little dynamic HTTP and the
+ * participants' WebSocket at /ws, all on one thread. libwebsockets stays behind this
+ * header so it could be swapped.
+ *
+ * Promises: messages reach on_text/on_binary whole (fragments are joined) and never
+ * larger than max_message; a connection that sends too much, too fast, or stops reading
+ * what we send is cut off with a close reason, and on_violation is called first so the
+ * caller can say why. Sends are queued per connection and never block.
+ */
+#ifndef COHORT_NET_H
+#define COHORT_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct net net;
+typedef struct net_conn net_conn;
+
+typedef struct {
+    const char *host;        /* NULL or "0.0.0.0" = every interface */
+    int port;                /* 0 = a free port, see net_port() */
+    const char *web_root;    /* served at / (index.html for /) */
+    const char *pages_root;  /* NULL, or the experiment's pages at /pages/ */
+    size_t max_message;      /* bytes */
+    size_t max_send_queue;   /* bytes queued for one connection before it is cut off */
+    int max_msgs_per_s;      /* sustained rate; bursts up to the same count */
+    int ping_interval_ms;    /* WebSocket pings for round-trip times; 0 = none */
+    int idle_timeout_ms;     /* no pong for this long: the connection is dead */
+    int tick_ms;             /* on_tick period */
+} net_config;
+
+typedef struct {
+    void (*on_open)(net_conn *c, void *ud);
+    void (*on_text)(net_conn *c, const char *msg, size_t len, void *ud);
+    void (*on_binary)(net_conn *c, const uint8_t *msg, size_t len, void *ud);
+    /* kind: "message_too_big", "flood", "send_queue_full", "bad_utf8", "ping_timeout" */
+    void (*on_violation)(net_conn *c, const char *kind, const char *detail, void *ud);
+    void (*on_close)(net_conn *c, void *ud);
+    void (*on_rtt)(net_conn *c, uint32_t rtt_ms, void *ud);
+    void (*on_tick)(int64_t now_ms, void *ud);
+    /* After every pass of the event loop: the place to flush batched messages. */
+    void (*on_pass_end)(void *ud);
+    /* GET /healthz and /api/...: fill *body (malloc'd) and *ctype; return the status. */
+    int (*on_http)(const char *path, const char *query, char **body, const char **ctype,
+                   void *ud);
+} net_handlers;
+
+net *net_create(const net_config *cfg, const net_handlers *h, void *ud);
+/* The port actually bound (useful with port 0). */
+int net_port(const net *n);
+/* Runs until net_stop; returns 0. */
+int net_run(net *n);
+/* Safe from a signal handler: the loop ends within one tick. */
+void net_stop(net *n);
+void net_destroy(net *n);
+
+/* Queue a message. Returns -1 if the connection is closing or the queue overflowed
+ * (the connection is then being cut off). */
+int net_send_text(net_conn *c, const char *msg, size_t len);
+int net_send_binary(net_conn *c, const void *msg, size_t len);
+/* Sends what is queued, then closes with the reason (a short sentence for the client). */
+void net_close(net_conn *c, const char *reason);
+
+void net_conn_set_user(net_conn *c, void *user);
+void *net_conn_user(const net_conn *c);
+const char *net_conn_peer(const net_conn *c);
+uint32_t net_conn_id(const net_conn *c);
+size_t net_conn_queued(const net_conn *c);
+
+typedef struct {
+    uint64_t connections_open, connections_total, messages_in, messages_out, bytes_in,
+        bytes_out, violations;
+} net_stats;
+net_stats net_get_stats(const net *n);
+
+#endif

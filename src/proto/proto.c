@@ -1,0 +1,289 @@
+#include "proto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+
+bool proto_valid_subject(const char *s)
+{
+    size_t n = 0;
+    if (!s || s[0] == '.' || s[0] == '\0')
+        return false;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok || n >= PROTO_SUBJECT_MAX)
+            return false;
+    }
+    return true;
+}
+
+bool proto_valid_token(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return false;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')) || n >= PROTO_TOKEN_LEN)
+            return false;
+    return n == PROTO_TOKEN_LEN;
+}
+
+static bool valid_scene_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PROTO_SCENE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* An object whose values are all strings (or numbers/bools, turned into strings). */
+static json_t *string_object(json_t *v, size_t max_fields, const char *what, char *err,
+                             size_t errlen)
+{
+    if (!json_is_object(v)) {
+        snprintf(err, errlen, "%s must be an object", what);
+        return NULL;
+    }
+    if (json_object_size(v) > max_fields) {
+        snprintf(err, errlen, "%s has more than %zu fields", what, max_fields);
+        return NULL;
+    }
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val)
+    {
+        if (strlen(key) == 0 || strlen(key) > 64) {
+            snprintf(err, errlen, "%s has a field name of bad length", what);
+            json_decref(out);
+            return NULL;
+        }
+        json_t *s;
+        if (json_is_string(val)) {
+            if (json_string_length(val) > PROTO_MAX_VALUE) {
+                snprintf(err, errlen, "%s.%.64s is longer than %d characters", what, key,
+                         PROTO_MAX_VALUE);
+                json_decref(out);
+                return NULL;
+            }
+            s = json_copy(val);
+        } else if (json_is_boolean(val)) {
+            s = json_string(json_is_true(val) ? "true" : "false");
+        } else if (json_is_integer(val)) {
+            char num[32];
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
+            s = json_string(num);
+        } else {
+            snprintf(err, errlen, "%s.%.64s must be a string", what, key);
+            json_decref(out);
+            return NULL;
+        }
+        json_object_set_new(out, key, s);
+    }
+    return out;
+}
+
+static int get_scene(json_t *root, client_msg *msg, char *err, size_t errlen)
+{
+    json_t *scene = json_object_get(root, "scene");
+    if (!json_is_string(scene) || !valid_scene_id(json_string_value(scene))) {
+        snprintf(err, errlen, "scene must be a scene id");
+        return -1;
+    }
+    snprintf(msg->scene, sizeof msg->scene, "%s", json_string_value(scene));
+    return 0;
+}
+
+static int decode_hello(json_t *root, client_msg *msg, char *err, size_t errlen)
+{
+    json_t *subject = json_object_get(root, "subject");
+    json_t *token = json_object_get(root, "token");
+    json_t *params = json_object_get(root, "params");
+    if (subject && !json_is_null(subject)) {
+        if (!json_is_string(subject) || !proto_valid_subject(json_string_value(subject))) {
+            snprintf(err, errlen, "subject must be 1-64 characters of A-Z a-z 0-9 _ . -");
+            return -1;
+        }
+        msg->has_subject = true;
+        snprintf(msg->subject, sizeof msg->subject, "%s", json_string_value(subject));
+    }
+    if (token && !json_is_null(token)) {
+        if (!json_is_string(token) || !proto_valid_token(json_string_value(token))) {
+            snprintf(err, errlen, "token must be 32 hex characters");
+            return -1;
+        }
+        msg->has_token = true;
+        snprintf(msg->token, sizeof msg->token, "%s", json_string_value(token));
+    }
+    if (params && !json_is_null(params)) {
+        msg->params = string_object(params, PROTO_MAX_PARAMS, "params", err, errlen);
+        if (!msg->params)
+            return -1;
+    }
+    return 0;
+}
+
+int proto_decode(const char *text, size_t len, client_msg *msg, char *err, size_t errlen)
+{
+    memset(msg, 0, sizeof *msg);
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON: %s", jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    json_t *type = json_object_get(root, "type");
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "a message must be a JSON object");
+        goto done;
+    }
+    if (!json_is_string(type)) {
+        snprintf(err, errlen, "a message needs a string field \"type\"");
+        goto done;
+    }
+    const char *t = json_string_value(type);
+    if (strcmp(t, "hello") == 0) {
+        msg->type = MSG_HELLO;
+        rc = decode_hello(root, msg, err, errlen);
+    } else if (strcmp(t, "advance") == 0) {
+        msg->type = MSG_ADVANCE;
+        rc = get_scene(root, msg, err, errlen);
+        json_t *form = json_object_get(root, "form");
+        if (rc == 0 && form && !json_is_null(form)) {
+            msg->form = string_object(form, PROTO_MAX_FORM_FIELDS, "form", err, errlen);
+            if (!msg->form)
+                rc = -1;
+        }
+    } else if (strcmp(t, "start") == 0) {
+        msg->type = MSG_START;
+        rc = get_scene(root, msg, err, errlen);
+    } else if (strcmp(t, "leave") == 0) {
+        msg->type = MSG_LEAVE;
+        rc = 0;
+    } else if (strcmp(t, "visibility") == 0) {
+        msg->type = MSG_VISIBILITY;
+        json_t *v = json_object_get(root, "visible");
+        if (!json_is_boolean(v)) {
+            snprintf(err, errlen, "visible must be true or false");
+        } else {
+            msg->visible = json_is_true(v);
+            rc = 0;
+        }
+    } else {
+        snprintf(err, errlen, "unknown message type \"%.32s\"", t);
+    }
+done:
+    json_decref(root);
+    if (rc != 0)
+        proto_msg_free(msg);
+    return rc;
+}
+
+void proto_msg_free(client_msg *msg)
+{
+    json_decref(msg->params);
+    json_decref(msg->form);
+    msg->params = msg->form = NULL;
+}
+
+int proto_decode_input(const uint8_t *buf, size_t len, input_msg *out)
+{
+    if (len != PROTO_INPUT_SIZE || buf[0] != BIN_INPUT)
+        return -1;
+    out->episode = buf[1];
+    out->flags = get_u16(buf + 2);
+    out->frame = get_u32(buf + 4);
+    out->action = (int32_t)get_u32(buf + 8);
+    out->confirmed = get_u32(buf + 12);
+    out->hash = get_u64(buf + 16);
+    return 0;
+}
+
+void proto_encode_input(uint8_t out[PROTO_INPUT_SIZE], const input_msg *in)
+{
+    out[0] = BIN_INPUT;
+    out[1] = in->episode;
+    put_u16(out + 2, in->flags);
+    put_u32(out + 4, in->frame);
+    put_u32(out + 8, (uint32_t)in->action);
+    put_u32(out + 12, in->confirmed);
+    put_u64(out + 16, in->hash);
+}
+
+size_t proto_confirm_size(uint8_t nseats, uint16_t count)
+{
+    return PROTO_CONFIRM_HEADER + (size_t)count * (nseats + 8u);
+}
+
+void proto_confirm_header(uint8_t *out, uint8_t episode, uint8_t nseats, uint32_t first,
+                          uint16_t count)
+{
+    out[0] = BIN_CONFIRM;
+    out[1] = episode;
+    out[2] = nseats;
+    out[3] = 0;
+    put_u32(out + 4, first);
+    put_u16(out + 8, count);
+    put_u16(out + 10, 0);
+}
+
+size_t proto_confirm_entry(uint8_t *out, const uint8_t *actions, uint8_t nseats, uint64_t hash)
+{
+    memcpy(out, actions, nseats);
+    put_u64(out + nseats, hash);
+    return nseats + 8u;
+}
+
+int proto_decode_confirm_header(const uint8_t *buf, size_t len, uint8_t *episode,
+                                uint8_t *nseats, uint32_t *first, uint16_t *count)
+{
+    if (len < PROTO_CONFIRM_HEADER || buf[0] != BIN_CONFIRM)
+        return -1;
+    *episode = buf[1];
+    *nseats = buf[2];
+    *first = get_u32(buf + 4);
+    *count = get_u16(buf + 8);
+    if (*nseats == 0 || len != proto_confirm_size(*nseats, *count))
+        return -1;
+    return 0;
+}
+
+size_t proto_encode_state(uint8_t *out, size_t cap, uint8_t episode, uint32_t frame,
+                          const void *state, uint32_t size)
+{
+    if (cap < PROTO_STATE_HEADER + (size_t)size)
+        return 0;
+    out[0] = BIN_STATE;
+    out[1] = episode;
+    put_u16(out + 2, 0);
+    put_u32(out + 4, frame);
+    put_u32(out + 8, size);
+    memcpy(out + PROTO_STATE_HEADER, state, size);
+    return PROTO_STATE_HEADER + (size_t)size;
+}

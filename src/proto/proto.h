@@ -1,0 +1,76 @@
+/*
+ * Wire messages (docs/PROTOCOL.md): decoding and validating what clients send, encoding
+ * the binary game messages the server sends. Everything a client sends is hostile until
+ * proto_decode_* says otherwise; a decoded message has every field checked for type,
+ * length and charset.
+ */
+#ifndef COHORT_PROTO_H
+#define COHORT_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_SUBJECT_MAX 64
+#define PROTO_TOKEN_LEN 32
+#define PROTO_SCENE_MAX 63
+#define PROTO_MAX_PARAMS 32
+#define PROTO_MAX_FORM_FIELDS 100
+#define PROTO_MAX_VALUE 4096
+
+typedef enum { MSG_HELLO, MSG_ADVANCE, MSG_START, MSG_LEAVE, MSG_VISIBILITY } msg_type;
+
+typedef struct {
+    msg_type type;
+    bool has_subject, has_token;
+    char subject[PROTO_SUBJECT_MAX + 1];
+    char token[PROTO_TOKEN_LEN + 1];
+    char scene[PROTO_SCENE_MAX + 1];
+    json_t *params; /* hello: object of strings (owned; NULL if absent) */
+    json_t *form;   /* advance: object of strings (owned; NULL if absent) */
+    bool visible;
+} client_msg;
+
+/* 0 and a filled msg, or -1 with a one-line reason in err. */
+int proto_decode(const char *text, size_t len, client_msg *msg, char *err, size_t errlen);
+void proto_msg_free(client_msg *msg);
+
+/* 1-64 characters of [A-Za-z0-9_.-], not starting with '.' */
+bool proto_valid_subject(const char *s);
+bool proto_valid_token(const char *s);
+
+enum { BIN_INPUT = 1, BIN_CONFIRM = 2, BIN_STATE = 3 };
+#define PROTO_INPUT_SIZE 24
+#define PROTO_CONFIRM_HEADER 12
+#define PROTO_STATE_HEADER 12
+#define PROTO_INPUT_HAS_HASH 1u
+
+typedef struct {
+    uint8_t episode;
+    uint16_t flags;
+    uint32_t frame;
+    int32_t action;
+    uint32_t confirmed;
+    uint64_t hash;
+} input_msg;
+
+/* 0, or -1 when the bytes are not an INPUT message. */
+int proto_decode_input(const uint8_t *buf, size_t len, input_msg *out);
+void proto_encode_input(uint8_t out[PROTO_INPUT_SIZE], const input_msg *in);
+
+/* CONFIRM: header, then per frame nseats action bytes and a u64 hash. */
+size_t proto_confirm_size(uint8_t nseats, uint16_t count);
+void proto_confirm_header(uint8_t *out, uint8_t episode, uint8_t nseats, uint32_t first,
+                          uint16_t count);
+/* Writes one entry at out; returns the bytes written (nseats + 8). */
+size_t proto_confirm_entry(uint8_t *out, const uint8_t *actions, uint8_t nseats, uint64_t hash);
+/* For clients (bots, tests): parse a CONFIRM header; -1 if malformed. */
+int proto_decode_confirm_header(const uint8_t *buf, size_t len, uint8_t *episode,
+                                uint8_t *nseats, uint32_t *first, uint16_t *count);
+
+/* STATE: header then the state bytes. Returns the total size written, 0 if cap too small. */
+size_t proto_encode_state(uint8_t *out, size_t cap, uint8_t episode, uint32_t frame,
+                          const void *state, uint32_t size);
+
+#endif

@@ -1,0 +1,695 @@
+#include "room.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+
+/* Inputs are kept in a ring per seat, indexed by frame. It must hold every frame a seat
+ * may legally send ahead of the confirmed frontier (see max_ahead) plus the window. */
+#define INPUT_RING 1024
+#define FINISH_GRACE_MS 1000 /* after the last episode: late hash reports still count */
+#define CONFIRM_CHUNK 512    /* frames per CONFIRM message at most */
+
+typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT } seat_role;
+typedef enum { PHASE_COUNTDOWN, PHASE_PLAYING, PHASE_ENDED, PHASE_OVER } room_phase;
+
+typedef struct {
+    uint32_t frame;
+    int32_t action;
+    bool present;
+} input_slot;
+
+typedef struct {
+    seat_role role;
+    int policy;              /* AI policy index */
+    void *peer;              /* NULL once removed */
+    char name[80];
+    bool connected;
+    bool visible;
+    int64_t disconnected_at;
+    int64_t hidden_since;
+    int64_t last_active;     /* last non-default action: for the inactivity check */
+    uint32_t sent;           /* frames [0, sent) of this episode were sent to this seat */
+    uint32_t resync_floor;   /* ignore hash reports older than the last STATE we sent */
+    int64_t max_frame;       /* highest input frame received this episode, -1 none */
+    input_slot ring[INPUT_RING];
+} seat;
+
+struct room {
+    char id[64];
+    char scene_id[64];
+    const scene_spec *scene;
+    const game_spec *spec;
+    const env_def *env;
+    room_hooks hooks;
+    void *ud;
+    store *st;
+    uint64_t seed;
+    int nseats;
+    seat seats[ENV_MAX_PLAYERS];
+
+    room_phase phase;
+    int64_t deadline;        /* countdown end, or record hand-off after an episode */
+    uint32_t episode;
+    uint64_t episode_seed;
+    int64_t episode_t0;
+    bool end_announced;
+    char end_reason[32];
+    const char *over_reason;
+
+    uint8_t *state;          /* S(confirmed) */
+    uint32_t confirmed;      /* frames confirmed this episode */
+    uint32_t logged;         /* frames handed to the durable log */
+    frame_row *rows;
+    uint32_t rows_cap;
+    bool dirty;
+    room_stats stats;
+};
+
+static void mark_dirty(room *r)
+{
+    if (!r->dirty) {
+        r->dirty = true;
+        r->hooks.mark_dirty(r, r->ud);
+    }
+}
+
+uint64_t room_episode_seed(uint64_t game_seed, uint32_t episode)
+{
+    /* splitmix64 of the pair: well-spread seeds from consecutive episode numbers */
+    uint64_t z = game_seed + 0x9e3779b97f4a7c15ULL * (episode + 1ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void send_json(room *r, int s, json_t *msg)
+{
+    seat *st = &r->seats[s];
+    if (st->role == SEAT_IS_HUMAN && st->peer && st->connected) {
+        char *text = json_dumps(msg, JSON_COMPACT);
+        if (text) {
+            r->hooks.send_text(st->peer, text, r->ud);
+            free(text);
+        }
+    }
+}
+
+static void broadcast(room *r, json_t *msg)
+{
+    for (int s = 0; s < r->nseats; s++)
+        send_json(r, s, msg);
+    json_decref(msg);
+}
+
+static const char *seat_label(const room *r, int s, char *buf, size_t len)
+{
+    const seat *st = &r->seats[s];
+    if (st->role == SEAT_IS_AI)
+        snprintf(buf, len, "ai:%s", r->env->policy_names[st->policy]);
+    else
+        snprintf(buf, len, "human");
+    return buf;
+}
+
+static json_t *game_start_msg(room *r, int s)
+{
+    json_t *seats = json_array();
+    char label[80];
+    for (int i = 0; i < r->nseats; i++)
+        json_array_append_new(seats, json_string(seat_label(r, i, label, sizeof label)));
+    json_t *keys = json_object();
+    for (int i = 0; i < r->spec->nkeys; i++)
+        json_object_set_new(keys, r->spec->keys[i].key, json_integer(r->spec->keys[i].action));
+    return json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i}",
+                     "type", "game_start", "game", r->id, "seat", s, "seats", seats, "env",
+                     r->env->name, "fps", r->spec->fps, "input_delay", r->spec->input_delay,
+                     "confirm_window", r->spec->confirm_window, "prediction_limit",
+                     r->spec->prediction_limit, "episodes", r->spec->episodes, "max_steps",
+                     r->spec->max_steps, "keys", keys, "default_action",
+                     (int)r->env->default_action, "episode", (int)r->episode);
+}
+
+static json_t *episode_start_msg(room *r)
+{
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->episode_seed);
+    return json_pack("{s:s, s:i, s:s, s:i}", "type", "episode_start", "episode",
+                     (int)r->episode, "seed", seed, "frame", 0);
+}
+
+static void send_state(room *r, int s)
+{
+    size_t cap = PROTO_STATE_HEADER + r->env->state_size;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return;
+    size_t n = proto_encode_state(buf, cap, (uint8_t)r->episode, r->confirmed, r->state,
+                                  r->env->state_size);
+    r->hooks.send_binary(r->seats[s].peer, buf, n, r->ud);
+    free(buf);
+    r->seats[s].sent = r->confirmed;
+    r->seats[s].resync_floor = r->confirmed;
+    r->stats.resyncs++;
+}
+
+static void start_countdown(room *r, int64_t now)
+{
+    r->phase = PHASE_COUNTDOWN;
+    r->deadline = now + (int64_t)r->spec->countdown_s * 1000;
+    broadcast(r, json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode", (int)r->episode,
+                           "ms", r->spec->countdown_s * 1000));
+}
+
+static void start_episode(room *r, int64_t now)
+{
+    r->episode_seed = room_episode_seed(r->seed, r->episode);
+    r->env->reset(r->state, r->episode_seed, (uint32_t)r->spec->max_steps);
+    r->confirmed = 0;
+    r->logged = 0;
+    r->end_announced = false;
+    r->end_reason[0] = '\0';
+    r->episode_t0 = now;
+    for (int s = 0; s < r->nseats; s++) {
+        seat *st = &r->seats[s];
+        memset(st->ring, 0, sizeof st->ring);
+        st->sent = 0;
+        st->resync_floor = 0;
+        st->max_frame = -1;
+        st->last_active = now;
+    }
+    r->phase = PHASE_PLAYING;
+    broadcast(r, episode_start_msg(r));
+    mark_dirty(r);
+}
+
+room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store *st,
+               int64_t now)
+{
+    room *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    snprintf(r->id, sizeof r->id, "%s", cfg->game_id);
+    snprintf(r->scene_id, sizeof r->scene_id, "%s", cfg->scene_id);
+    r->scene = cfg->scene;
+    r->spec = &cfg->scene->game;
+    r->env = cfg->env;
+    r->hooks = *hooks;
+    r->ud = ud;
+    r->st = st;
+    r->seed = cfg->seed;
+    r->nseats = cfg->nseats;
+    r->state = calloc(1, r->env->state_size);
+    r->rows_cap = (uint32_t)r->spec->max_steps + 1;
+    r->rows = calloc(r->rows_cap, sizeof(frame_row));
+    if (!r->state || !r->rows) {
+        room_free(r);
+        return NULL;
+    }
+    for (int s = 0; s < r->nseats; s++) {
+        seat *se = &r->seats[s];
+        const seat_spec *spec = &r->spec->seats[s];
+        se->max_frame = -1;
+        se->visible = true;
+        if (spec->kind == SEAT_AI) {
+            se->role = SEAT_IS_AI;
+            for (uint32_t p = 0; p < r->env->npolicies; p++)
+                if (strcmp(r->env->policy_names[p], spec->policy) == 0)
+                    se->policy = (int)p;
+            snprintf(se->name, sizeof se->name, "ai:%s", spec->policy);
+        } else {
+            se->role = SEAT_IS_HUMAN;
+            se->peer = cfg->peers[s];
+            se->connected = se->peer != NULL;
+            snprintf(se->name, sizeof se->name, "%s", cfg->names[s] ? cfg->names[s] : "");
+        }
+    }
+    for (int s = 0; s < r->nseats; s++)
+        if (r->seats[s].role == SEAT_IS_HUMAN) {
+            json_t *m = game_start_msg(r, s);
+            send_json(r, s, m);
+            json_decref(m);
+        }
+    start_countdown(r, now);
+    return r;
+}
+
+void room_free(room *r)
+{
+    if (!r)
+        return;
+    free(r->state);
+    free(r->rows);
+    free(r);
+}
+
+/* Hand the finished (or cut) episode to the store; the rows go with it. */
+static void hand_off_episode(room *r)
+{
+    if (r->confirmed == 0)
+        return;
+    episode_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.scene, sizeof rec.scene, "%s", r->scene_id);
+    snprintf(rec.game, sizeof rec.game, "%s", r->id);
+    snprintf(rec.env, sizeof rec.env, "%s", r->env->name);
+    rec.episode = r->episode;
+    rec.seed = r->episode_seed;
+    rec.horizon = (uint32_t)r->spec->max_steps;
+    rec.nseats = (uint32_t)r->nseats;
+    for (int s = 0; s < r->nseats; s++) {
+        snprintf(rec.seat_names[s], sizeof rec.seat_names[s], "%s", r->seats[s].name);
+        /* A seat taken over by AI or defaults keeps its file: it was a person's game. */
+        rec.seat_is_human[s] = r->spec->seats[s].kind == SEAT_HUMAN;
+    }
+    rec.ninfo = r->env->ninfo;
+    for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
+        snprintf(rec.info_names[i], sizeof rec.info_names[i], "%s", r->env->info_names[i]);
+    snprintf(rec.end_reason, sizeof rec.end_reason, "%s", r->end_reason);
+    rec.nrows = r->confirmed;
+    rec.rows = malloc((size_t)r->confirmed * sizeof(frame_row));
+    if (!rec.rows)
+        return;
+    memcpy(rec.rows, r->rows, (size_t)r->confirmed * sizeof(frame_row));
+    if (r->st)
+        store_episode(r->st, &rec);
+    else
+        free(rec.rows);
+}
+
+static void finish_game(room *r, const char *reason)
+{
+    if (r->phase == PHASE_OVER)
+        return;
+    r->phase = PHASE_OVER;
+    r->over_reason = reason;
+    void *peers[ENV_MAX_PLAYERS];
+    int n = 0;
+    for (int s = 0; s < r->nseats; s++)
+        if (r->seats[s].peer)
+            peers[n++] = r->seats[s].peer;
+    broadcast(r, json_pack("{s:s, s:s}", "type", "game_end", "reason", reason));
+    r->hooks.game_over(r, reason, peers, n, r->ud);
+}
+
+static void end_episode(room *r, const char *reason)
+{
+    r->phase = PHASE_ENDED;
+    snprintf(r->end_reason, sizeof r->end_reason, "%s", reason);
+    mark_dirty(r);
+}
+
+static int32_t sanitize_action(const room *r, int32_t a)
+{
+    return a >= 0 && (uint32_t)a < r->env->actions ? a : (int32_t)r->env->default_action;
+}
+
+static void confirm_frames(room *r, int64_t now)
+{
+    const int32_t window = r->spec->confirm_window;
+    while (r->phase == PHASE_PLAYING && r->confirmed < r->rows_cap - 1) {
+        uint32_t n = r->confirmed;
+        int64_t leader = -1;
+        bool missing = false;
+        for (int s = 0; s < r->nseats; s++) {
+            seat *st = &r->seats[s];
+            if (st->role != SEAT_IS_HUMAN)
+                continue;
+            if (st->max_frame > leader)
+                leader = st->max_frame;
+            input_slot *in = &st->ring[n % INPUT_RING];
+            if (!(in->present && in->frame == n))
+                missing = true;
+        }
+        if (missing && leader < (int64_t)n + window)
+            return; /* wait: nobody is far enough ahead to default the laggard */
+
+        frame_row *row = &r->rows[n];
+        memset(row, 0, sizeof *row);
+        row->frame = n;
+        int32_t actions[ENV_MAX_PLAYERS];
+        for (int s = 0; s < r->nseats; s++) {
+            seat *st = &r->seats[s];
+            input_slot *in = &st->ring[n % INPUT_RING];
+            row->verified[s] = -1;
+            row->focused[s] = st->role == SEAT_IS_HUMAN ? (st->connected && st->visible) : 1;
+            if (st->role == SEAT_IS_AI) {
+                actions[s] = sanitize_action(r, r->env->policy((uint32_t)st->policy, r->state,
+                                                               (uint32_t)s));
+                row->sources[s] = SOURCE_AI;
+            } else if (st->role == SEAT_IS_HUMAN && in->present && in->frame == n) {
+                actions[s] = in->action;
+                row->sources[s] = SOURCE_INPUT;
+            } else {
+                actions[s] = (int32_t)r->env->default_action;
+                row->sources[s] = SOURCE_DEFAULT;
+                r->stats.defaulted++;
+            }
+            row->actions[s] = (uint8_t)actions[s];
+        }
+        env_step_out out;
+        memset(&out, 0, sizeof out);
+        r->env->step(r->state, actions, &out);
+        for (int s = 0; s < r->nseats; s++)
+            row->rewards[s] = out.rewards[s];
+        row->terminated = out.terminated;
+        row->truncated = out.truncated || n + 1 >= (uint32_t)r->spec->max_steps;
+        for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
+            row->info[i] = out.info[i];
+        row->hash = env_hash(r->state, r->env->state_size);
+        row->t_ms = (uint32_t)(now - r->episode_t0);
+        r->confirmed++;
+        r->stats.frames_confirmed++;
+        mark_dirty(r);
+        if (row->terminated || row->truncated)
+            end_episode(r, row->terminated ? "terminated" : "truncated");
+    }
+}
+
+static void check_hash(room *r, int s, const input_msg *in, int64_t now)
+{
+    seat *st = &r->seats[s];
+    if (!(in->flags & PROTO_INPUT_HAS_HASH) || in->confirmed >= r->confirmed ||
+        in->confirmed < st->resync_floor)
+        return;
+    frame_row *row = &r->rows[in->confirmed];
+    if (row->hash == in->hash) {
+        row->verified[s] = 1;
+        r->stats.hashes_verified++;
+        return;
+    }
+    row->verified[s] = 0;
+    r->stats.desyncs++;
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "{\"seat\":%d,\"episode\":%u,\"frame\":%u,\"server\":\"%016llx\",\"client\":\"%016llx\"}",
+             s, r->episode, in->confirmed, (unsigned long long)row->hash,
+             (unsigned long long)in->hash);
+    if (r->st)
+        store_event(r->st, st->name, r->id, "desync", detail, 0);
+    log_warn("game %s: desync seat %d frame %u", r->id, s, in->confirmed);
+    /* Pending CONFIRMs must go out before the STATE so the client's frontier matches. */
+    room_flush(r, now);
+    send_state(r, s);
+}
+
+int room_on_input(room *r, int s, const input_msg *in, int64_t now)
+{
+    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN)
+        return 0;
+    seat *st = &r->seats[s];
+    r->stats.inputs++;
+    if ((r->phase != PHASE_PLAYING && r->phase != PHASE_ENDED) ||
+        in->episode != (uint8_t)r->episode) {
+        r->stats.stale_inputs++;
+        return 0;
+    }
+    check_hash(r, s, in, now);
+    if (r->phase != PHASE_PLAYING)
+        return 0;
+    uint32_t max_ahead = (uint32_t)(r->spec->prediction_limit + r->spec->input_delay + 8);
+    if (in->frame < r->confirmed) {
+        r->stats.late_inputs++;
+        return 0;
+    }
+    if (in->frame > r->confirmed + max_ahead || in->frame >= (uint32_t)r->spec->max_steps + max_ahead)
+        return -1;
+    int32_t action = in->action;
+    if (action < 0 || (uint32_t)action >= r->env->actions) {
+        r->stats.invalid_actions++;
+        action = (int32_t)r->env->default_action;
+    }
+    input_slot *slot = &st->ring[in->frame % INPUT_RING];
+    if (slot->present && slot->frame == in->frame) {
+        r->stats.duplicate_inputs++; /* first one wins: a client cannot rewrite history */
+        return 0;
+    }
+    slot->frame = in->frame;
+    slot->action = action;
+    slot->present = true;
+    if ((int64_t)in->frame > st->max_frame)
+        st->max_frame = in->frame;
+    if (action != (int32_t)r->env->default_action)
+        st->last_active = now;
+    confirm_frames(r, now);
+    return 0;
+}
+
+static void send_confirms(room *r, int s)
+{
+    seat *st = &r->seats[s];
+    uint8_t nseats = (uint8_t)r->nseats;
+    while (st->sent < r->confirmed) {
+        uint32_t count = r->confirmed - st->sent;
+        if (count > CONFIRM_CHUNK)
+            count = CONFIRM_CHUNK;
+        size_t size = proto_confirm_size(nseats, (uint16_t)count);
+        uint8_t *buf = malloc(size);
+        if (!buf)
+            return;
+        proto_confirm_header(buf, (uint8_t)r->episode, nseats, st->sent, (uint16_t)count);
+        size_t off = PROTO_CONFIRM_HEADER;
+        for (uint32_t i = 0; i < count; i++) {
+            const frame_row *row = &r->rows[st->sent + i];
+            off += proto_confirm_entry(buf + off, row->actions, nseats, row->hash);
+        }
+        r->hooks.send_binary(st->peer, buf, size, r->ud);
+        free(buf);
+        st->sent += count;
+    }
+}
+
+void room_flush(room *r, int64_t now)
+{
+    r->dirty = false;
+    if (r->phase == PHASE_OVER)
+        return;
+    for (int s = 0; s < r->nseats; s++) {
+        seat *st = &r->seats[s];
+        if (st->role == SEAT_IS_HUMAN && st->peer && st->connected)
+            send_confirms(r, s);
+    }
+    if (r->logged < r->confirmed && r->st) {
+        store_frames(r->st, r->id, r->episode, &r->rows[r->logged], r->confirmed - r->logged);
+        r->logged = r->confirmed;
+    }
+    if (r->phase == PHASE_ENDED && !r->end_announced) {
+        r->end_announced = true;
+        broadcast(r, json_pack("{s:s, s:i, s:i, s:s}", "type", "episode_end", "episode",
+                               (int)r->episode, "frames", (int)r->confirmed, "reason",
+                               r->end_reason));
+        bool last = r->episode + 1 >= (uint32_t)r->spec->episodes ||
+                    strcmp(r->end_reason, "cut") == 0;
+        if (last) {
+            r->deadline = now + FINISH_GRACE_MS;
+        } else {
+            r->deadline = now + (int64_t)r->spec->countdown_s * 1000;
+            broadcast(r, json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode",
+                                   (int)r->episode + 1, "ms", r->spec->countdown_s * 1000));
+        }
+    }
+}
+
+static int humans_present(const room *r)
+{
+    int n = 0;
+    for (int s = 0; s < r->nseats; s++)
+        if (r->seats[s].role == SEAT_IS_HUMAN && r->seats[s].peer)
+            n++;
+    return n;
+}
+
+/* Cut the running episode short: it is saved with truncated set on its last frame. */
+static void cut_episode(room *r, int64_t now)
+{
+    if (r->phase == PHASE_PLAYING) {
+        if (r->confirmed > 0)
+            r->rows[r->confirmed - 1].truncated = 1;
+        end_episode(r, "cut");
+        room_flush(r, now);
+    }
+    if (r->phase == PHASE_ENDED)
+        hand_off_episode(r); /* between episodes too: the ended one is not on disk yet */
+}
+
+void room_seat_remove(room *r, int s, const char *reason, int64_t now)
+{
+    if (s < 0 || s >= r->nseats || r->phase == PHASE_OVER)
+        return;
+    seat *st = &r->seats[s];
+    if (st->role != SEAT_IS_HUMAN || !st->peer)
+        return;
+    void *peer = st->peer;
+    st->peer = NULL;
+    st->connected = false;
+    r->hooks.seat_removed(r, peer, reason, r->ud);
+    if (r->st)
+        store_event(r->st, st->name, r->id, strcmp(reason, "excluded") == 0 ? "excluded" : "drop",
+                    NULL, 0);
+
+    if (humans_present(r) == 0) {
+        cut_episode(r, now);
+        finish_game(r, "abandoned");
+        return;
+    }
+    const char *status;
+    switch (r->scene->on_partner_drop) {
+    case DROP_DEFAULT:
+        st->role = SEAT_IS_DEFAULT;
+        status = "default";
+        break;
+    case DROP_AI:
+        st->role = SEAT_IS_AI;
+        st->policy = 0;
+        for (uint32_t p = 0; p < r->env->npolicies; p++)
+            if (strcmp(r->env->policy_names[p], r->scene->drop_ai) == 0)
+                st->policy = (int)p;
+        status = "ai";
+        break;
+    case DROP_END:
+    default:
+        broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status",
+                               "dropped"));
+        cut_episode(r, now);
+        finish_game(r, "partner_dropped");
+        return;
+    }
+    broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status", status));
+    /* The seat now acts without waiting: frames the others already sent can confirm. */
+    confirm_frames(r, now);
+}
+
+void room_tick(room *r, int64_t now)
+{
+    if (r->phase == PHASE_OVER)
+        return;
+    for (int s = 0; s < r->nseats && r->phase != PHASE_OVER; s++) {
+        seat *st = &r->seats[s];
+        if (st->role != SEAT_IS_HUMAN || !st->peer)
+            continue;
+        if (!st->connected &&
+            now - st->disconnected_at >= (int64_t)r->scene->reconnect_grace_s * 1000) {
+            room_seat_remove(r, s, "dropped", now);
+            continue;
+        }
+        if (r->scene->focus_loss_timeout_s > 0 && st->connected && !st->visible &&
+            now - st->hidden_since >= (int64_t)r->scene->focus_loss_timeout_s * 1000) {
+            room_seat_remove(r, s, "excluded", now);
+            continue;
+        }
+        if (r->scene->inactivity_timeout_s > 0 && r->phase == PHASE_PLAYING && st->connected &&
+            now - st->last_active >= (int64_t)r->scene->inactivity_timeout_s * 1000)
+            room_seat_remove(r, s, "excluded", now);
+    }
+    if (r->phase == PHASE_COUNTDOWN && now >= r->deadline) {
+        start_episode(r, now);
+    } else if (r->phase == PHASE_ENDED && r->end_announced && now >= r->deadline) {
+        hand_off_episode(r);
+        bool last = r->episode + 1 >= (uint32_t)r->spec->episodes ||
+                    strcmp(r->end_reason, "cut") == 0;
+        if (last) {
+            finish_game(r, "completed");
+        } else {
+            r->episode++;
+            start_episode(r, now);
+        }
+    }
+}
+
+void room_abort(room *r, const char *reason, int64_t now)
+{
+    if (r->phase == PHASE_OVER)
+        return;
+    cut_episode(r, now);
+    r->phase = PHASE_OVER;
+    r->over_reason = reason;
+    if (r->st)
+        store_game_end(r->st, r->id, reason, 0);
+}
+
+void room_seat_disconnected(room *r, int s, int64_t now)
+{
+    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN || !r->seats[s].peer)
+        return;
+    seat *st = &r->seats[s];
+    st->connected = false;
+    st->disconnected_at = now;
+    if (r->st)
+        store_event(r->st, st->name, r->id, "disconnect", NULL, 0);
+    broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status",
+                           "reconnecting"));
+}
+
+void room_seat_reconnected(room *r, int s, int64_t now)
+{
+    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN || !r->seats[s].peer)
+        return;
+    seat *st = &r->seats[s];
+    bool was_away = !st->connected;
+    st->connected = true;
+    st->visible = true;
+    st->last_active = now;
+    json_t *m = game_start_msg(r, s);
+    send_json(r, s, m);
+    json_decref(m);
+    if (r->phase == PHASE_PLAYING || r->phase == PHASE_ENDED) {
+        json_t *e = episode_start_msg(r);
+        send_json(r, s, e);
+        json_decref(e);
+        room_flush(r, now); /* the others' pending confirms first, then this seat's state */
+        send_state(r, s);
+        if (r->phase == PHASE_ENDED && r->end_announced) {
+            json_t *end = json_pack("{s:s, s:i, s:i, s:s}", "type", "episode_end", "episode",
+                                    (int)r->episode, "frames", (int)r->confirmed, "reason",
+                                    r->end_reason);
+            send_json(r, s, end);
+            json_decref(end);
+        }
+    } else if (r->phase == PHASE_COUNTDOWN) {
+        json_t *c = json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode",
+                              (int)r->episode, "ms", (int)(r->deadline - now));
+        send_json(r, s, c);
+        json_decref(c);
+    }
+    if (was_away) {
+        if (r->st)
+            store_event(r->st, st->name, r->id, "reconnect", NULL, 0);
+        for (int o = 0; o < r->nseats; o++)
+            if (o != s) {
+                json_t *p = json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s,
+                                      "status", "back");
+                send_json(r, o, p);
+                json_decref(p);
+            }
+    }
+}
+
+void room_seat_visibility(room *r, int s, bool visible, int64_t now)
+{
+    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN)
+        return;
+    seat *st = &r->seats[s];
+    if (st->visible && !visible)
+        st->hidden_since = now;
+    st->visible = visible;
+    if (r->st)
+        store_event(r->st, st->name, r->id, visible ? "visible" : "hidden", NULL, 0);
+}
+
+int room_seat_of(const room *r, const void *peer)
+{
+    for (int s = 0; s < r->nseats; s++)
+        if (r->seats[s].peer == peer && peer)
+            return s;
+    return -1;
+}
+
+const char *room_id(const room *r) { return r->id; }
+const char *room_scene(const room *r) { return r->scene_id; }
+int room_episode(const room *r) { return (int)r->episode; }
+uint32_t room_frame(const room *r) { return r->confirmed; }
+bool room_over(const room *r) { return r->phase == PHASE_OVER; }
+room_stats room_get_stats(const room *r) { return r->stats; }

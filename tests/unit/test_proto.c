@@ -1,0 +1,217 @@
+/* The message decoder against good, malformed and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto/proto.h"
+
+static int decode(const char *text, client_msg *m, char *err)
+{
+    return proto_decode(text, strlen(text), m, err, 200);
+}
+
+static void hello_with_everything(void **state)
+{
+    client_msg m;
+    char err[200];
+    assert_int_equal(decode("{\"type\":\"hello\",\"subject\":\"P-1.a_b\",\"token\":"
+                            "\"0123456789abcdef0123456789abcdef\",\"params\":{\"PROLIFIC_PID\":"
+                            "\"abc\",\"n\":3,\"b\":true}}",
+                            &m, err),
+                     0);
+    assert_int_equal(m.type, MSG_HELLO);
+    assert_true(m.has_subject);
+    assert_string_equal(m.subject, "P-1.a_b");
+    assert_true(m.has_token);
+    assert_string_equal(json_string_value(json_object_get(m.params, "PROLIFIC_PID")), "abc");
+    assert_string_equal(json_string_value(json_object_get(m.params, "n")), "3");
+    assert_string_equal(json_string_value(json_object_get(m.params, "b")), "true");
+    proto_msg_free(&m);
+}
+
+static void hello_with_nulls(void **state)
+{
+    client_msg m;
+    char err[200];
+    assert_int_equal(decode("{\"type\":\"hello\",\"subject\":null,\"token\":null,\"params\":{}}",
+                            &m, err),
+                     0);
+    assert_false(m.has_subject);
+    assert_false(m.has_token);
+    proto_msg_free(&m);
+}
+
+static void other_messages(void **state)
+{
+    client_msg m;
+    char err[200];
+    assert_int_equal(decode("{\"type\":\"advance\",\"scene\":\"consent\",\"form\":{\"age\":\"31\"}}",
+                            &m, err),
+                     0);
+    assert_int_equal(m.type, MSG_ADVANCE);
+    assert_string_equal(m.scene, "consent");
+    assert_string_equal(json_string_value(json_object_get(m.form, "age")), "31");
+    proto_msg_free(&m);
+    assert_int_equal(decode("{\"type\":\"start\",\"scene\":\"game\"}", &m, err), 0);
+    assert_int_equal(m.type, MSG_START);
+    proto_msg_free(&m);
+    assert_int_equal(decode("{\"type\":\"leave\"}", &m, err), 0);
+    assert_int_equal(m.type, MSG_LEAVE);
+    assert_int_equal(decode("{\"type\":\"visibility\",\"visible\":false}", &m, err), 0);
+    assert_false(m.visible);
+}
+
+static void rejects_with_a_reason(void **state)
+{
+    static const struct {
+        const char *text, *reason;
+    } cases[] = {
+        {"", "malformed JSON"},
+        {"{", "malformed JSON"},
+        {"not json", "malformed JSON"},
+        {"[1,2]", "a message must be a JSON object"},
+        {"\"hello\"", "malformed JSON"},
+        {"{}", "a message needs a string field \"type\""},
+        {"{\"type\":7}", "a message needs a string field \"type\""},
+        {"{\"type\":\"explode\"}", "unknown message type \"explode\""},
+        {"{\"type\":\"hello\",\"type\":\"hello\"}", "malformed JSON"},
+        {"{\"type\":\"hello\",\"subject\":\"../etc/passwd\"}", "subject must be"},
+        {"{\"type\":\"hello\",\"subject\":\"a b\"}", "subject must be"},
+        {"{\"type\":\"hello\",\"subject\":\".hidden\"}", "subject must be"},
+        {"{\"type\":\"hello\",\"subject\":\"\"}", "subject must be"},
+        {"{\"type\":\"hello\",\"subject\":12}", "subject must be"},
+        {"{\"type\":\"hello\",\"token\":\"xyz\"}", "token must be 32 hex characters"},
+        {"{\"type\":\"hello\",\"token\":\"0123456789ABCDEF0123456789abcdef\"}",
+         "token must be 32 hex characters"},
+        {"{\"type\":\"hello\",\"params\":[1]}", "params must be an object"},
+        {"{\"type\":\"hello\",\"params\":{\"a\":{\"b\":1}}}", "params.a must be a string"},
+        {"{\"type\":\"advance\"}", "scene must be a scene id"},
+        {"{\"type\":\"advance\",\"scene\":\"a/b\"}", "scene must be a scene id"},
+        {"{\"type\":\"advance\",\"scene\":\"x\",\"form\":\"no\"}", "form must be an object"},
+        {"{\"type\":\"start\",\"scene\":null}", "scene must be a scene id"},
+        {"{\"type\":\"visibility\",\"visible\":\"yes\"}", "visible must be true or false"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        client_msg m;
+        char err[200] = "";
+        int rc = decode(cases[i].text, &m, err);
+        if (rc == 0 || strstr(err, cases[i].reason) == NULL)
+            fail_msg("input %s: rc %d, err \"%s\", wanted \"%s\"", cases[i].text, rc, err,
+                     cases[i].reason);
+    }
+}
+
+static void rejects_oversized_fields(void **state)
+{
+    client_msg m;
+    char err[200];
+    size_t n = PROTO_MAX_VALUE + 100;
+    char *text = malloc(n + 100);
+    int w = snprintf(text, n + 100, "{\"type\":\"advance\",\"scene\":\"s\",\"form\":{\"a\":\"");
+    memset(text + w, 'x', n);
+    strcpy(text + w + n, "\"}}");
+    assert_int_equal(decode(text, &m, err), -1);
+    assert_non_null(strstr(err, "longer than"));
+    free(text);
+
+    /* Too many params */
+    char big[4096];
+    size_t o = (size_t)snprintf(big, sizeof big, "{\"type\":\"hello\",\"params\":{");
+    for (int i = 0; i < PROTO_MAX_PARAMS + 1; i++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    snprintf(big + o, sizeof big - o, "}}");
+    assert_int_equal(decode(big, &m, err), -1);
+    assert_non_null(strstr(err, "more than"));
+}
+
+static void embedded_nul_is_not_a_short_message(void **state)
+{
+    client_msg m;
+    char err[200];
+    const char text[] = "{\"type\":\"leave\"}\0garbage";
+    assert_int_equal(proto_decode(text, sizeof text - 1, &m, err, sizeof err), -1);
+}
+
+static void binary_input_round_trip_and_rejects(void **state)
+{
+    input_msg in = {.episode = 3, .flags = 1, .frame = 123456, .action = -5, .confirmed = 99,
+                    .hash = 0x0123456789abcdefULL};
+    uint8_t buf[PROTO_INPUT_SIZE];
+    proto_encode_input(buf, &in);
+    input_msg out;
+    assert_int_equal(proto_decode_input(buf, sizeof buf, &out), 0);
+    assert_int_equal(out.episode, 3);
+    assert_int_equal(out.frame, 123456);
+    assert_int_equal(out.action, -5);
+    assert_int_equal(out.confirmed, 99);
+    assert_true(out.hash == 0x0123456789abcdefULL);
+    assert_int_equal(proto_decode_input(buf, sizeof buf - 1, &out), -1);
+    buf[0] = BIN_CONFIRM;
+    assert_int_equal(proto_decode_input(buf, sizeof buf, &out), -1);
+    assert_int_equal(proto_decode_input(buf, 0, &out), -1);
+}
+
+static void confirm_and_state_encoding(void **state)
+{
+    uint8_t buf[64];
+    uint8_t actions[2] = {4, 5};
+    proto_confirm_header(buf, 1, 2, 77, 2);
+    size_t off = PROTO_CONFIRM_HEADER;
+    off += proto_confirm_entry(buf + off, actions, 2, 42);
+    off += proto_confirm_entry(buf + off, actions, 2, 43);
+    assert_int_equal(off, proto_confirm_size(2, 2));
+    uint8_t ep, ns;
+    uint32_t first;
+    uint16_t count;
+    assert_int_equal(proto_decode_confirm_header(buf, off, &ep, &ns, &first, &count), 0);
+    assert_int_equal(first, 77);
+    assert_int_equal(count, 2);
+    assert_int_equal(proto_decode_confirm_header(buf, off - 1, &ep, &ns, &first, &count), -1);
+    uint32_t st = 0xdeadbeef;
+    assert_int_equal(proto_encode_state(buf, 8, 0, 5, &st, 4), 0);
+    assert_int_equal(proto_encode_state(buf, sizeof buf, 0, 5, &st, 4), PROTO_STATE_HEADER + 4);
+    assert_int_equal(buf[0], BIN_STATE);
+}
+
+/* Random bytes must never crash the decoders. */
+static void random_garbage(void **state)
+{
+    srand(1234);
+    char buf[256];
+    for (int i = 0; i < 20000; i++) {
+        size_t n = (size_t)(rand() % (int)sizeof buf);
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (char)(rand() % 256);
+        if (n > 2 && rand() % 2) {
+            buf[0] = '{';
+            buf[n - 1] = '}';
+        }
+        client_msg m;
+        char err[200];
+        if (proto_decode(buf, n, &m, err, sizeof err) == 0)
+            proto_msg_free(&m);
+        input_msg in;
+        proto_decode_input((const uint8_t *)buf, n, &in);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hello_with_everything),
+        cmocka_unit_test(hello_with_nulls),
+        cmocka_unit_test(other_messages),
+        cmocka_unit_test(rejects_with_a_reason),
+        cmocka_unit_test(rejects_oversized_fields),
+        cmocka_unit_test(embedded_nul_is_not_a_short_message),
+        cmocka_unit_test(binary_input_round_trip_and_rejects),
+        cmocka_unit_test(confirm_and_state_encoding),
+        cmocka_unit_test(random_garbage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

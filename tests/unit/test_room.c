@@ -1,0 +1,433 @@
+/*
+ * The game room with a tiny fake env: the confirm rule in every branch, episode
+ * boundaries, hash checks and resync, hostile inputs, drops and reconnects.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "room/room.h"
+
+/* ---- a fake env: sums weighted actions; truncates at the horizon ------------------- */
+typedef struct {
+    uint32_t t, horizon;
+    int32_t sum;
+    uint32_t seed_lo;
+} fake_state;
+
+static void fake_reset(void *s, uint64_t seed, uint32_t horizon)
+{
+    fake_state *f = s;
+    memset(f, 0, sizeof *f);
+    f->horizon = horizon ? horizon : 100;
+    f->seed_lo = (uint32_t)seed;
+}
+static void fake_step(void *s, const int32_t *a, env_step_out *out)
+{
+    fake_state *f = s;
+    f->sum += a[0] * 7 + a[1] * 13;
+    f->t++;
+    out->rewards[0] = out->rewards[1] = a[0] == 5 ? 1 : 0;
+    out->truncated = f->t >= f->horizon;
+    out->info[0] = f->sum;
+}
+static void fake_render(const void *s, env_drawlist *d) { d->count = 0; }
+static int32_t fake_policy(uint32_t which, const void *s, uint32_t seat)
+{
+    return (int32_t)(((const fake_state *)s)->t % 4);
+}
+
+static const env_def FAKE = {
+    .name = "fake/sum", .players = 2, .actions = 6, .default_action = 4,
+    .state_size = sizeof(fake_state), .horizon = 100, .ninfo = 1, .info_names = {"sum"},
+    .reset = fake_reset, .step = fake_step, .render = fake_render, .npolicies = 1,
+    .policy_names = {"greedy"}, .policy = fake_policy,
+};
+
+/* ---- fake participants that remember what they were sent -------------------------- */
+typedef struct {
+    char texts[64][512];
+    int ntext;
+    int confirms, states;
+    uint32_t confirmed_upto;     /* first + count of the last CONFIRM */
+    uint8_t last_actions[2];
+} peer;
+
+static peer peers[2];
+static int game_overs, removed;
+static char over_reason[32], removed_reason[32];
+static room *dirty_room;
+
+static void h_text(void *p, const char *json, void *ud)
+{
+    peer *pe = p;
+    if (pe->ntext < 64)
+        snprintf(pe->texts[pe->ntext++], 512, "%s", json);
+}
+static void h_binary(void *p, const void *buf, size_t len, void *ud)
+{
+    peer *pe = p;
+    const uint8_t *b = buf;
+    if (b[0] == BIN_CONFIRM) {
+        uint8_t ep, ns;
+        uint32_t first;
+        uint16_t count;
+        assert_int_equal(proto_decode_confirm_header(b, len, &ep, &ns, &first, &count), 0);
+        assert_int_equal(first, pe->confirmed_upto); /* each frame exactly once, in order */
+        pe->confirmed_upto = first + count;
+        memcpy(pe->last_actions, b + PROTO_CONFIRM_HEADER + (size_t)(count - 1) * (ns + 8), 2);
+        pe->confirms++;
+    } else if (b[0] == BIN_STATE) {
+        pe->states++;
+        pe->confirmed_upto = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
+    }
+}
+static void h_dirty(room *r, void *ud) { dirty_room = r; }
+static void h_removed(room *r, void *p, const char *reason, void *ud)
+{
+    removed++;
+    snprintf(removed_reason, sizeof removed_reason, "%s", reason);
+}
+static void h_over(room *r, const char *reason, void **ps, int n, void *ud)
+{
+    game_overs++;
+    snprintf(over_reason, sizeof over_reason, "%s", reason);
+}
+static const room_hooks HOOKS = {h_text, h_binary, h_dirty, h_removed, h_over};
+
+static scene_spec scene;
+
+static int has_text(const peer *p, const char *needle)
+{
+    int n = 0;
+    for (int i = 0; i < p->ntext; i++)
+        n += strstr(p->texts[i], needle) != NULL;
+    return n;
+}
+
+static room *make_room(seat_kind second, int episodes, int max_steps)
+{
+    memset(peers, 0, sizeof peers);
+    game_overs = removed = 0;
+    memset(&scene, 0, sizeof scene);
+    snprintf(scene.id, sizeof scene.id, "game");
+    scene.kind = SCENE_GAME;
+    game_spec *g = &scene.game;
+    snprintf(g->env, sizeof g->env, "fake/sum");
+    g->nseats = 2;
+    g->seats[0].kind = SEAT_HUMAN;
+    g->seats[1].kind = second;
+    snprintf(g->seats[1].policy, sizeof g->seats[1].policy, "greedy");
+    g->humans = second == SEAT_HUMAN ? 2 : 1;
+    g->fps = 30;
+    g->episodes = episodes;
+    g->max_steps = max_steps;
+    g->input_delay = 2;
+    g->confirm_window = 5;
+    g->prediction_limit = 10;
+    g->countdown_s = 1;
+    scene.reconnect_grace_s = 2;
+    scene.focus_loss_timeout_s = 3;
+    scene.on_partner_drop = DROP_END;
+    room_config cfg = {.game_id = "g-test", .scene_id = "game", .scene = &scene, .env = &FAKE,
+                       .seed = 42, .nseats = 2};
+    cfg.peers[0] = &peers[0];
+    cfg.names[0] = "alice";
+    if (second == SEAT_HUMAN) {
+        cfg.peers[1] = &peers[1];
+        cfg.names[1] = "bob";
+    }
+    room *r = room_new(&cfg, &HOOKS, NULL, NULL, 0);
+    assert_non_null(r);
+    assert_int_equal(has_text(&peers[0], "\"game_start\""), 1);
+    assert_int_equal(has_text(&peers[0], "\"countdown\""), 1);
+    room_tick(r, 999);
+    assert_int_equal(has_text(&peers[0], "\"episode_start\""), 0);
+    room_tick(r, 1000);
+    assert_int_equal(has_text(&peers[0], "\"episode_start\""), 1);
+    return r;
+}
+
+static int input(room *r, int seat, uint32_t frame, int32_t action)
+{
+    input_msg in = {.episode = (uint8_t)room_episode(r), .frame = frame, .action = action};
+    return room_on_input(r, seat, &in, 1000 + frame * 33);
+}
+
+static void confirms_when_every_seat_has_sent(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    assert_int_equal(room_frame(r), 0);
+    input(r, 1, 0, 2);
+    assert_int_equal(room_frame(r), 1);
+    input(r, 1, 1, 3);
+    input(r, 0, 1, 3);
+    assert_int_equal(room_frame(r), 2);
+    room_flush(r, 2000);
+    /* One batched CONFIRM carrying both frames, to both seats. */
+    assert_int_equal(peers[0].confirms, 1);
+    assert_int_equal(peers[1].confirms, 1);
+    assert_int_equal(peers[0].confirmed_upto, 2);
+    assert_int_equal(peers[0].last_actions[0], 3);
+    room_stats st = room_get_stats(r);
+    assert_int_equal(st.defaulted, 0);
+    room_free(r);
+}
+
+static void a_lagging_seat_is_defaulted_after_the_window(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    /* Seat 0 runs ahead; seat 1 sends nothing. W = 5. */
+    for (uint32_t f = 0; f < 5; f++)
+        input(r, 0, f, 1);
+    assert_int_equal(room_frame(r), 0); /* leader at 4 < 0 + 5 */
+    input(r, 0, 5, 1);
+    assert_int_equal(room_frame(r), 1); /* leader at 5: frame 0 defaulted for seat 1 */
+    input(r, 0, 6, 1);
+    assert_int_equal(room_frame(r), 2);
+    room_stats st = room_get_stats(r);
+    assert_int_equal(st.defaulted, 2);
+    /* The laggard's input for a confirmed frame is late: dropped and counted. */
+    input(r, 1, 0, 3);
+    assert_int_equal(room_get_stats(r).late_inputs, 1);
+    /* Its input for frame 2 is on time and used. */
+    input(r, 1, 2, 3);
+    assert_int_equal(room_frame(r), 3);
+    room_flush(r, 2000);
+    assert_int_equal(peers[1].last_actions[1], 3);
+    room_free(r);
+}
+
+static void an_ai_seat_never_waits(void **state)
+{
+    room *r = make_room(SEAT_AI, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 0, 1, 1);
+    assert_int_equal(room_frame(r), 2);
+    room_flush(r, 2000);
+    assert_int_equal(peers[0].confirmed_upto, 2);
+    assert_int_equal(peers[0].last_actions[1], 1); /* policy: t % 4 at t = 1 */
+    room_free(r);
+}
+
+static void hostile_inputs_are_contained(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    /* Out-of-range actions become the default action, counted. */
+    input(r, 0, 0, 99);
+    input(r, 1, 0, -7);
+    assert_int_equal(room_frame(r), 1);
+    room_flush(r, 2000);
+    assert_int_equal(peers[0].last_actions[0], 4);
+    assert_int_equal(peers[0].last_actions[1], 4);
+    assert_int_equal(room_get_stats(r).invalid_actions, 2);
+    /* A second input for the same frame cannot rewrite the first. */
+    input(r, 0, 1, 1);
+    input(r, 0, 1, 2);
+    assert_int_equal(room_get_stats(r).duplicate_inputs, 1);
+    input(r, 1, 1, 0);
+    room_flush(r, 2000);
+    assert_int_equal(peers[0].last_actions[0], 1);
+    /* Far ahead: a protocol error (the caller cuts the connection off). */
+    assert_int_equal(input(r, 0, 1000, 1), -1);
+    /* Another episode's input is stale, not an error. */
+    input_msg in = {.episode = 9, .frame = 2, .action = 1};
+    assert_int_equal(room_on_input(r, 0, &in, 2000), 0);
+    assert_int_equal(room_get_stats(r).stale_inputs, 1);
+    /* A seat number that is not a human seat does nothing. */
+    assert_int_equal(input(r, 5, 2, 1), 0);
+    room_free(r);
+}
+
+static void hashes_are_verified_and_a_mismatch_resyncs(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 2);
+    input(r, 0, 1, 1);
+    input(r, 1, 1, 2);
+    room_flush(r, 2000);
+    /* The true hash of frame 0: recompute it. */
+    fake_state s;
+    fake_reset(&s, room_episode_seed(42, 0), 100);
+    env_step_out out;
+    int32_t a[2] = {1, 2};
+    fake_step(&s, a, &out);
+    uint64_t good = env_hash(&s, sizeof s);
+    input_msg in = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = 2, .action = 1,
+                    .confirmed = 0, .hash = good};
+    room_on_input(r, 0, &in, 2000);
+    assert_int_equal(room_get_stats(r).hashes_verified, 1);
+    assert_int_equal(peers[0].states, 0);
+    in.frame = 2;
+    in.confirmed = 1;
+    in.hash = 12345;
+    room_on_input(r, 1, &in, 2000);
+    assert_int_equal(room_get_stats(r).desyncs, 1);
+    assert_int_equal(peers[1].states, 1);
+    room_flush(r, 2100); /* CONFIRMs continue from the STATE's frame, none missing */
+    assert_int_equal(peers[1].confirmed_upto, room_frame(r));
+    assert_int_equal(peers[0].states, 0); /* the other seat is not disturbed */
+    /* A report about a frame before the resync is not counted again. */
+    in.frame = 3;
+    in.confirmed = 0;
+    room_on_input(r, 1, &in, 2000);
+    assert_int_equal(room_get_stats(r).desyncs, 1);
+    room_free(r);
+}
+
+static void episodes_end_announce_and_continue(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 2, 3);
+    for (uint32_t f = 0; f < 3; f++) {
+        input(r, 0, f, 1);
+        input(r, 1, f, 1);
+    }
+    assert_int_equal(room_frame(r), 3);
+    /* Extra inputs past the end are ignored. */
+    input(r, 0, 3, 1);
+    room_flush(r, 2000);
+    assert_int_equal(peers[0].confirmed_upto, 3);
+    /* episode_end comes after the last CONFIRM, then the next countdown. */
+    assert_int_equal(has_text(&peers[0], "\"episode_end\""), 1);
+    assert_int_equal(has_text(&peers[0], "\"truncated\""), 1);
+    assert_int_equal(has_text(&peers[0], "\"countdown\""), 2);
+    room_tick(r, 2999);
+    assert_int_equal(room_episode(r), 0);
+    room_tick(r, 3000);
+    assert_int_equal(room_episode(r), 1);
+    assert_int_equal(room_frame(r), 0);
+    peers[0].confirmed_upto = peers[1].confirmed_upto = 0;
+    for (uint32_t f = 0; f < 3; f++) {
+        input(r, 0, f, 2);
+        input(r, 1, f, 2);
+    }
+    room_flush(r, 4000);
+    assert_int_equal(game_overs, 0);
+    room_tick(r, 4999);
+    assert_int_equal(game_overs, 0);
+    room_tick(r, 5000); /* the finish grace has passed */
+    assert_int_equal(game_overs, 1);
+    assert_string_equal(over_reason, "completed");
+    assert_true(room_over(r));
+    room_free(r);
+}
+
+static void drop_past_grace_ends_the_game(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 1);
+    room_seat_disconnected(r, 1, 1500);
+    assert_int_equal(has_text(&peers[0], "\"reconnecting\""), 1);
+    room_tick(r, 3499);
+    assert_int_equal(game_overs, 0);
+    room_tick(r, 3500);
+    assert_int_equal(removed, 1);
+    assert_int_equal(game_overs, 1);
+    assert_string_equal(over_reason, "partner_dropped");
+    assert_int_equal(has_text(&peers[0], "\"cut\""), 1);
+    room_free(r);
+}
+
+static void drop_with_default_policy_plays_on(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    scene.on_partner_drop = DROP_DEFAULT;
+    input(r, 0, 0, 1);
+    room_seat_disconnected(r, 1, 1100);
+    room_tick(r, 3200);
+    assert_int_equal(removed, 1);
+    assert_int_equal(game_overs, 0);
+    assert_int_equal(room_frame(r), 1); /* frame 0 confirmed at once with seat 1 defaulted */
+    input(r, 0, 1, 1);
+    assert_int_equal(room_frame(r), 2);
+    room_free(r);
+}
+
+static void drop_with_ai_policy_hands_the_seat_over(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    scene.on_partner_drop = DROP_AI;
+    snprintf(scene.drop_ai, sizeof scene.drop_ai, "greedy");
+    room_seat_disconnected(r, 1, 1100);
+    room_tick(r, 3200);
+    assert_int_equal(has_text(&peers[0], "\"ai\""), 1);
+    input(r, 0, 0, 1);
+    input(r, 0, 1, 1);
+    assert_int_equal(room_frame(r), 2);
+    room_flush(r, 3300);
+    assert_int_equal(peers[0].last_actions[1], 1); /* the policy: t % 4 at t = 1 */
+    room_free(r);
+}
+
+static void reconnect_within_grace_resumes_with_state(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 1);
+    room_flush(r, 1100);
+    room_seat_disconnected(r, 1, 1200);
+    for (uint32_t f = 1; f < 10; f++)
+        input(r, 0, f, 1);
+    assert_true(room_frame(r) >= 4); /* seat 1 defaulted meanwhile */
+    int before = peers[1].ntext;
+    room_seat_reconnected(r, 1, 2000);
+    assert_true(peers[1].ntext > before);
+    assert_int_equal(has_text(&peers[1], "\"game_start\""), 2);
+    assert_int_equal(peers[1].states, 1);
+    assert_int_equal(peers[1].confirmed_upto, room_frame(r));
+    assert_int_equal(has_text(&peers[0], "\"back\""), 1);
+    room_tick(r, 9000); /* long after the grace: nobody is removed */
+    assert_int_equal(removed, 0);
+    room_free(r);
+}
+
+static void hidden_too_long_is_excluded(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    room_seat_visibility(r, 0, false, 1000);
+    room_seat_visibility(r, 0, true, 2000); /* back in time: nothing happens */
+    room_tick(r, 5000);
+    assert_int_equal(removed, 0);
+    room_seat_visibility(r, 0, false, 5000);
+    room_tick(r, 7999);
+    assert_int_equal(removed, 0);
+    room_tick(r, 8000);
+    assert_int_equal(removed, 1);
+    assert_string_equal(removed_reason, "excluded");
+    assert_string_equal(over_reason, "partner_dropped");
+    room_free(r);
+}
+
+static void seeds_differ_by_episode_and_repeat_by_game(void **state)
+{
+    assert_true(room_episode_seed(1, 0) != room_episode_seed(1, 1));
+    assert_true(room_episode_seed(1, 0) == room_episode_seed(1, 0));
+    assert_true(room_episode_seed(1, 0) != room_episode_seed(2, 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(confirms_when_every_seat_has_sent),
+        cmocka_unit_test(a_lagging_seat_is_defaulted_after_the_window),
+        cmocka_unit_test(an_ai_seat_never_waits),
+        cmocka_unit_test(hostile_inputs_are_contained),
+        cmocka_unit_test(hashes_are_verified_and_a_mismatch_resyncs),
+        cmocka_unit_test(episodes_end_announce_and_continue),
+        cmocka_unit_test(drop_past_grace_ends_the_game),
+        cmocka_unit_test(drop_with_default_policy_plays_on),
+        cmocka_unit_test(drop_with_ai_policy_hands_the_seat_over),
+        cmocka_unit_test(reconnect_within_grace_resumes_with_state),
+        cmocka_unit_test(hidden_too_long_is_excluded),
+        cmocka_unit_test(seeds_differ_by_episode_and_repeat_by_game),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
