@@ -436,50 +436,48 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl)
         p->rtt_ms = cl->rtts[cl->nrtt / 2];
 }
 
+static void *lookup_token(const char *token, void *ctx)
+{
+    return map_get(((flow *)ctx)->by_token, token);
+}
+static void *lookup_subject(const char *subject, void *ctx)
+{
+    return map_get(((flow *)ctx)->by_subject, subject);
+}
+static const char *lookup_subject_of(void *who, void *ctx) { return ((participant *)who)->subject; }
+static bool lookup_connected(void *who, void *ctx) { return ((participant *)who)->conn != NULL; }
+
+static void record_new_participant(flow *f, participant *p, json_t *params)
+{
+    json_t *study = identity_study_params(f->x, params);
+    json_t *all = json_pack("{s:O, s:O}", "params", params ? params : json_null(), "study", study);
+    char *pj = json_dumps(all, JSON_COMPACT);
+    store_participant(f->st, p->subject, p->token, pj, clock_wall_ms());
+    free(pj);
+    json_decref(all);
+    json_decref(study);
+}
+
 static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t now)
 {
     if (cl->p) {
         conn_error(f, c, "bad_message", "hello was already sent");
         return;
     }
-    participant *p = NULL;
-    bool resumed = false;
-    if (m->has_token) {
-        p = map_get(f->by_token, m->token);
-        if (p && m->has_subject && strcmp(m->subject, p->subject) != 0) {
-            conn_error(f, c, "bad_token", "this session belongs to another participant");
-            return;
-        }
+    identity_lookup lookup = {lookup_token, lookup_subject, lookup_subject_of, lookup_connected,
+                              f};
+    hello_decision d;
+    identity_decide(f->x, &lookup, m->params, m->has_subject ? m->subject : NULL,
+                    m->has_token ? m->token : NULL, &d);
+    if (d.verdict == HELLO_REFUSE) {
+        conn_error(f, c, d.code, d.err);
+        return;
     }
-    if (p) {
-        resumed = true;
-    } else {
-        char subject[PROTO_SUBJECT_MAX + 1], err[160];
-        id_source src = identity_resolve(f->x, m->params, m->has_subject ? m->subject : NULL,
-                                         subject, sizeof subject, err, sizeof err);
-        if (src == ID_INVALID) {
-            conn_error(f, c, "bad_subject", err);
-            return;
-        }
-        p = map_get(f->by_subject, subject);
-        if (p && p->conn) {
-            conn_error(f, c, "subject_in_use",
-                       "this participant id is already taking part in another browser");
-            return;
-        }
-        if (p) {
-            resumed = true;
-        } else {
-            p = participant_new(f, subject);
-            json_t *study = identity_study_params(f->x, m->params);
-            json_t *all = json_pack("{s:O, s:O}", "params", m->params ? m->params : json_null(),
-                                    "study", study);
-            char *pj = json_dumps(all, JSON_COMPACT);
-            store_participant(f->st, p->subject, p->token, pj, clock_wall_ms());
-            free(pj);
-            json_decref(all);
-            json_decref(study);
-        }
+    participant *p = d.who;
+    bool resumed = d.verdict != HELLO_NEW;
+    if (!p) {
+        p = participant_new(f, d.subject);
+        record_new_participant(f, p, m->params);
     }
     bind_conn(f, p, c, cl);
     store_session(f->st, p->subject, resumed ? "resumed" : "connect", net_conn_peer(c),
@@ -491,6 +489,8 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
         return;
     }
     send_scene(f, p);
+    if (p->state == P_WAITING)
+        send_waiting(f, p, now);
     if (p->state == P_PLAYING && p->room)
         room_seat_reconnected(p->room, p->seat, now);
 }

@@ -46,3 +46,39 @@ json_t *identity_study_params(const experiment *x, json_t *params)
     }
     return out;
 }
+
+void identity_decide(const experiment *x, const identity_lookup *l, json_t *params,
+                     const char *hello_subject, const char *hello_token, hello_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    void *who = hello_token ? l->by_token(hello_token, l->ctx) : NULL;
+    if (who) {
+        const char *known = l->subject_of(who, l->ctx);
+        if (hello_subject && strcmp(hello_subject, known) != 0) {
+            out->verdict = HELLO_REFUSE;
+            snprintf(out->code, sizeof out->code, "bad_token");
+            snprintf(out->err, sizeof out->err, "this session belongs to another participant");
+            return;
+        }
+        out->who = who;
+        snprintf(out->subject, sizeof out->subject, "%s", known);
+        out->verdict = l->connected(who, l->ctx) ? HELLO_TAKEOVER : HELLO_RESUME;
+        return;
+    }
+    if (identity_resolve(x, params, hello_subject, out->subject, sizeof out->subject, out->err,
+                         sizeof out->err) == ID_INVALID) {
+        out->verdict = HELLO_REFUSE;
+        snprintf(out->code, sizeof out->code, "bad_subject");
+        return;
+    }
+    who = l->by_subject(out->subject, l->ctx);
+    if (who && l->connected(who, l->ctx)) {
+        out->verdict = HELLO_REFUSE;
+        snprintf(out->code, sizeof out->code, "subject_in_use");
+        snprintf(out->err, sizeof out->err,
+                 "this participant id is already taking part in another browser");
+        return;
+    }
+    out->who = who;
+    out->verdict = who ? HELLO_RESUME : HELLO_NEW;
+}
