@@ -17,6 +17,13 @@ TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.
 # Env wasm modules, env tests, fuzz and bench targets live with the envs.
 -include envs/envs.mk
 
+# The store's writer: frames per second it sustains, and what a caller pays per call.
+BENCHES += build/bench/bench_store
+BENCH_DEPS += build/bench/bench_store
+build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/% build/obj/src/util/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
+
 .PHONY: all web test test-unit test-e2e test-load demo bench setup clean
 all: build/cohort build/cohort-san web
 

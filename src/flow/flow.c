@@ -519,7 +519,7 @@ static void on_start(flow *f, participant *p, client_msg *m, int64_t now)
         strcmp(m->scene, x->scenes[p->scene].id) != 0) {
         if (p->state == P_WAITING)
             send_waiting(f, p, now);
-        else
+        else if (p->state != P_PLAYING) /* a start in flight as the game began: ignore */
             send_scene(f, p);
         return;
     }

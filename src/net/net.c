@@ -17,6 +17,7 @@
 #include "../util/log.h"
 
 enum { OUT_TEXT, OUT_BINARY };
+enum { PING_LEN = 16 };
 
 typedef struct out_msg {
     struct out_msg *next;
@@ -237,12 +238,14 @@ static int on_writable(net_conn *c)
 {
     struct lws *wsi = c->wsi;
     if (c->ping_due && !c->closing) {
-        unsigned char buf[LWS_PRE + 8];
+        /* The payload is the send time in hex: lws validates pong payloads as UTF-8
+         * when UTF-8 validation is on, so raw binary would get the connection closed. */
+        unsigned char buf[LWS_PRE + PING_LEN + 1];
         int64_t now = clock_mono_us();
-        memcpy(buf + LWS_PRE, &now, 8);
+        snprintf((char *)buf + LWS_PRE, PING_LEN + 1, "%016llx", (unsigned long long)now);
         c->ping_due = false;
         c->ping_sent_us = now;
-        if (lws_write(wsi, buf + LWS_PRE, 8, LWS_WRITE_PING) < 8)
+        if (lws_write(wsi, buf + LWS_PRE, PING_LEN, LWS_WRITE_PING) < PING_LEN)
             return -1;
         if (c->head)
             lws_callback_on_writable(wsi);
@@ -400,9 +403,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             on_receive(s->conn, in, len);
         return 0;
     case LWS_CALLBACK_RECEIVE_PONG:
-        if (s->conn && len == 8) {
-            int64_t sent;
-            memcpy(&sent, in, 8);
+        if (s->conn && len == PING_LEN) {
+            char hex[PING_LEN + 1];
+            memcpy(hex, in, PING_LEN);
+            hex[PING_LEN] = '\0';
+            int64_t sent = (int64_t)strtoull(hex, NULL, 16);
             if (sent == s->conn->ping_sent_us) {
                 s->conn->last_pong_ms = clock_mono_ms();
                 int64_t rtt = (clock_mono_us() - sent) / 1000;

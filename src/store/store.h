@@ -96,14 +96,44 @@ typedef struct {
  * for every human seat, and an `episodes` row. Takes ownership of rec->rows. */
 void store_episode(store *s, episode_record *rec);
 
-/* Column layout shared by the writer, `cohort compare` and `cohort replay`. */
+/* Column layout shared by the writer, `cohort compare` and `cohort replay`. Each writes
+ * one line without its newline into buf and returns its length, or -1 (buf empty) when it
+ * does not fit; 4096 bytes always suffice. */
 int store_csv_header(const episode_record *rec, char *buf, size_t len);
 int store_csv_row(const episode_record *rec, const frame_row *row, char *buf, size_t len);
 
-/* Counters for /healthz and tests. */
+/* Counters for /healthz and tests. jobs_dropped counts calls whose data was not queued
+ * (out of memory, the queue's byte limit, or the store closing); each also counts as an
+ * error. */
 typedef struct {
     uint64_t jobs_queued, jobs_done, frames_logged, files_written, errors;
+    uint64_t jobs_dropped;
 } store_stats;
 store_stats store_get_stats(store *s);
+
+/* ---- Synchronous helpers (no queue): used by the writer thread, tools and tests. ---- */
+
+#define STORE_NAME_MAX 128
+/* True when name can be one path component: 1..STORE_NAME_MAX of [A-Za-z0-9_.-], not
+ * "." or "..". Subjects, scenes and experiment ids must pass to name a file or folder. */
+bool store_safe_name(const char *name);
+/* "input", "default", "ai" for SOURCE_*, NULL for anything else. */
+const char *store_source_name(int source);
+/* mkdir -p. 0 or -1 with errno. */
+int store_mkdirs(const char *path);
+/* Writes DIR/SCENE/SUBJECT_epN.json and .csv for each human seat of rec, each through a
+ * temporary file and a rename. files_json (may be NULL) receives a JSON array of the CSV
+ * paths relative to dir. Returns the number of files written, or -1 with err set (files
+ * of other seats may still have been written). */
+int store_write_episode_files(const char *dir, const char *experiment,
+                              const episode_record *rec, char *files_json, size_t files_len,
+                              char *err, size_t errlen);
+/* Writes DIR/SCENE/SUBJECT_form.json (form_json re-encoded; NULL means {}). 0 or -1. */
+int store_write_form_file(const char *dir, const char *scene, const char *subject,
+                          const char *form_json, char *err, size_t errlen);
+/* Reads the durable frame log of one episode from DB_PATH (opened read-only), ordered by
+ * frame: *rows is malloc'd (free it), NULL when there are none. 0, or -1 on error. */
+int store_frames_load(const char *db_path, const char *game, uint32_t episode,
+                      frame_row **rows, uint32_t *n);
 
 #endif
