@@ -18,6 +18,7 @@
 #include "flow/flow.h"
 #include "net/net.h"
 #include "store/store.h"
+#include "store/store_recover.h"
 #include "tools/tools.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -44,7 +45,7 @@ static void usage(FILE *to)
 /* build/web beside the executable: the client and env modules `make` produced. */
 static void default_web_root(char *out, size_t len)
 {
-    char exe[PATH_MAX];
+    char exe[PATH_MAX - 8];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
         snprintf(out, len, "build/web");
@@ -149,6 +150,11 @@ static int cmd_serve(int argc, char **argv)
         free(x);
         return 1;
     }
+    int rebuilt = store_rebuild_episodes(st, x->id, err, sizeof err);
+    if (rebuilt < 0)
+        log_error("rebuilding unwritten episodes: %s", err);
+    else if (rebuilt > 0)
+        log_info("rebuilt %d episode files from the frame log", rebuilt);
     flow *f = flow_new(x, st, err, sizeof err);
     if (!f) {
         fprintf(stderr, "cohort serve: %s\n", err);

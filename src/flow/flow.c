@@ -9,6 +9,7 @@
 #include "../lobby/lobby.h"
 #include "../proto/proto.h"
 #include "../room/room.h"
+#include "../store/store_recover.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/map.h"
@@ -141,6 +142,9 @@ static const char *outcome_message(const participant *p)
 {
     if (strcmp(p->outcome, "completed") == 0)
         return "Thank you! You have finished the study.";
+    if (strcmp(p->reason, "server_restart") == 0)
+        return "The study server restarted during your game, so the game could not go on. "
+               "Thank you for taking part: you will be paid for your time.";
     if (strcmp(p->outcome, "partner_dropped") == 0)
         return "Your partner left the game, so it ended early. Thank you for taking part: "
                "you will be paid for your time.";
@@ -818,6 +822,39 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* After a restart: everyone the server knew comes back to where they were. Whoever was
+ * in a game when it stopped cannot resume it (its state was in memory): they get the
+ * partner_dropped outcome, which researchers pay, with the reason server_restart. */
+static void restore_participant(const known_participant *k, void *ctx)
+{
+    flow *f = ctx;
+    if (!proto_valid_subject(k->subject) || !proto_valid_token(k->token) ||
+        map_get(f->by_subject, k->subject))
+        return;
+    participant *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    snprintf(p->subject, sizeof p->subject, "%s", k->subject);
+    snprintf(p->token, sizeof p->token, "%s", k->token);
+    p->seat = -1;
+    p->scene = k->scene_index < 0 ? 0 : k->scene_index;
+    if (p->scene > f->x->nscenes)
+        p->scene = f->x->nscenes;
+    map_put(f->by_subject, p->subject, p);
+    map_put(f->by_token, p->token, p);
+    if (k->outcome) {
+        p->state = P_DONE;
+        snprintf(p->outcome, sizeof p->outcome, "%s", k->outcome);
+        snprintf(p->code, sizeof p->code, "%s", k->code ? k->code : "");
+        snprintf(p->reason, sizeof p->reason, "%s", k->reason ? k->reason : "");
+    } else if (p->scene < f->x->nscenes && f->x->scenes[p->scene].kind == SCENE_GAME &&
+               k->matched_in_scene) {
+        finish(f, p, "partner_dropped", "server_restart");
+    } else {
+        p->state = P_PAGE;
+    }
+}
+
 flow *flow_new(const experiment *x, store *st, char *err, size_t errlen)
 {
     flow *f = calloc(1, sizeof *f);
@@ -850,6 +887,13 @@ flow *flow_new(const experiment *x, store *st, char *err, size_t errlen)
             f->lobbies[s] = lobby_new(mm, sc->game.humans, (int64_t)sc->waitroom_timeout_s * 1000);
         }
     }
+    int known = store_load_participants(st, restore_participant, f, err, errlen);
+    if (known < 0) {
+        flow_free(f, 0);
+        return NULL;
+    }
+    if (known > 0)
+        log_info("restored %d participants from an earlier run", known);
     return f;
 }
 

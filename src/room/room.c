@@ -182,6 +182,13 @@ static void start_episode(room *r, int64_t now)
         st->last_active = now;
     }
     r->phase = PHASE_PLAYING;
+    if (r->st) {
+        /* What a rebuild after a crash needs to replay this episode from the frame log. */
+        char detail[128];
+        snprintf(detail, sizeof detail, "{\"episode\":%u,\"seed\":\"%llu\",\"horizon\":%d}",
+                 r->episode, (unsigned long long)r->episode_seed, r->spec->max_steps);
+        store_event(r->st, NULL, r->id, "episode_start", detail, 0);
+    }
     broadcast(r, episode_start_msg(r));
     mark_dirty(r);
 }
@@ -526,9 +533,12 @@ void room_seat_remove(room *r, int s, const char *reason, int64_t now)
     st->peer = NULL;
     st->connected = false;
     r->hooks.seat_removed(r, peer, reason, r->ud);
-    if (r->st)
-        store_event(r->st, st->name, r->id, strcmp(reason, "excluded") == 0 ? "excluded" : "drop",
-                    NULL, 0);
+    if (r->st) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"seat\":%d,\"reason\":\"%s\"}", s, reason);
+        store_event(r->st, st->name, r->id, strcmp(reason, "dropped") == 0 ? "drop" : "excluded",
+                    detail, 0);
+    }
 
     if (humans_present(r) == 0) {
         cut_episode(r, now);
@@ -582,7 +592,7 @@ void room_tick(room *r, int64_t now)
         }
         if (r->scene->inactivity_timeout_s > 0 && r->phase == PHASE_PLAYING && st->connected &&
             now - st->last_active >= (int64_t)r->scene->inactivity_timeout_s * 1000)
-            room_seat_remove(r, s, "excluded", now);
+            room_seat_remove(r, s, "inactive", now);
     }
     if (r->phase == PHASE_COUNTDOWN && now >= r->deadline) {
         start_episode(r, now);

@@ -26,6 +26,8 @@ typedef struct {
     uint64_t seed;
     uint32_t horizon;
     long long rows; /* -1 when the sidecar does not say */
+    bool cut;       /* end_reason "cut": the server ended it early and marked the last
+                       row truncated itself */
 } sidecar;
 
 /* Columns of the file, resolved against the env. */
@@ -106,6 +108,8 @@ static int load_sidecar(const char *path, sidecar *sc)
         goto out;
     }
     sc->horizon = (uint32_t)json_integer_value(horizon);
+    json_t *reason = json_object_get(o, "end_reason");
+    sc->cut = json_is_string(reason) && strcmp(json_string_value(reason), "cut") == 0;
     sc->rows = json_is_integer(rows) ? (long long)json_integer_value(rows) : -1;
     rc = 0;
 out:
@@ -183,7 +187,7 @@ static bool check_int(const csv_file *f, size_t row, long col, int64_t want)
 
 /* Steps row `row` and checks everything recorded about it. */
 static bool replay_row(const csv_file *f, size_t row, const env_def *env, const columns *cols,
-                       void *state)
+                       void *state, bool cut_here)
 {
     int64_t frame;
     const char *fcell = csv_cell(f, row, (size_t)cols->frame);
@@ -210,7 +214,7 @@ static bool replay_row(const csv_file *f, size_t row, const env_def *env, const 
         if (!check_int(f, row, cols->reward[k], out.rewards[k]))
             return false;
     if (!check_int(f, row, cols->terminated, out.terminated) ||
-        !check_int(f, row, cols->truncated, out.truncated))
+        !check_int(f, row, cols->truncated, out.truncated || cut_here))
         return false;
     for (uint32_t i = 0; i < cols->ninfo; i++)
         if (!check_int(f, row, cols->info_col[i], out.info[cols->info_index[i]]))
@@ -241,7 +245,7 @@ static int replay_rows(const csv_file *f, const sidecar *sc, const env_def *env,
                       strcmp(csv_cell(f, r - 1, (size_t)cols->truncated), "1") == 0)) {
             printf("frame %zu: recorded after the episode ended at frame %zu\n", r, r - 1);
             rc = 1;
-        } else if (!replay_row(f, r, env, cols, state)) {
+        } else if (!replay_row(f, r, env, cols, state, sc->cut && r + 1 == f->nrows)) {
             rc = 1;
         }
     }
