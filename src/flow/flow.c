@@ -154,6 +154,9 @@ static const char *outcome_message(const participant *p)
     if (strcmp(p->outcome, "excluded") == 0) {
         if (strcmp(p->reason, "inactive") == 0)
             return "The study ended because no key was pressed for too long.";
+        if (strcmp(p->reason, "latency") == 0)
+            return "Your connection to the study server is too slow for this real-time game, "
+                   "so you cannot take part. Thank you for your interest.";
         return "The study ended because the game tab was hidden for too long.";
     }
     return "The game ended because you were away for too long.";
@@ -525,6 +528,17 @@ static void on_start(flow *f, participant *p, client_msg *m, int64_t now)
             send_waiting(f, p, now);
         else if (p->state != P_PLAYING) /* a start in flight as the game began: ignore */
             send_scene(f, p);
+        return;
+    }
+    /* Entry check: the median of the last few pings must be within the limit. Nobody is
+     * matched with a partner whose game would feel broken from the first frame. */
+    const scene_spec *sc = &x->scenes[p->scene];
+    if (sc->entry_max_rtt_ms > 0 && p->rtt_ms > (uint32_t)sc->entry_max_rtt_ms) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms,
+                 sc->entry_max_rtt_ms);
+        store_event(f->st, p->subject, NULL, "excluded_latency", detail, clock_wall_ms());
+        finish(f, p, "excluded", "latency");
         return;
     }
     join_waitroom(f, p, now);
