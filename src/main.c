@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "config/config.h"
 #include "flow/flow.h"
 #include "net/net.h"
@@ -36,7 +37,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage:\n"
-            "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR]\n"
+            "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [--admin-key KEY]\n"
             "  cohort check FILE\n"
             "  cohort compare A.csv B.csv\n"
             "  cohort replay A.csv\n");
@@ -86,6 +87,12 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+static int admin_route(void *ctx, const char *path, const char *query, char **body,
+                       const char **ctype)
+{
+    return admin_http(ctx, path, query, body, ctype);
+}
+
 static int parse_port(const char *s, int *out)
 {
     char *end;
@@ -99,6 +106,7 @@ static int parse_port(const char *s, int *out)
 static int cmd_serve(int argc, char **argv)
 {
     const char *file = NULL, *data = "data", *host = "127.0.0.1", *web = NULL;
+    const char *admin_key_arg = getenv("COHORT_ADMIN_KEY");
     int port = 8000;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -114,6 +122,8 @@ static int cmd_serve(int argc, char **argv)
             host = argv[++i];
         } else if (strcmp(a, "--web") == 0 && has_value) {
             web = argv[++i];
+        } else if (strcmp(a, "--admin-key") == 0 && has_value) {
+            admin_key_arg = argv[++i];
         } else if (a[0] != '-' && !file) {
             file = a;
         } else {
@@ -162,6 +172,12 @@ static int cmd_serve(int argc, char **argv)
         free(x);
         return 1;
     }
+    admin *adm = admin_new(f, admin_key_arg);
+    if (!adm) {
+        fprintf(stderr, "cohort serve: out of memory\n");
+        return 1;
+    }
+    flow_set_http(f, admin_route, adm);
     net_config cfg = {
         .host = host,
         .port = port,
@@ -191,6 +207,7 @@ static int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     printf("listening on http://%s:%d\n", host, net_port(n));
+    printf("admin page: http://%s:%d/admin.html#key=%s\n", host, net_port(n), admin_key(adm));
     fflush(stdout);
     log_info("experiment %s from %s, data in %s", x->id, file, store_dir(st));
     net_run(n);
@@ -200,6 +217,7 @@ static int cmd_serve(int argc, char **argv)
     running = NULL;
     net_destroy(n);
     store_close(st);                /* drains the writer: everything is on disk */
+    admin_free(adm);
     free(x);
     log_info("stopped");
     return 0;

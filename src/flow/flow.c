@@ -61,7 +61,15 @@ struct flow {
     int64_t started_mono;
     int64_t next_waiting_refresh;
     uint64_t games_started, protocol_errors;
+    flow_http_fn http;
+    void *http_ctx;
 };
+
+void flow_set_http(flow *f, flow_http_fn fn, void *ctx)
+{
+    f->http = fn;
+    f->http_ctx = ctx;
+}
 
 static int64_t now_ms(void) { return clock_mono_ms(); }
 
@@ -741,6 +749,37 @@ typedef struct {
     int total, connected, waiting, playing, done;
 } census;
 
+typedef struct {
+    json_t *people;
+    json_t *outcomes;
+    const experiment *x;
+} roster;
+
+static const char *state_name(pstate s)
+{
+    static const char *names[] = {"page", "waiting", "playing", "done"};
+    return names[s];
+}
+
+static void list_one(const char *key, void *value, void *ctx)
+{
+    participant *p = value;
+    roster *r = ctx;
+    if (p->state == P_DONE) {
+        json_t *n = json_object_get(r->outcomes, p->outcome);
+        json_object_set_new(r->outcomes, p->outcome,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    if (json_array_size(r->people) >= 1000)
+        return; /* the dashboard shows the first thousand; counts cover everyone */
+    const char *scene = p->scene < r->x->nscenes ? r->x->scenes[p->scene].id : "end";
+    json_array_append_new(r->people,
+                          json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "subject", p->subject,
+                                    "state", state_name(p->state), "scene", scene, "connected",
+                                    p->conn != NULL, "rtt_ms", (int)p->rtt_ms, "game",
+                                    p->room ? room_id(p->room) : "", "outcome", p->outcome));
+}
+
 static void count_one(const char *key, void *value, void *ctx)
 {
     participant *p = value;
@@ -789,10 +828,15 @@ char *flow_state_json(flow *f)
                                 json_integer(lobby_count(f->lobbies[s])));
     census c = {0};
     map_each(f->by_subject, count_one, &c);
-    json_t *j = json_pack("{s:s, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:I}", "experiment",
-                          f->x->id, "games", games, "waiting", waiting, "participants", "total",
-                          c.total, "connected", c.connected, "waiting", c.waiting, "playing",
-                          c.playing, "done", c.done, "protocol_errors",
+    roster ro = {json_array(), json_object(), f->x};
+    map_each(f->by_subject, list_one, &ro);
+    json_t *j = json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I}",
+                          "experiment", f->x->id, "uptime_s",
+                          (json_int_t)((now_ms() - f->started_mono) / 1000), "games", games,
+                          "waiting", waiting, "participants", "total", c.total, "connected",
+                          c.connected, "waiting", c.waiting, "playing", c.playing, "done",
+                          c.done, "outcomes", ro.outcomes, "people", ro.people,
+                          "games_started", (json_int_t)f->games_started, "protocol_errors",
                           (json_int_t)f->protocol_errors);
     char *out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -803,13 +847,11 @@ static int on_http(const char *path, const char *query, char **body, const char 
                    void *ud)
 {
     flow *f = ud;
+    if (f->http)
+        return f->http(f->http_ctx, path, query, body, ctype);
     *ctype = "application/json";
     if (strcmp(path, "/healthz") == 0) {
         *body = flow_health_json(f);
-        return 200;
-    }
-    if (strcmp(path, "/api/state") == 0) {
-        *body = flow_state_json(f);
         return 200;
     }
     return 404;

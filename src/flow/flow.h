@@ -22,6 +22,12 @@ void flow_free(flow *f, int64_t now);
 /* The net_handlers that drive it; ud must be the flow. */
 net_handlers flow_net_handlers(void);
 
+/* Where HTTP GETs for /healthz and /api/... go (the admin module); until set, only
+ * /healthz answers. */
+typedef int (*flow_http_fn)(void *ctx, const char *path, const char *query, char **body,
+                            const char **ctype);
+void flow_set_http(flow *f, flow_http_fn fn, void *ctx);
+
 /* JSON bodies for GET /healthz and /api/state (malloc'd). */
 char *flow_health_json(flow *f);
 char *flow_state_json(flow *f);
