@@ -83,6 +83,9 @@ typedef struct {
     char path[CFG_PATH_LEN];         /* the file as given */
     char dir[CFG_PATH_LEN];          /* its folder, absolute */
     char id[CFG_ID_LEN];             /* `experiment:` */
+    /* Default when `identity` or one of its lists is absent:
+     * params [PROLIFIC_PID, workerId, participant],
+     * study_params [STUDY_ID, SESSION_ID, assignmentId, hitId]. */
     int nidentity;
     char identity_params[CFG_MAX_PARAMS][CFG_ID_LEN];
     int nstudy;
@@ -104,6 +107,17 @@ typedef struct {
 /* 0 on success. On failure returns -1 and writes "FILE:LINE:COL: message" to err. */
 int config_load(const char *path, const config_hooks *hooks, experiment *out,
                 char *err, size_t errlen);
+
+/* Files larger than this are refused (an experiment file is a few KiB). */
+#define CFG_MAX_FILE_BYTES (1024 * 1024)
+
+/*
+ * The same from text already in memory (len bytes, need not be NUL-terminated). `path`
+ * names the file in messages and its folder is where pages are looked up. Used by the
+ * fuzzer; also handy for an admin upload.
+ */
+int config_load_buffer(const char *path, const char *text, size_t len,
+                       const config_hooks *hooks, experiment *out, char *err, size_t errlen);
 
 /* Hooks backed by the real env registry (envs/registry.h). */
 const config_hooks *config_registry_hooks(void);

@@ -1,0 +1,893 @@
+/*
+ * Experiment files (DESIGN.md section 4): read, parse, walk the schema, apply defaults.
+ *
+ * The walk is strict on purpose: a typo in a paid study must stop `cohort check`, not
+ * silently fall back to a default. Every mapping has a table of allowed keys; anything
+ * else is an error that names the key and lists what was expected.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config_values.h"
+#include "config/yaml_tree.h"
+
+/* Ranges of the optional integers (config.h documents the defaults). */
+#define MAX_FPS 120
+#define MAX_EPISODES 1000
+#define MAX_STEPS 1000000
+#define MAX_INPUT_DELAY 30
+#define MAX_CONFIRM_WINDOW 300
+#define MAX_PREDICTION_LIMIT 600
+#define MAX_COUNTDOWN_S 60
+#define MAX_WAITROOM_S 3600
+#define MAX_RTT_MS 5000
+#define MAX_GRACE_S 600
+#define MAX_TIMEOUT_S 3600
+#define MAX_PAGE_BYTES (1024 * 1024)
+
+typedef struct {
+    cfg_ctx c;
+    const config_hooks *hooks;
+    experiment *x;
+    const char *text; /* the file, for hints after a syntax error */
+    size_t len;
+} loader;
+
+/* ---- the env registry, through the caller's hooks ---- */
+
+typedef struct {
+    int players, actions, horizon;
+} env_info;
+
+static bool env_lookup(const loader *L, const char *env, env_info *info)
+{
+    const config_hooks *h = L->hooks;
+    return h && h->env_lookup &&
+           h->env_lookup(env, &info->players, &info->actions, &info->horizon, h->ctx);
+}
+
+static bool policy_exists(const loader *L, const char *env, const char *policy)
+{
+    const config_hooks *h = L->hooks;
+    return h && h->policy_exists && h->policy_exists(env, policy, h->ctx);
+}
+
+/* `ai:POLICY` where POLICY is a scripted policy of `env`. `what` names the field. */
+static bool read_ai(loader *L, const ynode *n, const char *env, const char *what, char *out)
+{
+    const char *policy = n->text + 3;
+    if (!cfg_is_ident(policy, "") || strlen(policy) >= CFG_ID_LEN)
+        return cfg_fail(&L->c, n, "%s must name a policy after \"ai:\" (e.g. ai:greedy), got %s",
+                        what, cfg_got(&L->c, n));
+    if (!policy_exists(L, env, policy))
+        return cfg_fail(&L->c, n, "unknown AI policy \"%s\" for %s", policy, env);
+    strcpy(out, policy);
+    return true;
+}
+
+static bool is_ai(const ynode *n)
+{
+    return n->kind == YNODE_SCALAR && !n->is_null && strncmp(n->text, "ai:", 3) == 0;
+}
+
+/* ---- the game ---- */
+
+enum {
+    G_ENV, G_SEATS, G_FPS, G_EPISODES, G_MAX_STEPS, G_INPUT_DELAY, G_CONFIRM_WINDOW,
+    G_PREDICTION_LIMIT, G_COUNTDOWN_S, G_KEYS, G_N
+};
+static const char *const game_keys[G_N] = {
+    [G_ENV] = "env", [G_SEATS] = "seats", [G_FPS] = "fps", [G_EPISODES] = "episodes",
+    [G_MAX_STEPS] = "max_steps", [G_INPUT_DELAY] = "input_delay",
+    [G_CONFIRM_WINDOW] = "confirm_window", [G_PREDICTION_LIMIT] = "prediction_limit",
+    [G_COUNTDOWN_S] = "countdown_s", [G_KEYS] = "keys",
+};
+static const cfg_schema game_schema = {"game", "in game", game_keys, G_N};
+
+static bool load_env(loader *L, const ynode *n, game_spec *g, env_info *info)
+{
+    if (!cfg_string(&L->c, n, "env", g->env, sizeof g->env))
+        return false;
+    if (!env_lookup(L, g->env, info))
+        return cfg_fail(&L->c, n, "unknown env %s", cfg_got(&L->c, n));
+    return true;
+}
+
+static bool load_seats(loader *L, const ynode *n, game_spec *g, const env_info *info)
+{
+    if (!cfg_list(&L->c, n, "seats", "seats (human or ai:POLICY)", 1, CFG_MAX_SEATS))
+        return false;
+    g->nseats = 0;
+    g->humans = 0;
+    for (const ynode *s = n->first; s; s = s->next) {
+        seat_spec *seat = &g->seats[g->nseats++];
+        if (cfg_is(s, "human")) {
+            seat->kind = SEAT_HUMAN;
+            g->humans++;
+        } else if (is_ai(s)) {
+            seat->kind = SEAT_AI;
+            if (!read_ai(L, s, g->env, "an AI seat", seat->policy))
+                return false;
+        } else {
+            return cfg_fail(&L->c, s, "each seat must be human or ai:POLICY, got %s",
+                            cfg_got(&L->c, s));
+        }
+    }
+    if (g->humans == 0)
+        return cfg_fail(&L->c, n, "seats must include at least one human");
+    if (g->nseats != info->players)
+        return cfg_fail(&L->c, n, "%s is a %d-player game, but seats lists %d", g->env,
+                        info->players, g->nseats);
+    return true;
+}
+
+/*
+ * Key names are KeyboardEvent.key values. A wrong one ("Space", "KeyW", "up") never
+ * matches any key press, so the participant could not play: refuse it and suggest the
+ * right spelling. Single characters are always fine.
+ */
+static const char *const named_keys[] = {
+    "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", "Escape", "Tab", "Backspace",
+    "Delete", "Insert", "Home", "End", "PageUp", "PageDown", "Shift", "Control", "Alt", "Meta",
+    "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12",
+};
+static const struct {
+    const char *wrong, *right;
+} key_aliases[] = {
+    {"Space", " "}, {"Spacebar", " "}, {"Up", "ArrowUp"}, {"Down", "ArrowDown"},
+    {"Left", "ArrowLeft"}, {"Right", "ArrowRight"}, {"Esc", "Escape"}, {"Return", "Enter"},
+};
+
+/* The text is valid UTF-8 (checked before parsing): count the bytes that start a character. */
+static bool is_one_character(const char *s)
+{
+    size_t chars = 0;
+    for (; *s; s++)
+        chars += ((unsigned char)*s & 0xC0) != 0x80;
+    return chars == 1;
+}
+
+static bool check_key_name(loader *L, const ynode *k)
+{
+    if (is_one_character(k->text))
+        return true;
+    const size_t nnamed = sizeof named_keys / sizeof named_keys[0];
+    for (size_t i = 0; i < nnamed; i++)
+        if (strcmp(k->text, named_keys[i]) == 0)
+            return true;
+    const char *hint = NULL;
+    for (size_t i = 0; !hint && i < sizeof key_aliases / sizeof key_aliases[0]; i++)
+        if (strcasecmp(k->text, key_aliases[i].wrong) == 0)
+            hint = key_aliases[i].right;
+    for (size_t i = 0; !hint && i < nnamed; i++)
+        if (strcasecmp(k->text, named_keys[i]) == 0)
+            hint = named_keys[i];
+    if (hint)
+        return cfg_fail(&L->c, k, "unknown key name %s; did you mean \"%s\"?", cfg_got(&L->c, k),
+                        hint);
+    return cfg_fail(&L->c, k, "unknown key name %s; keys are KeyboardEvent.key values: one "
+                              "character (\"w\", \" \") or a named key (ArrowUp, Enter, Shift, "
+                              "...)", cfg_got(&L->c, k));
+}
+
+static bool load_keys(loader *L, const ynode *n, game_spec *g, const env_info *info)
+{
+    if (!cfg_free_mapping(&L->c, n, "keys", "in keys", CFG_MAX_KEYS))
+        return false;
+    g->nkeys = 0;
+    for (const ynode *k = n->first; k; k = ynode_next_key(k)) {
+        key_binding *b = &g->keys[g->nkeys++];
+        if (!cfg_string(&L->c, k, "a key name", b->key, sizeof b->key) || !check_key_name(L, k))
+            return false;
+        int action;
+        const ynode *v = ynode_value(k);
+        if (!cfg_parse_int(v, 0, info->actions - 1, &action)) {
+            char key[64];
+            cfg_quote(key, sizeof key, k->text, k->len);
+            return cfg_fail(&L->c, v, "the action for %s must be an integer from 0 to %d "
+                                      "(%s has %d actions), got %s", key, info->actions - 1,
+                            g->env, info->actions, cfg_got(&L->c, v));
+        }
+        b->action = action;
+    }
+    return true;
+}
+
+/* Arrows and space on env actions 0..4 (config.h); bindings past the env's actions are
+ * left out so a smaller env still gets a valid default. */
+static void default_keys(game_spec *g, const env_info *info)
+{
+    static const char *const names[] = {"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", " "};
+    g->nkeys = 0;
+    for (int a = 0; a < 5 && a < info->actions; a++) {
+        strcpy(g->keys[g->nkeys].key, names[a]);
+        g->keys[g->nkeys++].action = a;
+    }
+}
+
+static bool load_game(loader *L, const ynode *n, game_spec *g)
+{
+    cfg_field f[G_N];
+    if (!cfg_mapping(&L->c, n, &game_schema, f) ||
+        !cfg_require(&L->c, n, &game_schema, f, G_ENV) ||
+        !cfg_require(&L->c, n, &game_schema, f, G_SEATS))
+        return false;
+    env_info info;
+    if (!load_env(L, f[G_ENV].val, g, &info) || !load_seats(L, f[G_SEATS].val, g, &info))
+        return false;
+
+    g->fps = 30;
+    g->episodes = 1;
+    /* The env's horizon, kept in range in case an env declares none. */
+    g->max_steps = info.horizon < 1 || info.horizon > MAX_STEPS ? MAX_STEPS : info.horizon;
+    g->input_delay = 2;
+    g->confirm_window = 15;
+    g->countdown_s = 3;
+    const struct {
+        int field;
+        int lo, hi;
+        int *dst;
+    } ints[] = {
+        {G_FPS, 1, MAX_FPS, &g->fps},
+        {G_EPISODES, 1, MAX_EPISODES, &g->episodes},
+        {G_MAX_STEPS, 1, MAX_STEPS, &g->max_steps},
+        {G_INPUT_DELAY, 0, MAX_INPUT_DELAY, &g->input_delay},
+        {G_CONFIRM_WINDOW, 1, MAX_CONFIRM_WINDOW, &g->confirm_window},
+        {G_COUNTDOWN_S, 0, MAX_COUNTDOWN_S, &g->countdown_s},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        const cfg_field *fi = &f[ints[i].field];
+        if (fi->val && !cfg_int(&L->c, fi->val, game_keys[ints[i].field], ints[i].lo,
+                                ints[i].hi, ints[i].dst))
+            return false;
+    }
+
+    /* The prediction limit bounds rollback; it must leave room past the confirm window,
+     * or a healthy client would stall waiting for a lagging seat's default. */
+    g->prediction_limit = 2 * g->confirm_window;
+    const ynode *pl = f[G_PREDICTION_LIMIT].val;
+    if (pl) {
+        if (!cfg_int(&L->c, pl, "prediction_limit", 2, MAX_PREDICTION_LIMIT,
+                     &g->prediction_limit))
+            return false;
+        if (g->prediction_limit <= g->confirm_window)
+            return cfg_fail(&L->c, pl, "prediction_limit must be more than confirm_window (%d), "
+                                       "got %s", g->confirm_window, cfg_got(&L->c, pl));
+    }
+
+    if (f[G_KEYS].val)
+        return load_keys(L, f[G_KEYS].val, g, &info);
+    default_keys(g, &info);
+    return true;
+}
+
+/* ---- game scene settings next to the game ---- */
+
+enum { W_TIMEOUT_S, W_ON_TIMEOUT, W_N };
+static const char *const waitroom_keys[W_N] = {
+    [W_TIMEOUT_S] = "timeout_s", [W_ON_TIMEOUT] = "on_timeout",
+};
+static const cfg_schema waitroom_schema = {"waitroom", "in waitroom", waitroom_keys, W_N};
+
+static bool load_waitroom(loader *L, const ynode *n, scene_spec *s)
+{
+    cfg_field f[W_N];
+    if (!cfg_mapping(&L->c, n, &waitroom_schema, f))
+        return false;
+    if (f[W_TIMEOUT_S].val &&
+        !cfg_int(&L->c, f[W_TIMEOUT_S].val, "timeout_s", 1, MAX_WAITROOM_S,
+                 &s->waitroom_timeout_s))
+        return false;
+    const ynode *on = f[W_ON_TIMEOUT].val;
+    if (on && !cfg_is(on, "end"))
+        return cfg_fail(&L->c, on, "on_timeout must be end, got %s", cfg_got(&L->c, on));
+    s->waitroom_on_timeout = WAITROOM_END;
+    return true;
+}
+
+static const char *const matchmaker_keys[] = {"latency_fifo"};
+static const cfg_schema matchmaker_schema = {"matchmaker", "in matchmaker", matchmaker_keys, 1};
+static const char *const latency_keys[] = {"max_rtt_ms"};
+static const cfg_schema latency_schema = {"latency_fifo", "in latency_fifo", latency_keys, 1};
+
+static bool load_matchmaker(loader *L, const ynode *n, scene_spec *s)
+{
+    s->max_rtt_ms = 250;
+    if (cfg_is(n, "fifo")) {
+        s->matchmaker = MATCH_FIFO;
+        return true;
+    }
+    if (cfg_is(n, "latency_fifo")) {
+        s->matchmaker = MATCH_LATENCY_FIFO;
+        return true;
+    }
+    if (n->kind != YNODE_MAPPING)
+        return cfg_fail(&L->c, n, "matchmaker must be fifo or {latency_fifo: {max_rtt_ms: N}}, "
+                                  "got %s", cfg_got(&L->c, n));
+    cfg_field f[1], lf[1];
+    if (!cfg_mapping(&L->c, n, &matchmaker_schema, f) ||
+        !cfg_require(&L->c, n, &matchmaker_schema, f, 0) ||
+        !cfg_mapping(&L->c, f[0].val, &latency_schema, lf))
+        return false;
+    s->matchmaker = MATCH_LATENCY_FIFO;
+    return !lf[0].val || cfg_int(&L->c, lf[0].val, "max_rtt_ms", 1, MAX_RTT_MS, &s->max_rtt_ms);
+}
+
+static bool load_drop(loader *L, const ynode *n, scene_spec *s)
+{
+    if (cfg_is(n, "end")) {
+        s->on_partner_drop = DROP_END;
+    } else if (cfg_is(n, "default")) {
+        s->on_partner_drop = DROP_DEFAULT;
+    } else if (is_ai(n)) {
+        s->on_partner_drop = DROP_AI;
+        return read_ai(L, n, s->game.env, "on_partner_drop", s->drop_ai);
+    } else {
+        return cfg_fail(&L->c, n, "on_partner_drop must be end, default or ai:POLICY, got %s",
+                        cfg_got(&L->c, n));
+    }
+    return true;
+}
+
+/* ---- pages ---- */
+
+static bool has_dotdot(const char *rel)
+{
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        p += n;
+        p += *p == '/';
+    }
+    return false;
+}
+
+static bool is_inside(const char *real, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return true;
+    return strncmp(real, dir, n) == 0 && real[n] == '/';
+}
+
+/* Resolve `page` against the file's folder into an absolute path that stays inside it
+ * (symlinks included: realpath sees through them). */
+static bool load_page(loader *L, const ynode *n, char out[CFG_PATH_LEN])
+{
+    cfg_ctx *c = &L->c;
+    char rel[CFG_PATH_LEN];
+    if (!cfg_string(c, n, "page", rel, sizeof rel))
+        return false;
+    if (rel[0] == '\0' || rel[0] == '/')
+        return cfg_fail(c, n, "page must be a file path relative to the experiment's folder, "
+                              "got %s", cfg_got(c, n));
+    if (has_dotdot(rel))
+        return cfg_fail(c, n, "page %s must stay inside the experiment's folder (no \"..\")",
+                        cfg_got(c, n));
+    char full[2 * CFG_PATH_LEN + 2];
+    snprintf(full, sizeof full, "%s/%s", L->x->dir, rel);
+    struct stat st;
+    if (stat(full, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return cfg_fail(c, n, "page %s not found", cfg_got(c, n));
+        return cfg_fail(c, n, "page %s cannot be read: %s", cfg_got(c, n), strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return cfg_fail(c, n, "page %s is not a file", cfg_got(c, n));
+    if (st.st_size > MAX_PAGE_BYTES)
+        return cfg_fail(c, n, "page %s is larger than 1 MiB", cfg_got(c, n));
+    char *real = realpath(full, NULL);
+    if (!real)
+        return cfg_fail(c, n, "page %s cannot be read: %s", cfg_got(c, n), strerror(errno));
+    bool ok = false;
+    if (!is_inside(real, L->x->dir))
+        cfg_fail(c, n, "page %s leads outside the experiment's folder", cfg_got(c, n));
+    else if (access(real, R_OK) != 0)
+        cfg_fail(c, n, "page %s cannot be read: %s", cfg_got(c, n), strerror(errno));
+    else if (strlen(real) >= CFG_PATH_LEN)
+        cfg_fail(c, n, "page %s: the absolute path is too long", cfg_got(c, n));
+    else
+        ok = true;
+    if (ok)
+        strcpy(out, real);
+    free(real);
+    return ok;
+}
+
+/* Does the page hold form fields? Used to catch `form: true` on a page without fields,
+ * and a page with fields whose answers would be lost because `form` is not set. */
+static int page_has_fields(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    struct stat st;
+    size_t size = fstat(fileno(f), &st) == 0 && st.st_size < MAX_PAGE_BYTES
+                      ? (size_t)st.st_size : MAX_PAGE_BYTES;
+    char *buf = malloc(size + 1);
+    size_t n = buf ? fread(buf, 1, size, f) : 0;
+    fclose(f);
+    if (!buf)
+        return -1;
+    buf[n] = '\0';
+    int found = 0;
+    static const char *const tags[] = {"<input", "<select", "<textarea"};
+    for (size_t i = 0; i < 3 && !found; i++)
+        for (const char *p = buf; !found && (p = strchr(p, '<')); p++)
+            found = strncasecmp(p, tags[i], strlen(tags[i])) == 0;
+    free(buf);
+    return found;
+}
+
+/* An explicit `form: false` is respected: the researcher chose not to record. */
+static bool check_form(loader *L, const scene_spec *s, const ynode *page, const ynode *form)
+{
+    int fields = page_has_fields(s->page);
+    if (fields < 0)
+        return cfg_fail(&L->c, page, "page %s cannot be read", cfg_got(&L->c, page));
+    if (s->form && !fields)
+        return cfg_fail(&L->c, form, "form is true but page %s has no <input>, <select> or "
+                                     "<textarea>", cfg_got(&L->c, page));
+    if (!form && fields)
+        return cfg_fail(&L->c, page, "page %s has form fields but the scene does not set "
+                                     "form: true, so its answers would not be recorded "
+                                     "(write form: false if that is intended)",
+                        cfg_got(&L->c, page));
+    return true;
+}
+
+/* ---- scenes ---- */
+
+enum {
+    S_ID, S_PAGE, S_FORM, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
+    S_RECONNECT_GRACE_S, S_FOCUS_LOSS_TIMEOUT_S, S_INACTIVITY_TIMEOUT_S, S_ENTRY_MAX_RTT_MS,
+    S_N
+};
+static const char *const scene_keys[S_N] = {
+    [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_GAME] = "game",
+    [S_WAITROOM] = "waitroom", [S_MATCHMAKER] = "matchmaker",
+    [S_ON_PARTNER_DROP] = "on_partner_drop", [S_RECONNECT_GRACE_S] = "reconnect_grace_s",
+    [S_FOCUS_LOSS_TIMEOUT_S] = "focus_loss_timeout_s",
+    [S_INACTIVITY_TIMEOUT_S] = "inactivity_timeout_s", [S_ENTRY_MAX_RTT_MS] = "entry_max_rtt_ms",
+};
+static const cfg_schema scene_schema = {"each scene", "in a scene", scene_keys, S_N};
+
+/* Everything in a game scene but the game itself (waitroom .. entry_max_rtt_ms). */
+static bool load_game_settings(loader *L, const cfg_field *f, scene_spec *s)
+{
+    s->waitroom_timeout_s = 180;
+    s->waitroom_on_timeout = WAITROOM_END;
+    s->matchmaker = MATCH_FIFO;
+    s->max_rtt_ms = 250;
+    s->on_partner_drop = DROP_END;
+    s->reconnect_grace_s = 10;
+    s->focus_loss_timeout_s = 30;
+    s->inactivity_timeout_s = 0;
+    s->entry_max_rtt_ms = 0;
+    if (f[S_WAITROOM].val && !load_waitroom(L, f[S_WAITROOM].val, s))
+        return false;
+    if (f[S_MATCHMAKER].val && !load_matchmaker(L, f[S_MATCHMAKER].val, s))
+        return false;
+    if (f[S_ON_PARTNER_DROP].val && !load_drop(L, f[S_ON_PARTNER_DROP].val, s))
+        return false;
+    const struct {
+        int field;
+        int hi;
+        int *dst;
+    } ints[] = {
+        {S_RECONNECT_GRACE_S, MAX_GRACE_S, &s->reconnect_grace_s},
+        {S_FOCUS_LOSS_TIMEOUT_S, MAX_TIMEOUT_S, &s->focus_loss_timeout_s},
+        {S_INACTIVITY_TIMEOUT_S, MAX_TIMEOUT_S, &s->inactivity_timeout_s},
+        {S_ENTRY_MAX_RTT_MS, MAX_RTT_MS, &s->entry_max_rtt_ms},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        const ynode *v = f[ints[i].field].val;
+        if (v && !cfg_int(&L->c, v, scene_keys[ints[i].field], 0, ints[i].hi, ints[i].dst))
+            return false;
+    }
+    return true;
+}
+
+/* A scene is a page (with an advance button) or a game (with an optional page above its
+ * start button); settings of the other kind are errors, not silently ignored. */
+static bool check_scene_kind(loader *L, const ynode *n, const cfg_field *f, const char *id)
+{
+    if (f[S_GAME].key) {
+        if (f[S_FORM].key)
+            return cfg_fail(&L->c, f[S_FORM].key, "form is only allowed in a page scene "
+                                                  "(a game scene's page cannot hold a form)");
+        return true;
+    }
+    for (int i = S_WAITROOM; i < S_N; i++)
+        if (f[i].key)
+            return cfg_fail(&L->c, f[i].key, "%s is only allowed in a game scene (scene \"%s\" "
+                                             "has no game)", scene_keys[i], id);
+    if (!f[S_PAGE].key)
+        return cfg_fail(&L->c, n, "scene \"%s\" needs a page or a game", id);
+    return true;
+}
+
+static bool load_scene(loader *L, const ynode *n, int index, int *id_lines)
+{
+    scene_spec *s = &L->x->scenes[index];
+    cfg_field f[S_N];
+    if (!cfg_mapping(&L->c, n, &scene_schema, f) ||
+        !cfg_require(&L->c, n, &scene_schema, f, S_ID) ||
+        !cfg_ident(&L->c, f[S_ID].val, "scene id", "", s->id, sizeof s->id))
+        return false;
+    for (int i = 0; i < index; i++)
+        if (strcmp(L->x->scenes[i].id, s->id) == 0)
+            return cfg_fail(&L->c, f[S_ID].val, "scene id \"%s\" is used twice (first at line %d)",
+                            s->id, id_lines[i]);
+    id_lines[index] = f[S_ID].val->line;
+    if (!check_scene_kind(L, n, f, s->id))
+        return false;
+    s->kind = f[S_GAME].key ? SCENE_GAME : SCENE_PAGE;
+    if (f[S_PAGE].val && !load_page(L, f[S_PAGE].val, s->page))
+        return false;
+    if (f[S_FORM].val && !cfg_bool(&L->c, f[S_FORM].val, "form", &s->form))
+        return false;
+    if (s->kind == SCENE_PAGE)
+        return check_form(L, s, f[S_PAGE].val, f[S_FORM].key);
+    return load_game(L, f[S_GAME].val, &s->game) && load_game_settings(L, f, s);
+}
+
+static bool load_scenes(loader *L, const ynode *n)
+{
+    if (!cfg_list(&L->c, n, "scenes", "scenes", 1, CFG_MAX_SCENES))
+        return false;
+    int id_lines[CFG_MAX_SCENES]; /* where each scene's id is, for "used twice" */
+    int i = 0;
+    for (const ynode *s = n->first; s; s = s->next, i++)
+        if (!load_scene(L, s, i, id_lines))
+            return false;
+    L->x->nscenes = i;
+    return true;
+}
+
+/* ---- identity and end ---- */
+
+enum { I_PARAMS, I_STUDY_PARAMS, I_N };
+static const char *const identity_keys[I_N] = {
+    [I_PARAMS] = "params", [I_STUDY_PARAMS] = "study_params",
+};
+static const cfg_schema identity_schema = {"identity", "in identity", identity_keys, I_N};
+
+/* A list of query parameter names: [A-Za-z0-9_.-], each once. */
+static bool load_params(loader *L, const ynode *n, const char *name, char out[][CFG_ID_LEN],
+                        int *count)
+{
+    if (!cfg_list(&L->c, n, name, "query parameter names", 0, CFG_MAX_PARAMS))
+        return false;
+    int i = 0;
+    for (const ynode *p = n->first; p; p = p->next, i++) {
+        if (!cfg_ident(&L->c, p, "a query parameter name", ".", out[i], CFG_ID_LEN))
+            return false;
+        for (int j = 0; j < i; j++)
+            if (strcmp(out[j], out[i]) == 0)
+                return cfg_fail(&L->c, p, "\"%s\" is listed twice in %s", out[i], name);
+    }
+    *count = i;
+    return true;
+}
+
+static void default_identity(experiment *x)
+{
+    static const char *const params[] = {"PROLIFIC_PID", "workerId", "participant"};
+    static const char *const study[] = {"STUDY_ID", "SESSION_ID", "assignmentId", "hitId"};
+    x->nidentity = 3;
+    for (int i = 0; i < 3; i++)
+        strcpy(x->identity_params[i], params[i]);
+    x->nstudy = 4;
+    for (int i = 0; i < 4; i++)
+        strcpy(x->study_params[i], study[i]);
+}
+
+static bool load_identity(loader *L, const ynode *n)
+{
+    cfg_field f[I_N];
+    experiment *x = L->x;
+    if (!cfg_mapping(&L->c, n, &identity_schema, f))
+        return false;
+    if (f[I_PARAMS].val &&
+        !load_params(L, f[I_PARAMS].val, "params", x->identity_params, &x->nidentity))
+        return false;
+    return !f[I_STUDY_PARAMS].val ||
+           load_params(L, f[I_STUDY_PARAMS].val, "study_params", x->study_params, &x->nstudy);
+}
+
+enum { E_REDIRECT, E_CODES, E_N };
+static const char *const end_keys[E_N] = {[E_REDIRECT] = "redirect", [E_CODES] = "codes"};
+static const cfg_schema end_schema = {"end", "in end", end_keys, E_N};
+
+enum { C_COMPLETED, C_PARTNER_DROPPED, C_WAITROOM_TIMEOUT, C_EXCLUDED, C_ABANDONED, C_N };
+static const char *const code_keys[C_N] = {
+    [C_COMPLETED] = "completed", [C_PARTNER_DROPPED] = "partner_dropped",
+    [C_WAITROOM_TIMEOUT] = "waitroom_timeout", [C_EXCLUDED] = "excluded",
+    [C_ABANDONED] = "abandoned",
+};
+static const cfg_schema codes_schema = {"codes", "in codes", code_keys, C_N};
+
+/* An http(s) address without spaces, whose only placeholder is {code}. */
+static bool load_redirect(loader *L, const ynode *n, char *out)
+{
+    if (!cfg_string(&L->c, n, "redirect", out, CFG_PATH_LEN))
+        return false;
+    if (out[0] == '\0')
+        return true;
+    bool ok = strncmp(out, "https://", 8) == 0 || strncmp(out, "http://", 7) == 0;
+    for (const char *p = out; ok && *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7F)
+            ok = false;
+        else if (*p == '{' && strncmp(p, "{code}", 6) == 0)
+            p += 5;
+        else if (*p == '{' || *p == '}')
+            ok = false;
+    }
+    if (!ok)
+        return cfg_fail(&L->c, n, "redirect must be an http:// or https:// address without "
+                                  "spaces, whose only placeholder is {code}, got %s",
+                        cfg_got(&L->c, n));
+    return true;
+}
+
+static bool load_codes(loader *L, const ynode *n)
+{
+    cfg_field f[C_N];
+    completion_codes *codes = &L->x->codes;
+    char *dst[C_N] = {
+        [C_COMPLETED] = codes->completed, [C_PARTNER_DROPPED] = codes->partner_dropped,
+        [C_WAITROOM_TIMEOUT] = codes->waitroom_timeout, [C_EXCLUDED] = codes->excluded,
+        [C_ABANDONED] = codes->abandoned,
+    };
+    if (!cfg_mapping(&L->c, n, &codes_schema, f))
+        return false;
+    for (int i = 0; i < C_N; i++) {
+        const ynode *v = f[i].val;
+        /* "" means "no code for that outcome", same as leaving the key out. */
+        if (v && !(v->kind == YNODE_SCALAR && !v->is_null && v->len == 0) &&
+            !cfg_ident(&L->c, v, code_keys[i], "", dst[i], CFG_ID_LEN))
+            return false;
+    }
+    return true;
+}
+
+static bool load_end(loader *L, const ynode *n)
+{
+    cfg_field f[E_N];
+    if (!cfg_mapping(&L->c, n, &end_schema, f))
+        return false;
+    if (f[E_REDIRECT].val && !load_redirect(L, f[E_REDIRECT].val, L->x->redirect))
+        return false;
+    return !f[E_CODES].val || load_codes(L, f[E_CODES].val);
+}
+
+/* ---- the whole file ---- */
+
+enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_N };
+static const char *const top_keys[T_N] = {
+    [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
+    [T_END] = "end",
+};
+static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
+
+static bool load_experiment(loader *L, const ynode *root)
+{
+    cfg_field f[T_N];
+    experiment *x = L->x;
+    if (!cfg_mapping(&L->c, root, &top_schema, f) ||
+        !cfg_require(&L->c, root, &top_schema, f, T_EXPERIMENT) ||
+        !cfg_require(&L->c, root, &top_schema, f, T_SCENES) ||
+        !cfg_ident(&L->c, f[T_EXPERIMENT].val, "experiment", "", x->id, sizeof x->id))
+        return false;
+    default_identity(x);
+    if (f[T_IDENTITY].val && !load_identity(L, f[T_IDENTITY].val))
+        return false;
+    if (!load_scenes(L, f[T_SCENES].val))
+        return false;
+    return !f[T_END].val || load_end(L, f[T_END].val);
+}
+
+/* ---- text checks before parsing ---- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n;
+    unsigned min;
+    unsigned cp;
+    if ((s[0] & 0xE0) == 0xC0) {
+        n = 2, min = 0x80, cp = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        n = 3, min = 0x800, cp = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        n = 4, min = 0x10000, cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/*
+ * libfyaml quietly drops invalid UTF-8 and stops at a NUL, and any string from the file
+ * ends up in JSON sent to browsers, so both are refused here with their position.
+ * Columns count characters, as libfyaml's do.
+ */
+static bool check_text(loader *L, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    int line = 1, col = 1;
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a BOM: no column */
+    while (i < len) {
+        if (s[i] == '\0')
+            return cfg_fail_at(&L->c, line, col, "the file contains a NUL byte; expected YAML "
+                                                 "text");
+        size_t n = utf8_len(s + i, len - i);
+        if (n == 0)
+            return cfg_fail_at(&L->c, line, col, "invalid UTF-8 (byte 0x%02x); save the file "
+                                                 "as UTF-8 text", s[i]);
+        bool newline = s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'));
+        if (newline)
+            line++, col = 1;
+        else if (s[i] != '\r')
+            col++;
+        i += n;
+    }
+    return true;
+}
+
+/* After a syntax error: a tab in the indentation at or before the error line is almost
+ * always the cause, and libfyaml's message for it rarely says so. */
+static bool find_tab_indent(const char *text, size_t len, int upto, int *line, int *col)
+{
+    int l = 1;
+    for (size_t i = 0; i < len && l <= upto; l++) {
+        size_t start = i;
+        while (i < len && (text[i] == ' ' || text[i] == '\t'))
+            i++;
+        bool content = i < len && text[i] != '\n' && text[i] != '\r' && text[i] != '#';
+        const char *tab = memchr(text + start, '\t', i - start);
+        if (content && tab) {
+            *line = l;
+            *col = (int)(tab - (text + start)) + 1;
+            return true;
+        }
+        while (i < len && text[i] != '\n')
+            i++;
+        i++;
+    }
+    return false;
+}
+
+static bool parse_and_load(loader *L)
+{
+    ytree_error perr;
+    ytree *tree = ytree_parse(L->text, L->len, &perr);
+    if (!tree) {
+        int line, col;
+        if (perr.syntax && find_tab_indent(L->text, L->len, perr.line, &line, &col))
+            return cfg_fail_at(&L->c, line, col, "tab used for indentation; YAML indents "
+                                                 "with spaces only");
+        return cfg_fail_at(&L->c, perr.line, perr.col, "%s", perr.msg);
+    }
+    const ynode *root = ytree_root(tree);
+    bool ok = root ? load_experiment(L, root)
+                   : cfg_fail_at(&L->c, 1, 1, "the file is empty; expected a mapping with "
+                                              "experiment and scenes");
+    ytree_free(tree);
+    return ok;
+}
+
+/* x->path as given, x->dir the absolute folder pages are resolved against. */
+static bool set_paths(loader *L, const char *path)
+{
+    experiment *x = L->x;
+    if (strlen(path) >= CFG_PATH_LEN)
+        return cfg_fail_at(&L->c, 1, 1, "the file name is too long");
+    strcpy(x->path, path);
+    char dir[CFG_PATH_LEN];
+    strcpy(dir, path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    char *real = realpath(dir, NULL);
+    if (!real)
+        return cfg_fail_at(&L->c, 1, 1, "cannot find the file's folder: %s", strerror(errno));
+    bool ok = strlen(real) < CFG_PATH_LEN;
+    if (ok)
+        strcpy(x->dir, real);
+    free(real);
+    return ok || cfg_fail_at(&L->c, 1, 1, "the file's folder has too long a path");
+}
+
+int config_load_buffer(const char *path, const char *text, size_t len,
+                       const config_hooks *hooks, experiment *out, char *err, size_t errlen)
+{
+    loader L = {
+        .c = {.file = path, .err = err, .errlen = errlen},
+        .hooks = hooks,
+        .x = out,
+        .text = text,
+        .len = len,
+    };
+    if (err && errlen)
+        err[0] = '\0';
+    memset(out, 0, sizeof *out);
+    bool ok;
+    if (len > CFG_MAX_FILE_BYTES)
+        ok = cfg_fail_at(&L.c, 1, 1, "the file is larger than 1 MiB; an experiment file is "
+                                     "a few KiB");
+    else
+        ok = check_text(&L, text, len) && set_paths(&L, path) && parse_and_load(&L);
+    if (!ok) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return 0;
+}
+
+/* The whole file, refusing anything over the size limit without reading all of it. */
+static bool read_file(cfg_ctx *c, const char *path, char **text, size_t *len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cfg_fail_at(c, 1, 1, "cannot open the file: %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cfg_fail_at(c, 1, 1, "not a regular file; expected a YAML experiment file");
+    if (st.st_size > CFG_MAX_FILE_BYTES)
+        return cfg_fail_at(c, 1, 1, "the file is larger than 1 MiB; an experiment file is a "
+                                    "few KiB");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cfg_fail_at(c, 1, 1, "cannot open the file: %s", strerror(errno));
+    /* Read one byte past the limit: the file may have grown since stat. */
+    char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f) : 0;
+    bool failed = !buf || ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return cfg_fail_at(c, 1, 1, "cannot read the file");
+    }
+    *text = buf;
+    *len = n;
+    return true;
+}
+
+int config_load(const char *path, const config_hooks *hooks, experiment *out, char *err,
+                size_t errlen)
+{
+    cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
+    char *text = NULL;
+    size_t len = 0;
+    if (!read_file(&c, path, &text, &len)) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    int rc = config_load_buffer(path, text, len, hooks, out, err, errlen);
+    free(text);
+    return rc;
+}

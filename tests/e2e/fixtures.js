@@ -1,0 +1,89 @@
+// Playwright Test fixtures for cohort's many-participant harness (DESIGN.md section 11).
+//
+//   test.use({ experiment: 'game' })   which file `server` serves (tests/e2e/experiments/NAME)
+//   server                             build/cohort serve FILE --port 0 --data <fresh dir>
+//   participants(n, {prefix})          n pages, each in its own context of the one browser
+//   orchestrate(pages, opts)           a GameOrchestrator bound to this test's server
+//
+// On failure the server log, each page's console and window.cohort are attached to the
+// report; contexts are always closed and the server's process group always killed.
+
+import { test as base, expect } from '@playwright/test';
+import { Server, experimentPath } from './lib/server.js';
+import { Participant, uniquePid } from './lib/participant.js';
+import { GameOrchestrator } from './lib/orchestrator.js';
+
+export const test = base.extend({
+  experiment: ['game', { option: true }],
+
+  server: async ({ experiment }, use, testInfo) => {
+    const server = new Server(experimentPath(experiment));
+    let failed = false;
+    try {
+      await server.start();
+      await use(server);
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      const diedDuringTest = server.exit !== null;
+      await server.stop();
+      const problems = server.problems();
+      if (diedDuringTest) problems.unshift(`server was not running at the end of the test (exit ${JSON.stringify(server.exit)})`);
+      const bad = failed || testInfo.status !== testInfo.expectedStatus || problems.length > 0;
+      if (bad) {
+        await testInfo.attach('server.log', { body: server.log || '(empty)', contentType: 'text/plain' });
+        await testInfo.attach('data-dir', { body: server.dataDir, contentType: 'text/plain' });
+      } else if (!process.env.COHORT_E2E_KEEP) {
+        server.removeData();
+      }
+      if (problems.length && !failed) throw new Error(`server problems: ${problems.join('; ')}`);
+    }
+  },
+
+  participants: async ({ browser }, use, testInfo) => {
+    const all = [];
+    const make = async (n, { prefix = 'p', names } = {}) => {
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
+        try {
+          const page = await context.newPage();
+          const p = new Participant(context, page, { name: names?.[i] ?? `${prefix}${all.length}`, pid: uniquePid(prefix) });
+          all.push(p);
+          out.push(p);
+        } catch (e) {
+          await context.close().catch(() => {});
+          throw e;
+        }
+      }
+      return out;
+    };
+    try {
+      await use(make);
+    } finally {
+      const failed = testInfo.status !== testInfo.expectedStatus;
+      if (failed) {
+        for (const p of all) {
+          let st = null;
+          try { st = await p.status(); } catch { /* closed */ }
+          const lines = [`subject ${p.pid}`, `window.cohort = ${JSON.stringify(st)}`];
+          if (p.net) lines.push(p.net.summary());
+          lines.push('--- console ---', ...p.console);
+          await testInfo.attach(`${p.name}.txt`, { body: lines.join('\n'), contentType: 'text/plain' }).catch(() => {});
+          if (!p.page.isClosed()) {
+            const png = await p.page.screenshot({ timeout: 3000 }).catch(() => null);
+            if (png) await testInfo.attach(`${p.name}.png`, { body: png, contentType: 'image/png' }).catch(() => {});
+          }
+        }
+      }
+      await Promise.all(all.map((p) => p.close()));
+    }
+  },
+
+  orchestrate: async ({ server }, use) => {
+    await use((pages, opts) => new GameOrchestrator(server, pages, opts));
+  },
+});
+
+export { expect };

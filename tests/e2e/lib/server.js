@@ -1,0 +1,133 @@
+// Starting and stopping `cohort serve` for one test (DESIGN.md section 11).
+//
+// The server runs in its own process group (detached) so teardown can kill it and
+// anything it started, whatever state the test left it in. Its stdout and stderr are
+// kept in memory (`log`) and attached to failed tests by the fixture.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+export const E2E = path.join(REPO, 'tests/e2e');
+// COHORT_BIN=build/cohort-san runs the suite against the sanitizer build.
+export const COHORT = path.resolve(REPO, process.env.COHORT_BIN || 'build/cohort');
+
+/** The experiment file for a name under tests/e2e/experiments/, or a path as given. */
+export function experimentPath(name) {
+  if (name.endsWith('.yaml') || name.includes('/')) return path.resolve(REPO, name);
+  return path.join(E2E, 'experiments', name, 'experiment.yaml');
+}
+
+/** The `experiment:` id of an experiment file (first top-level line). */
+export function experimentId(file) {
+  const m = fs.readFileSync(file, 'utf8').match(/^experiment:\s*["']?([A-Za-z0-9_.-]+)/m);
+  if (!m) throw new Error(`${file}: no experiment id`);
+  return m[1];
+}
+
+const SANITIZER = /ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer/;
+
+export class Server {
+  constructor(file) {
+    this.file = file;
+    this.experiment = experimentId(file);
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohort-e2e-'));
+    this.log = '';
+    this.url = null;
+    this.proc = null;
+    this.exit = null; // {code, signal} once it has exited
+    this.killedByUs = false;
+  }
+
+  /** DATA/EXPERIMENT: where cohort.db and the scene folders go. */
+  get expDir() { return path.join(this.dataDir, this.experiment); }
+  get db() { return path.join(this.expDir, 'cohort.db'); }
+
+  async start({ timeoutMs = 15000 } = {}) {
+    if (!fs.existsSync(COHORT)) throw new Error(`${COHORT} does not exist: run make at the repo root first`);
+    const args = ['serve', this.file, '--port', '0', '--data', this.dataDir];
+    this.proc = spawn(COHORT, args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => {
+      this.proc.on('exit', (code, signal) => { this.exit = { code, signal }; resolve(this.exit); });
+    });
+    const listening = new Promise((resolve, reject) => {
+      let buf = '';
+      this.proc.stdout.on('data', (d) => {
+        const s = d.toString();
+        this.log += s;
+        buf += s;
+        const m = buf.match(/listening on (http:\/\/[^\s]+)/);
+        if (m) resolve(m[1].replace(/\/$/, ''));
+      });
+      this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
+      this.proc.on('error', reject);
+      this.exited.then((e) => reject(new Error(`cohort serve exited (${e.code ?? e.signal}) before listening:\n${this.log}`)));
+    });
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`cohort serve did not print "listening on" within ${timeoutMs} ms:\n${this.log}`)), timeoutMs);
+    });
+    try {
+      this.url = await Promise.race([listening, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    // Ready means /healthz answers 200.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const r = await fetch(`${this.url}/healthz`);
+        if (r.status === 200) break;
+      } catch { /* not yet */ }
+      if (Date.now() > deadline) throw new Error(`${this.url}/healthz never answered 200:\n${this.log}`);
+      await sleep(50);
+    }
+    return this;
+  }
+
+  get alive() { return this.proc !== null && this.exit === null; }
+
+  async health() {
+    const r = await fetch(`${this.url}/healthz`);
+    return { status: r.status, body: await r.json() };
+  }
+
+  async state() {
+    const r = await fetch(`${this.url}/api/state`);
+    return r.json();
+  }
+
+  /** SIGTERM the process group, SIGKILL it if it is still there after graceMs. */
+  async stop({ graceMs = 5000 } = {}) {
+    if (!this.proc) return;
+    const pgid = this.proc.pid;
+    const kill = (sig) => { try { process.kill(-pgid, sig); } catch { /* gone */ } };
+    if (this.exit === null) {
+      kill('SIGTERM');
+      const done = await Promise.race([this.exited, sleep(graceMs).then(() => null)]);
+      if (!done) {
+        this.killedByUs = true;
+        kill('SIGKILL');
+        await Promise.race([this.exited, sleep(2000)]);
+      }
+    }
+    kill('SIGKILL'); // anything left in the group
+  }
+
+  /** Problems the server itself showed: a crash, a sanitizer report, a hang on SIGTERM. */
+  problems({ expectRunning = true } = {}) {
+    const out = [];
+    if (SANITIZER.test(this.log)) out.push('sanitizer report in the server log');
+    if (this.killedByUs) out.push('server did not exit within 5 s of SIGTERM (killed)');
+    else if (this.exit && this.exit.signal && this.exit.signal !== 'SIGTERM') out.push(`server died of ${this.exit.signal}`);
+    else if (this.exit && this.exit.code !== 0 && this.exit.code !== null) out.push(`server exited with code ${this.exit.code}`);
+    return out;
+  }
+
+  removeData() {
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

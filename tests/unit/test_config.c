@@ -1,0 +1,621 @@
+/*
+ * Experiment file loading (src/config): good files with every field and with defaults,
+ * the shipped experiments, one broken file per rule checked against its exact message,
+ * and hostile input that must fail cleanly.
+ *
+ * Run from the repo root (`make test-unit`), or set COHORT_ROOT to the repo root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+/* ---- fake env registry ---- */
+
+typedef struct {
+    int lookups;
+} fake_registry;
+
+static fake_registry registry;
+
+static bool fake_env_lookup(const char *env, int *players, int *actions, int *horizon, void *ctx)
+{
+    assert_ptr_equal(ctx, &registry);
+    registry.lookups++;
+    static const struct {
+        const char *name;
+        int players, actions, horizon;
+    } envs[] = {
+        {"cooking/cramped_room", 2, 6, 400},
+        {"volley/slime", 2, 6, 3600},
+        {"tiny/four", 1, 4, 100},
+    };
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        if (strcmp(env, envs[i].name) == 0) {
+            *players = envs[i].players;
+            *actions = envs[i].actions;
+            *horizon = envs[i].horizon;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool fake_policy_exists(const char *env, const char *policy, void *ctx)
+{
+    assert_ptr_equal(ctx, &registry);
+    return (strcmp(env, "cooking/cramped_room") == 0 && strcmp(policy, "greedy") == 0) ||
+           (strcmp(env, "volley/slime") == 0 && strcmp(policy, "tracker") == 0);
+}
+
+static const config_hooks hooks = {fake_env_lookup, fake_policy_exists, &registry};
+
+/* ---- paths ---- */
+
+/* "" or "ROOT/": what to put before a repo-relative path. */
+static const char *root(void)
+{
+    static char prefix[PATH_MAX];
+    const char *r = getenv("COHORT_ROOT");
+    if (r && *r)
+        snprintf(prefix, sizeof prefix, "%.*s/", PATH_MAX - 2, r);
+    return prefix;
+}
+
+static void fixture(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%stests/unit/configs/%s", root(), name);
+}
+
+/* experiment is large (64 scenes): keep it off the stack. */
+static experiment x;
+static char err[2048];
+
+static void load_ok(const char *path)
+{
+    int rc = config_load(path, &hooks, &x, err, sizeof err);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(err, "");
+}
+
+static void expect_page(const scene_spec *s, const char *rel)
+{
+    char path[PATH_MAX], real[PATH_MAX];
+    fixture(path, sizeof path, rel);
+    assert_non_null(realpath(path, real));
+    assert_string_equal(s->page, real);
+    assert_true(s->page[0] == '/');
+}
+
+/* ---- good files ---- */
+
+static void test_good_full(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], dir[PATH_MAX];
+    fixture(path, sizeof path, "good_full.yaml");
+    load_ok(path);
+
+    assert_string_equal(x.path, path);
+    fixture(path, sizeof path, "");
+    assert_non_null(realpath(path, dir));
+    assert_string_equal(x.dir, dir);
+    assert_string_equal(x.id, "full_test-1");
+    assert_int_equal(x.nidentity, 2);
+    assert_string_equal(x.identity_params[0], "PROLIFIC_PID");
+    assert_string_equal(x.identity_params[1], "worker.id");
+    assert_int_equal(x.nstudy, 1);
+    assert_string_equal(x.study_params[0], "STUDY_ID");
+    assert_int_equal(x.nscenes, 5);
+
+    const scene_spec *s = &x.scenes[0];
+    assert_string_equal(s->id, "welcome");
+    assert_int_equal(s->kind, SCENE_PAGE);
+    assert_false(s->form);
+    expect_page(s, "pages/welcome.html");
+
+    s = &x.scenes[1];
+    assert_string_equal(s->id, "consent");
+    assert_int_equal(s->kind, SCENE_PAGE);
+    assert_true(s->form);
+    expect_page(s, "pages/form.html"); /* "./pages/form.html" is normalised */
+
+    s = &x.scenes[2];
+    assert_string_equal(s->id, "game");
+    assert_int_equal(s->kind, SCENE_GAME);
+    assert_false(s->form);
+    expect_page(s, "pages/game.html");
+    const game_spec *g = &s->game;
+    assert_string_equal(g->env, "cooking/cramped_room");
+    assert_int_equal(g->nseats, 2);
+    assert_int_equal(g->humans, 1);
+    assert_int_equal(g->seats[0].kind, SEAT_HUMAN);
+    assert_int_equal(g->seats[1].kind, SEAT_AI);
+    assert_string_equal(g->seats[1].policy, "greedy");
+    assert_int_equal(g->fps, 20);
+    assert_int_equal(g->episodes, 3);
+    assert_int_equal(g->max_steps, 450);
+    assert_int_equal(g->input_delay, 0);
+    assert_int_equal(g->confirm_window, 10);
+    assert_int_equal(g->prediction_limit, 25);
+    assert_int_equal(g->countdown_s, 0);
+    assert_int_equal(g->nkeys, 6);
+    static const struct {
+        const char *key;
+        int action;
+    } keys[] = {{"ArrowUp", 0}, {"ArrowDown", 1}, {"ArrowLeft", 2},
+                {"ArrowRight", 3}, {" ", 5}, {"w", 0}};
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(g->keys[i].key, keys[i].key);
+        assert_int_equal(g->keys[i].action, keys[i].action);
+    }
+    assert_int_equal(s->waitroom_timeout_s, 60);
+    assert_int_equal(s->waitroom_on_timeout, WAITROOM_END);
+    assert_int_equal(s->matchmaker, MATCH_LATENCY_FIFO);
+    assert_int_equal(s->max_rtt_ms, 120);
+    assert_int_equal(s->on_partner_drop, DROP_AI);
+    assert_string_equal(s->drop_ai, "greedy");
+    assert_int_equal(s->reconnect_grace_s, 0);
+    assert_int_equal(s->focus_loss_timeout_s, 0);
+    assert_int_equal(s->inactivity_timeout_s, 45);
+    assert_int_equal(s->entry_max_rtt_ms, 300);
+
+    s = &x.scenes[3];
+    assert_string_equal(s->id, "preview");
+    assert_int_equal(s->kind, SCENE_PAGE);
+    assert_false(s->form);
+    expect_page(s, "pages/form.html");
+
+    s = &x.scenes[4];
+    assert_string_equal(s->id, "volley");
+    assert_int_equal(s->kind, SCENE_GAME);
+    assert_string_equal(s->page, "");
+    assert_string_equal(s->game.env, "volley/slime");
+    assert_int_equal(s->game.nseats, 2);
+    assert_int_equal(s->game.humans, 2);
+    assert_int_equal(s->matchmaker, MATCH_LATENCY_FIFO);
+    assert_int_equal(s->max_rtt_ms, 250);
+    assert_int_equal(s->on_partner_drop, DROP_DEFAULT);
+
+    assert_string_equal(x.redirect, "https://app.prolific.com/submissions/complete?cc={code}");
+    assert_string_equal(x.codes.completed, "C1A2B3");
+    assert_string_equal(x.codes.partner_dropped, "C4D5E6");
+    assert_string_equal(x.codes.waitroom_timeout, "C7F8G9");
+    assert_string_equal(x.codes.excluded, "NOCODE");
+    assert_string_equal(x.codes.abandoned, "");
+}
+
+static void test_good_minimal_defaults(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_minimal.yaml");
+    load_ok(path);
+
+    assert_string_equal(x.id, "minimal");
+    assert_int_equal(x.nidentity, 3);
+    assert_string_equal(x.identity_params[0], "PROLIFIC_PID");
+    assert_string_equal(x.identity_params[1], "workerId");
+    assert_string_equal(x.identity_params[2], "participant");
+    assert_int_equal(x.nstudy, 4);
+    assert_string_equal(x.study_params[0], "STUDY_ID");
+    assert_string_equal(x.study_params[3], "hitId");
+    assert_int_equal(x.nscenes, 1);
+
+    const scene_spec *s = &x.scenes[0];
+    assert_int_equal(s->kind, SCENE_GAME);
+    assert_string_equal(s->page, "");
+    assert_false(s->form);
+    const game_spec *g = &s->game;
+    assert_int_equal(g->humans, 2);
+    assert_int_equal(g->fps, 30);
+    assert_int_equal(g->episodes, 1);
+    assert_int_equal(g->max_steps, 400); /* the env's horizon */
+    assert_int_equal(g->input_delay, 2);
+    assert_int_equal(g->confirm_window, 15);
+    assert_int_equal(g->prediction_limit, 30);
+    assert_int_equal(g->countdown_s, 3);
+    assert_int_equal(g->nkeys, 5);
+    assert_string_equal(g->keys[0].key, "ArrowUp");
+    assert_string_equal(g->keys[3].key, "ArrowRight");
+    assert_string_equal(g->keys[4].key, " ");
+    assert_int_equal(g->keys[4].action, 4);
+    assert_int_equal(s->waitroom_timeout_s, 180);
+    assert_int_equal(s->waitroom_on_timeout, WAITROOM_END);
+    assert_int_equal(s->matchmaker, MATCH_FIFO);
+    assert_int_equal(s->max_rtt_ms, 250);
+    assert_int_equal(s->on_partner_drop, DROP_END);
+    assert_int_equal(s->reconnect_grace_s, 10);
+    assert_int_equal(s->focus_loss_timeout_s, 30);
+    assert_int_equal(s->inactivity_timeout_s, 0);
+    assert_int_equal(s->entry_max_rtt_ms, 0);
+
+    assert_string_equal(x.redirect, "");
+    assert_string_equal(x.codes.completed, "");
+    assert_string_equal(x.codes.excluded, "");
+}
+
+static void test_good_small_env(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_small_env.yaml");
+    load_ok(path);
+    assert_int_equal(x.nidentity, 0);
+    assert_int_equal(x.nstudy, 0);
+    const game_spec *g = &x.scenes[0].game;
+    assert_int_equal(g->nseats, 1);
+    assert_int_equal(g->humans, 1);
+    assert_int_equal(g->max_steps, 100);
+    /* Default keys stop at the env's last action: no space for a 4-action env. */
+    assert_int_equal(g->nkeys, 4);
+    assert_string_equal(g->keys[3].key, "ArrowRight");
+    assert_int_equal(g->keys[3].action, 3);
+}
+
+/* The files researchers start from must always load. */
+static void test_shipped_experiments(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *dir;
+        int scenes;
+        seat_kind seat1;
+    } shipped[] = {
+        {"demo", 4, SEAT_HUMAN},
+        {"human-ai", 4, SEAT_AI},
+        {"volley", 4, SEAT_HUMAN},
+        {"quick", 2, SEAT_HUMAN},
+    };
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%sexperiments/%s/experiment.yaml", root(), shipped[i].dir);
+        load_ok(path);
+        assert_string_equal(x.id, shipped[i].dir);
+        assert_int_equal(x.nscenes, shipped[i].scenes);
+        int games = 0;
+        for (int s = 0; s < x.nscenes; s++) {
+            if (x.scenes[s].kind != SCENE_GAME)
+                continue;
+            games++;
+            assert_int_equal(x.scenes[s].game.seats[1].kind, shipped[i].seat1);
+        }
+        assert_int_equal(games, 1);
+        assert_string_not_equal(x.codes.completed, "");
+    }
+    /* The demo as DESIGN.md section 4 describes it. */
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%sexperiments/demo/experiment.yaml", root());
+    load_ok(path);
+    const scene_spec *game = &x.scenes[2];
+    assert_int_equal(game->game.fps, 30);
+    assert_int_equal(game->game.episodes, 2);
+    assert_int_equal(game->game.max_steps, 450);
+    assert_int_equal(game->waitroom_timeout_s, 180);
+    assert_int_equal(game->matchmaker, MATCH_FIFO);
+    assert_int_equal(game->on_partner_drop, DROP_END);
+    assert_int_equal(game->reconnect_grace_s, 10);
+    assert_int_equal(game->focus_loss_timeout_s, 30);
+    assert_true(x.scenes[1].form);
+    assert_true(x.scenes[3].form);
+}
+
+/* ---- broken files: the exact message, position included ---- */
+
+static const struct {
+    const char *file;
+    const char *message; /* after "PATH:" */
+} broken[] = {
+    {"bad_fps_word.yaml", "7:12: fps must be an integer from 1 to 120, got \"fast\""},
+    {"bad_fps_range.yaml", "4:67: fps must be an integer from 1 to 120, got \"500\""},
+    {"bad_unknown_game_key.yaml",
+     "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, episodes, "
+     "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
+    {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
+                             "experiment, identity, scenes, end)"},
+    {"bad_unknown_env.yaml", "4:17: unknown env \"cooking/nowhere\""},
+    {"bad_duplicate_scene.yaml", "7:9: scene id \"game\" is used twice (first at line 5)"},
+    {"bad_duplicate_key.yaml", "8:7: duplicate key \"fps\" in game (first at line 6)"},
+    {"bad_key_duplicate.yaml", "10:9: duplicate key \"ArrowUp\" in keys (first at line 8)"},
+    {"bad_missing_page.yaml", "4:11: page \"pages/missing.html\" not found"},
+    {"bad_page_dir.yaml", "4:11: page \"pages\" is not a file"},
+    {"bad_page_escape.yaml", "4:11: page \"pages/../../test_config.c\" must stay inside the "
+                             "experiment's folder (no \"..\")"},
+    {"bad_page_absolute.yaml", "4:11: page must be a file path relative to the experiment's "
+                               "folder, got \"/etc/passwd\""},
+    {"bad_page_null.yaml", "4:5: page must be a string, got nothing"},
+    {"bad_syntax.yaml", "6:14: YAML syntax error: flow sequence without a closing bracket"},
+    {"bad_tab_indent.yaml", "4:1: tab used for indentation; YAML indents with spaces only"},
+    {"bad_alias.yaml", "4:11: anchors (&NAME) and aliases are not supported; write the value out"},
+    {"bad_tag.yaml", "4:67: tags (!NAME) are not supported; write a plain value"},
+    {"bad_two_documents.yaml", "4:1: only one YAML document is allowed in an experiment file "
+                               "(remove the second \"---\")"},
+    {"bad_empty.yaml", "1:1: the file is empty; expected a mapping with experiment and scenes"},
+    {"bad_experiment_id.yaml", "1:13: experiment must be 1 to 63 letters, digits, \"_\" or "
+                               "\"-\", got \"my study\""},
+    {"bad_scene_id.yaml", "3:9: scene id must be 1 to 63 letters, digits, \"_\" or \"-\", "
+                          "got \"welcome page\""},
+    {"bad_missing_scenes.yaml", "2:1: missing key \"scenes\" at the top level"},
+    {"bad_scenes_empty.yaml", "2:9: scenes must list 1 to 64 scenes, got 0"},
+    {"bad_scene_not_mapping.yaml", "3:5: each scene must be a mapping, got \"welcome\""},
+    {"bad_scene_no_content.yaml", "5:5: scene \"thanks\" needs a page or a game"},
+    {"bad_waitroom_in_page.yaml", "5:5: waitroom is only allowed in a game scene (scene "
+                                  "\"welcome\" has no game)"},
+    {"bad_form_in_game.yaml", "5:5: form is only allowed in a page scene (a game scene's page "
+                              "cannot hold a form)"},
+    {"bad_form_value.yaml", "5:11: form must be true or false, got \"yes\""},
+    {"bad_form_without_fields.yaml", "5:5: form is true but page \"pages/welcome.html\" has no "
+                                     "<input>, <select> or <textarea>"},
+    {"bad_fields_without_form.yaml", "4:11: page \"pages/form.html\" has form fields but the "
+                                     "scene does not set form: true, so its answers would not "
+                                     "be recorded (write form: false if that is intended)"},
+    {"bad_game_type.yaml", "5:7: game must be a mapping, got a list"},
+    {"bad_missing_env.yaml", "5:7: missing key \"env\" in game"},
+    {"bad_seats_type.yaml", "6:14: seats must be a list of seats (human or ai:POLICY), got a "
+                            "mapping"},
+    {"bad_seats_no_human.yaml", "6:14: seats must include at least one human"},
+    {"bad_seats_count.yaml", "6:14: cooking/cramped_room is a 2-player game, but seats lists 3"},
+    {"bad_seat_policy.yaml", "6:22: unknown AI policy \"greedy\" for volley/slime"},
+    {"bad_seat_word.yaml", "8:11: each seat must be human or ai:POLICY, got \"robot\""},
+    {"bad_key_action.yaml", "7:31: the action for \" \" must be an integer from 0 to 5 "
+                            "(cooking/cramped_room has 6 actions), got \"6\""},
+    {"bad_key_name.yaml", "7:40: unknown key name \"Space\"; did you mean \" \"?"},
+    {"bad_key_code.yaml", "8:9: unknown key name \"KeyW\"; keys are KeyboardEvent.key values: "
+                          "one character (\"w\", \" \") or a named key (ArrowUp, Enter, Shift, "
+                          "...)"},
+    {"bad_prediction_limit.yaml", "8:25: prediction_limit must be more than confirm_window "
+                                  "(20), got \"10\""},
+    {"bad_matchmaker.yaml", "5:17: matchmaker must be fifo or {latency_fifo: {max_rtt_ms: N}}, "
+                            "got \"lifo\""},
+    {"bad_latency_key.yaml", "5:33: unknown key \"max_rtt\" in latency_fifo (expected one of: "
+                             "max_rtt_ms)"},
+    {"bad_drop.yaml", "5:22: on_partner_drop must be end, default or ai:POLICY, got \"stop\""},
+    {"bad_drop_policy.yaml", "5:22: unknown AI policy \"tracker\" for cooking/cramped_room"},
+    {"bad_reconnect_grace.yaml", "5:24: reconnect_grace_s must be an integer from 0 to 600, got "
+                                 "\"-1\""},
+    {"bad_waitroom.yaml", "5:44: on_timeout must be end, got \"retry\""},
+    {"bad_identity.yaml", "3:11: params must be a list of query parameter names, got "
+                          "\"PROLIFIC_PID\""},
+    {"bad_study_params.yaml", "3:40: \"STUDY_ID\" is listed twice in study_params"},
+    {"bad_redirect.yaml", "5:13: redirect must be an http:// or https:// address without "
+                          "spaces, whose only placeholder is {code}, got "
+                          "\"app.prolific.com/submissions/complete?cc...\""},
+    {"bad_code_key.yaml", "5:30: unknown key \"finished\" in codes (expected one of: completed, "
+                          "partner_dropped, waitroom_timeout, excluded, abandoned)"},
+    {"bad_code_value.yaml", "6:16: completed must be 1 to 63 letters, digits, \"_\" or \"-\", "
+                            "got \"C1 A2 B3\""},
+};
+
+/* Every mismatch is printed before the test fails, so one run shows them all. */
+static void test_broken_files(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        char path[PATH_MAX], want[2 * PATH_MAX];
+        fixture(path, sizeof path, broken[i].file);
+        snprintf(want, sizeof want, "%s:%s", path, broken[i].message);
+        memset(&x, 0x5A, sizeof x);
+        int rc = config_load(path, &hooks, &x, err, sizeof err);
+        if (rc != -1 || strcmp(err, want) != 0) {
+            print_error("%s\n  want: %s\n  got:  %s (rc %d)\n", broken[i].file, want, err, rc);
+            failures++;
+        }
+        assert_null(strchr(err, '\n'));
+        assert_string_equal(x.id, ""); /* no half-loaded experiment */
+        assert_int_equal(x.nscenes, 0);
+    }
+    assert_int_equal(failures, 0);
+}
+
+/* ---- hostile and odd input, written at run time ---- */
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/cohort-test-config-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_tmp(char *path, size_t cap, const char *name, const void *data, size_t len)
+{
+    snprintf(path, cap, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Load `path` expecting failure with exactly "path:message". */
+static void expect_error(const char *path, const char *message)
+{
+    char want[2 * PATH_MAX];
+    snprintf(want, sizeof want, "%s:%s", path, message);
+    assert_int_equal(config_load(path, &hooks, &x, err, sizeof err), -1);
+    assert_string_equal(err, want);
+}
+
+static void test_refuses_huge_file(void **state)
+{
+    (void)state;
+    size_t len = CFG_MAX_FILE_BYTES + 1;
+    char *big = malloc(len);
+    assert_non_null(big);
+    memset(big, '#', len);
+    char path[PATH_MAX];
+    write_tmp(path, sizeof path, "huge.yaml", big, len);
+    free(big);
+    expect_error(path, "1:1: the file is larger than 1 MiB; an experiment file is a few KiB");
+}
+
+static void test_refuses_binary(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    write_tmp(path, sizeof path, "nul.yaml", "experiment: a\0b\n", 16);
+    expect_error(path, "1:14: the file contains a NUL byte; expected YAML text");
+    write_tmp(path, sizeof path, "latin1.yaml", "# caf\xe9\nexperiment: \xff\n", 21);
+    expect_error(path, "1:6: invalid UTF-8 (byte 0xe9); save the file as UTF-8 text");
+    /* Valid UTF-8 counts as one column per character. */
+    static const char utf8[] = "# caf\xc3\xa9\nexperiment: \"h\xc3\xa9 \xed\xa0\x80\"\n";
+    write_tmp(path, sizeof path, "utf8.yaml", utf8, sizeof utf8 - 1);
+    expect_error(path, "2:17: invalid UTF-8 (byte 0xed); save the file as UTF-8 text");
+    write_tmp(path, sizeof path, "escaped_nul.yaml", "experiment: \"a\\0b\"\n", 19);
+    expect_error(path, "1:13: NUL characters (\\0) are not allowed in values");
+}
+
+static void test_refuses_deep_nesting(void **state)
+{
+    (void)state;
+    char text[4096], path[PATH_MAX];
+    /* The root mapping is level 1, so the 32nd "[" (column 35) is one level too many. */
+    size_t n = (size_t)snprintf(text, sizeof text, "a: ");
+    for (int i = 0; i < 2000; i++)
+        text[n++] = '[';
+    write_tmp(path, sizeof path, "deep.yaml", text, n);
+    expect_error(path, "1:35: nesting is deeper than 32 levels");
+}
+
+static void test_refuses_too_many_nodes(void **state)
+{
+    (void)state;
+    size_t cap = 300000, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, "experiment: x\nscenes: [");
+    for (int i = 0; i < 100001; i++) {
+        text[n++] = '1';
+        text[n++] = ',';
+    }
+    text[n++] = ']';
+    char path[PATH_MAX];
+    write_tmp(path, sizeof path, "many.yaml", text, n);
+    free(text);
+    /* 5 nodes come before the first item, so node 100 001 is item 99 996. */
+    expect_error(path, "2:200000: too many values (more than 100000); an experiment file needs "
+                       "far fewer");
+}
+
+static void test_page_symlink_escape(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+    fixture(path, sizeof path, "pages/welcome.html");
+    assert_non_null(realpath(path, target));
+    snprintf(link, sizeof link, "%s/outside.html", tmpdir);
+    assert_int_equal(symlink(target, link), 0);
+    static const char yaml[] = "experiment: link\nscenes:\n  - {id: a, page: outside.html}\n";
+    write_tmp(path, sizeof path, "link.yaml", yaml, sizeof yaml - 1);
+    expect_error(path, "3:19: page \"outside.html\" leads outside the experiment's folder");
+}
+
+static void test_not_a_file(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/absent.yaml", tmpdir);
+    expect_error(path, "1:1: cannot open the file: No such file or directory");
+    expect_error(tmpdir, "1:1: not a regular file; expected a YAML experiment file");
+}
+
+static void test_small_error_buffer(void **state)
+{
+    (void)state;
+    char path[PATH_MAX], small[24];
+    fixture(path, sizeof path, "bad_fps_word.yaml");
+    memset(small, 'Z', sizeof small);
+    assert_int_equal(config_load(path, &hooks, &x, small, 16), -1);
+    assert_int_equal(strlen(small), 15);
+    assert_int_equal(small[16], 'Z');
+    assert_int_equal(config_load(path, &hooks, &x, NULL, 0), -1);
+}
+
+/*
+ * Random damage to a good file, through the in-memory entry point: it must never crash
+ * (ASan and UBSan watch) and every failure must be one "PATH:LINE:COL: " line.
+ */
+static uint32_t rng = 12345;
+static uint32_t next_random(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return rng >> 8;
+}
+
+static void test_mutated_files_fail_cleanly(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_full.yaml");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char good[8192], text[8192];
+    size_t len = fread(good, 1, sizeof good, f);
+    fclose(f);
+    static const char junk[] = "{}[]:,-#&*!|>'\"%@` \n\t\\?\x80\xff";
+    int loaded = 0;
+    for (int round = 0; round < 3000; round++) {
+        memcpy(text, good, len);
+        for (int k = 1 + (int)(next_random() % 4); k > 0; k--)
+            text[next_random() % len] = (round & 1) ? (char)next_random()
+                                                    : junk[next_random() % (sizeof junk - 1)];
+        size_t n = round % 7 == 0 ? next_random() % len : len;
+        if (config_load_buffer(path, text, n, &hooks, &x, err, sizeof err) == 0) {
+            loaded++;
+            continue;
+        }
+        assert_int_equal(strncmp(err, path, strlen(path)), 0);
+        int line = 0, col = 0;
+        assert_int_equal(sscanf(err + strlen(path), ":%d:%d: ", &line, &col), 2);
+        assert_true(line >= 1 && col >= 1);
+        assert_null(strchr(err, '\n'));
+    }
+    assert_true(loaded < 3000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest files[] = {
+        cmocka_unit_test(test_good_full),
+        cmocka_unit_test(test_good_minimal_defaults),
+        cmocka_unit_test(test_good_small_env),
+        cmocka_unit_test(test_shipped_experiments),
+        cmocka_unit_test(test_broken_files),
+    };
+    const struct CMUnitTest hostile[] = {
+        cmocka_unit_test(test_refuses_huge_file),
+        cmocka_unit_test(test_refuses_binary),
+        cmocka_unit_test(test_refuses_deep_nesting),
+        cmocka_unit_test(test_refuses_too_many_nodes),
+        cmocka_unit_test(test_page_symlink_escape),
+        cmocka_unit_test(test_not_a_file),
+        cmocka_unit_test(test_small_error_buffer),
+        cmocka_unit_test(test_mutated_files_fail_cleanly),
+    };
+    int failed = cmocka_run_group_tests_name("config files", files, NULL, NULL);
+    failed += cmocka_run_group_tests_name("config hostile input", hostile, make_tmpdir,
+                                          remove_tmpdir);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,364 @@
+// A game scene in play (DESIGN.md sections 5 and 6): the glue between the server's game
+// messages, the rollback client, the tick worker, the keyboard, the canvas and the HUD.
+// The netcode itself lives in rollback.js; this file only wires it to the page.
+
+import { RollbackClient } from './rollback.js';
+import { decodeServer, hashHex } from './wire.js';
+import { KeyState, attachKeys } from './input.js';
+import { Ticker } from './ticker.js';
+import { Hud } from './hud.js';
+import { controlsText } from './format.js';
+
+// During an episode the server sends CONFIRMs every loop pass; this much silence means
+// the socket is dead even if TCP has not noticed, so reconnect (and get a STATE).
+const IDLE_LIMIT_MS = 6000;
+const MAX_CANVAS_W = 760;
+
+export class Game {
+  /**
+   * el: #game (holds #hud, canvas, #controls); overlay: Overlay; status: window.cohort;
+   * conn: Connection; setState(name); envBase: URL of the folder holding FAMILY.wasm.
+   */
+  constructor({ el, overlay, status, conn, setState, envBase }) {
+    this.el = el;
+    this.canvas = el.querySelector('canvas');
+    this.controls = el.querySelector('#controls');
+    this.hud = new Hud(el.querySelector('#hud'));
+    this.overlay = overlay;
+    this.status = status;
+    this.conn = conn;
+    this.setState = setState;
+    this.envBase = envBase;
+    this.ticker = new Ticker(() => this._tick());
+    this._reset();
+    this._onResize = () => this._fit();
+  }
+
+  _reset() {
+    this.id = null;
+    this.cfg = null;
+    this.env = null;
+    this.drawList = null;
+    this.rc = null;
+    this.keys = null;
+    this.detachKeys = null;
+    this.loading = null;
+    this.pending = [];
+    this.episode = null;
+    this.endedEpisode = null;
+    this.running = false;
+    this.finished = false;
+    this.dirty = false;
+    this.raf = 0;
+    this.countdownTimer = null;
+  }
+
+  /** A game exists for this scene (matched or started, not yet torn down). */
+  get active() { return this.id !== null; }
+
+  /** `matched`: a group was formed; the game starts after the countdown. */
+  matched(msg) {
+    if (this.id !== null && this.id !== msg.game) this.stop();
+    this.id = msg.game;
+    Object.assign(this.status.game, freshGameStatus(), { id: msg.game, seat: msg.seat });
+    this._show();
+    this.setState('countdown');
+    this._countdown('Matched! The game starts in', msg.countdown_ms);
+  }
+
+  /** `game_start`: load the env, then play whatever arrived meanwhile, in order. */
+  start(msg) {
+    if (this.id === msg.game && this.cfg) {
+      // The same game again (we reconnected): keep the env and the counters.
+      this.cfg = { ...this.cfg, ...msg };
+      this.status.game.seat = msg.seat;
+      return;
+    }
+    if (this.id !== null && this.id !== msg.game) this.stop();
+    if (this.id !== msg.game) Object.assign(this.status.game, freshGameStatus());
+    this.id = msg.game;
+    this.cfg = msg;
+    Object.assign(this.status.game, { id: msg.game, seat: msg.seat, episodes: msg.episodes });
+    this._show();
+    if (!['countdown', 'playing', 'between_episodes'].includes(this.status.state)) this.setState('countdown');
+    this.loading = this._load(msg).then(
+      () => {
+        this.loading = null;
+        const queued = this.pending;
+        this.pending = [];
+        for (const fn of queued) fn();
+      },
+      (err) => {
+        console.error('cohort: could not load the game', err);
+        this.overlay.set('game-error', 'The game could not be loaded. Please reload this page.', { tone: 'error' });
+      },
+    );
+  }
+
+  async _load(msg) {
+    const [{ loadEnv }, { drawList }] = await Promise.all([importOnce('./env.js'), importOnce('./draw.js')]);
+    const env = await loadEnv(msg.env, { base: this.envBase });
+    if (this.cfg !== msg) return; // superseded while loading
+    const nseats = msg.seats?.length ?? env.info.players;
+    if (env.info.players !== nseats) throw new Error(`env has ${env.info.players} players, game has ${nseats} seats`);
+    const defaultAction = Number.isInteger(msg.default_action) ? msg.default_action : env.info.defaultAction;
+    this.env = env;
+    this.drawList = drawList;
+    this.rc = new RollbackClient({
+      env,
+      seat: msg.seat,
+      nseats,
+      inputDelay: msg.input_delay ?? 0,
+      predictionLimit: msg.prediction_limit ?? 2 * (msg.confirm_window ?? 15),
+      defaultAction,
+    });
+    this.keys = new KeyState(msg.keys, defaultAction);
+    this.detachKeys = attachKeys(window, this.keys);
+    this.scoreIndex = (env.info.infoNames ?? []).findIndex((n) => /score/i.test(n));
+    if (this.controls) this.controls.textContent = controlsText(msg.keys, env.info.actionNames);
+    this._fit();
+    window.addEventListener('resize', this._onResize);
+    this._publish();
+  }
+
+  // Everything that needs the env waits for it, in arrival order.
+  _whenLoaded(fn) {
+    if (this.loading || (this.cfg && !this.rc)) this.pending.push(fn);
+    else if (this.rc) fn();
+  }
+
+  /** `countdown {episode, ms}` before an episode. */
+  countdown(msg) {
+    this._show();
+    this.setState('countdown');
+    const n = this.cfg?.episodes;
+    const label = n > 1 ? `Round ${msg.episode + 1} of ${n} starts in` : 'The game starts in';
+    this._countdown(label, msg.ms);
+  }
+
+  episodeStart(msg) {
+    this._whenLoaded(() => this._begin(msg.episode, BigInt(msg.seed), true));
+  }
+
+  _begin(episode, seed, sendDefaults) {
+    this.episode = episode;
+    this.finished = false;
+    const inputs = this.rc.startEpisode(seed, this.cfg.max_steps ?? 0, episode);
+    if (sendDefaults) for (const b of inputs) this.conn.sendBinary(b);
+    this._stopCountdown();
+    this.overlay.clearMatching('round');
+    // A button that still has focus would be "pressed" by the space key.
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+    this.running = true;
+    this.ticker.start(this.cfg.fps || 30);
+    this.conn.watchIdle(IDLE_LIMIT_MS);
+    this.setState('playing');
+    this.dirty = true;
+    this._publish();
+  }
+
+  episodeEnd(msg) {
+    this._whenLoaded(() => {
+      if (msg.episode !== this.episode) return;
+      this.rc.endEpisode(msg.frames);
+      this._halt();
+      this.endedEpisode = msg.episode;
+      this.setState('between_episodes');
+      const n = this.cfg.episodes;
+      if (n > 1 && msg.reason !== 'cut') {
+        const last = msg.episode + 1 >= n;
+        this.overlay.set('round', last ? 'That was the last round.' : `Round ${msg.episode + 1} of ${n} is over.`, { tone: 'good', ttl: 4000 });
+      }
+      this.dirty = true;
+      this._publish();
+    });
+  }
+
+  /** `game_end {reason}`: the next scene follows; until then keep the last picture. */
+  gameEnd(msg) {
+    const texts = {
+      completed: 'The game is over. Thank you!',
+      partner_dropped: 'Your partner left, so the game has ended.',
+      excluded: 'The game ended because this page was in the background for too long.',
+    };
+    const done = () => {
+      this._halt();
+      this.finished = true;
+      this.detachKeys?.();
+      this.detachKeys = null;
+      this._stopCountdown();
+      this.overlay.clearMatching('partner');
+      this.overlay.set('round', texts[msg.reason] ?? `The game has ended (${msg.reason}).`, {
+        tone: msg.reason === 'completed' ? 'good' : 'warn',
+        ttl: 8000,
+      });
+    };
+    if (this.loading) this.pending.push(done);
+    else done();
+  }
+
+  /** A binary game message. */
+  binary(buf) {
+    this._whenLoaded(() => {
+      const m = decodeServer(buf);
+      if (!m) { console.warn('cohort: malformed game message ignored'); return; }
+      const rc = this.rc;
+      if (m.kind === 'state' && (!rc.active || rc.over) && !this.finished && m.episode !== ((this.endedEpisode ?? -1) & 255)) {
+        // Resumed mid-episode without an episode_start: the state says everything.
+        this._begin(this._episodeFromByte(m.episode), 0n, false);
+      }
+      if (!rc.active || m.episode !== (this.episode & 255)) return; // another episode's
+      if (m.kind === 'confirm') {
+        if (m.nseats === rc.nseats) rc.onConfirm(m.first, m.actions, m.hashes);
+      } else {
+        rc.onState(m.frame, m.bytes);
+        this.dirty = true;
+        this._publish();
+      }
+    });
+  }
+
+  _episodeFromByte(b) {
+    const base = this.episode ?? 0;
+    let e = base - (base & 255) + b;
+    if (e < base) e += 256;
+    return e;
+  }
+
+  // One worker tick (DESIGN.md section 6, steps 1-3).
+  _tick() {
+    const rc = this.rc;
+    if (!this.running || !rc) return;
+    const input = rc.localInput(this.keys.sample());
+    if (input) this.conn.sendBinary(input);
+    const { simulated } = rc.tick();
+    if (simulated) this.dirty = true;
+    this._publish();
+  }
+
+  _publish() {
+    const g = this.status.game;
+    const rc = this.rc;
+    g.id = this.id;
+    g.seat = this.cfg?.seat ?? g.seat;
+    g.episodes = this.cfg?.episodes ?? g.episodes;
+    if (!rc) return;
+    g.episode = this.episode;
+    g.frame = rc.frame;
+    g.confirmed = rc.confirmed;
+    g.rollbacks = rc.rollbacks;
+    g.maxRollback = rc.maxRollback;
+    g.stalls = rc.stalls;
+    g.desyncs = rc.desyncs;
+    g.resyncs = rc.resyncs;
+    const c = rc.lastConfirmed;
+    const h = c >= 0 ? rc.hashOf(c) : undefined;
+    g.hash = h === undefined ? null : hashHex(h);
+    const info = rc.lastInfo;
+    g.score = this.scoreIndex >= 0 && info ? Number(info[this.scoreIndex]) : rc.score;
+    this.hud.update({
+      episode: this.episode,
+      episodes: this.cfg.episodes,
+      score: g.score,
+      framesLeft: rc.horizon - rc.frame,
+      fps: this.cfg.fps,
+    });
+  }
+
+  _halt() {
+    this.running = false;
+    this.ticker.stop();
+    this.conn.watchIdle(0);
+  }
+
+  _countdown(label, ms) {
+    this._stopCountdown();
+    if (!(ms > 0)) return;
+    const deadline = performance.now() + ms;
+    const draw = () => {
+      const left = Math.ceil((deadline - performance.now()) / 1000);
+      if (left <= 0) {
+        this.overlay.set('countdown', 'Starting…', { tone: 'good' });
+        clearInterval(this.countdownTimer);
+        this.countdownTimer = null;
+      } else {
+        this.overlay.set('countdown', `${label} ${left}…`, { tone: 'good' });
+      }
+    };
+    draw();
+    this.countdownTimer = setInterval(draw, 100);
+  }
+
+  _stopCountdown() {
+    clearInterval(this.countdownTimer);
+    this.countdownTimer = null;
+    this.overlay.clear('countdown');
+  }
+
+  _show() {
+    this.el.hidden = false;
+    if (!this.raf) this.raf = requestAnimationFrame(() => this._frame());
+  }
+
+  // Step 4: draw the newest state, at most once per display frame and only if it changed.
+  _frame() {
+    this.raf = 0;
+    if (this.el.hidden) return;
+    if (this.dirty && this.env && this.drawList) {
+      this.dirty = false;
+      const ctx = this.canvas.getContext('2d');
+      const { viewW, viewH } = this.env.info;
+      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      this.drawList(ctx, this.env.render(), viewW, viewH, this.canvas.width, this.canvas.height);
+    }
+    this.raf = requestAnimationFrame(() => this._frame());
+  }
+
+  // Scale the env's view box to the column, crisp on high-DPI screens.
+  _fit() {
+    if (!this.env) return;
+    const { viewW, viewH } = this.env.info;
+    if (!(viewW > 0 && viewH > 0)) return;
+    const avail = Math.min(MAX_CANVAS_W, this.el.clientWidth || MAX_CANVAS_W);
+    let w = avail;
+    let h = (w * viewH) / viewW;
+    const maxH = window.innerHeight * 0.68;
+    if (h > maxH && maxH > 100) { h = maxH; w = (h * viewW) / viewH; }
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.style.width = `${Math.round(w)}px`;
+    this.canvas.style.height = `${Math.round(h)}px`;
+    this.canvas.width = Math.round(w * dpr);
+    this.canvas.height = Math.round(h * dpr);
+    this.dirty = true;
+  }
+
+  /** Tear down: the scene changed or the session ended. */
+  stop() {
+    this._halt();
+    this.ticker.dispose();
+    this.ticker = new Ticker(() => this._tick());
+    this.detachKeys?.();
+    this._stopCountdown();
+    if (this.raf) cancelAnimationFrame(this.raf);
+    window.removeEventListener('resize', this._onResize);
+    this.el.hidden = true;
+    this._reset();
+  }
+}
+
+// The browser remembers a failed module fetch for the page's lifetime, so a network
+// blip while fetching the game code would stick; retry once under another URL.
+async function importOnce(rel) {
+  try {
+    return await import(rel);
+  } catch {
+    return import(`${rel}?retry=${Date.now()}`);
+  }
+}
+
+export function freshGameStatus() {
+  return {
+    id: null, seat: null, episode: null, episodes: null, frame: 0, confirmed: 0,
+    rollbacks: 0, maxRollback: 0, stalls: 0, desyncs: 0, resyncs: 0, hash: null, score: 0,
+  };
+}

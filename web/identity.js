@@ -1,0 +1,84 @@
+// Who this browser is (DESIGN.md section 5, step 1). The server picks the subject from
+// the page's query parameters; we keep the subject and session token it hands back so a
+// reload, a reconnect or a second tab comes back as the same person.
+
+const KEY = {
+  token: 'cohort.token',
+  subject: 'cohort.subject',
+  experiment: 'cohort.experiment',
+  params: 'cohort.params',
+};
+
+/** The page's query parameters as an object of strings (the first of a repeated name wins). */
+export function pageParams(search) {
+  const out = {};
+  for (const [k, v] of new URLSearchParams(search)) if (!Object.hasOwn(out, k)) out[k] = v;
+  return out;
+}
+
+// localStorage can be missing or throw (privacy modes, disabled storage). Identity must
+// still survive reconnects within this page, so failures fall back to memory.
+function safeStorage(storage) {
+  return {
+    get(k) { try { return storage?.getItem(k) ?? null; } catch { return null; } },
+    set(k, v) { try { storage?.setItem(k, v); } catch { /* memory only */ } },
+    remove(k) { try { storage?.removeItem(k); } catch { /* memory only */ } },
+  };
+}
+
+/**
+ * Whether an identity stored by an earlier page belongs to this page's participant.
+ * A subject that came from a panel id in the URL (PROLIFIC_PID=...) is ours only if this
+ * URL carries the same id: on a shared computer the next participant has another id, and
+ * sending the old token with it would be refused. A random subject the server made up is
+ * ours unless this URL brings a parameter the earlier one did not have (likely a panel id).
+ */
+export function storedIdentityFits(stored, params) {
+  if (!stored.subject || !stored.token) return false;
+  const before = stored.params ?? {};
+  const fromParam = Object.values(before).includes(stored.subject);
+  if (fromParam) return Object.values(params).includes(stored.subject);
+  return Object.keys(params).every((k) => Object.hasOwn(before, k));
+}
+
+export class Identity {
+  constructor(storage, params) {
+    this.store = safeStorage(storage);
+    this.params = params;
+    let storedParams = null;
+    try { storedParams = JSON.parse(this.store.get(KEY.params) ?? 'null'); } catch { /* ignore */ }
+    const stored = {
+      subject: this.store.get(KEY.subject),
+      token: this.store.get(KEY.token),
+      params: storedParams,
+    };
+    this.fromStorage = storedIdentityFits(stored, params);
+    this.subject = this.fromStorage ? stored.subject : null;
+    this.token = this.fromStorage ? stored.token : null;
+    this.experiment = this.store.get(KEY.experiment);
+  }
+
+  hello() {
+    return { type: 'hello', subject: this.subject, token: this.token, params: this.params };
+  }
+
+  /** Keep what the server's `welcome` says, for reconnects and reloads. */
+  remember({ subject, token, experiment }) {
+    if (typeof subject === 'string') this.subject = subject;
+    if (typeof token === 'string') this.token = token;
+    if (typeof experiment === 'string') this.experiment = experiment;
+    this.fromStorage = false;
+    this.store.set(KEY.subject, this.subject ?? '');
+    this.store.set(KEY.token, this.token ?? '');
+    if (this.experiment) this.store.set(KEY.experiment, this.experiment);
+    this.store.set(KEY.params, JSON.stringify(this.params));
+  }
+
+  /** Drop a stored identity the server refused; the next hello lets it pick afresh. */
+  forget() {
+    this.subject = null;
+    this.token = null;
+    this.fromStorage = false;
+    for (const k of Object.values(KEY)) this.store.remove(k);
+  }
+}
