@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -396,6 +397,54 @@ static void test_replay_dropped_row(void **state)
     assert_non_null(strstr(out, "frame 149: missing"));
 }
 
+/* dst: the first `keep` rows of src, the last of them marked truncated, as the server
+ * writes an episode it cut short (a partner dropped, the server stopped); the sidecar
+ * says end_reason `reason` and the new row count. */
+static void cut_copy(const char *src, const char *dst, size_t keep, const char *reason)
+{
+    csv_file f;
+    char err[256];
+    assert_int_equal(csv_load(src, &f, err, sizeof err), 0);
+    long trunc = csv_col(&f, "truncated");
+    FILE *fp = fopen(dst, "wb");
+    assert_non_null(fp);
+    for (size_t r = 0; r <= keep; r++) {
+        for (size_t c = 0; c < f.ncols; c++) {
+            const char *cell = f.cells[r * f.ncols + c];
+            if (r == keep && (long)c == trunc)
+                cell = "1";
+            fprintf(fp, "%s%s", c ? "," : "", cell);
+        }
+        fputc('\n', fp);
+    }
+    fclose(fp);
+    csv_free(&f);
+    char sjson[300], djson[300];
+    snprintf(sjson, sizeof sjson, "%.*s.json", (int)strlen(src) - 4, src);
+    snprintf(djson, sizeof djson, "%.*s.json", (int)strlen(dst) - 4, dst);
+    json_t *meta = json_load_file(sjson, 0, NULL);
+    assert_non_null(meta);
+    json_object_set_new(meta, "rows", json_integer((json_int_t)keep));
+    json_object_set_new(meta, "end_reason", json_string(reason));
+    assert_int_equal(json_dump_file(meta, djson, 0), 0);
+    json_decref(meta);
+}
+
+static void test_replay_cut_episode(void **state)
+{
+    (void)state;
+    char a2[256], out[512];
+    path_in_dir(a2, sizeof a2, "rep_cut.csv");
+    /* A partial episode the server cut: its last row carries the server's truncated mark. */
+    cut_copy(alice, a2, 60, "cut");
+    assert_int_equal(replay(a2, out, sizeof out), 0);
+    assert_string_equal(out, "replay: 60 frames ok\n");
+    /* The same file claiming the env truncated it on its own is caught. */
+    cut_copy(alice, a2, 60, "truncated");
+    assert_int_equal(replay(a2, out, sizeof out), 1);
+    assert_non_null(strstr(out, "frame 59: truncated differs: recorded 1, replay 0"));
+}
+
 static void test_replay_changed_hash_and_info(void **state)
 {
     (void)state;
@@ -444,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_replay_changed_reward),
         cmocka_unit_test(test_replay_dropped_row),
         cmocka_unit_test(test_replay_changed_hash_and_info),
+        cmocka_unit_test(test_replay_cut_episode),
         cmocka_unit_test(test_replay_usage_and_io),
     };
     return cmocka_run_group_tests_name("tools", tests, group_setup, group_teardown);
