@@ -17,6 +17,14 @@ TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.
 # Env wasm modules, env tests, fuzz and bench targets live with the envs.
 -include envs/envs.mk
 
+# The browser client's logic (rollback, wire format) under Node's test runner.
+build/tests/web_unit: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec node --test tests/web/\n' > $@
+	@chmod +x $@
+UNIT_EXTRA += build/tests/web_unit $(ENV_WASM)
+UNIT_EXTRA_RUN += build/tests/web_unit
+
 # The store's writer: frames per second it sustains, and what a caller pays per call.
 BENCHES += build/bench/bench_store
 BENCH_DEPS += build/bench/bench_store
