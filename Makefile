@@ -92,6 +92,25 @@ demo:
 bench: all $(BENCH_DEPS)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
+# Fuzzers for everything that parses outside input (env fuzzing lives in envs.mk).
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ienvs
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/config_values.c src/config/yaml_tree.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs libfyaml) -o $@
+build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
+.PHONY: fuzz fuzz-config fuzz-proto
+fuzz-config: build/fuzz/fuzz_config
+	@mkdir -p build/fuzz/config-corpus
+	build/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ build/fuzz/config-corpus tests/unit/configs experiments/demo
+fuzz-proto: build/fuzz/fuzz_proto
+	@mkdir -p build/fuzz/proto-corpus
+	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_TIME) -max_len=70000 -artifact_prefix=build/fuzz/ build/fuzz/proto-corpus tests/fuzz/proto-seeds
+fuzz: fuzz-config fuzz-proto fuzz-envs
+
 clean:
 	rm -rf build
 

@@ -202,10 +202,13 @@ static bool load_keys(loader *L, const ynode *n, game_spec *g, const env_info *i
 
 /* Arrows and space on env actions 0..4 (config.h); bindings past the env's actions are
  * left out so a smaller env still gets a valid default. */
-static void default_keys(game_spec *g, const env_info *info)
+static void default_keys(const loader *L, game_spec *g, const env_info *info)
 {
     static const char *const names[] = {"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", " "};
-    g->nkeys = 0;
+    const config_hooks *h = L->hooks;
+    g->nkeys = h && h->default_keys ? h->default_keys(g->env, g->keys, CFG_MAX_KEYS, h->ctx) : 0;
+    if (g->nkeys > 0)
+        return;
     for (int a = 0; a < 5 && a < info->actions; a++) {
         strcpy(g->keys[g->nkeys].key, names[a]);
         g->keys[g->nkeys++].action = a;
@@ -264,7 +267,7 @@ static bool load_game(loader *L, const ynode *n, game_spec *g)
 
     if (f[G_KEYS].val)
         return load_keys(L, f[G_KEYS].val, g, &info);
-    default_keys(g, &info);
+    default_keys(L, g, &info);
     return true;
 }
 

@@ -101,6 +101,9 @@ typedef struct {
     bool (*env_lookup)(const char *env, int *players, int *actions, int *horizon, void *ctx);
     /* Return true when `env` has a scripted policy of that name. */
     bool (*policy_exists)(const char *env, const char *policy, void *ctx);
+    /* Optional: the env's natural key map, used when a game sets no `keys`. Returns how
+     * many bindings it wrote to out (at most max); 0 = use arrows and space on 0..4. */
+    int (*default_keys)(const char *env, key_binding *out, int max, void *ctx);
     void *ctx;
 } config_hooks;
 

@@ -3,6 +3,9 @@
 
 #include "registry.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static bool registry_env_lookup(const char *name, int *players, int *actions, int *horizon,
                                 void *ctx)
 {
@@ -23,11 +26,45 @@ static bool registry_policy_exists(const char *env_name, const char *policy, voi
     return env && env_policy_find(env, policy) >= 0;
 }
 
+/* Keys follow the env's action names, so every env gets the keys a player expects:
+ * the arrows move, space does the env's one verb (interact, jump). */
+static int registry_default_keys(const char *env_name, key_binding *out, int max, void *ctx)
+{
+    (void)ctx;
+    static const struct {
+        const char *action, *key;
+    } conventions[] = {
+        {"up", "ArrowUp"},       {"down", "ArrowDown"}, {"left", "ArrowLeft"},
+        {"right", "ArrowRight"}, {"interact", " "},     {"jump", "ArrowUp"},
+        {"fire", " "},
+    };
+    const env_def *env = env_find(env_name);
+    int n = 0;
+    if (!env)
+        return 0;
+    for (uint32_t a = 0; a < env->actions && a < 16; a++) {
+        const char *name = env->action_names[a];
+        for (size_t c = 0; name && c < sizeof conventions / sizeof conventions[0]; c++) {
+            if (strcmp(name, conventions[c].action) != 0 || n >= max)
+                continue;
+            bool taken = false;
+            for (int k = 0; k < n; k++)
+                taken |= strcmp(out[k].key, conventions[c].key) == 0;
+            if (taken)
+                continue;
+            snprintf(out[n].key, sizeof out[n].key, "%s", conventions[c].key);
+            out[n++].action = (int32_t)a;
+        }
+    }
+    return n;
+}
+
 const config_hooks *config_registry_hooks(void)
 {
     static const config_hooks hooks = {
         .env_lookup = registry_env_lookup,
         .policy_exists = registry_policy_exists,
+        .default_keys = registry_default_keys,
         .ctx = NULL,
     };
     return &hooks;

@@ -242,7 +242,7 @@ static bool on_collection_start(builder *b, struct fy_event *e, ynode_kind kind,
     return true;
 }
 
-/* Returns false on an error (err filled); sets *done at the end of the stream. */
+/* Returns false on an error (err filled). */
 static bool on_event(builder *b, struct fy_event *e)
 {
     switch (e->type) {

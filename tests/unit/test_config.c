@@ -59,7 +59,8 @@ static bool fake_policy_exists(const char *env, const char *policy, void *ctx)
            (strcmp(env, "volley/slime") == 0 && strcmp(policy, "tracker") == 0);
 }
 
-static const config_hooks hooks = {fake_env_lookup, fake_policy_exists, &registry};
+static const config_hooks hooks = {
+    .env_lookup = fake_env_lookup, .policy_exists = fake_policy_exists, .ctx = &registry};
 
 /* ---- paths ---- */
 
@@ -341,6 +342,8 @@ static const struct {
     {"bad_tab_indent.yaml", "4:1: tab used for indentation; YAML indents with spaces only"},
     {"bad_alias.yaml", "4:11: anchors (&NAME) and aliases are not supported; write the value out"},
     {"bad_tag.yaml", "4:67: tags (!NAME) are not supported; write a plain value"},
+    {"bad_single_quote.yaml", "4:11: '' inside single quotes is not supported; put this value "
+                              "in double quotes (\"...\")"},
     {"bad_two_documents.yaml", "4:1: only one YAML document is allowed in an experiment file "
                                "(remove the second \"---\")"},
     {"bad_empty.yaml", "1:1: the file is empty; expected a mapping with experiment and scenes"},
@@ -557,6 +560,30 @@ static void test_small_error_buffer(void **state)
  * Random damage to a good file, through the in-memory entry point: it must never crash
  * (ASan and UBSan watch) and every failure must be one "PATH:LINE:COL: " line.
  */
+/* With no `keys`, the real envs get keys that match their action names. */
+static void test_default_keys_follow_the_env(void **state)
+{
+    static const char cooking[] = "experiment: k\nscenes:\n  - id: g\n    game: {env: "
+                                  "cooking/cramped_room, seats: [human, human]}\n";
+    static const char volley[] = "experiment: v\nscenes:\n  - id: g\n    game: {env: "
+                                 "volley/slime, seats: [human, human]}\n";
+    char path[PATH_MAX];
+    write_tmp(path, sizeof path, "keys_cooking.yaml", cooking, sizeof cooking - 1);
+    assert_int_equal(config_load(path, config_registry_hooks(), &x, err, sizeof err), 0);
+    const game_spec *g = &x.scenes[0].game;
+    assert_int_equal(g->nkeys, 5);
+    for (int i = 0; i < g->nkeys; i++)
+        if (strcmp(g->keys[i].key, " ") == 0)
+            assert_int_equal(g->keys[i].action, 5); /* interact, not stay */
+    write_tmp(path, sizeof path, "keys_volley.yaml", volley, sizeof volley - 1);
+    assert_int_equal(config_load(path, config_registry_hooks(), &x, err, sizeof err), 0);
+    g = &x.scenes[0].game;
+    assert_int_equal(g->nkeys, 3); /* left, right, jump on the up arrow */
+    for (int i = 0; i < g->nkeys; i++)
+        if (strcmp(g->keys[i].key, "ArrowUp") == 0)
+            assert_int_equal(g->keys[i].action, 3);
+}
+
 static uint32_t rng = 12345;
 static uint32_t next_random(void)
 {
@@ -613,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_not_a_file),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_mutated_files_fail_cleanly),
+        cmocka_unit_test(test_default_keys_follow_the_env),
     };
     int failed = cmocka_run_group_tests_name("config files", files, NULL, NULL);
     failed += cmocka_run_group_tests_name("config hostile input", hostile, make_tmpdir,
