@@ -452,7 +452,7 @@ static bool check_form(loader *L, const scene_spec *s, const ynode *page, const 
 enum {
     S_ID, S_PAGE, S_FORM, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
     S_RECONNECT_GRACE_S, S_FOCUS_LOSS_TIMEOUT_S, S_INACTIVITY_TIMEOUT_S, S_ENTRY_MAX_RTT_MS,
-    S_N
+    S_CONTINUOUS_MAX_RTT_MS, S_N
 };
 static const char *const scene_keys[S_N] = {
     [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_GAME] = "game",
@@ -460,6 +460,7 @@ static const char *const scene_keys[S_N] = {
     [S_ON_PARTNER_DROP] = "on_partner_drop", [S_RECONNECT_GRACE_S] = "reconnect_grace_s",
     [S_FOCUS_LOSS_TIMEOUT_S] = "focus_loss_timeout_s",
     [S_INACTIVITY_TIMEOUT_S] = "inactivity_timeout_s", [S_ENTRY_MAX_RTT_MS] = "entry_max_rtt_ms",
+    [S_CONTINUOUS_MAX_RTT_MS] = "continuous_max_rtt_ms",
 };
 static const cfg_schema scene_schema = {"each scene", "in a scene", scene_keys, S_N};
 
@@ -475,6 +476,7 @@ static bool load_game_settings(loader *L, const cfg_field *f, scene_spec *s)
     s->focus_loss_timeout_s = 30;
     s->inactivity_timeout_s = 0;
     s->entry_max_rtt_ms = 0;
+    s->continuous_max_rtt_ms = 0;
     if (f[S_WAITROOM].val && !load_waitroom(L, f[S_WAITROOM].val, s))
         return false;
     if (f[S_MATCHMAKER].val && !load_matchmaker(L, f[S_MATCHMAKER].val, s))
@@ -490,6 +492,7 @@ static bool load_game_settings(loader *L, const cfg_field *f, scene_spec *s)
         {S_FOCUS_LOSS_TIMEOUT_S, MAX_TIMEOUT_S, &s->focus_loss_timeout_s},
         {S_INACTIVITY_TIMEOUT_S, MAX_TIMEOUT_S, &s->inactivity_timeout_s},
         {S_ENTRY_MAX_RTT_MS, MAX_RTT_MS, &s->entry_max_rtt_ms},
+        {S_CONTINUOUS_MAX_RTT_MS, MAX_RTT_MS, &s->continuous_max_rtt_ms},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const ynode *v = f[ints[i].field].val;

@@ -69,6 +69,7 @@ typedef struct {
     int focus_loss_timeout_s;        /* default 30; 0 = never exclude */
     int inactivity_timeout_s;        /* default 0 = off */
     int entry_max_rtt_ms;            /* default 0 = no entry check */
+    int continuous_max_rtt_ms;       /* during play, median of recent pings; 0 = off */
 } scene_spec;
 
 typedef struct {

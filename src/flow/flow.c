@@ -294,8 +294,8 @@ static void hook_seat_removed(room *r, void *peer, const char *reason, void *ud)
     p->room = NULL;
     if (strcmp(reason, "excluded") == 0)
         finish(f, p, "excluded", "focus_loss");
-    else if (strcmp(reason, "inactive") == 0)
-        finish(f, p, "excluded", "inactive");
+    else if (strcmp(reason, "inactive") == 0 || strcmp(reason, "latency") == 0)
+        finish(f, p, "excluded", reason);
     else
         finish(f, p, "abandoned", reason);
 }
@@ -673,8 +673,23 @@ static void on_rtt(net_conn *c, uint32_t rtt, void *ud)
             sorted[j] = sorted[j - 1];
             sorted[j - 1] = t;
         }
-    if (cl->p)
-        cl->p->rtt_ms = sorted[cl->nrtt / 2];
+    participant *p = cl->p;
+    if (!p)
+        return;
+    p->rtt_ms = sorted[cl->nrtt / 2];
+    /* Continuous check: a connection that stays slow makes the game unplayable for the
+     * partner too. Judged on the median of a full window, so one spike is forgiven. */
+    flow *f = ud;
+    if (p->state == P_PLAYING && p->room && cl->nrtt == RTT_SAMPLES) {
+        int limit = f->x->scenes[p->scene].continuous_max_rtt_ms;
+        if (limit > 0 && p->rtt_ms > (uint32_t)limit) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms, limit);
+            store_event(f->st, p->subject, room_id(p->room), "excluded_latency", detail,
+                        clock_wall_ms());
+            room_seat_remove(p->room, p->seat, "latency", clock_mono_ms());
+        }
+    }
 }
 
 static void on_tick(int64_t now, void *ud)
