@@ -539,8 +539,6 @@ void room_seat_remove(room *r, int s, const char *reason, int64_t now)
         store_event(r->st, st->name, r->id, strcmp(reason, "dropped") == 0 ? "drop" : "excluded",
                     detail, 0);
     }
-    {
-    }
 
     if (humans_present(r) == 0) {
         cut_episode(r, now);
