@@ -144,6 +144,7 @@ function onMessage(msg) {
       status.experiment = msg.experiment ?? null;
       clearTimeout(lostTimer);
       overlay.clear('connection');
+      game.connected();
       // A new connection starts out "visible" on the server; correct it if we are not.
       if (document.hidden) conn.send({ type: 'visibility', visible: false });
       break;

@@ -66,7 +66,7 @@ export class Connection {
     if (ms > 0) {
       this.lastHeard = Date.now();
       this.idleTimer = setInterval(() => {
-        if (this.ready && Date.now() - this.lastHeard > this.idleLimit) { console.log('DBG idle', Date.now()); this._lost(this.ws); }
+        if (this.ready && Date.now() - this.lastHeard > this.idleLimit) this._lost(this.ws);
       }, Math.min(1000, ms));
     }
   }
@@ -84,11 +84,11 @@ export class Connection {
     this.ready = false;
     ws.binaryType = 'arraybuffer';
     clearTimeout(this.connectTimer);
-    this.connectTimer = setTimeout(() => { if (ws.readyState !== 1) { console.log('DBG ctimeout'); this._lost(ws); } }, CONNECT_TIMEOUT_MS);
+    this.connectTimer = setTimeout(() => { if (ws.readyState !== 1) this._lost(ws); }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       clearTimeout(this.connectTimer);
       this.lastHeard = Date.now();
-      console.log('DBG open', Date.now()); ws.send(JSON.stringify(this.h.hello()));
+      ws.send(JSON.stringify(this.h.hello()));
       this.h.onStatus?.({ open: true, attempt: this.attempt });
     };
     ws.onmessage = (e) => {
@@ -107,7 +107,7 @@ export class Connection {
         this.h.onBinary?.(e.data);
       }
     };
-    ws.onclose = (e) => { console.log('DBG close', e.code, e.reason, Date.now()); this._lost(ws); };
+    ws.onclose = () => this._lost(ws);
     ws.onerror = () => {}; // a close event follows
   }
 

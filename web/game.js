@@ -23,13 +23,15 @@ export class Game {
     this.el = el;
     this.canvas = el.querySelector('canvas');
     this.controls = el.querySelector('#controls');
-    this.hud = new Hud(el.querySelector('#hud'));
+    this.hudEl = el.querySelector('#hud');
+    this.hud = new Hud(this.hudEl);
     this.overlay = overlay;
     this.status = status;
     this.conn = conn;
     this.setState = setState;
     this.envBase = envBase;
     this.ticker = new Ticker(() => this._tick());
+    this.loadSeq = 0; // outlives _reset(): a load finishing after stop() must not apply
     this._reset();
     this._onResize = () => this._fit();
   }
@@ -48,6 +50,7 @@ export class Game {
     this.endedEpisode = null;
     this.running = false;
     this.finished = false;
+    this.resendOnState = false;
     this.dirty = false;
     this.raf = 0;
     this.countdownTimer = null;
@@ -56,11 +59,16 @@ export class Game {
   /** A game exists for this scene (matched or started, not yet torn down). */
   get active() { return this.id !== null; }
 
+  /** A (new) connection was welcomed: its first STATE is our cue to re-send lost inputs. */
+  connected() {
+    if (this.rc?.active && !this.rc.over) this.resendOnState = true;
+  }
+
   /** `matched`: a group was formed; the game starts after the countdown. */
   matched(msg) {
     if (this.id !== null && this.id !== msg.game) this.stop();
+    if (!this.cfg) Object.assign(this.status.game, freshGameStatus(), { id: msg.game, seat: msg.seat });
     this.id = msg.game;
-    Object.assign(this.status.game, freshGameStatus(), { id: msg.game, seat: msg.seat });
     this._show();
     this.setState('countdown');
     this._countdown('Matched! The game starts in', msg.countdown_ms);
@@ -81,24 +89,27 @@ export class Game {
     Object.assign(this.status.game, { id: msg.game, seat: msg.seat, episodes: msg.episodes });
     this._show();
     if (!['countdown', 'playing', 'between_episodes'].includes(this.status.state)) this.setState('countdown');
-    this.loading = this._load(msg).then(
+    const seq = ++this.loadSeq;
+    this.loading = this._load(msg, seq).then(
       () => {
+        if (seq !== this.loadSeq) return;
         this.loading = null;
         const queued = this.pending;
         this.pending = [];
         for (const fn of queued) fn();
       },
       (err) => {
+        if (seq !== this.loadSeq) return;
         console.error('cohort: could not load the game', err);
         this.overlay.set('game-error', 'The game could not be loaded. Please reload this page.', { tone: 'error' });
       },
     );
   }
 
-  async _load(msg) {
+  async _load(msg, seq) {
     const [{ loadEnv }, { drawList }] = await Promise.all([importOnce('./env.js'), importOnce('./draw.js')]);
     const env = await loadEnv(msg.env, { base: this.envBase });
-    if (this.cfg !== msg) return; // superseded while loading
+    if (seq !== this.loadSeq) return; // another game (or none) by now
     const nseats = msg.seats?.length ?? env.info.players;
     if (env.info.players !== nseats) throw new Error(`env has ${env.info.players} players, game has ${nseats} seats`);
     const defaultAction = Number.isInteger(msg.default_action) ? msg.default_action : env.info.defaultAction;
@@ -212,6 +223,12 @@ export class Game {
         if (m.nseats === rc.nseats) rc.onConfirm(m.first, m.actions, m.hashes);
       } else {
         rc.onState(m.frame, m.bytes);
+        if (this.resendOnState) {
+          // Inputs in flight when the old socket died are gone; the server may be waiting
+          // for them (see RollbackClient.unconfirmedInputs).
+          this.resendOnState = false;
+          for (const b of rc.unconfirmedInputs()) this.conn.sendBinary(b);
+        }
         this.dirty = true;
         this._publish();
       }
@@ -231,8 +248,7 @@ export class Game {
     if (!this.running || !rc) return;
     const input = rc.localInput(this.keys.sample());
     if (input) this.conn.sendBinary(input);
-    const { simulated } = rc.tick();
-    if (simulated) this.dirty = true;
+    if (rc.tick().changed) this.dirty = true;
     this._publish();
   }
 
@@ -257,10 +273,11 @@ export class Game {
     const info = rc.lastInfo;
     g.score = this.scoreIndex >= 0 && info ? Number(info[this.scoreIndex]) : rc.score;
     this.hud.update({
-      episode: this.episode,
+      episode: this.episode ?? 0,
       episodes: this.cfg.episodes,
       score: g.score,
-      framesLeft: rc.horizon - rc.frame,
+      // Before the first round starts, show how long a round lasts.
+      framesLeft: rc.active ? rc.horizon - rc.frame : this.cfg.max_steps,
       fps: this.cfg.fps,
     });
   }
@@ -326,6 +343,7 @@ export class Game {
     if (h > maxH && maxH > 100) { h = maxH; w = (h * viewW) / viewH; }
     const dpr = window.devicePixelRatio || 1;
     this.canvas.style.width = `${Math.round(w)}px`;
+    if (this.hudEl) this.hudEl.style.width = `${Math.round(w)}px`;
     this.canvas.style.height = `${Math.round(h)}px`;
     this.canvas.width = Math.round(w * dpr);
     this.canvas.height = Math.round(h * dpr);
@@ -342,6 +360,7 @@ export class Game {
     if (this.raf) cancelAnimationFrame(this.raf);
     window.removeEventListener('resize', this._onResize);
     this.el.hidden = true;
+    this.loadSeq++;
     this._reset();
   }
 }

@@ -10,6 +10,9 @@ export class Overlay {
   /** tone: info | warn | error | good. ttl (ms): clear by itself after that long. */
   set(key, text, { tone = 'info', ttl = 0 } = {}) {
     const old = this.items.get(key);
+    // Same words again (a countdown redrawn ten times a second): leave the DOM alone, so
+    // screen readers announce it once.
+    if (old && old.text === text && old.tone === tone && !old.timer && ttl === 0) return;
     if (old?.timer) clearTimeout(old.timer);
     const item = { text, tone, timer: null };
     if (ttl > 0) item.timer = setTimeout(() => { if (this.items.get(key) === item) this.clear(key); }, ttl);

@@ -48,6 +48,7 @@ export class RollbackClient {
     this.desyncs = 0;
     this.resyncs = 0;
     this.fastForwarded = 0;
+    this.steps = 0; // env steps, re-simulation included (a measure of CPU spent)
 
     this.active = false; // an episode is running
     this.over = true; // the episode has ended (trimmed to the server's frame count)
@@ -113,6 +114,11 @@ export class RollbackClient {
   _input(t, action) {
     this.local.set(t, action);
     this.nextInput = t + 1;
+    return this._encode(t, action);
+  }
+
+  // Every INPUT carries c and this client's hash of frame c, for the server to check.
+  _encode(t, action) {
     const c = this.lastConfirmed;
     const hash = c >= 0 ? this.rec.get(c)?.hash : undefined;
     return encodeInput({
@@ -123,6 +129,24 @@ export class RollbackClient {
       hash: hash ?? 0n,
       hashValid: hash !== undefined,
     });
+  }
+
+  /**
+   * INPUTs to send again after a reconnect: the stored action of every frame from the
+   * confirmed frontier to the newest one sent (at most `max`). Inputs in flight when the
+   * old socket died are lost; without them a server waiting on this seat (say, next to an
+   * AI seat, which is never "W frames ahead") would wait forever, while this client,
+   * stalled at c+P, has no new frame to send. Same actions as before, so a copy the server
+   * did receive changes nothing. `max` keeps the burst well under the server's rate limit;
+   * frames past it are defaulted by the server once this client is W frames ahead again.
+   */
+  unconfirmedInputs(max = 40) {
+    if (!this.active || this.over) return [];
+    const from = Math.max(this.confirmedCount, 0);
+    const to = Math.min(this.nextInput, from + max);
+    const out = [];
+    for (let t = from; t < to; t++) if (this.local.has(t)) out.push(this._encode(t, this.local.get(t)));
+    return out;
   }
 
   /** Stores confirmed frames first..first+n-1; they are applied on the next tick(). */
@@ -140,11 +164,13 @@ export class RollbackClient {
    * One tick: apply confirmations (rolling back on a misprediction), fast-forward through
    * frames the server confirmed before we simulated them, then predict one frame unless
    * that would run P frames past the confirmed frontier (a stall).
-   * Returns {simulated, stalled}.
+   * Returns {simulated: frames advanced, stalled, changed: the env state changed (a new
+   * frame or a rollback), i.e. worth redrawing}.
    */
   tick() {
-    if (!this.active || this.over) return { simulated: 0, stalled: false };
+    if (!this.active || this.over) return { simulated: 0, stalled: false, changed: false };
     const before = this.f;
+    const steps = this.steps;
     this._applyConfirms();
     // Behind the server: it has confirmed frames we have not even sent input for yet
     // (a throttled or slow tab; the server defaulted us). Catch up with confirmed inputs
@@ -162,7 +188,7 @@ export class RollbackClient {
       else { this.stalls++; stalled = true; }
     }
     this._prune();
-    return { simulated: this.f - before, stalled };
+    return { simulated: this.f - before, stalled, changed: this.steps !== steps };
   }
 
   /**
@@ -253,6 +279,7 @@ export class RollbackClient {
   _simulate(k) {
     const actions = this._actionsFor(k);
     const out = this.env.step(actions);
+    this.steps++;
     const prevScore = this.rec.get(k - 1)?.score ?? this.baseScore;
     let gained = 0;
     if (out?.rewards) for (const r of out.rewards) gained += Number(r) || 0;

@@ -63,9 +63,9 @@ test('cooking: a dropped connection resumes from STATE and converges', { skip },
   const down = [new Pipe(1), new Pipe(2)];
   const run = runEpisode({
     makeEnv, D: 2, W: 15, P: 30, horizon: 400, seed: 42n, up, down, action: greedyAndRandom,
-    onTick(t, { relay }) {
+    onTick(t, { relay, resend }) {
       if (t === 90) { up[1].cut(); down[1].cut(); relay.disconnect(1); }
-      if (t === 150) { up[1].restore(); down[1].restore(); relay.reconnect(1); }
+      if (t === 150) { up[1].restore(); down[1].restore(); relay.reconnect(1); resend.add(1); }
     },
   });
   const ref = resimulate(makeEnv, 42n, 400, run.relay.actions);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { RollbackClient } from '../../web/rollback.js';
 import { decodeInput } from '../../web/wire.js';
 import { makeFakeEnv } from './fake-env.mjs';
-import { FakeRelay, Pipe, prng, resimulate, runEpisode } from './sim.mjs';
+import { FakeRelay, Pipe, prng, resimulate, runEpisode, scriptedAction } from './sim.mjs';
 
 const makeEnv = () => makeFakeEnv();
 
@@ -162,9 +162,9 @@ test('a dropped connection: partner keeps playing on defaults; STATE on reconnec
   const down = [new Pipe(1), new Pipe(1)];
   const run = runEpisode({
     makeEnv, D: 2, W, P: 2 * W, horizon: 400, up, down,
-    onTick(t, { relay }) {
+    onTick(t, { relay, resend }) {
       if (t === 100) { up[0].cut(); down[0].cut(); relay.disconnect(0); }
-      if (t === 180) { up[0].restore(); down[0].restore(); relay.reconnect(0); }
+      if (t === 180) { up[0].restore(); down[0].restore(); relay.reconnect(0); resend.add(0); }
     },
   });
   assertConverged(run, { horizon: 400 });
@@ -200,7 +200,7 @@ test('episode_end drops predictions past the confirmed end', () => {
   assert.equal(c.frame, 5);
   assert.equal(env.hash(), ref.final);
   assert.equal(c.localInput(1), null, 'nothing more to send');
-  assert.deepEqual(c.tick(), { simulated: 0, stalled: false });
+  assert.deepEqual(c.tick(), { simulated: 0, stalled: false, changed: false });
 });
 
 test('STATE while behind: adopt it and continue from its frame', () => {
@@ -258,4 +258,34 @@ test('a client that stops ticking for a while (throttled tab) fast-forwards on c
   assert.equal(a.stalls, 0, 'the partner kept playing');
   assert.equal(b.desyncs, 0);
   assert.ok(run.relay.sources.some((s) => s[1] === 'default'));
+});
+
+test('human + AI seat: after a reconnect the client re-sends lost inputs instead of waiting forever', () => {
+  const W = 8;
+  const up = [new Pipe(2), new Pipe(0)];
+  const down = [new Pipe(2), new Pipe(0)];
+  const drop = (resendOnReconnect) => runEpisode({
+    makeEnv, D: 2, W, P: 2 * W, horizon: 300, up, down, maxTicks: 1500,
+    ai: { 1: (frame) => scriptedAction(1, frame) },
+    onTick(t, { relay, resend }) {
+      // In-flight inputs die with the old socket (up[0] is cleared by cut()).
+      if (t === 80) { up[0].cut(); down[0].cut(); relay.disconnect(0); }
+      if (t === 120) {
+        up[0].restore(); down[0].restore(); relay.reconnect(0);
+        if (resendOnReconnect) resend.add(0);
+      }
+    },
+  });
+  const run = drop(true);
+  assert.ok(run.ended[0], 'the episode finished');
+  assert.equal(run.relay.confirmed, 300);
+  const ref = resimulate(makeEnv, 12345n, 300, run.relay.actions);
+  assert.equal(run.clients[0].env.hash(), ref.final);
+  assert.ok(run.relay.sources.every((s) => s[1] === 'ai'));
+  // The same drop without the re-send: the server waits on seat 0, seat 0 is stalled.
+  up.forEach((p) => p.restore());
+  down.forEach((p) => p.restore());
+  const stuck = drop(false);
+  assert.equal(stuck.ended[0], false, 'without the re-send the game deadlocks');
+  assert.ok(stuck.relay.confirmed < 300);
 });

@@ -46,7 +46,10 @@ export class Pipe {
 
 // The server side of one game episode.
 export class FakeRelay {
-  constructor({ makeEnv, nseats, W, horizon, seed, episode = 0 }) {
+  // ai: seat -> policy(frame, serverEnv) for AI seats, which are confirmed immediately
+  // (they act on the server's own state) and so never count as "W frames ahead".
+  constructor({ makeEnv, nseats, W, horizon, seed, episode = 0, ai = {} }) {
+    this.ai = ai;
     this.env = makeEnv();
     this.env.reset(BigInt(seed), horizon);
     this.nseats = nseats;
@@ -65,6 +68,7 @@ export class FakeRelay {
     this.stateFrame = new Array(nseats).fill(-1);
     this.outbox = Array.from({ length: nseats }, () => []);
     this.late = 0;
+    this.duplicates = 0;
     this.desyncEvents = 0;
     this.verified = 0;
     this.frozen = false; // stop confirming (tests the stall counter)
@@ -88,7 +92,13 @@ export class FakeRelay {
     if (m.frame > this.confirmed + 64) throw new Error(`relay: seat ${seat} input too far ahead (${m.frame})`);
     let row = this.inputs.get(m.frame);
     if (!row) this.inputs.set(m.frame, (row = new Array(this.nseats)));
-    if (row[seat] !== undefined) throw new Error(`relay: seat ${seat} sent frame ${m.frame} twice`);
+    if (row[seat] !== undefined) {
+      // Expected only after a reconnect, when the client re-sends unconfirmed inputs with
+      // the same actions: the first copy wins.
+      if (row[seat] !== m.action) throw new Error(`relay: seat ${seat} changed its input for frame ${m.frame}`);
+      this.duplicates++;
+      return;
+    }
     row[seat] = m.action;
     if (m.frame > this.seatMax[seat]) this.seatMax[seat] = m.frame;
   }
@@ -98,11 +108,12 @@ export class FakeRelay {
     while (!this.frozen && !this.ended && this.confirmed < this.horizon) {
       const n = this.confirmed;
       const row = this.inputs.get(n) ?? new Array(this.nseats);
+      for (const s of Object.keys(this.ai)) if (row[s] === undefined) row[s] = { ai: this.ai[s](n, this.env) };
       const complete = Array.from({ length: this.nseats }, (_, s) => row[s] !== undefined).every(Boolean);
       const someoneAhead = Math.max(...this.seatMax) >= n + this.W;
       if (!complete && !someoneAhead) break;
-      const acts = Array.from({ length: this.nseats }, (_, s) => row[s] ?? this.defaultAction);
-      this.sources.push(acts.map((_, s) => (row[s] === undefined ? 'default' : 'input')));
+      const acts = Array.from({ length: this.nseats }, (_, s) => (row[s]?.ai ?? row[s] ?? this.defaultAction));
+      this.sources.push(acts.map((_, s) => (row[s] === undefined ? 'default' : row[s].ai !== undefined ? 'ai' : 'input')));
       const out = this.env.step(acts);
       this.actions.push(acts);
       this.hashes.push(this.env.hash());
@@ -162,7 +173,9 @@ export function scriptedAction(seat, frame, nactions = 5) {
 /**
  * Runs one episode: clients and relay exchange real binary messages over Pipes.
  * opts: makeEnv, clientEnv(seat) (default makeEnv), nseats, D, W, P, horizon, seed, ticks, up[s]/down[s] (Pipes),
- *       action(seat, frame, client), onTick(t, ctx) for scripted faults.
+ *       action(seat, frame, client), onTick(t, ctx) for scripted faults (add a seat to
+ *       ctx.resend when it reconnects), ai {seat: policy} for AI seats (their client
+ *       never ticks).
  */
 export function runEpisode(opts) {
   const {
@@ -170,7 +183,7 @@ export function runEpisode(opts) {
     clientEnv = () => makeEnv(),
     action = scriptedAction, onTick = () => {},
   } = opts;
-  const relay = new FakeRelay({ makeEnv, nseats, W, horizon, seed });
+  const relay = new FakeRelay({ makeEnv, nseats, W, horizon, seed, ai: opts.ai });
   const up = opts.up ?? Array.from({ length: nseats }, () => new Pipe(0));
   const down = opts.down ?? Array.from({ length: nseats }, () => new Pipe(0));
   const clients = Array.from({ length: nseats }, (_, seat) => new RollbackClient({
@@ -179,8 +192,12 @@ export function runEpisode(opts) {
   }));
   const ended = new Array(nseats).fill(false);
   const trace = Array.from({ length: nseats }, () => []);
-  clients.forEach((c, s) => { for (const m of c.startEpisode(seed, horizon, 0)) up[s].send(m, 0); });
-  const ctx = { relay, clients, up, down, trace, ended };
+  clients.forEach((c, s) => {
+    const first = c.startEpisode(seed, horizon, 0);
+    if (!opts.ai?.[s]) for (const m of first) up[s].send(m, 0);
+  });
+  const resend = new Set(); // seats that reconnected and have not had their STATE yet
+  const ctx = { relay, clients, up, down, trace, ended, resend };
   let t = 0;
   for (; t < maxTicks && !ended.every(Boolean); t++) {
     onTick(t, ctx);
@@ -191,13 +208,17 @@ export function runEpisode(opts) {
           if (!d) throw new Error('client: malformed server message');
           if (d.episode !== 0) continue;
           if (d.kind === 'confirm') c.onConfirm(d.first, d.actions, d.hashes);
-          else c.onState(d.frame, d.bytes);
+          else {
+            c.onState(d.frame, d.bytes);
+            // The first STATE on a new connection: re-send what may have been lost.
+            if (resend.delete(s)) for (const m2 of c.unconfirmedInputs()) up[s].send(m2, t);
+          }
         } else if (m.type === 'episode_end') {
           c.endEpisode(m.frames);
           ended[s] = true;
         }
       }
-      if (ended[s] || c.paused) return;
+      if (ended[s] || c.paused || opts.ai?.[s]) return;
       const inp = c.localInput(action(s, c.frame + D, c));
       if (inp) up[s].send(inp, t);
       const r = c.tick();
