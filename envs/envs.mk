@@ -20,7 +20,7 @@ ENV_COMMON   := envs/hash.c envs/drawlist.c
 # struct copies and clears into memory.copy/memory.fill (every current browser and Node).
 WASM_CC      ?= clang
 WASM_CFLAGS  := --target=wasm32 -std=c11 -O2 -ffreestanding -nostdlib -mbulk-memory \
-                -fvisibility=hidden -Ienvs $(WARN) -Wno-unused-parameter
+                -fvisibility=hidden -Ienvs $(WARN)
 WASM_LDFLAGS := -Wl,--no-entry -Wl,--export-dynamic
 ENV_WASM     := $(ENV_FAMILIES:%=build/web/envs/%.wasm)
 
@@ -63,9 +63,10 @@ build/fuzz/fuzz_envs: tests/determinism/fuzz_envs.c $(ENV_SRC) $(ENV_HDR)
 	    -Ienvs $< $(ENV_SRC) -o $@
 
 .PHONY: fuzz-envs
-fuzz-envs: build/fuzz/fuzz_envs
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_envs -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=4096 build/fuzz/corpus
+fuzz-envs: build/fuzz/fuzz_envs $(ENV_WASM)
+	@node tests/determinism/fuzz_seeds.mjs build/fuzz/corpus --wasm build/web/envs
+	build/fuzz/fuzz_envs -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=4096 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
 
 # --- benchmarks ----------------------------------------------------------------------
 build/bench/env_bench: bench/envs/bench_envs.c $(ENV_OBJ)

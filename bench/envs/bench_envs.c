@@ -2,7 +2,7 @@
  * Native env benchmark (`make bench`, or build/bench/env_bench [SECONDS_PER_CASE]).
  * Per env: ns per step (random actions, auto reset), step + hash (the server's work per
  * confirmed frame), snapshot + restore (copy the state out to a ring slot and back),
- * hash alone, one scripted-policy call, one render.
+ * hash alone, one scripted-policy call, one render. Each figure is the best of 5 rounds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +95,13 @@ int main(int argc, char **argv)
                 env_step_out out;
                 e->step(s, &acts[k * 2], &out);
             }
-            ns[b] = b == B_POLICY && !e->policy ? 0 : measure(e, b, budget, s, ring, dl);
+            /* best of 5 rounds: the machine may be busy with other work */
+            ns[b] = 0;
+            for (int round = 0; round < 5 && (b != B_POLICY || e->policy); round++) {
+                double v = measure(e, b, budget / 5, s, ring, dl);
+                if (round == 0 || v < ns[b])
+                    ns[b] = v;
+            }
         }
         printf("%-31s %6u %9.1f %10.3g %9.1f %11.1f %7.1f %8.1f %8.1f\n", e->name, e->state_size,
                ns[B_STEP], 1e9 / ns[B_STEP], ns[B_STEP_HASH], ns[B_SNAP], ns[B_HASH], ns[B_POLICY],

@@ -182,6 +182,7 @@ void volley_sanitize(volley_state *s)
     if (s->rng == 0)
         s->rng = 1;
     s->server &= 1;
+    s->done = s->done != 0;
     if (s->last_hit > 2)
         s->last_hit = 2;
     s->contact &= 3;

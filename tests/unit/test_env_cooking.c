@@ -340,8 +340,10 @@ static uint32_t greedy_pair(const env_def *e, uint32_t steps)
 {
     cooking_state s;
     e->reset(&s, 1, steps);
-    for (uint32_t t = 0; t < steps; t++)
+    for (uint32_t t = 0; t < steps; t++) {
         step2(e, &s, e->policy(0, &s, 0), e->policy(0, &s, 1));
+        assert_int_equal(s.bumped[0] + s.bumped[1], 0); /* they step around each other */
+    }
     return s.soups_served;
 }
 
