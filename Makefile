@@ -25,6 +25,14 @@ build/tests/web_unit: Makefile
 UNIT_EXTRA += build/tests/web_unit $(ENV_WASM)
 UNIT_EXTRA_RUN += build/tests/web_unit
 
+# Netcode as a participant's browser sees it: latency and rollback cost (bench/browser).
+build/bench/browser: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec node bench/browser/bench.mjs\n' > $@
+	@chmod +x $@
+BENCHES += build/bench/browser
+BENCH_DEPS += build/bench/browser
+
 # The store's writer: frames per second it sustains, and what a caller pays per call.
 BENCHES += build/bench/bench_store
 BENCH_DEPS += build/bench/bench_store

@@ -123,6 +123,8 @@ export class Game {
       predictionLimit: msg.prediction_limit ?? 2 * (msg.confirm_window ?? 15),
       defaultAction,
     });
+    // Raw measurements for bench/browser (kept off window.cohort, which tests poll often).
+    window.cohortStats = { latencies: this.rc.latencies, rollbackCosts: this.rc.rollbackCosts };
     this.keys = new KeyState(msg.keys, defaultAction);
     this.detachKeys = attachKeys(window, this.keys);
     this.scoreIndex = (env.info.infoNames ?? []).findIndex((n) => /score/i.test(n));

@@ -11,6 +11,13 @@
 
 import { encodeInput } from './wire.js';
 
+const LATENCY_SAMPLES = 4096;
+const now = () => globalThis.performance.now();
+function pushBounded(list, value) {
+  if (list.length >= LATENCY_SAMPLES) list.shift();
+  list.push(value);
+}
+
 function sameActions(a, b) {
   if (!a || !b || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -49,6 +56,11 @@ export class RollbackClient {
     this.resyncs = 0;
     this.fastForwarded = 0;
     this.steps = 0; // env steps, re-simulation included (a measure of CPU spent)
+    // Measurements for benchmarks: input-to-confirmation latency of this seat's own inputs
+    // (ms, the newest LATENCY_SAMPLES) and the wall time of each rollback with its depth.
+    this.sentAt = new Map();
+    this.latencies = [];
+    this.rollbackCosts = [];
 
     this.active = false; // an episode is running
     this.over = true; // the episode has ended (trimmed to the server's frame count)
@@ -65,6 +77,7 @@ export class RollbackClient {
     this.conf = new Map(); // frame -> {actions: Uint8Array, hash: BigInt}
     this.rec = new Map(); // frame -> {actions, hash, done, rewards, info, score}
     this.local = new Map(); // frame -> local action sent for it
+    this.sentAt = new Map(); // frame -> when its INPUT was sent (latency measurement)
     this.lastConf = null; // newest confirmed actions: the prediction for remote seats
     this.nextInput = 0; // first frame not yet sent (one INPUT per frame, never two)
     this.pruned = 0;
@@ -108,6 +121,7 @@ export class RollbackClient {
     if (!this.active || this.over) return null;
     const t = this.f + this.D;
     if (t < this.nextInput || t >= this.horizon || this.finished) return null;
+    this.sentAt.set(t, now());
     return this._input(t, action);
   }
 
@@ -156,6 +170,11 @@ export class RollbackClient {
       const k = first + i;
       if (k < this.confirmedCount || this.conf.has(k)) continue; // a repeat: keep the first
       this.conf.set(k, { actions: Uint8Array.from(actionsPerFrame[i]), hash: BigInt(hashes[i]) });
+      const sent = this.sentAt.get(k);
+      if (sent !== undefined) {
+        this.sentAt.delete(k);
+        pushBounded(this.latencies, now() - sent);
+      }
     }
     while (this.conf.has(this.confirmedCount)) this.confirmedCount++;
   }
@@ -256,11 +275,13 @@ export class RollbackClient {
     const snap = this._snapshotAt(r);
     if (!snap) return; // cannot happen within the prediction limit; the server's hash check resyncs us
     const target = this.f;
+    const t0 = now();
     this.env.setState(snap);
     this.f = r;
     while (this.f < target && !this.finished) this._simulate(this.f);
     for (const k of this.rec.keys()) if (k >= this.f) this.rec.delete(k);
     const depth = target - r;
+    pushBounded(this.rollbackCosts, { depth, ms: now() - t0 });
     this.rollbacks++;
     if (depth > this.maxRollback) this.maxRollback = depth;
   }
