@@ -165,7 +165,7 @@ static int cmd_serve(int argc, char **argv)
         log_error("rebuilding unwritten episodes: %s", err);
     else if (rebuilt > 0)
         log_info("rebuilt %d episode files from the frame log", rebuilt);
-    flow *f = flow_new(x, st, err, sizeof err);
+    flow *f = flow_new(x, st, flow_net_io(), err, sizeof err);
     if (!f) {
         fprintf(stderr, "cohort serve: %s\n", err);
         store_close(st);
@@ -213,9 +213,9 @@ static int cmd_serve(int argc, char **argv)
     net_run(n);
 
     log_info("shutting down");
-    flow_free(f, clock_mono_ms()); /* saves running episodes as cut */
     running = NULL;
-    net_destroy(n);
+    net_destroy(n);                 /* closes every connection: the stager hears of each */
+    flow_free(f, clock_mono_ms());  /* saves running episodes as cut */
     store_close(st);                /* drains the writer: everything is on disk */
     admin_free(adm);
     free(x);

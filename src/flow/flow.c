@@ -21,6 +21,7 @@
 typedef enum { P_PAGE, P_WAITING, P_PLAYING, P_DONE } pstate;
 
 typedef struct participant {
+    struct flow *f;
     char subject[PROTO_SUBJECT_MAX + 1];
     char token[PROTO_TOKEN_LEN + 1];
     int scene;                  /* index into x->scenes; nscenes = past the last */
@@ -50,6 +51,7 @@ typedef struct {
 
 struct flow {
     const experiment *x;
+    const flow_io *io;
     store *st;
     map *by_subject;
     map *by_token;
@@ -102,7 +104,7 @@ static void send_json(participant *p, json_t *msg)
     if (p && p->conn && msg) {
         char *text = json_dumps(msg, JSON_COMPACT);
         if (text) {
-            net_send_text(p->conn, text, strlen(text));
+            p->f->io->send_text(p->conn, text, strlen(text));
             free(text);
         }
     }
@@ -114,23 +116,23 @@ static void conn_error(flow *f, net_conn *c, const char *code, const char *messa
     json_t *msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message);
     char *text = json_dumps(msg, JSON_COMPACT);
     if (text) {
-        net_send_text(c, text, strlen(text));
+        f->io->send_text(c, text, strlen(text));
         free(text);
     }
     json_decref(msg);
-    net_close(c, message);
+    f->io->close(c, message);
     f->protocol_errors++;
-    client *cl = net_conn_user(c);
+    client *cl = f->io->user(c);
     char detail[300];
     json_t *d = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "peer",
-                          net_conn_peer(c));
+                          f->io->peer(c));
     char *dt = json_dumps(d, JSON_COMPACT);
     snprintf(detail, sizeof detail, "%s", dt ? dt : "{}");
     free(dt);
     json_decref(d);
     store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, "protocol_error", detail,
                 clock_wall_ms());
-    log_warn("connection %u (%s): %s: %s", net_conn_id(c), net_conn_peer(c), code, message);
+    log_warn("connection %u (%s): %s: %s", f->io->id(c), f->io->peer(c), code, message);
 }
 
 static const char *outcome_code(const experiment *x, const char *outcome)
@@ -273,16 +275,18 @@ static void leave_waitroom(flow *f, participant *p, const char *outcome, int64_t
 
 static void hook_send_text(void *peer, const char *json, void *ud)
 {
+    flow *f = ud;
     participant *p = peer;
     if (p && p->conn)
-        net_send_text(p->conn, json, strlen(json));
+        f->io->send_text(p->conn, json, strlen(json));
 }
 
 static void hook_send_binary(void *peer, const void *buf, size_t len, void *ud)
 {
+    flow *f = ud;
     participant *p = peer;
     if (p && p->conn)
-        net_send_binary(p->conn, buf, len);
+        f->io->send_binary(p->conn, buf, len);
 }
 
 static void hook_mark_dirty(room *r, void *ud) { list_push(&((flow *)ud)->dirty, r); }
@@ -422,6 +426,7 @@ static participant *participant_new(flow *f, const char *subject)
     participant *p = calloc(1, sizeof *p);
     if (!p)
         abort();
+    p->f = f;
     snprintf(p->subject, sizeof p->subject, "%s", subject);
     random_hex(p->token, PROTO_TOKEN_LEN / 2);
     p->seat = -1;
@@ -434,15 +439,15 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl)
 {
     if (p->conn && p->conn != c) {
         /* Another tab of the same subject takes over; the old one is told and closed. */
-        client *old = net_conn_user(p->conn);
+        client *old = f->io->user(p->conn);
         if (old)
             old->p = NULL;
         json_t *m = json_pack("{s:s}", "type", "replaced");
         char *t = json_dumps(m, JSON_COMPACT);
-        net_send_text(p->conn, t, strlen(t));
+        f->io->send_text(p->conn, t, strlen(t));
         free(t);
         json_decref(m);
-        net_close(p->conn, "this study was opened in another tab");
+        f->io->close(p->conn, "this study was opened in another tab");
         store_session(f->st, p->subject, "replaced", NULL, clock_wall_ms());
     }
     p->conn = c;
@@ -495,7 +500,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
         record_new_participant(f, p, m->params);
     }
     bind_conn(f, p, c, cl);
-    store_session(f->st, p->subject, resumed ? "resumed" : "connect", net_conn_peer(c),
+    store_session(f->st, p->subject, resumed ? "resumed" : "connect", f->io->peer(c),
                   clock_wall_ms());
     send_json(p, json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "welcome", "subject", p->subject,
                            "token", p->token, "experiment", f->x->id, "resumed", resumed));
@@ -555,7 +560,7 @@ static void on_start(flow *f, participant *p, client_msg *m, int64_t now)
 static void on_text(net_conn *c, const char *text, size_t len, void *ud)
 {
     flow *f = ud;
-    client *cl = net_conn_user(c);
+    client *cl = f->io->user(c);
     client_msg m;
     char err[200];
     int64_t now = now_ms();
@@ -595,7 +600,7 @@ static void on_text(net_conn *c, const char *text, size_t len, void *ud)
 static void on_binary(net_conn *c, const uint8_t *buf, size_t len, void *ud)
 {
     flow *f = ud;
-    client *cl = net_conn_user(c);
+    client *cl = f->io->user(c);
     input_msg in;
     if (proto_decode_input(buf, len, &in) != 0) {
         conn_error(f, c, "bad_message", "binary messages must be 24-byte INPUTs");
@@ -614,18 +619,19 @@ static void on_binary(net_conn *c, const uint8_t *buf, size_t len, void *ud)
 
 static void on_open(net_conn *c, void *ud)
 {
+    flow *f = ud;
     client *cl = calloc(1, sizeof *cl);
     if (!cl) {
-        net_close(c, "server out of memory");
+        f->io->close(c, "server out of memory");
         return;
     }
-    net_conn_set_user(c, cl);
+    f->io->set_user(c, cl);
 }
 
 static void on_close(net_conn *c, void *ud)
 {
     flow *f = ud;
-    client *cl = net_conn_user(c);
+    client *cl = f->io->user(c);
     if (!cl)
         return;
     participant *p = cl->p;
@@ -639,17 +645,17 @@ static void on_close(net_conn *c, void *ud)
             room_seat_disconnected(p->room, p->seat, now);
     }
     free(cl);
-    net_conn_set_user(c, NULL);
+    f->io->set_user(c, NULL);
 }
 
 static void on_violation(net_conn *c, const char *kind, const char *detail, void *ud)
 {
     flow *f = ud;
     if (strcmp(kind, "send_queue_full") == 0 || strcmp(kind, "ping_timeout") == 0) {
-        client *cl = net_conn_user(c);
+        client *cl = f->io->user(c);
         store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, kind, NULL,
                     clock_wall_ms());
-        log_warn("connection %u (%s): %s", net_conn_id(c), net_conn_peer(c), kind);
+        log_warn("connection %u (%s): %s", f->io->id(c), f->io->peer(c), kind);
         return;
     }
     conn_error(f, c, kind, detail);
@@ -657,7 +663,8 @@ static void on_violation(net_conn *c, const char *kind, const char *detail, void
 
 static void on_rtt(net_conn *c, uint32_t rtt, void *ud)
 {
-    client *cl = net_conn_user(c);
+    flow *f = ud;
+    client *cl = f->io->user(c);
     if (!cl)
         return;
     if (cl->nrtt == RTT_SAMPLES) {
@@ -679,7 +686,6 @@ static void on_rtt(net_conn *c, uint32_t rtt, void *ud)
     p->rtt_ms = sorted[cl->nrtt / 2];
     /* Continuous check: a connection that stays slow makes the game unplayable for the
      * partner too. Judged on the median of a full window, so one spike is forgiven. */
-    flow *f = ud;
     if (p->state == P_PLAYING && p->room && cl->nrtt == RTT_SAMPLES) {
         int limit = f->x->scenes[p->scene].continuous_max_rtt_ms;
         if (limit > 0 && p->rtt_ms > (uint32_t)limit) {
@@ -905,6 +911,7 @@ static void restore_participant(const known_participant *k, void *ctx)
     participant *p = calloc(1, sizeof *p);
     if (!p)
         abort();
+    p->f = f;
     snprintf(p->subject, sizeof p->subject, "%s", k->subject);
     snprintf(p->token, sizeof p->token, "%s", k->token);
     p->seat = -1;
@@ -926,12 +933,20 @@ static void restore_participant(const known_participant *k, void *ctx)
     }
 }
 
-flow *flow_new(const experiment *x, store *st, char *err, size_t errlen)
+const flow_io *flow_net_io(void)
+{
+    static const flow_io io = {net_send_text, net_send_binary, net_close, net_conn_set_user,
+                               net_conn_user, net_conn_peer, net_conn_id};
+    return &io;
+}
+
+flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, size_t errlen)
 {
     flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->x = x;
+    f->io = io;
     f->st = st;
     f->by_subject = map_new();
     f->by_token = map_new();

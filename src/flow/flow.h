@@ -14,8 +14,23 @@
 
 typedef struct flow flow;
 
-/* x and st must outlive the flow. NULL on failure with err filled (e.g. unreadable page). */
-flow *flow_new(const experiment *x, store *st, char *err, size_t errlen);
+/* How the stager reaches connections: net.h's functions in the server, fakes in tests. */
+typedef struct {
+    int (*send_text)(net_conn *c, const char *msg, size_t len);
+    int (*send_binary)(net_conn *c, const void *msg, size_t len);
+    void (*close)(net_conn *c, const char *reason);
+    void (*set_user)(net_conn *c, void *user);
+    void *(*user)(const net_conn *c);
+    const char *(*peer)(const net_conn *c);
+    uint32_t (*id)(const net_conn *c);
+} flow_io;
+
+/* The real connections of net.h. */
+const flow_io *flow_net_io(void);
+
+/* x, st and io must outlive the flow. NULL on failure with err filled (e.g. an unreadable
+ * page). */
+flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, size_t errlen);
 /* Cuts running games short (their partial episodes are saved) and frees everything. */
 void flow_free(flow *f, int64_t now);
 
