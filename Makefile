@@ -94,7 +94,7 @@ test-load: all
 
 demo:
 	@bash scripts/setup
-	$(MAKE) all
+	$(MAKE) build/cohort web
 	./build/cohort serve experiments/demo/experiment.yaml --port 8000
 
 bench: all $(BENCH_DEPS)
