@@ -12,6 +12,7 @@
 #define INPUT_RING 1024
 #define FINISH_GRACE_MS 1000 /* after the last episode: late hash reports still count */
 #define CONFIRM_CHUNK 512    /* frames per CONFIRM message at most */
+#define RESYNC_MIN_GAP_MS 1000
 
 typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT } seat_role;
 typedef enum { PHASE_COUNTDOWN, PHASE_PLAYING, PHASE_ENDED, PHASE_OVER } room_phase;
@@ -34,6 +35,7 @@ typedef struct {
     int64_t last_active;     /* last non-default action: for the inactivity check */
     uint32_t sent;           /* frames [0, sent) of this episode were sent to this seat */
     uint32_t resync_floor;   /* ignore hash reports older than the last STATE we sent */
+    int64_t last_resync;     /* when that STATE went out: resyncs are at most one a second */
     int64_t max_frame;       /* highest input frame received this episode, -1 none */
     input_slot ring[INPUT_RING];
 } seat;
@@ -178,6 +180,7 @@ static void start_episode(room *r, int64_t now)
         memset(st->ring, 0, sizeof st->ring);
         st->sent = 0;
         st->resync_floor = 0;
+        st->last_resync = 0;
         st->max_frame = -1;
         st->last_active = now;
     }
@@ -390,6 +393,11 @@ static void check_hash(room *r, int s, const input_msg *in, int64_t now)
     }
     row->verified[s] = 0;
     r->stats.desyncs++;
+    /* A client forging hashes on every input must not turn each one into a STATE and a
+     * logged event: the mismatch is recorded above; the repair waits a second. */
+    if (st->last_resync != 0 && now - st->last_resync < RESYNC_MIN_GAP_MS)
+        return;
+    st->last_resync = now;
     char detail[160];
     snprintf(detail, sizeof detail,
              "{\"seat\":%d,\"episode\":%u,\"frame\":%u,\"server\":\"%016llx\",\"client\":\"%016llx\"}",

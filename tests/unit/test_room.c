@@ -279,6 +279,21 @@ static void hashes_are_verified_and_a_mismatch_resyncs(void **state)
     in.confirmed = 0;
     room_on_input(r, 1, &in, 2000);
     assert_int_equal(room_get_stats(r).desyncs, 1);
+    /* Forged hashes on every input: each counts, but STATE goes out once a second. */
+    input(r, 0, 3, 1);
+    for (uint32_t f = 4; f < 10; f++) {
+        input(r, 0, f, 1);
+        input_msg forged = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = f,
+                            .action = 1, .confirmed = f - 2, .hash = 99};
+        room_on_input(r, 1, &forged, 2500);
+    }
+    assert_true(room_get_stats(r).desyncs >= 5);
+    assert_int_equal(peers[1].states, 1);
+    input_msg later = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = 10, .action = 1,
+                       .confirmed = 8, .hash = 99};
+    room_on_input(r, 1, &later, 3100);
+    assert_int_equal(peers[1].states, 2);
+    assert_int_equal(peers[0].states, 0);
     room_free(r);
 }
 
