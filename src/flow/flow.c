@@ -16,6 +16,9 @@
 #include "identity.h"
 
 #define RTT_SAMPLES 5
+/* Far above any study, but a script opening sockets without an id cannot grow memory
+ * without bound. */
+#define MAX_PARTICIPANTS 200000
 #define WAITING_REFRESH_MS 1000
 
 typedef enum { P_PAGE, P_WAITING, P_PLAYING, P_DONE } pstate;
@@ -495,6 +498,10 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
     }
     participant *p = d.who;
     bool resumed = d.verdict != HELLO_NEW;
+    if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
+        conn_error(f, c, "study_full", "this study is not taking new participants");
+        return;
+    }
     if (!p) {
         p = participant_new(f, d.subject);
         record_new_participant(f, p, m->params);
