@@ -8,6 +8,7 @@
 // On failure the server log, each page's console and window.cohort are attached to the
 // report; contexts are always closed and the server's process group always killed.
 
+import fs from 'node:fs';
 import { test as base, expect } from '@playwright/test';
 import { Server, experimentPath } from './lib/server.js';
 import { Participant, uniquePid } from './lib/participant.js';
@@ -26,22 +27,26 @@ export const test = base.extend({
       failed = true;
       throw e;
     } finally {
-      const diedDuringTest = server.exit !== null;
+      const diedDuringTest = server.exit !== null && !server.stopRequested;
       await server.stop();
       const problems = server.problems();
       if (diedDuringTest) problems.unshift(`server was not running at the end of the test (exit ${JSON.stringify(server.exit)})`);
       const bad = failed || testInfo.status !== testInfo.expectedStatus || problems.length > 0;
       if (bad) {
-        await testInfo.attach('server.log', { body: server.log || '(empty)', contentType: 'text/plain' });
+        const logFile = testInfo.outputPath('server.log');
+        fs.writeFileSync(logFile, server.log || '(empty)');
+        await testInfo.attach('server.log', { path: logFile, contentType: 'text/plain' });
         await testInfo.attach('data-dir', { body: server.dataDir, contentType: 'text/plain' });
       } else if (!process.env.COHORT_E2E_KEEP) {
         server.removeData();
       }
-      if (problems.length && !failed) throw new Error(`server problems: ${problems.join('; ')}`);
+      if (problems.length && !failed && testInfo.status === testInfo.expectedStatus) throw new Error(`server problems: ${problems.join('; ')}`);
     }
   },
 
-  participants: async ({ browser }, use, testInfo) => {
+  // Depends on server so that pages close before the server stops (teardown runs in
+  // reverse); stopping a server with people connected has its own test.
+  participants: async ({ browser, server }, use, testInfo) => {
     const all = [];
     const make = async (n, { prefix = 'p', names } = {}) => {
       const out = [];
@@ -70,7 +75,9 @@ export const test = base.extend({
           const lines = [`subject ${p.pid}`, `window.cohort = ${JSON.stringify(st)}`];
           if (p.net) lines.push(p.net.summary());
           lines.push('--- console ---', ...p.console);
-          await testInfo.attach(`${p.name}.txt`, { body: lines.join('\n'), contentType: 'text/plain' }).catch(() => {});
+          const file = testInfo.outputPath(`${p.name}.txt`);
+          fs.writeFileSync(file, lines.join('\n'));
+          await testInfo.attach(`${p.name}.txt`, { path: file, contentType: 'text/plain' }).catch(() => {});
           if (!p.page.isClosed()) {
             const png = await p.page.screenshot({ timeout: 3000 }).catch(() => null);
             if (png) await testInfo.attach(`${p.name}.png`, { body: png, contentType: 'image/png' }).catch(() => {});
@@ -78,6 +85,14 @@ export const test = base.extend({
         }
       }
       await Promise.all(all.map((p) => p.close()));
+      // Let the server see the sockets close before it is stopped (a stop with people
+      // still connected is lifecycle.spec.js's business, not every test's).
+      const deadline = Date.now() + 3000;
+      while (server.alive && Date.now() < deadline) {
+        const h = await server.health().catch(() => null);
+        if (!h || h.body.connected === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
   },
 
@@ -87,3 +102,8 @@ export const test = base.extend({
 });
 
 export { expect };
+// The helpers, for specs that want them from one place.
+export { GameOrchestrator } from './lib/orchestrator.js';
+export { Net } from './lib/network.js';
+export { Participant, setVisibility, COOKING_KEYS } from './lib/participant.js';
+export { waitForExports, compare, replay, readCsv, checkEpisodeCsv, sqlite, waitForRows } from './lib/exports.js';

@@ -2,7 +2,7 @@
 // DATA/EXPERIMENT/SCENE/SUBJECT_epN.csv (+ .json), `cohort compare`, `cohort replay`,
 // and SQLite at DATA/EXPERIMENT/cohort.db (read with the sqlite3 CLI).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -4,7 +4,7 @@
 // anything it started, whatever state the test left it in. Its stdout and stderr are
 // kept in memory (`log`) and attached to failed tests by the fixture.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,21 @@ export function experimentId(file) {
   return m[1];
 }
 
+// Where a hung server is stuck (gdb if installed), for the failure report.
+function stacks(pid) {
+  const r = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'thread apply all bt'], { encoding: 'utf8', timeout: 20000 });
+  if (r.error) return `(no gdb: ${r.error.message})`;
+  return (r.stdout || '').split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n') || r.stderr;
+}
+
 const SANITIZER = /ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer/;
+
+// Servers still running when this process exits (a killed or crashed test run) are not
+// left behind: their process groups get SIGKILL.
+const live = new Set();
+process.on('exit', () => {
+  for (const pgid of live) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+});
 
 export class Server {
   constructor(file) {
@@ -40,6 +54,8 @@ export class Server {
     this.proc = null;
     this.exit = null; // {code, signal} once it has exited
     this.killedByUs = false;
+    this.stopRequested = false;
+    this.adminKey = null;
   }
 
   /** DATA/EXPERIMENT: where cohort.db and the scene folders go. */
@@ -50,6 +66,7 @@ export class Server {
     if (!fs.existsSync(COHORT)) throw new Error(`${COHORT} does not exist: run make at the repo root first`);
     const args = ['serve', this.file, '--port', '0', '--data', this.dataDir];
     this.proc = spawn(COHORT, args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(this.proc.pid);
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => { this.exit = { code, signal }; resolve(this.exit); });
     });
@@ -59,6 +76,8 @@ export class Server {
         const s = d.toString();
         this.log += s;
         buf += s;
+        const k = buf.match(/[#?&]key=([0-9A-Za-z]+)/);
+        if (k) this.adminKey = k[1];
         const m = buf.match(/listening on (http:\/\/[^\s]+)/);
         if (m) resolve(m[1].replace(/\/$/, ''));
       });
@@ -95,26 +114,38 @@ export class Server {
     return { status: r.status, body: await r.json() };
   }
 
+  /** /api/state (admin): games, waiting per scene, participants, protocol_errors. */
   async state() {
-    const r = await fetch(`${this.url}/api/state`);
+    if (!this.adminKey) {
+      // The admin line may come just after "listening on".
+      for (let i = 0; i < 20 && !this.adminKey; i++) await sleep(50);
+    }
+    const r = await fetch(`${this.url}/api/state?key=${this.adminKey ?? ''}`);
+    if (r.status !== 200) throw new Error(`/api/state: ${r.status} ${await r.text()} (admin key ${this.adminKey ?? 'not seen in the server output'})`);
     return r.json();
   }
 
   /** SIGTERM the process group, SIGKILL it if it is still there after graceMs. */
   async stop({ graceMs = 5000 } = {}) {
     if (!this.proc) return;
+    this.stopRequested = true;
     const pgid = this.proc.pid;
-    const kill = (sig) => { try { process.kill(-pgid, sig); } catch { /* gone */ } };
+    const kill = (sig) => {
+      if (this.exit === null) this.log += `\n[e2e ${new Date().toISOString()}] harness sends ${sig} to process group ${pgid}\n`;
+      try { process.kill(-pgid, sig); } catch { /* gone */ }
+    };
     if (this.exit === null) {
       kill('SIGTERM');
       const done = await Promise.race([this.exited, sleep(graceMs).then(() => null)]);
       if (!done) {
         this.killedByUs = true;
+        this.log += `\n--- no exit ${graceMs} ms after SIGTERM; threads: ---\n${stacks(this.proc.pid)}`;
         kill('SIGKILL');
         await Promise.race([this.exited, sleep(2000)]);
       }
     }
     kill('SIGKILL'); // anything left in the group
+    live.delete(pgid);
   }
 
   /** Problems the server itself showed: a crash, a sanitizer report, a hang on SIGTERM. */
