@@ -25,10 +25,11 @@
 #include "util/log.h"
 
 static net *running;
+static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     if (running)
         net_stop(running);
 }
@@ -210,9 +211,12 @@ static int cmd_serve(int argc, char **argv)
     printf("admin page: http://%s:%d/admin.html#key=%s\n", host, net_port(n), admin_key(adm));
     fflush(stdout);
     log_info("experiment %s from %s, data in %s", x->id, file, store_dir(st));
-    net_run(n);
+    int loop = net_run(n);
 
-    log_info("shutting down");
+    if (stop_signal)
+        log_info("shutting down: received %s", strsignal(stop_signal));
+    else
+        log_info("shutting down: %s", loop == 0 ? "stopped" : "the event loop failed");
     running = NULL;
     net_destroy(n);                 /* closes every connection: the stager hears of each */
     flow_free(f, clock_mono_ms());  /* saves running episodes as cut */

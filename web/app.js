@@ -178,6 +178,9 @@ function onMessage(msg) {
     case 'game_end':
       game.gameEnd(msg);
       break;
+    case 'lag':
+      game.lag(msg);
+      break;
     case 'partner': {
       const t = partnerText(msg.seat, msg.status);
       if (t) overlay.set(`partner:${msg.seat}`, t[0], { tone: t[1], ttl: t[2] });

@@ -170,6 +170,18 @@ export class Game {
     this._publish();
   }
 
+  // The server defaulted this seat's inputs because the partner was a confirm window
+  // ahead (after a network stall, a throttled tab): jump that far ahead so our inputs
+  // land on time again instead of trailing the partner for the rest of the episode.
+  lag(msg) {
+    this._whenLoaded(() => {
+      if (!this.rc || !Number.isInteger(msg.lead) || msg.lead < 0) return;
+      this.rc.catchUpTo(msg.lead);
+      this.dirty = true;
+      this._publish();
+    });
+  }
+
   episodeEnd(msg) {
     this._whenLoaded(() => {
       if (msg.episode !== this.episode) return;

@@ -55,6 +55,7 @@ export class RollbackClient {
     this.desyncs = 0;
     this.resyncs = 0;
     this.fastForwarded = 0;
+    this.skipped = 0; // frames jumped on the server's lag hints
     this.steps = 0; // env steps, re-simulation included (a measure of CPU spent)
     // Measurements for benchmarks: input-to-confirmation latency of this seat's own inputs
     // (ms, the newest LATENCY_SAMPLES) and the wall time of each rollback with its depth.
@@ -161,6 +162,25 @@ export class RollbackClient {
     const out = [];
     for (let t = from; t < to; t++) if (this.local.has(t)) out.push(this._encode(t, this.local.get(t)));
     return out;
+  }
+
+  /**
+   * The server says the leading seat has sent its input for frame `lead` while ours
+   * arrive too late: jump ahead on predictions (never past the prediction limit) until
+   * our next input frame, f + D, reaches it. `lead` is absolute, so a hint that arrives
+   * late or twice moves us no further than needed. Skipped frames' inputs are never sent:
+   * the server has defaulted them already. Returns the frames skipped.
+   */
+  catchUpTo(lead) {
+    if (!this.active || this.over) return 0;
+    this._applyConfirms();
+    let n = 0;
+    while (this.f + this.D < lead && !this.finished && this.f - this.lastConfirmed < this.P) {
+      this._simulate(this.f);
+      n++;
+    }
+    this.skipped += n;
+    return n;
   }
 
   /** Stores confirmed frames first..first+n-1; they are applied on the next tick(). */

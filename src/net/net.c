@@ -18,6 +18,7 @@
 
 enum { OUT_TEXT, OUT_BINARY };
 enum { PING_LEN = 16 };
+enum { DRAIN_QUIET_MS = 200 };
 
 typedef struct out_msg {
     struct out_msg *next;
@@ -45,6 +46,7 @@ struct net_conn {
     bool ping_due;
     bool closing;
     bool violated;             /* no more input is delivered */
+    int64_t last_rx_ms;        /* when bytes last arrived (a violator's socket drains first) */
     char close_reason[120];
     char peer[64];
 };
@@ -180,8 +182,9 @@ static void on_receive(net_conn *c, const void *in, size_t len)
     bool final = lws_is_final_fragment(wsi);
     net *n = c->n;
 
+    c->last_rx_ms = clock_mono_ms();
     if (c->violated)
-        return;
+        return; /* read and dropped: see DRAIN_QUIET_MS */
     n->stats.bytes_in += len;
     if (first) {
         c->rx_len = 0;
@@ -268,6 +271,12 @@ static int on_writable(net_conn *c)
         return 0;
     }
     if (c->closing) {
+        /* Closing a socket with unread bytes makes the kernel reset the connection, and the
+         * client then loses the error we just sent it. A violator (a flood, say) still has
+         * bytes in flight: keep reading and dropping them until it goes quiet; lws's
+         * timeout set in violation() bounds the wait. */
+        if (c->violated && clock_mono_ms() - c->last_rx_ms < DRAIN_QUIET_MS)
+            return 0; /* the tick asks again */
         lws_close_reason(wsi, c->violated ? LWS_CLOSE_STATUS_POLICY_VIOLATION
                                           : LWS_CLOSE_STATUS_NORMAL,
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
@@ -450,6 +459,10 @@ static void tick(lws_sorted_usec_list_t *sul)
     net *n = lws_container_of(sul, net, tick_sul);
     int64_t now = clock_mono_ms();
     for (net_conn *c = n->conns; c; c = c->next) {
+        if (c->closing && c->violated && !c->head) {
+            lws_callback_on_writable(c->wsi); /* is it quiet enough to close yet? */
+            continue;
+        }
         if (c->closing || n->cfg.ping_interval_ms <= 0)
             continue;
         if (n->cfg.idle_timeout_ms > 0 && now - c->last_pong_ms > n->cfg.idle_timeout_ms) {
@@ -545,8 +558,10 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
 int net_run(net *n)
 {
     while (!n->stop) {
-        if (lws_service(n->ctx, 0) < 0)
-            break;
+        if (lws_service(n->ctx, 0) < 0) {
+            log_error("event loop failed (lws_service)");
+            return -1;
+        }
         if (n->h.on_pass_end)
             n->h.on_pass_end(n->ud);
     }

@@ -50,7 +50,7 @@ typedef struct {
 net *net_create(const net_config *cfg, const net_handlers *h, void *ud);
 /* The port actually bound (useful with port 0). */
 int net_port(const net *n);
-/* Runs until net_stop; returns 0. */
+/* Runs until net_stop (0), or until the event loop fails (-1). */
 int net_run(net *n);
 /* Safe from a signal handler: the loop ends within one tick. */
 void net_stop(net *n);

@@ -13,6 +13,7 @@
 #define FINISH_GRACE_MS 1000 /* after the last episode: late hash reports still count */
 #define CONFIRM_CHUNK 512    /* frames per CONFIRM message at most */
 #define RESYNC_MIN_GAP_MS 1000
+#define LAG_HINT_GAP_MS 200
 
 typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT } seat_role;
 typedef enum { PHASE_COUNTDOWN, PHASE_PLAYING, PHASE_ENDED, PHASE_OVER } room_phase;
@@ -36,6 +37,7 @@ typedef struct {
     uint32_t sent;           /* frames [0, sent) of this episode were sent to this seat */
     uint32_t resync_floor;   /* ignore hash reports older than the last STATE we sent */
     int64_t last_resync;     /* when that STATE went out: resyncs are at most one a second */
+    int64_t last_lag_hint;   /* when this seat was last told it lags (at most one a second) */
     int64_t max_frame;       /* highest input frame received this episode, -1 none */
     input_slot ring[INPUT_RING];
 } seat;
@@ -181,6 +183,7 @@ static void start_episode(room *r, int64_t now)
         st->sent = 0;
         st->resync_floor = 0;
         st->last_resync = 0;
+        st->last_lag_hint = 0;
         st->max_frame = -1;
         st->last_active = now;
     }
@@ -317,6 +320,27 @@ static int32_t sanitize_action(const room *r, int32_t a)
     return a >= 0 && (uint32_t)a < r->env->actions ? a : (int32_t)r->env->default_action;
 }
 
+/* A connected seat whose input for frame n is missing while another seat is W frames
+ * further on runs late (after a network stall, say): its inputs would keep arriving just
+ * after their frames were defaulted. Tell it the frame the leading seat has reached, so
+ * it can jump there. The frame is absolute: a hint that arrives late, or twice, cannot
+ * push a client too far. */
+static void hint_laggards(room *r, uint32_t n, int64_t leader, int64_t now)
+{
+    for (int s = 0; s < r->nseats; s++) {
+        seat *st = &r->seats[s];
+        input_slot *in = &st->ring[n % INPUT_RING];
+        if (st->role != SEAT_IS_HUMAN || !st->connected || st->max_frame < 0 ||
+            (in->present && in->frame == n) || now - st->last_lag_hint < LAG_HINT_GAP_MS ||
+            leader - st->max_frame <= r->spec->input_delay)
+            continue;
+        st->last_lag_hint = now;
+        json_t *m = json_pack("{s:s, s:I}", "type", "lag", "lead", (json_int_t)leader);
+        send_json(r, s, m);
+        json_decref(m);
+    }
+}
+
 static void confirm_frames(room *r, int64_t now)
 {
     const int32_t window = r->spec->confirm_window;
@@ -336,6 +360,8 @@ static void confirm_frames(room *r, int64_t now)
         }
         if (missing && leader < (int64_t)n + window)
             return; /* wait: nobody is far enough ahead to default the laggard */
+        if (missing)
+            hint_laggards(r, n, leader, now);
 
         frame_row *row = &r->rows[n];
         memset(row, 0, sizeof *row);

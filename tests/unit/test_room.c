@@ -204,6 +204,26 @@ static void a_lagging_seat_is_defaulted_after_the_window(void **state)
     room_free(r);
 }
 
+static void a_seat_that_runs_late_is_told_by_how_much(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 1); /* seat 1 is playing, then falls behind (a network stall) */
+    for (uint32_t f = 1; f <= 8; f++)
+        input(r, 0, f, 1);
+    /* Frames 1..3 defaulted for seat 1 once seat 0 was W = 5 ahead; it hears the frame
+     * the leader has reached, once (hints are at most one per 200 ms). */
+    assert_int_equal(room_frame(r), 4);
+    assert_int_equal(has_text(&peers[1], "\"lag\""), 1);
+    assert_int_equal(has_text(&peers[1], "\"lead\":6"), 1);
+    assert_int_equal(has_text(&peers[0], "\"lag\""), 0);
+    /* Caught up: its input for the next frame is on time, and no more hints. */
+    input(r, 1, 4, 2);
+    assert_int_equal(room_frame(r), 5);
+    assert_int_equal(has_text(&peers[1], "\"lag\""), 1);
+    room_free(r);
+}
+
 static void an_ai_seat_never_waits(void **state)
 {
     room *r = make_room(SEAT_AI, 1, 100);
@@ -433,6 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(confirms_when_every_seat_has_sent),
         cmocka_unit_test(a_lagging_seat_is_defaulted_after_the_window),
+        cmocka_unit_test(a_seat_that_runs_late_is_told_by_how_much),
         cmocka_unit_test(an_ai_seat_never_waits),
         cmocka_unit_test(hostile_inputs_are_contained),
         cmocka_unit_test(hashes_are_verified_and_a_mismatch_resyncs),

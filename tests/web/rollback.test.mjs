@@ -260,6 +260,29 @@ test('a client that stops ticking for a while (throttled tab) fast-forwards on c
   assert.ok(run.relay.sources.some((s) => s[1] === 'default'));
 });
 
+// After a network stall the stalled seat catches up only to its confirmed frontier, which
+// leaves it W frames behind its partner: every input it sends then arrives just after
+// its frame was defaulted. The server's lag hint makes it jump ahead; its inputs count
+// again within a second.
+function stalledRun(lagHints) {
+  return runEpisode({
+    makeEnv, D: 2, W: 8, P: 16, horizon: 400, lagHints, perMessage: true,
+    action: (s, frame) => (s === 1 ? 1 + (frame % 3) : 4), // seat 1 always presses a key
+    onTick(t, { clients }) { clients[1].paused = t >= 100 && t < 160; },
+  });
+}
+
+test('after a stall, the lag hint puts the stalled seat back on time', () => {
+  const late = stalledRun(false);
+  const fixed = stalledRun(true);
+  assertConverged(fixed, { horizon: 400 });
+  const defaultedAfter = (run) => run.relay.sources.slice(200).filter((s) => s[1] === 'default').length;
+  assert.ok(defaultedAfter(late) > 100, `without hints its inputs stay late (${defaultedAfter(late)} defaulted)`);
+  assert.equal(defaultedAfter(fixed), 0, 'with hints every later input counts');
+  assert.ok(fixed.clients[1].skipped > 0);
+  assert.equal(fixed.clients[0].stalls, 0, 'the partner never waited');
+});
+
 test('human + AI seat: after a reconnect the client re-sends lost inputs instead of waiting forever', () => {
   const W = 8;
   const up = [new Pipe(2), new Pipe(0)];

@@ -48,8 +48,10 @@ export class Pipe {
 export class FakeRelay {
   // ai: seat -> policy(frame, serverEnv) for AI seats, which are confirmed immediately
   // (they act on the server's own state) and so never count as "W frames ahead".
-  constructor({ makeEnv, nseats, W, horizon, seed, episode = 0, ai = {} }) {
+  constructor({ makeEnv, nseats, W, horizon, seed, episode = 0, ai = {}, lagHints = false }) {
     this.ai = ai;
+    this.lagHints = lagHints; // send {type:'lag'} as the server does (room.c hint_laggards)
+    this.lastHint = new Array(nseats).fill(-1e9);
     this.env = makeEnv();
     this.env.reset(BigInt(seed), horizon);
     this.nseats = nseats;
@@ -112,6 +114,16 @@ export class FakeRelay {
       const complete = Array.from({ length: this.nseats }, (_, s) => row[s] !== undefined).every(Boolean);
       const someoneAhead = Math.max(...this.seatMax) >= n + this.W;
       if (!complete && !someoneAhead) break;
+      if (!complete && this.lagHints) {
+        const leader = Math.max(...this.seatMax);
+        for (let s = 0; s < this.nseats; s++) {
+          // At most one hint per 6 frames (200 ms at 30 fps), as the server does.
+          if (row[s] !== undefined || this.seatMax[s] < 0 || !this.connected[s] || n - this.lastHint[s] < 6) continue;
+          if (leader - this.seatMax[s] <= 0) continue;
+          this.lastHint[s] = n;
+          this.outbox[s].push({ type: 'lag', lead: leader });
+        }
+      }
       const acts = Array.from({ length: this.nseats }, (_, s) => (row[s]?.ai ?? row[s] ?? this.defaultAction));
       this.sources.push(acts.map((_, s) => (row[s] === undefined ? 'default' : row[s].ai !== undefined ? 'ai' : 'input')));
       const out = this.env.step(acts);
@@ -183,7 +195,7 @@ export function runEpisode(opts) {
     clientEnv = () => makeEnv(),
     action = scriptedAction, onTick = () => {},
   } = opts;
-  const relay = new FakeRelay({ makeEnv, nseats, W, horizon, seed, ai: opts.ai });
+  const relay = new FakeRelay({ makeEnv, nseats, W, horizon, seed, ai: opts.ai, lagHints: opts.lagHints });
   const up = opts.up ?? Array.from({ length: nseats }, () => new Pipe(0));
   const down = opts.down ?? Array.from({ length: nseats }, () => new Pipe(0));
   const clients = Array.from({ length: nseats }, (_, seat) => new RollbackClient({
@@ -216,6 +228,8 @@ export function runEpisode(opts) {
         } else if (m.type === 'episode_end') {
           c.endEpisode(m.frames);
           ended[s] = true;
+        } else if (m.type === 'lag') {
+          c.catchUpTo(m.lead);
         }
       }
       if (ended[s] || c.paused || opts.ai?.[s]) return;
@@ -224,7 +238,14 @@ export function runEpisode(opts) {
       const r = c.tick();
       trace[s].push({ t, frame: c.frame, confirmed: c.confirmed, stalled: r.stalled });
     });
-    for (let s = 0; s < nseats; s++) for (const m of up[s].take(t)) relay.receive(s, m);
+    // perMessage: confirm after every message, seat 0 first, as the real server does
+    // (it confirms on arrival); otherwise all of a tick's inputs land before confirming.
+    for (let s = 0; s < nseats; s++) {
+      for (const m of up[s].take(t)) {
+        relay.receive(s, m);
+        if (opts.perMessage) relay.pump();
+      }
+    }
     relay.pump();
     for (let s = 0; s < nseats; s++) {
       for (const m of relay.outbox[s]) down[s].send(m, t);
