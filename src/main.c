@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "bots/bots.h"
 #include "config/config.h"
 #include "flow/flow.h"
 #include "net/net.h"
@@ -41,7 +42,8 @@ static void usage(FILE *to)
             "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [--admin-key KEY]\n"
             "  cohort check FILE\n"
             "  cohort compare A.csv B.csv\n"
-            "  cohort replay A.csv\n");
+            "  cohort replay A.csv\n"
+            "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n");
 }
 
 /* build/web beside the executable: the client and env modules `make` produced. */
@@ -242,6 +244,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "bots") == 0)
+        return cmd_bots(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -1,0 +1,154 @@
+# Shared by bench/load/run, bench/soak/run and tests/load/run (sourced, bash).
+# Everything talks to 127.0.0.1 only. Every process started here is tracked by pid and
+# stopped by pid (cleanup runs on exit, also on error or Ctrl-C).
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+COHORT=${COHORT:-$ROOT/build/cohort}
+CLK_TCK=$(getconf CLK_TCK)
+LOAD_PIDS=()
+
+load_cleanup() {
+  local p
+  for p in "${LOAD_PIDS[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  for p in "${LOAD_PIDS[@]}"; do
+    # bounded: 50 x 0.1 s, then KILL
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  LOAD_PIDS=()
+}
+
+die() { echo "$*" >&2; exit 1; }
+
+# The bots: `cohort bots` once main.c dispatches to it, else a stand-in linked from the
+# same objects (bench/load/bots_main.c). Sets BOTS (a command array).
+find_bots() {
+  if "$COHORT" bots --help >/dev/null 2>&1; then
+    BOTS=("$COHORT" bots)
+    return
+  fi
+  local out=$ROOT/build/bench/cohort-bots
+  local objs
+  objs=$(ls "$ROOT"/build/obj/src/*/*.o "$ROOT"/build/obj/envs/*.o "$ROOT"/build/obj/envs/*/*.o 2>/dev/null | grep -v '/src/main\.o$')
+  if [ ! -x "$out" ] || [ -n "$(find "$ROOT/src/bots" "$ROOT/bench/load/bots_main.c" -newer "$out" 2>/dev/null)" ] \
+     || [ "$COHORT" -nt "$out" ]; then
+    mkdir -p "$ROOT/build/bench"
+    # shellcheck disable=SC2086
+    cc -std=c11 -D_GNU_SOURCE -O2 -g -I"$ROOT/src" -I"$ROOT/envs" "$ROOT/bench/load/bots_main.c" $objs \
+      -o "$out" $(pkg-config --libs libwebsockets jansson libfyaml sqlite3) -pthread -lm \
+      || die "cannot build $out (run make first)"
+  fi
+  BOTS=("$out")
+}
+
+# The bare libwebsockets echo server (the socket layer's ceiling).
+ECHO_BIN=$ROOT/build/bench/lws-echo
+build_echo() {
+  if [ ! -x "$ECHO_BIN" ] || [ "$ROOT/bench/load/echo.c" -nt "$ECHO_BIN" ]; then
+    mkdir -p "$ROOT/build/bench"
+    # shellcheck disable=SC2046
+    cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter "$ROOT/bench/load/echo.c" \
+      -o "$ECHO_BIN" $(pkg-config --cflags --libs libwebsockets) || die "cannot build $ECHO_BIN"
+  fi
+}
+
+# start_server EXPERIMENT DATA_DIR [BIN]: sets SRV_PID, SRV_PORT, SRV_LOG (stderr file).
+start_server() {
+  local exp=$1 data=$2 bin=${3:-$COHORT}
+  mkdir -p "$data"
+  SRV_LOG=$data/server.log
+  : >"$data/server.out" # exists before the child opens it (no race with the reads below)
+  "$bin" serve "$exp" --port 0 --host 127.0.0.1 --data "$data" >"$data/server.out" 2>"$SRV_LOG" &
+  SRV_PID=$!
+  LOAD_PIDS+=("$SRV_PID")
+  SRV_PORT=
+  for _ in $(seq 100); do
+    SRV_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$data/server.out" 2>/dev/null || true)
+    [ -n "$SRV_PORT" ] && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$SRV_LOG" >&2
+  die "server did not start"
+}
+
+# start_echo DIR: sets ECHO_PID, ECHO_PORT.
+start_echo() {
+  : >"$1/echo.out"
+  # shellcheck disable=SC2086
+  "$ECHO_BIN" --port 0 ${ECHO_FLAGS:-} >"$1/echo.out" 2>&1 &
+  ECHO_PID=$!
+  LOAD_PIDS+=("$ECHO_PID")
+  ECHO_PORT=
+  for _ in $(seq 50); do
+    ECHO_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$1/echo.out" 2>/dev/null || true)
+    [ -n "$ECHO_PORT" ] && return 0
+    sleep 0.1
+  done
+  die "echo server did not start"
+}
+
+# stop_pid PID: TERM, wait (bounded), KILL.
+stop_pid() {
+  local p=$1
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  local rc=0
+  wait "$p" 2>/dev/null || rc=$?
+  drop_pid "$p"
+  return $rc
+}
+
+drop_pid() {
+  local keep=() q
+  for q in "${LOAD_PIDS[@]}"; do [ "$q" != "$1" ] && keep+=("$q"); done
+  LOAD_PIDS=("${keep[@]}")
+}
+
+# reap PID: wait for a process started here to end by itself; its exit code.
+reap() {
+  local rc=0
+  wait "$1" || rc=$?
+  drop_pid "$1"
+  return $rc
+}
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The event-loop thread of a server is its main thread (tid == pid).
+loop_ticks() { awk '{print $14+$15}' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kb() { awk '/^VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# CPU pressure: share of the last 10 s some task waited for a CPU (percent).
+cpu_pressure() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo "?"; }
+now_s() { date +%s.%N; }
+
+# HTTP GET on the loopback (bash /dev/tcp: no curl needed). Prints the body.
+http_get() {
+  local port=$1 path=$2 body
+  exec 9<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$path" "$port" >&9
+  body=$(timeout 5 cat <&9)
+  exec 9<&- 9>&-
+  printf '%s\n' "${body#*$'\r\n\r\n'}"
+}
+
+# wait_quiet MAX_S THRESHOLD: wait (bounded) until CPU pressure is below THRESHOLD.
+# Other work on this machine distorts latency; the tables record the pressure anyway.
+wait_quiet() {
+  local max=${1:-0} thr=${2:-10} waited=0 p
+  while [ "$waited" -lt "$max" ]; do
+    p=$(cpu_pressure)
+    awk -v p="$p" -v t="$thr" 'BEGIN{exit !(p+0 < t+0)}' && return 0
+    [ "$waited" -eq 0 ] && echo "  (waiting up to ${max}s for the machine to go quiet: cpu pressure ${p}%)" >&2
+    sleep 5
+    waited=$((waited + 5))
+  done
+  return 0
+}
+
+# field NAME FILE: the value of NAME=... on the machine-readable last line of a bots report.
+field() { tail -n 1 "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
