@@ -75,12 +75,17 @@ build/web/%: web/%
 
 # test and demo run setup first in their own recipe, so that a fresh machine gets
 # pkg-config and the libraries before the real build is parsed.
+# Every suite runs even when an earlier one fails, so one CI log shows everything.
 test:
 	@bash scripts/setup
 	$(MAKE) all
-	$(MAKE) test-unit
-	$(MAKE) test-e2e
-	$(MAKE) test-load
+	@pass=0; fail=0; failed=""; \
+	for suite in test-unit test-e2e test-load; do \
+	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
+	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
+	done; \
+	[ -z "$$failed" ] || echo "failed suites:$$failed"; \
+	echo "suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 test-unit: $(TESTS) $(UNIT_EXTRA)
 	@set -e; fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; \
