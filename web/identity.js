@@ -59,7 +59,7 @@ export class Identity {
   }
 
   hello() {
-    return { type: 'hello', subject: this.subject, token: this.token, params: this.params };
+    return { type: 'hello', subject: this.subject, token: this.token, params: this.params, missing: missingFeatures() };
   }
 
   /** Keep what the server's `welcome` says, for reconnects and reloads. */
@@ -81,4 +81,20 @@ export class Identity {
     this.fromStorage = false;
     for (const k of Object.values(KEY)) this.store.remove(k);
   }
+}
+
+// What the game needs from the browser. Anything missing is reported in hello: the
+// server ends the study politely (outcome excluded) instead of a game that cannot run.
+export function missingFeatures(g = globalThis) {
+  const missing = [];
+  if (typeof g.WebAssembly !== 'object' || typeof g.WebAssembly.instantiate !== 'function') missing.push('WebAssembly');
+  if (typeof g.Worker !== 'function') missing.push('Web Workers');
+  if (typeof g.WebSocket !== 'function') missing.push('WebSocket');
+  try {
+    if (!g.localStorage) missing.push('localStorage');
+  } catch {
+    missing.push('localStorage'); // blocked storage throws on access
+  }
+  if (typeof g.BigInt !== 'function') missing.push('BigInt');
+  return missing;
 }

@@ -167,6 +167,10 @@ static const char *outcome_message(const participant *p)
     if (strcmp(p->outcome, "excluded") == 0) {
         if (strcmp(p->reason, "inactive") == 0)
             return "The study ended because no key was pressed for too long.";
+        if (strcmp(p->reason, "browser") == 0)
+            return "This study needs a browser that can run its game (a recent Chrome, "
+                   "Firefox, Safari or Edge), so you cannot take part with this one. Thank "
+                   "you for your interest.";
         if (strcmp(p->reason, "latency") == 0)
             return "Your connection to the study server is too slow for this real-time game, "
                    "so you cannot take part. Thank you for your interest.";
@@ -301,7 +305,8 @@ static void hook_seat_removed(room *r, void *peer, const char *reason, void *ud)
     p->room = NULL;
     if (strcmp(reason, "excluded") == 0)
         finish(f, p, "excluded", "focus_loss");
-    else if (strcmp(reason, "inactive") == 0 || strcmp(reason, "latency") == 0)
+    else if (strcmp(reason, "inactive") == 0 || strcmp(reason, "latency") == 0 ||
+             strcmp(reason, "browser") == 0)
         finish(f, p, "excluded", reason);
     else
         finish(f, p, "abandoned", reason);
@@ -511,6 +516,23 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
                   clock_wall_ms());
     send_json(p, json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "welcome", "subject", p->subject,
                            "token", p->token, "experiment", f->x->id, "resumed", resumed));
+    if (m->missing[0] && p->state != P_DONE) {
+        /* Entry check: this browser cannot run the game. End politely now rather than
+         * let them wait for a partner and then fail. */
+        char detail[200];
+        json_t *why = json_pack("{s:s}", "missing", m->missing);
+        char *dj = json_dumps(why, JSON_COMPACT);
+        snprintf(detail, sizeof detail, "%s", dj ? dj : "{}");
+        free(dj);
+        json_decref(why);
+        store_event(f->st, p->subject, NULL, "excluded_browser", detail, clock_wall_ms());
+        if (p->state == P_WAITING)
+            leave_waitroom(f, p, "left", now);
+        if (p->state == P_PLAYING && p->room)
+            room_seat_remove(p->room, p->seat, "browser", now);
+        finish(f, p, "excluded", "browser");
+        return;
+    }
     if (!resumed) {
         enter_scene(f, p, 0);
         return;

@@ -145,6 +145,32 @@ static int decode_hello(json_t *root, client_msg *msg, char *err, size_t errlen)
         if (!msg->params)
             return -1;
     }
+    json_t *missing = json_object_get(root, "missing");
+    if (missing && !json_is_null(missing)) {
+        size_t i, used = 0;
+        json_t *v;
+        if (!json_is_array(missing) || json_array_size(missing) > 8) {
+            snprintf(err, errlen, "missing must be a list of at most 8 feature names");
+            return -1;
+        }
+        json_array_foreach(missing, i, v)
+        {
+            const char *name = json_string_value(v);
+            size_t n = name ? strlen(name) : 0;
+            bool printable = n > 0 && n <= 32;
+            for (size_t k = 0; printable && k < n; k++)
+                printable = name[k] >= 0x20 && name[k] < 0x7f;
+            if (!printable) {
+                snprintf(err, errlen, "missing must be a list of feature names");
+                return -1;
+            }
+            int w = snprintf(msg->missing + used, sizeof msg->missing - used, "%s%s",
+                             used ? ", " : "", name);
+            if (w < 0 || (size_t)w >= sizeof msg->missing - used)
+                break;
+            used += (size_t)w;
+        }
+    }
     return 0;
 }
 

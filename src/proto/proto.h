@@ -29,6 +29,7 @@ typedef struct {
     char scene[PROTO_SCENE_MAX + 1];
     json_t *params; /* hello: object of strings (owned; NULL if absent) */
     json_t *form;   /* advance: object of strings (owned; NULL if absent) */
+    char missing[160]; /* hello: browser features the client lacks, comma-separated; "" = none */
     bool visible;
 } client_msg;
 

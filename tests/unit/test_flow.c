@@ -495,6 +495,25 @@ static void a_slow_connection_is_excluded_at_entry(void **state)
     assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind='excluded_latency'"), 1);
 }
 
+static void a_browser_that_cannot_run_the_game_is_excluded_at_once(void **state)
+{
+    net_conn *c = connect_one();
+    say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"old\"},"
+           "\"missing\":[\"WebAssembly\",\"Web Workers\"]}");
+    json_t *end = last(c, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    assert_string_equal(str(end, "outcome"), "excluded");
+    assert_string_equal(str(end, "code"), "EXCL1");
+    json_decref(end);
+    assert_false(c->closed);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind='excluded_browser' AND "
+                              "detail LIKE '%WebAssembly, Web Workers%'"),
+                     1);
+    net_conn *d = connect_one();
+    say(d, "{\"type\":\"hello\",\"missing\":[{\"x\":1}]}");
+    assert_true(d->closed);
+}
+
 static void input_far_ahead_cuts_off_only_that_player(void **state)
 {
     net_conn *a = to_game_scene("a"), *b = to_game_scene("b");
@@ -554,6 +573,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(finished_participants_see_their_code_again, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_slow_connection_is_excluded_at_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_browser_that_cannot_run_the_game_is_excluded_at_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(input_far_ahead_cuts_off_only_that_player, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restart_restores_everyone, setup, teardown),
