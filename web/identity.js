@@ -59,7 +59,10 @@ export class Identity {
   }
 
   hello() {
-    return { type: 'hello', subject: this.subject, token: this.token, params: this.params, missing: missingFeatures() };
+    const msg = { type: 'hello', subject: this.subject, token: this.token, params: this.params };
+    const missing = typeof window === 'undefined' ? [] : missingFeatures(); // only browsers are checked
+    if (missing.length) msg.missing = missing;
+    return msg;
   }
 
   /** Keep what the server's `welcome` says, for reconnects and reloads. */

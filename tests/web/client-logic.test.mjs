@@ -164,3 +164,11 @@ test('socketUrl follows the page scheme', () => {
   assert.equal(socketUrl({ protocol: 'http:', host: 'h:8000' }), 'ws://h:8000/ws');
   assert.equal(socketUrl({ protocol: 'https:', host: 'h' }), 'wss://h/ws');
 });
+
+test('missingFeatures names what a browser lacks, and nothing in a complete one', async () => {
+  const { missingFeatures } = await import('../../web/identity.js');
+  const full = { WebAssembly: { instantiate() {} }, Worker: function W() {}, WebSocket: function S() {}, localStorage: {}, BigInt };
+  assert.deepEqual(missingFeatures(full), []);
+  const old = { WebSocket: function S() {}, get localStorage() { throw new Error('blocked'); } };
+  assert.deepEqual(missingFeatures(old), ['WebAssembly', 'Web Workers', 'localStorage', 'BigInt']);
+});
