@@ -22,25 +22,10 @@ load_cleanup() {
 
 die() { echo "$*" >&2; exit 1; }
 
-# The bots: `cohort bots` once main.c dispatches to it, else a stand-in linked from the
-# same objects (bench/load/bots_main.c). Sets BOTS (a command array).
+# The bots: `cohort bots` (src/bots). Sets BOTS (a command array).
 find_bots() {
-  if "$COHORT" bots --help >/dev/null 2>&1; then
-    BOTS=("$COHORT" bots)
-    return
-  fi
-  local out=$ROOT/build/bench/cohort-bots
-  local objs
-  objs=$(ls "$ROOT"/build/obj/src/*/*.o "$ROOT"/build/obj/envs/*.o "$ROOT"/build/obj/envs/*/*.o 2>/dev/null | grep -v '/src/main\.o$')
-  if [ ! -x "$out" ] || [ -n "$(find "$ROOT/src/bots" "$ROOT/bench/load/bots_main.c" -newer "$out" 2>/dev/null)" ] \
-     || [ "$COHORT" -nt "$out" ]; then
-    mkdir -p "$ROOT/build/bench"
-    # shellcheck disable=SC2086
-    cc -std=c11 -D_GNU_SOURCE -O2 -g -I"$ROOT/src" -I"$ROOT/envs" "$ROOT/bench/load/bots_main.c" $objs \
-      -o "$out" $(pkg-config --libs libwebsockets jansson libfyaml sqlite3) -pthread -lm \
-      || die "cannot build $out (run make first)"
-  fi
-  BOTS=("$out")
+  "$COHORT" bots --help >/dev/null 2>&1 || die "$COHORT has no bots command (make first)"
+  BOTS=("$COHORT" bots)
 }
 
 # The bare libwebsockets echo server (the socket layer's ceiling).

@@ -284,9 +284,10 @@ static void after_connection(bot *b, int64_t now)
 
 void bot_on_connect_failed(bot *b, const char *why, int64_t now)
 {
-    b->st->connect_failures++;
-    if (!b->stopping)
+    if (!b->stopping) {
+        b->st->connect_failures++;
         error_kind(b, "connect_failed");
+    }
     after_connection(b, now);
 }
 
@@ -604,6 +605,27 @@ static void game_tick(bot *b, int64_t now)
     }
 }
 
+/* `lag {lead}`: our inputs arrive after their frames were defaulted. Jump ahead (never
+ * past the prediction limit) until our next input frame, f + D, reaches lead; the
+ * skipped frames' inputs are not sent (web/rollback.js catchUpTo does the same). */
+static void on_lag(bot *b, json_t *m)
+{
+    json_t *jl = json_object_get(m, "lead");
+    if (!json_is_integer(jl) || json_integer_value(jl) < 0) {
+        error_kind(b, "bad_lag");
+        return;
+    }
+    b->st->lag_hints++;
+    if (!b->ep_active)
+        return;
+    int64_t lead = json_integer_value(jl);
+    while ((int64_t)b->f + b->D < lead && b->f < b->max_steps &&
+           (int64_t)b->f - ((int64_t)(b->f < b->cc ? b->f : b->cc) - 1) < (int64_t)b->P) {
+        b->f++;
+        b->st->frames_skipped++;
+    }
+}
+
 static void echo_tick(bot *b, int64_t now)
 {
     input_msg in;
@@ -733,6 +755,8 @@ void bot_on_text(bot *b, const char *text, size_t len, int64_t now)
         on_episode_start(b, m, now);
     } else if (strcmp(type, "episode_end") == 0) {
         on_episode_end(b, m, now);
+    } else if (strcmp(type, "lag") == 0) {
+        on_lag(b, m);
     } else if (strcmp(type, "game_end") == 0) {
         b->ep_active = false;
         set_playing(b, false);

@@ -54,6 +54,7 @@ typedef struct {
     uint64_t games_started, episodes, episodes_full;
     uint64_t desyncs, resyncs, stalls;
     uint64_t inputs_sent, confirmed_frames, own_defaulted;
+    uint64_t lag_hints, frames_skipped; /* the server's `lag` hints, and frames jumped */
     uint64_t echo_sent, echo_received;
     double episode_fps_sum;    /* confirmed frames per second of each finished episode */
     uint64_t episode_fps_n;

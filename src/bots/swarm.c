@@ -156,8 +156,8 @@ static void io_connect(void *ctx)
 static void io_send(void *ctx, bool binary, const void *buf, size_t len)
 {
     conn *c = ctx;
-    if (wsconn_send(c->ws, binary, buf, len) != 0 && wsconn_busy(c->ws))
-        tally_add(&c->sw->st.errors, "send_backlog");
+    if (wsconn_send(c->ws, binary, buf, len) == -2)
+        tally_add(&c->sw->st.errors, "send_backlog"); /* the server stopped reading */
 }
 
 static void io_close(void *ctx)
@@ -510,9 +510,10 @@ int cmd_bots(int argc, char **argv)
                secs > 0 ? (double)s->confirmed_frames / secs : 0.0,
                s->episode_fps_n ? s->episode_fps_sum / (double)s->episode_fps_n : 0.0,
                (unsigned long long)s->episodes, (unsigned long long)s->episodes_full);
-        printf("  inputs sent %llu, own inputs defaulted %llu, stalls %llu, desyncs %llu, "
-               "resyncs %llu, connect failures %llu\n",
+        printf("  inputs sent %llu, own inputs defaulted %llu, lag hints %llu (%llu frames "
+               "skipped), stalls %llu, desyncs %llu, resyncs %llu, connect failures %llu\n",
                (unsigned long long)s->inputs_sent, (unsigned long long)s->own_defaulted,
+               (unsigned long long)s->lag_hints, (unsigned long long)s->frames_skipped,
                (unsigned long long)s->stalls, (unsigned long long)s->desyncs,
                (unsigned long long)s->resyncs, (unsigned long long)s->connect_failures);
     }

@@ -324,7 +324,7 @@ int wsconn_send(wsconn *c, bool binary, const void *data, size_t len)
 {
     if (c->state != WS_OPEN)
         return -1;
-    return send_frame(c, binary ? 2 : 1, data, len);
+    return send_frame(c, binary ? 2 : 1, data, len) == 0 ? 0 : -2;
 }
 
 void wsconn_close(wsconn *c)

@@ -48,7 +48,7 @@ void wsconn_free(wsconn *c);
 /* Starts connecting; on_open or on_closed(never_opened) follows from wsloop_poll.
  * Returns -1 (and no callback) if the socket could not even be created. */
 int wsconn_connect(wsconn *c, const struct sockaddr_in *addr, const char *host, const char *path);
-/* Queues one message. -1 if not open, or more than 1 MiB is already waiting. */
+/* Sends (or queues) one message. -1 if not open, -2 if more than 1 MiB is waiting. */
 int wsconn_send(wsconn *c, bool binary, const void *data, size_t len);
 /* Starts the closing handshake after what is queued; on_closed follows. */
 void wsconn_close(wsconn *c);

@@ -78,6 +78,16 @@ export class GameOrchestrator {
     if (new Set(all).size !== all.length) throw new Error(`two groups share a game: ${all.join(', ')}`);
   }
 
+  /**
+   * An orchestrator over some of this one's games (by index), sharing their state (ids,
+   * seats): for tests where games end differently (waitDone/checkExports on a subset).
+   */
+  only(indexes) {
+    const o = Object.create(GameOrchestrator.prototype);
+    Object.assign(o, this, { groups: indexes.map((i) => this.groups[i]) });
+    return o;
+  }
+
   /** The subject in each seat of game g (humans by their seat; AIs as 'ai:NAME'). */
   seatNames(g) {
     const names = [...this.game.seats];
