@@ -176,7 +176,7 @@ export class Game {
   lag(msg) {
     this._whenLoaded(() => {
       if (!this.rc || !Number.isInteger(msg.lead) || msg.lead < 0) return;
-      this.rc.catchUpTo(msg.lead);
+      for (const input of this.rc.catchUpTo(msg.lead)) this.conn.sendBinary(input);
       this.dirty = true;
       this._publish();
     });

@@ -168,11 +168,13 @@ export class RollbackClient {
    * The server says the leading seat has sent its input for frame `lead` while ours
    * arrive too late: jump ahead on predictions (never past the prediction limit) until
    * our next input frame, f + D, reaches it. `lead` is absolute, so a hint that arrives
-   * late or twice moves us no further than needed. Skipped frames' inputs are never sent:
-   * the server has defaulted them already. Returns the frames skipped.
+   * late or twice moves us no further than needed. Returns the INPUTs of the input frames
+   * jumped over, as the default action, to send: most were defaulted by the server
+   * already (it drops them as late), but in an episode's last W frames nobody can get W
+   * ahead, and a frame nobody sent would never be confirmed.
    */
   catchUpTo(lead) {
-    if (!this.active || this.over) return 0;
+    if (!this.active || this.over) return [];
     this._applyConfirms();
     let n = 0;
     while (this.f + this.D < lead && !this.finished && this.f - this.lastConfirmed < this.P) {
@@ -180,7 +182,11 @@ export class RollbackClient {
       n++;
     }
     this.skipped += n;
-    return n;
+    const out = [];
+    for (let t = this.nextInput; t < this.f + this.D && t < this.horizon; t++) {
+      out.push(this._input(t, this.defaultAction));
+    }
+    return out;
   }
 
   /** Stores confirmed frames first..first+n-1; they are applied on the next tick(). */

@@ -66,6 +66,7 @@ struct room {
 
     uint8_t *state;          /* S(confirmed) */
     uint32_t confirmed;      /* frames confirmed this episode */
+    int64_t last_progress;   /* when a frame was last confirmed (or the episode began) */
     uint32_t logged;         /* frames handed to the durable log */
     frame_row *rows;
     uint32_t rows_cap;
@@ -177,6 +178,7 @@ static void start_episode(room *r, int64_t now)
     r->end_announced = false;
     r->end_reason[0] = '\0';
     r->episode_t0 = now;
+    r->last_progress = now;
     for (int s = 0; s < r->nseats; s++) {
         seat *st = &r->seats[s];
         memset(st->ring, 0, sizeof st->ring);
@@ -341,7 +343,8 @@ static void hint_laggards(room *r, uint32_t n, int64_t leader, int64_t now)
     }
 }
 
-static void confirm_frames(room *r, int64_t now)
+/* force: default every missing input now (the end-of-episode bound in room_tick). */
+static void confirm_frames(room *r, int64_t now, bool force)
 {
     const int32_t window = r->spec->confirm_window;
     while (r->phase == PHASE_PLAYING && r->confirmed < r->rows_cap - 1) {
@@ -358,7 +361,7 @@ static void confirm_frames(room *r, int64_t now)
             if (!(in->present && in->frame == n))
                 missing = true;
         }
-        if (missing && leader < (int64_t)n + window)
+        if (missing && leader < (int64_t)n + window && !force)
             return; /* wait: nobody is far enough ahead to default the laggard */
         if (missing)
             hint_laggards(r, n, leader, now);
@@ -398,6 +401,7 @@ static void confirm_frames(room *r, int64_t now)
         row->hash = env_hash(r->state, r->env->state_size);
         row->t_ms = (uint32_t)(now - r->episode_t0);
         r->confirmed++;
+        r->last_progress = now;
         r->stats.frames_confirmed++;
         mark_dirty(r);
         if (row->terminated || row->truncated)
@@ -475,7 +479,7 @@ int room_on_input(room *r, int s, const input_msg *in, int64_t now)
         st->max_frame = in->frame;
     if (action != (int32_t)r->env->default_action)
         st->last_active = now;
-    confirm_frames(r, now);
+    confirm_frames(r, now, false);
     return 0;
 }
 
@@ -603,7 +607,7 @@ void room_seat_remove(room *r, int s, const char *reason, int64_t now)
     }
     broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status", status));
     /* The seat now acts without waiting: frames the others already sent can confirm. */
-    confirm_frames(r, now);
+    confirm_frames(r, now, false);
 }
 
 void room_tick(room *r, int64_t now)
@@ -627,6 +631,18 @@ void room_tick(room *r, int64_t now)
         if (r->scene->inactivity_timeout_s > 0 && r->phase == PHASE_PLAYING && st->connected &&
             now - st->last_active >= (int64_t)r->scene->inactivity_timeout_s * 1000)
             room_seat_remove(r, s, "inactive", now);
+    }
+    /* In an episode's last W frames nobody can get W frames ahead, so the window rule can
+     * never default a laggard there. Once a seat has sent its input for the last frame,
+     * waiting W frames' worth of time with no progress is the same bound in time. */
+    if (r->phase == PHASE_PLAYING) {
+        int64_t leader = -1;
+        for (int s = 0; s < r->nseats; s++)
+            if (r->seats[s].role == SEAT_IS_HUMAN && r->seats[s].max_frame > leader)
+                leader = r->seats[s].max_frame;
+        int64_t window_ms = (int64_t)r->spec->confirm_window * 1000 / r->spec->fps;
+        if (leader >= r->spec->max_steps - 1 && now - r->last_progress >= window_ms)
+            confirm_frames(r, now, true);
     }
     if (r->phase == PHASE_COUNTDOWN && now >= r->deadline) {
         start_episode(r, now);

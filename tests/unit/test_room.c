@@ -224,6 +224,25 @@ static void a_seat_that_runs_late_is_told_by_how_much(void **state)
     room_free(r);
 }
 
+static void the_last_frames_never_wait_forever_for_a_laggard(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 20);
+    for (uint32_t f = 0; f < 20; f++)
+        input(r, 0, f, 1);   /* seat 0 sent everything; seat 1 nothing past frame 10 */
+    for (uint32_t f = 0; f <= 10; f++)
+        input(r, 1, f, 1);
+    uint32_t stuck = room_frame(r);
+    assert_true(stuck < 20); /* nobody can be W = 5 ahead of the last frames */
+    /* 5 frames at 30 fps = 166 ms with no progress: the missing inputs are defaulted. */
+    room_tick(r, 1000 + 19 * 33 + 100);
+    assert_int_equal(room_frame(r), stuck);
+    room_tick(r, 1000 + 19 * 33 + 200);
+    assert_int_equal(room_frame(r), 20);
+    room_flush(r, 2000);
+    assert_int_equal(has_text(&peers[0], "\"episode_end\""), 1);
+    room_free(r);
+}
+
 static void an_ai_seat_never_waits(void **state)
 {
     room *r = make_room(SEAT_AI, 1, 100);
@@ -454,6 +473,7 @@ int main(void)
         cmocka_unit_test(confirms_when_every_seat_has_sent),
         cmocka_unit_test(a_lagging_seat_is_defaulted_after_the_window),
         cmocka_unit_test(a_seat_that_runs_late_is_told_by_how_much),
+        cmocka_unit_test(the_last_frames_never_wait_forever_for_a_laggard),
         cmocka_unit_test(an_ai_seat_never_waits),
         cmocka_unit_test(hostile_inputs_are_contained),
         cmocka_unit_test(hashes_are_verified_and_a_mismatch_resyncs),

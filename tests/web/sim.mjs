@@ -229,7 +229,7 @@ export function runEpisode(opts) {
           c.endEpisode(m.frames);
           ended[s] = true;
         } else if (m.type === 'lag') {
-          c.catchUpTo(m.lead);
+          for (const inp of c.catchUpTo(m.lead)) up[s].send(inp, t);
         }
       }
       if (ended[s] || c.paused || opts.ai?.[s]) return;
