@@ -474,6 +474,7 @@ static void *lookup_subject(const char *subject, void *ctx)
 }
 static const char *lookup_subject_of(void *who, void *ctx) { return ((participant *)who)->subject; }
 static bool lookup_connected(void *who, void *ctx) { return ((participant *)who)->conn != NULL; }
+static bool lookup_finished(void *who, void *ctx) { return ((participant *)who)->state == P_DONE; }
 
 static void record_new_participant(flow *f, participant *p, json_t *params)
 {
@@ -492,8 +493,8 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
         conn_error(f, c, "bad_message", "hello was already sent");
         return;
     }
-    identity_lookup lookup = {lookup_token, lookup_subject, lookup_subject_of, lookup_connected,
-                              f};
+    identity_lookup lookup = {lookup_token,     lookup_subject, lookup_subject_of,
+                              lookup_connected, f,              lookup_finished};
     hello_decision d;
     identity_decide(f->x, &lookup, m->params, m->has_subject ? m->subject : NULL,
                     m->has_token ? m->token : NULL, &d);

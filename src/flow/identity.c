@@ -72,6 +72,11 @@ void identity_decide(const experiment *x, const identity_lookup *l, json_t *para
         return;
     }
     who = l->by_subject(out->subject, l->ctx);
+    if (who && l->connected(who, l->ctx) && l->finished && l->finished(who, l->ctx)) {
+        out->who = who;
+        out->verdict = HELLO_TAKEOVER;
+        return;
+    }
     if (who && l->connected(who, l->ctx)) {
         out->verdict = HELLO_REFUSE;
         snprintf(out->code, sizeof out->code, "subject_in_use");

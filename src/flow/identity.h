@@ -32,6 +32,8 @@ typedef struct {
     const char *(*subject_of)(void *who, void *ctx);
     bool (*connected)(void *who, void *ctx);
     void *ctx;
+    /* Optional: the participant has finished (has an outcome). */
+    bool (*finished)(void *who, void *ctx);
 } identity_lookup;
 
 typedef enum {
@@ -56,7 +58,8 @@ typedef struct {
  *  2. Otherwise the subject comes from identity_resolve (an invalid one: bad_subject).
  *  3. A known subject without its token resumes only if nobody is connected as it
  *     (else subject_in_use): a participant may switch browsers, but nobody can push a
- *     live participant out by knowing their id.
+ *     live participant out by knowing their id. A finished participant has nothing
+ *     left to take: the new browser takes over and shows their code.
  *  4. Anyone else is new.
  */
 void identity_decide(const experiment *x, const identity_lookup *l, json_t *params,

@@ -480,6 +480,14 @@ static void finished_participants_see_their_code_again(void **state)
     json_decref(end);
     say(again, "{\"type\":\"start\",\"scene\":\"game\"}");
     assert_false(has(again, "waiting")); /* never a new game */
+    /* From another browser while this tab is still open: shown the code, not refused. */
+    net_conn *other = connect_one();
+    hello(other, "a");
+    assert_false(other->closed);
+    end = last(other, "scene");
+    assert_string_equal(str(end, "code"), "WAIT1");
+    json_decref(end);
+    assert_int_equal(count(again, "replaced"), 1);
 }
 
 static void a_slow_connection_is_excluded_at_entry(void **state)

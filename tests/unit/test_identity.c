@@ -36,7 +36,7 @@ static void *by_subject(const char *s, void *ctx)
 static const char *subject_of(void *who, void *ctx) { return ((known *)who)->subject; }
 static bool connected(void *who, void *ctx) { return ((known *)who)->connected; }
 
-static const identity_lookup LOOKUP = {by_token, by_subject, subject_of, connected, NULL};
+static const identity_lookup LOOKUP = {by_token, by_subject, subject_of, connected, NULL, NULL};
 static experiment x;
 
 static int setup(void **state)
