@@ -5,7 +5,8 @@ CC      ?= cc
 PKGS    := libwebsockets jansson libfyaml sqlite3
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla
 BASE    := -std=c11 -D_GNU_SOURCE -pthread -Isrc -Ienvs $(WARN) $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -pthread -lm
+# libev has no pkg-config file in Debian; net/ runs lws on its epoll loop.
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lev -pthread -lm
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 

@@ -4,9 +4,15 @@
  * Each WebSocket gets a net_conn that owns a byte-bounded send queue, a reassembly buffer
  * for fragmented messages and a token bucket against floods. HTTP GETs under /healthz
  * and /api go to the caller's on_http; everything else is a static file.
+ *
+ * lws runs on libev's epoll backend (its evlib plugin, with a loop we own): lws's default
+ * loop calls poll() over every socket on every wake, which at 1000 connections cost more
+ * CPU than the game itself (bench/README.md). If the plugin cannot be loaded the server
+ * falls back to the poll() loop and says so.
  */
 #include "net.h"
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,6 +66,8 @@ typedef struct {
 
 struct net {
     struct lws_context *ctx;
+    struct ev_loop *loop;      /* NULL when lws runs its own poll() loop */
+    void *foreign_loops[1];
     struct lws_vhost *vhost;
     net_config cfg;
     net_handlers h;
@@ -540,14 +548,34 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     info.timeout_secs = 20;
     info.max_http_header_pool = 1024;
     info.fd_limit_per_thread = 0;
-    n->ctx = lws_create_context(&info);
+
+    n->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+    if (n->loop) {
+        struct lws_context_creation_info ev_info = info;
+        ev_info.options |= LWS_SERVER_OPTION_LIBEV;
+        n->foreign_loops[0] = n->loop;
+        ev_info.foreign_loops = n->foreign_loops;
+        n->ctx = lws_create_context(&ev_info);
+        if (!n->ctx) {
+            ev_loop_destroy(n->loop);
+            n->loop = NULL;
+            log_warn("libwebsockets' libev plugin is unavailable: using its poll() loop,"
+                     " which costs more CPU per connection");
+        }
+    }
+    if (!n->ctx)
+        n->ctx = lws_create_context(&info);
     if (!n->ctx) {
+        if (n->loop)
+            ev_loop_destroy(n->loop);
         free(n);
         return NULL;
     }
     n->vhost = lws_get_vhost_by_name(n->ctx, "default");
     if (!n->vhost || lws_get_vhost_listen_port(n->vhost) <= 0) {
         lws_context_destroy(n->ctx);
+        if (n->loop)
+            ev_loop_destroy(n->loop);
         free(n);
         return NULL;
     }
@@ -558,7 +586,10 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
 int net_run(net *n)
 {
     while (!n->stop) {
-        if (lws_service(n->ctx, 0) < 0) {
+        if (n->loop) {
+            /* One wait for events and the callbacks they cause: one loop pass. */
+            ev_run(n->loop, EVRUN_ONCE);
+        } else if (lws_service(n->ctx, 0) < 0) {
             log_error("event loop failed (lws_service)");
             return -1;
         }
@@ -575,5 +606,7 @@ void net_destroy(net *n)
     if (!n)
         return;
     lws_context_destroy(n->ctx); /* closes every connection: on_close runs for each */
+    if (n->loop)
+        ev_loop_destroy(n->loop);
     free(n);
 }

@@ -28,6 +28,11 @@
 
 /* Well inside the "at most ~1 s lost" promise, and commits are cheap in WAL mode. */
 #define COMMIT_INTERVAL_MS 250
+/* While a transaction is open, the writer is left asleep until its commit is due unless
+ * this much is queued: nothing it writes is visible before the commit anyway, and at a
+ * few hundred games one wake per job cost a quarter of a core in futex calls and small
+ * batches (bench/README.md). */
+#define WAKE_PENDING_BYTES ((size_t)4 << 20)
 /* Queued but unwritten bytes beyond which new jobs are dropped (and counted) instead of
  * growing without limit if the disk stalls. Generous: hours of frames for many games. */
 #define MAX_PENDING_BYTES ((size_t)512 << 20)
@@ -62,7 +67,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS frames(game TEXT, episode INTEGER, frame INTEGER,"
     "  actions BLOB, sources BLOB, rewards BLOB, terminated INTEGER, truncated INTEGER,"
     "  info BLOB, hash INTEGER, verified BLOB, focused BLOB, t_ms INTEGER,"
-    "  PRIMARY KEY(game, episode, frame));";
+    "  PRIMARY KEY(game, episode, frame)) WITHOUT ROWID;";
 
 enum {
     ST_PARTICIPANT,
@@ -156,6 +161,7 @@ struct store {
     size_t pending_bytes;
     uint64_t next_seq, flushed_seq;
     bool closing;
+    bool writer_idle;        /* writer waits with no transaction open: only a signal wakes it */
 
     /* Writer thread only. */
     bool txn_open;
@@ -254,9 +260,12 @@ static uint64_t submit(store *s, job *j)
     pthread_mutex_lock(&s->mu);
     if (!s->closing && (control || s->pending_bytes + j->bytes <= MAX_PENDING_BYTES)) {
         seq = j->seq = ++s->next_seq;
-        /* The writer only sleeps on an empty queue, so only the first job into an empty
-         * queue needs to wake it: later ones would pay for a futex call for nothing. */
-        bool was_empty = s->head == NULL;
+        /* An idle writer must be woken. One with a transaction open wakes by itself when
+         * the commit is due and takes everything queued then: waking it for each job
+         * would only buy more, smaller batches. Flush and stop are waited on: wake. */
+        bool wake = s->writer_idle || control ||
+                    (s->pending_bytes < WAKE_PENDING_BYTES &&
+                     s->pending_bytes + j->bytes >= WAKE_PENDING_BYTES);
         if (s->tail)
             s->tail->next = j;
         else
@@ -265,7 +274,7 @@ static uint64_t submit(store *s, job *j)
         s->pending_bytes += j->bytes;
         if (j->kind == JOB_STOP)
             s->closing = true;
-        if (was_empty)
+        if (wake)
             pthread_cond_signal(&s->wake);
     }
     pthread_mutex_unlock(&s->mu);
@@ -614,7 +623,9 @@ static job *take_batch(store *s)
     pthread_mutex_lock(&s->mu);
     while (!s->head) {
         if (!s->txn_open) {
+            s->writer_idle = true;
             pthread_cond_wait(&s->wake, &s->mu);
+            s->writer_idle = false;
             continue;
         }
         int64_t due = s->txn_started_ms + COMMIT_INTERVAL_MS;
@@ -695,7 +706,7 @@ static int open_db(store *s, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(s->db, 5000);
     char *msg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8192; PRAGMA cache_size=-16384;", NULL,
                      NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
