@@ -548,6 +548,11 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     info.timeout_secs = 20;
     info.max_http_header_pool = 1024;
     info.fd_limit_per_thread = 0;
+    /* Liveness is ours (pings every ping_interval_ms, cut after idle_timeout_ms). lws's
+     * own validity timer would be re-armed on every message, a sorted insert into a list
+     * as long as the connection count. A zero hangup turns it off. */
+    static const lws_retry_bo_t no_lws_validity = {.secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_lws_validity;
 
     n->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
     if (n->loop) {
