@@ -22,10 +22,26 @@ load_cleanup() {
 
 die() { echo "$*" >&2; exit 1; }
 
+# CPU pinning (pin_cpus): command prefixes for the server side and the bots. Empty unless
+# pin_cpus is called, so tests and the soak run wherever the scheduler puts them.
+SRV_WRAP=()
+BOTS_WRAP=()
+
+# pin_cpus: on a machine with 2+ cores, the server (and the echo server) on core 0 and the
+# bots on core 1. Unpinned, the scheduler often lets the bots and the event loop, which
+# wake each other thousands of times a second, share one core while the other idles:
+# latency then measures that, not the server (bench/README.md has both).
+pin_cpus() {
+  if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    SRV_WRAP=(taskset -c 0)
+    BOTS_WRAP=(taskset -c 1)
+  fi
+}
+
 # The bots: `cohort bots` (src/bots). Sets BOTS (a command array).
 find_bots() {
   "$COHORT" bots --help >/dev/null 2>&1 || die "$COHORT has no bots command (make first)"
-  BOTS=("$COHORT" bots)
+  BOTS=("${BOTS_WRAP[@]}" "$COHORT" bots)
 }
 
 # The bare libwebsockets echo server (the socket layer's ceiling).
@@ -45,7 +61,7 @@ start_server() {
   mkdir -p "$data"
   SRV_LOG=$data/server.log
   : >"$data/server.out" # exists before the child opens it (no race with the reads below)
-  "$bin" serve "$exp" --port 0 --host 127.0.0.1 --data "$data" >"$data/server.out" 2>"$SRV_LOG" &
+  "${SRV_WRAP[@]}" "$bin" serve "$exp" --port 0 --host 127.0.0.1 --data "$data" >"$data/server.out" 2>"$SRV_LOG" &
   SRV_PID=$!
   LOAD_PIDS+=("$SRV_PID")
   SRV_PORT=
@@ -63,7 +79,7 @@ start_server() {
 start_echo() {
   : >"$1/echo.out"
   # shellcheck disable=SC2086
-  "$ECHO_BIN" --port 0 ${ECHO_FLAGS:-} >"$1/echo.out" 2>&1 &
+  "${SRV_WRAP[@]}" "$ECHO_BIN" --port 0 ${ECHO_FLAGS:-} >"$1/echo.out" 2>&1 &
   ECHO_PID=$!
   LOAD_PIDS+=("$ECHO_PID")
   ECHO_PORT=

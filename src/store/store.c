@@ -25,6 +25,8 @@
 #include <time.h>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* Well inside the "at most ~1 s lost" promise, and commits are cheap in WAL mode. */
 #define COMMIT_INTERVAL_MS 250
@@ -656,9 +658,17 @@ static void report_drops(store *s)
     }
 }
 
+/* Nice of the writer thread relative to the event loop. The writer's work waits up to a
+ * commit interval anyway; a commit's burst of disk work must not take a core from the
+ * loop while players wait for confirmations (on Linux nice is per thread). */
+#define WRITER_NICE 10
+
 static void *writer_main(void *arg)
 {
     store *s = arg;
+    errno = 0;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE) != 0 && errno != 0)
+        fprintf(stderr, "store: writer thread keeps normal priority (%s)\n", strerror(errno));
     for (bool running = true; running;) {
         job *j = take_batch(s);
         while (j) {
