@@ -847,12 +847,13 @@ char *flow_health_json(flow *f)
     census c = {0};
     map_each(f->by_subject, count_one, &c);
     store_stats ss = store_get_stats(f->st);
-    json_t *j = json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I}", "status", "ok",
+    json_t *j = json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "status", "ok",
                           "experiment", f->x->id, "uptime_s",
                           (json_int_t)((now_ms() - f->started_mono) / 1000), "participants",
                           c.total, "connected", c.connected, "waiting", c.waiting, "playing",
                           c.playing, "games", f->rooms.n, "games_started",
-                          (json_int_t)f->games_started, "store_errors", (json_int_t)ss.errors);
+                          (json_int_t)f->games_started, "store_errors", (json_int_t)ss.errors,
+                          "store_cache_kb", (json_int_t)(ss.sqlite_heap_bytes / 1024));
     char *out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return out;

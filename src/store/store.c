@@ -35,6 +35,12 @@
  * few hundred games one wake per job cost a quarter of a core in futex calls and small
  * batches (bench/README.md). */
 #define WAKE_PENDING_BYTES ((size_t)4 << 20)
+/* SQLite's page cache. With hundreds of games appending frames, the default 2 MB no longer
+ * holds the pages being written and every commit rereads them (bench/README.md). It fills
+ * over the first hours of a study and then stays at this size. */
+#define CACHE_KB 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
 /* Queued but unwritten bytes beyond which new jobs are dropped (and counted) instead of
  * growing without limit if the disk stalls. Generous: hours of frames for many games. */
 #define MAX_PENDING_BYTES ((size_t)512 << 20)
@@ -716,7 +722,8 @@ static int open_db(store *s, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(s->db, 5000);
     char *msg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8192; PRAGMA cache_size=-16384;", NULL,
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                               " PRAGMA wal_autocheckpoint=8192; PRAGMA cache_size=-" STR(CACHE_KB) ";", NULL,
                      NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
@@ -862,6 +869,7 @@ store_stats store_get_stats(store *s)
     st.frames_logged = atomic_load_explicit(&s->frames_logged, memory_order_relaxed);
     st.files_written = atomic_load_explicit(&s->files_written, memory_order_relaxed);
     st.errors = atomic_load_explicit(&s->errors, memory_order_relaxed);
+    st.sqlite_heap_bytes = (uint64_t)sqlite3_memory_used(); /* thread-safe */
     return st;
 }
 
