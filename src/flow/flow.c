@@ -493,8 +493,12 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
         conn_error(f, c, "bad_message", "hello was already sent");
         return;
     }
-    identity_lookup lookup = {lookup_token,     lookup_subject, lookup_subject_of,
-                              lookup_connected, f,              lookup_finished};
+    identity_lookup lookup = {.by_token = lookup_token,
+                              .by_subject = lookup_subject,
+                              .subject_of = lookup_subject_of,
+                              .connected = lookup_connected,
+                              .finished = lookup_finished,
+                              .ctx = f};
     hello_decision d;
     identity_decide(f->x, &lookup, m->params, m->has_subject ? m->subject : NULL,
                     m->has_token ? m->token : NULL, &d);
@@ -520,13 +524,12 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
     if (m->missing[0] && p->state != P_DONE) {
         /* Entry check: this browser cannot run the game. End politely now rather than
          * let them wait for a partner and then fail. */
-        char detail[200];
         json_t *why = json_pack("{s:s}", "missing", m->missing);
-        char *dj = json_dumps(why, JSON_COMPACT);
-        snprintf(detail, sizeof detail, "%s", dj ? dj : "{}");
-        free(dj);
+        char *detail = json_dumps(why, JSON_COMPACT);
         json_decref(why);
-        store_event(f->st, p->subject, NULL, "excluded_browser", detail, clock_wall_ms());
+        store_event(f->st, p->subject, NULL, "excluded_browser", detail ? detail : "{}",
+                    clock_wall_ms());
+        free(detail);
         if (p->state == P_WAITING)
             leave_waitroom(f, p, "left", now);
         if (p->state == P_PLAYING && p->room)

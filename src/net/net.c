@@ -564,12 +564,15 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
         if (!n->ctx) {
             ev_loop_destroy(n->loop);
             n->loop = NULL;
-            log_warn("libwebsockets' libev plugin is unavailable: using its poll() loop,"
-                     " which costs more CPU per connection");
         }
     }
-    if (!n->ctx)
+    if (!n->ctx) {
+        /* Warn only if this works: when both fail the cause is elsewhere (the port, say). */
         n->ctx = lws_create_context(&info);
+        if (n->ctx)
+            log_warn("no libev epoll loop (libwebsockets' libev plugin missing?): using"
+                     " lws's poll() loop, which costs more CPU per connection");
+    }
     if (!n->ctx) {
         if (n->loop)
             ev_loop_destroy(n->loop);

@@ -37,7 +37,7 @@ typedef struct {
     uint32_t sent;           /* frames [0, sent) of this episode were sent to this seat */
     uint32_t resync_floor;   /* ignore hash reports older than the last STATE we sent */
     int64_t last_resync;     /* when that STATE went out: resyncs are at most one a second */
-    int64_t last_lag_hint;   /* when this seat was last told it lags (at most one a second) */
+    int64_t last_lag_hint;   /* when this seat was last told it lags (LAG_HINT_GAP_MS apart) */
     int64_t max_frame;       /* highest input frame received this episode, -1 none */
     input_slot ring[INPUT_RING];
 } seat;

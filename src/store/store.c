@@ -672,8 +672,7 @@ static void report_drops(store *s)
 static void *writer_main(void *arg)
 {
     store *s = arg;
-    errno = 0;
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE) != 0 && errno != 0)
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE) != 0)
         fprintf(stderr, "store: writer thread keeps normal priority (%s)\n", strerror(errno));
     for (bool running = true; running;) {
         job *j = take_batch(s);

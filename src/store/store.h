@@ -108,7 +108,7 @@ int store_csv_row(const episode_record *rec, const frame_row *row, char *buf, si
 typedef struct {
     uint64_t jobs_queued, jobs_done, frames_logged, files_written, errors;
     uint64_t jobs_dropped;
-    uint64_t sqlite_heap_bytes; /* SQLite's own heap, mostly its page cache (bounded) */
+    uint64_t sqlite_heap_bytes; /* SQLite's heap in this process (all stores), mostly page cache */
 } store_stats;
 store_stats store_get_stats(store *s);
 
