@@ -320,11 +320,11 @@ bool bot_idle(const bot *b)
 
 /* ---- scenes ----------------------------------------------------------------------- */
 
-/* Value of attribute `name` inside the tag text [p, end), or false. */
+/* Value of attribute `name` inside the tag text [p, end) (p at its '<'), or false. */
 static bool tag_attr(const char *p, const char *end, const char *name, char *out, size_t len)
 {
     size_t nl = strlen(name);
-    for (const char *s = p; s + nl + 1 < end; s++) {
+    for (const char *s = p + 1; s + nl + 1 < end; s++) { /* s[-1] stays inside the tag */
         if ((s[-1] == ' ' || s[-1] == '\t' || s[-1] == '\n' || s[-1] == '\r') &&
             strncmp(s, name, nl) == 0 && s[nl] == '=') {
             const char *v = s + nl + 1;

@@ -5,6 +5,7 @@
  * sleeps in epoll until the earliest one, runs every bot that is due, and goes back.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +228,7 @@ static void usage(FILE *to)
             MAX_BOTS);
 }
 
-/* "127.0.0.1", "localhost", "[::1]" are accepted; everything else is refused. */
+/* "127.0.0.1" and "localhost" are accepted; everything else is refused. */
 static int parse_url(const char *url, swarm *sw)
 {
     const char *p = url;
@@ -448,7 +449,14 @@ int cmd_bots(int argc, char **argv)
         if (sw->heap_n > 0 && heap_key(sw, 0) < until)
             until = heap_key(sw, 0);
         if (wsloop_poll(sw->loop, until) < 0) {
-            fprintf(stderr, "cohort bots: event loop failed\n");
+            /* Report what was reached, and count the failure: the run must not pass. */
+            fprintf(stderr, "cohort bots: event loop failed: %s\n", strerror(errno));
+            tally_add(&sw->st.errors, "event_loop");
+            if (!stopped) {
+                stop_at = clock_mono_us();
+                for (int i = 0; i < sw->n; i++)
+                    unfinished += bot_stop(sw->conns[i].b);
+            }
             break;
         }
         now = clock_mono_us();

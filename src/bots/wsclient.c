@@ -135,12 +135,17 @@ static uint32_t rng32(wsloop *l)
     return l->rng = x;
 }
 
+static void kill_conn(wsconn *c, const char *why);
+
 static void set_out_interest(wsconn *c, bool want)
 {
     if (c->fd < 0 || c->want_out == want)
         return;
     struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
-    epoll_ctl(c->loop->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (epoll_ctl(c->loop->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
+        kill_conn(c, "epoll_ctl failed"); /* else queued output would stall unseen */
+        return;
+    }
     c->want_out = want;
 }
 
@@ -341,7 +346,6 @@ void wsconn_close(wsconn *c)
     }
 }
 
-void wsconn_abort(wsconn *c, const char *why) { kill_conn(c, why); }
 
 /* ---- reading ---------------------------------------------------------------------- */
 
@@ -428,7 +432,9 @@ static bool parse_frames(wsconn *c)
             snprintf(why, sizeof why, "closed by server (%u%s%.*s)", code, rl ? " " : "", rl,
                      (const char *)pl + 2);
             if (c->state == WS_OPEN) {
-                uint8_t status[2] = {pl[0], pl[1]};
+                uint8_t status[2] = {0, 0};
+                if (len >= 2)
+                    memcpy(status, pl, 2);
                 send_frame(c, 8, status, len >= 2 ? 2 : 0); /* echo the close, best effort */
             }
             kill_conn(c, c->state == WS_CLOSING ? "closed" : why);

@@ -52,8 +52,6 @@ int wsconn_connect(wsconn *c, const struct sockaddr_in *addr, const char *host, 
 int wsconn_send(wsconn *c, bool binary, const void *data, size_t len);
 /* Starts the closing handshake after what is queued; on_closed follows. */
 void wsconn_close(wsconn *c);
-/* Drops the connection now; on_closed follows from the next wsloop_poll. */
-void wsconn_abort(wsconn *c, const char *why);
 bool wsconn_busy(const wsconn *c); /* connecting, open or closing */
 
 #endif
