@@ -1,16 +1,17 @@
 /*
  * A bare libwebsockets echo server: the ceiling of the socket layer on this machine.
  *
- *   lws-echo [--port N] [--ev|--uv]
+ *   lws-echo [--port N] [--ev]
  *
- * --port 0 (the default) picks a free port; it binds 127.0.0.1 only. --ev / --uv run lws
- * on its libev / libuv event-loop plugin (epoll) instead of its default poll() loop.
+ * --port 0 (the default) picks a free port; it binds 127.0.0.1 only. --ev runs lws on its
+ * libev plugin, on an epoll loop of ours as cohort does, instead of its poll() loop.
  *
  * Prints "listening on http://127.0.0.1:PORT" once ready; every WebSocket message is sent
  * back unchanged (a per-connection queue, one write per writable callback, as cohort's
  * net layer does). SIGINT/SIGTERM stop it. bench/load/run drives it with
  * `cohort bots ws://127.0.0.1:PORT/ws --echo`.
  */
+#include <ev.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -140,10 +141,8 @@ int main(int argc, char **argv)
             port = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--ev") == 0) {
             evlib = LWS_SERVER_OPTION_LIBEV;
-        } else if (strcmp(argv[i], "--uv") == 0) {
-            evlib = LWS_SERVER_OPTION_LIBUV;
         } else {
-            fprintf(stderr, "usage: lws-echo [--port N] [--ev|--uv]\n");
+            fprintf(stderr, "usage: lws-echo [--port N] [--ev]\n");
             return 2;
         }
     }
@@ -164,6 +163,15 @@ int main(int argc, char **argv)
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | evlib;
     info.timeout_secs = 20;
+    /* As src/net/net.c does: a libev loop we own, run one pass at a time, so `stop` is
+     * seen (lws_service on an event-library loop would run it until it is empty). */
+    struct ev_loop *loop = NULL;
+    void *foreign[1];
+    if (evlib) {
+        loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+        foreign[0] = loop;
+        info.foreign_loops = foreign;
+    }
     ctx = lws_create_context(&info);
     if (!ctx) {
         fprintf(stderr, "lws-echo: cannot listen\n");
@@ -173,10 +181,15 @@ int main(int argc, char **argv)
     printf("listening on http://127.0.0.1:%d\n", vh ? lws_get_vhost_listen_port(vh) : port);
     fflush(stdout);
     lws_sul_schedule(ctx, 0, &wake, on_wake, 100 * LWS_US_PER_MS);
-    while (!stop)
-        if (lws_service(ctx, 0) < 0)
+    while (!stop) {
+        if (loop)
+            ev_run(loop, EVRUN_ONCE);
+        else if (lws_service(ctx, 0) < 0)
             break;
+    }
     lws_sul_cancel(&wake);
     lws_context_destroy(ctx);
+    if (loop)
+        ev_loop_destroy(loop);
     return 0;
 }

@@ -22,6 +22,14 @@ load_cleanup() {
 
 die() { echo "$*" >&2; exit 1; }
 
+# trap_cleanup: cleans up on exit, and an interrupt ends the script (a trap that only
+# cleaned up would let bash go on to the next step with everything killed under it).
+trap_cleanup() {
+  trap load_cleanup EXIT
+  trap 'load_cleanup; exit 130' INT
+  trap 'load_cleanup; exit 143' TERM
+}
+
 # CPU pinning (pin_cpus): command prefixes for the server side and the bots. Empty unless
 # pin_cpus is called, so tests and the soak run wherever the scheduler puts them.
 SRV_WRAP=()
@@ -51,7 +59,7 @@ build_echo() {
     mkdir -p "$ROOT/build/bench"
     # shellcheck disable=SC2046
     cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter "$ROOT/bench/load/echo.c" \
-      -o "$ECHO_BIN" $(pkg-config --cflags --libs libwebsockets) || die "cannot build $ECHO_BIN"
+      -o "$ECHO_BIN" $(pkg-config --cflags --libs libwebsockets) -lev || die "cannot build $ECHO_BIN"
   fi
 }
 
