@@ -23,7 +23,7 @@ test.describe('server shutdown', () => {
     for (const f of files) expect(fs.existsSync(f), `${f} written at shutdown`).toBe(true);
     for (const f of files) {
       const side = JSON.parse(fs.readFileSync(f.replace(/\.csv$/, '.json'), 'utf8'));
-      expect(side.reason ?? side.end_reason).toBe('cut');
+      expect(side.end_reason).toBe('cut');
       const c = checkEpisodeCsv(f, { game: g.id, seats: orch.seatNames(g), episode: 0 });
       expect(c.problems).toEqual([]);
       expect(c.summary.frames).toBeGreaterThanOrEqual(60);
