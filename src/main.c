@@ -90,12 +90,6 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
-static int admin_route(void *ctx, const char *path, const char *query, char **body,
-                       const char **ctype)
-{
-    return admin_http(ctx, path, query, body, ctype);
-}
-
 static int parse_port(const char *s, int *out)
 {
     char *end;
@@ -168,7 +162,7 @@ static int cmd_serve(int argc, char **argv)
         log_error("rebuilding unwritten episodes: %s", err);
     else if (rebuilt > 0)
         log_info("rebuilt %d episode files from the frame log", rebuilt);
-    flow *f = flow_new(x, st, flow_net_io(), err, sizeof err);
+    flow *f = flow_new(x, st, flow_net_io(), clock_now(), err, sizeof err);
     if (!f) {
         fprintf(stderr, "cohort serve: %s\n", err);
         store_close(st);
@@ -180,7 +174,6 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "cohort serve: out of memory\n");
         return 1;
     }
-    flow_set_http(f, admin_route, adm);
     net_config cfg = {
         .host = host,
         .port = port,
@@ -197,11 +190,12 @@ static int cmd_serve(int argc, char **argv)
     net *n = net_create(&cfg, &handlers, f);
     if (!n) {
         fprintf(stderr, "cohort serve: cannot listen on %s:%d\n", host, port);
-        flow_free(f, clock_mono_ms());
+        flow_free(f, clock_now());
         store_close(st);
         free(x);
         return 1;
     }
+    admin_register(adm, n);
     running = n;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -221,7 +215,7 @@ static int cmd_serve(int argc, char **argv)
         log_info("shutting down: %s", loop == 0 ? "stopped" : "the event loop failed");
     running = NULL;
     net_destroy(n);                 /* closes every connection: the stager hears of each */
-    flow_free(f, clock_mono_ms());  /* saves running episodes as cut */
+    flow_free(f, clock_now());      /* saves running episodes as cut */
     store_close(st);                /* drains the writer: everything is on disk */
     admin_free(adm);
     free(x);

@@ -1,7 +1,9 @@
 /*
- * The researcher's view of a running experiment: GET /api/state (JSON) and /metrics
- * (Prometheus text) behind an admin key, and the dashboard page web/admin.html that
- * polls the API. /healthz stays public: it says nothing about anyone.
+ * The researcher's view of a running experiment, and the only HTTP that is not a file:
+ * GET /healthz (public: it says nothing about anyone), /api/state (JSON) and /api/metrics
+ * (Prometheus text) behind an admin key. The dashboard page web/admin.html polls the API.
+ * admin reads what flow gathers (flow_stats and the views) and formats it; it owns the
+ * formats, flow owns the numbers.
  */
 #ifndef COHORT_ADMIN_H
 #define COHORT_ADMIN_H
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 
 #include "../flow/flow.h"
+#include "../net/net.h"
 
 typedef struct admin admin;
 
@@ -16,9 +19,17 @@ typedef struct admin admin;
 admin *admin_new(flow *f, const char *key);
 void admin_free(admin *a);
 const char *admin_key(const admin *a);
-/* An HTTP GET routed here: fills body/ctype, returns the status. */
-int admin_http(admin *a, const char *path, const char *query, char **body, const char **ctype);
+/* Routes /healthz and /api/... of n to this admin. */
+void admin_register(admin *a, net *n);
+/* An HTTP GET: fills body (malloc'd) and ctype, returns the status (net_http_fn). */
+int admin_http(const char *path, const char *query, char **body, const char **ctype,
+               loop_time now, void *a);
 /* Constant-time check of a presented key. */
 bool admin_key_ok(const admin *a, const char *presented);
+
+/* The bodies, for tests and tools (malloc'd). */
+char *admin_health_json(admin *a, loop_time now);
+char *admin_state_json(admin *a, loop_time now);
+char *admin_metrics_text(admin *a, loop_time now);
 
 #endif

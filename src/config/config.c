@@ -17,6 +17,8 @@
 
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
+#include "util/file.h"
+#include "util/ident.h"
 
 /* Ranges of the optional integers (config.h documents the defaults). */
 #define MAX_FPS 120
@@ -63,7 +65,7 @@ static bool policy_exists(const loader *L, const char *env, const char *policy)
 static bool read_ai(loader *L, const ynode *n, const char *env, const char *what, char *out)
 {
     const char *policy = n->text + 3;
-    if (!cfg_is_ident(policy, "") || strlen(policy) >= CFG_ID_LEN)
+    if (!ident_valid(policy, CFG_ID_LEN - 1, ""))
         return cfg_fail(&L->c, n, "%s must name a policy after \"ai:\" (e.g. ai:greedy), got %s",
                         what, cfg_got(&L->c, n));
     if (!policy_exists(L, env, policy))
@@ -858,29 +860,20 @@ int config_load_buffer(const char *path, const char *text, size_t len,
 /* The whole file, refusing anything over the size limit without reading all of it. */
 static bool read_file(cfg_ctx *c, const char *path, char **text, size_t *len)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
+    file_status st = file_read_all(path, CFG_MAX_FILE_BYTES, text, len);
+    switch (st) {
+    case FILE_OK:
+        return true;
+    case FILE_CANNOT_OPEN:
         return cfg_fail_at(c, 1, 1, "cannot open the file: %s", strerror(errno));
-    if (!S_ISREG(st.st_mode))
+    case FILE_NOT_REGULAR:
         return cfg_fail_at(c, 1, 1, "not a regular file; expected a YAML experiment file");
-    if (st.st_size > CFG_MAX_FILE_BYTES)
+    case FILE_TOO_BIG:
         return cfg_fail_at(c, 1, 1, "the file is larger than 1 MiB; an experiment file is a "
                                     "few KiB");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cfg_fail_at(c, 1, 1, "cannot open the file: %s", strerror(errno));
-    /* Read one byte past the limit: the file may have grown since stat. */
-    char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f) : 0;
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
+    default:
         return cfg_fail_at(c, 1, 1, "cannot read the file");
     }
-    *text = buf;
-    *len = n;
-    return true;
 }
 
 int config_load(const char *path, const config_hooks *hooks, experiment *out, char *err,

@@ -1,5 +1,6 @@
 /* Typed readers for YAML nodes and the loader's single error line. */
 #include "config/config_values.h"
+#include "util/ident.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -251,25 +252,11 @@ bool cfg_string(cfg_ctx *c, const ynode *n, const char *name, char *out, size_t 
     return true;
 }
 
-bool cfg_is_ident(const char *s, const char *extra)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        char ch = *s;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || strchr(extra, ch);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 bool cfg_ident(cfg_ctx *c, const ynode *n, const char *name, const char *extra, char *out,
                size_t cap)
 {
     bool ok = n->kind == YNODE_SCALAR && !n->is_null && n->len < cap &&
-              cfg_is_ident(n->text, extra);
+              ident_valid(n->text, cap - 1, extra);
     if (!ok) {
         char also[64] = "\"_\" or \"-\"";
         if (*extra)

@@ -71,7 +71,6 @@ bool cfg_string(cfg_ctx *c, const ynode *n, const char *name, char *out, size_t 
 /* 1..cap-1 characters of [A-Za-z0-9_-] plus the characters in `extra` (may be ""). */
 bool cfg_ident(cfg_ctx *c, const ynode *n, const char *name, const char *extra, char *out,
                size_t cap);
-bool cfg_is_ident(const char *s, const char *extra);
 
 /* Is the scalar node's text exactly `word`? (false for non-scalars) */
 bool cfg_is(const ynode *n, const char *word);

@@ -1,3 +1,9 @@
+/*
+ * The participant state machine: page -> (waiting -> playing) -> ... -> done. Every
+ * message a participant's connection brings arrives here; rooms and lobbies never see a
+ * socket. What a room has to say (a seat left, a game is over) is queued and handled at
+ * the end of the loop pass, never inside a room call.
+ */
 #include "flow.h"
 
 #include <jansson.h>
@@ -6,77 +12,20 @@
 #include <string.h>
 
 #include "../../envs/registry.h"
-#include "../lobby/lobby.h"
-#include "../proto/proto.h"
-#include "../room/room.h"
-#include "../store/store_recover.h"
+#include "../proto/messages.h"
 #include "../util/clock.h"
+#include "../util/file.h"
 #include "../util/log.h"
-#include "../util/map.h"
+#include "flow_internal.h"
 #include "identity.h"
+#include "texts.h"
 
-#define RTT_SAMPLES 5
 /* Far above any study, but a script opening sockets without an id cannot grow memory
  * without bound. */
 #define MAX_PARTICIPANTS 200000
-#define WAITING_REFRESH_MS 1000
-
-typedef enum { P_PAGE, P_WAITING, P_PLAYING, P_DONE } pstate;
-
-typedef struct participant {
-    struct flow *f;
-    char subject[PROTO_SUBJECT_MAX + 1];
-    char token[PROTO_TOKEN_LEN + 1];
-    int scene;                  /* index into x->scenes; nscenes = past the last */
-    pstate state;
-    net_conn *conn;             /* NULL while disconnected */
-    room *room;
-    int seat;
-    int64_t wait_start_mono;
-    int64_t wait_start_wall;
-    uint32_t rtt_ms;            /* median of the connection's recent samples */
-    char outcome[24];
-    char code[CFG_ID_LEN];
-    char reason[64];
-} participant;
-
-/* What net_conn's user pointer holds: one per WebSocket. */
-typedef struct {
-    participant *p;             /* NULL until hello, or after another tab took over */
-    uint32_t rtts[RTT_SAMPLES];
-    int nrtt;
-} client;
-
-typedef struct {
-    room **items;
-    int n, cap;
-} room_list;
-
-struct flow {
-    const experiment *x;
-    const flow_io *io;
-    store *st;
-    map *by_subject;
-    map *by_token;
-    lobby *lobbies[CFG_MAX_SCENES];   /* game scenes only */
-    char *pages[CFG_MAX_SCENES];      /* page html, read once at start */
-    room_list rooms;                  /* live */
-    room_list dirty;                  /* need room_flush this pass */
-    room_list dead;                   /* over; freed at the end of the pass */
-    int64_t started_mono;
-    int64_t next_waiting_refresh;
-    uint64_t games_started, protocol_errors;
-    flow_http_fn http;
-    void *http_ctx;
-};
-
-void flow_set_http(flow *f, flow_http_fn fn, void *ctx)
-{
-    f->http = fn;
-    f->http_ctx = ctx;
-}
-
-static int64_t now_ms(void) { return clock_mono_ms(); }
+/* Everyone waiting hears the count again this often, so the remaining time stays right. */
+#define WAITING_REFRESH_MS 5000
+#define MAX_PAGE_BYTES ((size_t)1 << 20)
 
 static void list_push(room_list *l, room *r)
 {
@@ -91,92 +40,65 @@ static void list_push(room_list *l, room *r)
     l->items[l->n++] = r;
 }
 
-static void list_remove(room_list *l, room *r)
+static bool list_remove(room_list *l, room *r)
 {
     for (int i = 0; i < l->n; i++)
         if (l->items[i] == r) {
             l->items[i] = l->items[--l->n];
-            return;
+            return true;
         }
+    return false;
 }
 
-/* ---- sending ---------------------------------------------------------------------- */
+/* ---- sending: the text is never taken (proto/messages.h) -------------------------- */
 
-static void send_json(participant *p, json_t *msg)
+static void send_text(flow *f, participant *p, const char *text)
 {
-    if (p && p->conn && msg) {
-        char *text = json_dumps(msg, JSON_COMPACT);
-        if (text) {
-            p->f->io->send_text(p->conn, text, strlen(text));
-            free(text);
-        }
-    }
-    json_decref(msg);
+    if (p && p->conn && text)
+        f->io->send_text(p->conn, text, strlen(text));
 }
 
-static void conn_error(flow *f, net_conn *c, const char *code, const char *message)
+/* Build, send, free: the usual case for one recipient. */
+static void send_msg(flow *f, participant *p, char *text)
 {
-    json_t *msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message);
-    char *text = json_dumps(msg, JSON_COMPACT);
-    if (text) {
+    send_text(f, p, text);
+    free(text);
+}
+
+static void conn_error(flow *f, net_conn *c, const char *code, const char *message,
+                       loop_time now)
+{
+    char *text = proto_msg_error(code, message);
+    if (text)
         f->io->send_text(c, text, strlen(text));
-        free(text);
-    }
-    json_decref(msg);
+    free(text);
     f->io->close(c, message);
     f->protocol_errors++;
     client *cl = f->io->user(c);
-    char detail[300];
     json_t *d = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "peer",
                           f->io->peer(c));
-    char *dt = json_dumps(d, JSON_COMPACT);
-    snprintf(detail, sizeof detail, "%s", dt ? dt : "{}");
-    free(dt);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
-    store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, "protocol_error", detail,
-                clock_wall_ms());
+    store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, "protocol_error",
+                detail ? detail : "{}", now.wall_ms);
+    free(detail);
     log_warn("connection %u (%s): %s: %s", f->io->id(c), f->io->peer(c), code, message);
 }
 
-static const char *outcome_code(const experiment *x, const char *outcome)
+static const char *outcome_code(const experiment *x, outcome o)
 {
-    if (strcmp(outcome, "completed") == 0)
+    switch (o) {
+    case OUTCOME_COMPLETED:
         return x->codes.completed;
-    if (strcmp(outcome, "partner_dropped") == 0)
+    case OUTCOME_PARTNER_DROPPED:
         return x->codes.partner_dropped;
-    if (strcmp(outcome, "waitroom_timeout") == 0)
+    case OUTCOME_WAITROOM_TIMEOUT:
         return x->codes.waitroom_timeout;
-    if (strcmp(outcome, "excluded") == 0)
+    case OUTCOME_EXCLUDED:
         return x->codes.excluded;
-    return x->codes.abandoned;
-}
-
-static const char *outcome_message(const participant *p)
-{
-    if (strcmp(p->outcome, "completed") == 0)
-        return "Thank you! You have finished the study.";
-    if (strcmp(p->reason, "server_restart") == 0)
-        return "The study server restarted during your game, so the game could not go on. "
-               "Thank you for taking part: you will be paid for your time.";
-    if (strcmp(p->outcome, "partner_dropped") == 0)
-        return "Your partner left the game, so it ended early. Thank you for taking part: "
-               "you will be paid for your time.";
-    if (strcmp(p->outcome, "waitroom_timeout") == 0)
-        return "We could not find a partner for you in time. Thank you for waiting: you will "
-               "be paid for your time.";
-    if (strcmp(p->outcome, "excluded") == 0) {
-        if (strcmp(p->reason, "inactive") == 0)
-            return "The study ended because no key was pressed for too long.";
-        if (strcmp(p->reason, "browser") == 0)
-            return "This study needs a browser that can run its game (a recent Chrome, "
-                   "Firefox, Safari or Edge), so you cannot take part with this one. Thank "
-                   "you for your interest.";
-        if (strcmp(p->reason, "latency") == 0)
-            return "Your connection to the study server is too slow for this real-time game, "
-                   "so you cannot take part. Thank you for your interest.";
-        return "The study ended because the game tab was hidden for too long.";
+    default:
+        return x->codes.abandoned;
     }
-    return "The game ended because you were away for too long.";
 }
 
 /* The redirect with {code} replaced (every occurrence). */
@@ -204,88 +126,87 @@ static void send_scene(flow *f, participant *p)
     if (p->state == P_DONE || p->scene >= x->nscenes) {
         char redirect[CFG_PATH_LEN + CFG_ID_LEN];
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
-        send_json(p, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "type", "scene",
-                               "index", x->nscenes, "id", "end", "kind", "end", "outcome",
-                               p->outcome, "code", p->code, "redirect", redirect, "message",
-                               outcome_message(p), "form", 0));
+        send_msg(f, p,
+                 proto_msg_scene_end(x->nscenes, p->outcome, p->code, redirect,
+                                     texts_get(texts_end_message(p->outcome, p->reason))));
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
     const char *html = f->pages[p->scene] ? f->pages[p->scene] : "";
-    if (sc->kind == SCENE_PAGE) {
-        send_json(p, json_pack("{s:s, s:i, s:s, s:s, s:s, s:b}", "type", "scene", "index",
-                               p->scene, "id", sc->id, "kind", "page", "html", html, "form",
-                               sc->form));
-    } else {
-        send_json(p, json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:i, s:i}", "type", "scene",
-                               "index", p->scene, "id", sc->id, "kind", "game", "html", html,
-                               "form", 0, "waitroom_timeout_s", sc->waitroom_timeout_s,
-                               "players", sc->game.humans));
-    }
+    if (sc->kind == SCENE_PAGE)
+        send_msg(f, p, proto_msg_scene_page(p->scene, sc->id, html, sc->form));
+    else
+        send_msg(f, p, proto_msg_scene_game(p->scene, sc->id, html, sc->waitroom_timeout_s,
+                                            sc->game.humans));
 }
 
-static void finish(flow *f, participant *p, const char *outcome, const char *reason)
+void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_time now)
 {
     if (p->state == P_DONE)
         return;
     p->state = P_DONE;
     p->room = NULL;
-    snprintf(p->outcome, sizeof p->outcome, "%s", outcome);
-    snprintf(p->reason, sizeof p->reason, "%s", reason ? reason : "");
-    snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, outcome));
-    store_outcome(f->st, p->subject, outcome, p->code, reason, clock_wall_ms());
+    p->outcome = o;
+    p->reason = why;
+    snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
+    store_outcome(f->st, p->subject, outcome_name(o), p->code,
+                  why == REASON_NONE ? NULL : outcome_reason_name(why), now.wall_ms);
     send_scene(f, p);
 }
 
-static void enter_scene(flow *f, participant *p, int index)
+static void enter_scene(flow *f, participant *p, int index, loop_time now)
 {
     p->scene = index;
     p->state = P_PAGE;
     if (index >= f->x->nscenes) {
-        finish(f, p, "completed", NULL);
+        flow_finish(f, p, OUTCOME_COMPLETED, REASON_NONE, now);
         return;
     }
-    store_scene_visit(f->st, p->subject, index, f->x->scenes[index].id, clock_wall_ms());
+    store_scene_visit(f->st, p->subject, index, f->x->scenes[index].id, now.wall_ms);
     send_scene(f, p);
 }
 
 /* ---- waiting rooms ---------------------------------------------------------------- */
 
-static void send_waiting(flow *f, participant *p, int64_t now)
+static void send_waiting(flow *f, participant *p, loop_time now)
 {
     lobby *l = f->lobbies[p->scene];
-    send_json(p, json_pack("{s:s, s:s, s:i, s:i, s:I}", "type", "waiting", "scene",
-                           f->x->scenes[p->scene].id, "count", lobby_count(l), "needed",
-                           lobby_group_size(l), "remaining_ms",
-                           (json_int_t)lobby_remaining_ms(l, p, now)));
+    send_msg(f, p, proto_msg_waiting(f->x->scenes[p->scene].id, lobby_count(l),
+                                     lobby_group_size(l), lobby_remaining_ms(l, p, now.mono_ms)));
 }
 
-static void broadcast_waiting(flow *f, int scene, int64_t now)
+/* The count changed: everyone in that room hears it once, at the end of the pass, however
+ * many arrived or left during it. */
+static void waiting_changed(flow *f, int scene) { f->waiting_changed[scene] = true; }
+
+static void send_waiting_all(flow *f, int scene, loop_time now)
 {
     lobby *l = f->lobbies[scene];
     for (int i = 0; i < lobby_count(l); i++)
         send_waiting(f, lobby_at(l, i), now);
 }
 
-static void leave_waitroom(flow *f, participant *p, const char *outcome, int64_t now)
+static void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
+{
+    store_wait(f->st, p->subject, f->x->scenes[p->scene].id, p->wait_start_wall, now.wall_ms,
+               wait_end_name(how), game);
+}
+
+static void leave_waitroom(flow *f, participant *p, wait_end how, loop_time now)
 {
     if (p->state != P_WAITING)
         return;
     lobby_leave(f->lobbies[p->scene], p);
-    store_wait(f->st, p->subject, f->x->scenes[p->scene].id, p->wait_start_wall,
-               clock_wall_ms(), outcome, NULL);
+    end_wait(f, p, how, NULL, now);
     p->state = P_PAGE;
-    broadcast_waiting(f, p->scene, now);
+    waiting_changed(f, p->scene);
 }
 
 /* ---- game rooms ------------------------------------------------------------------- */
 
 static void hook_send_text(void *peer, const char *json, void *ud)
 {
-    flow *f = ud;
-    participant *p = peer;
-    if (p && p->conn)
-        f->io->send_text(p->conn, json, strlen(json));
+    send_text(ud, peer, json);
 }
 
 static void hook_send_binary(void *peer, const void *buf, size_t len, void *ud)
@@ -298,48 +219,68 @@ static void hook_send_binary(void *peer, const void *buf, size_t len, void *ud)
 
 static void hook_mark_dirty(room *r, void *ud) { list_push(&((flow *)ud)->dirty, r); }
 
-static void hook_seat_removed(room *r, void *peer, const char *reason, void *ud)
+static void hook_queue_event(const room_event *ev, void *ud)
 {
-    flow *f = ud;
-    participant *p = peer;
-    p->room = NULL;
-    if (strcmp(reason, "excluded") == 0)
-        finish(f, p, "excluded", "focus_loss");
-    else if (strcmp(reason, "inactive") == 0 || strcmp(reason, "latency") == 0 ||
-             strcmp(reason, "browser") == 0)
-        finish(f, p, "excluded", reason);
-    else
-        finish(f, p, "abandoned", reason);
-}
-
-static void hook_game_over(room *r, const char *reason, void **peers, int n, void *ud)
-{
-    flow *f = ud;
-    int64_t now = now_ms();
-    store_game_end(f->st, room_id(r), reason, clock_wall_ms());
-    for (int i = 0; i < n; i++) {
-        participant *p = peers[i];
-        p->room = NULL;
-        if (strcmp(reason, "completed") == 0)
-            enter_scene(f, p, p->scene + 1);
-        else
-            finish(f, p, strcmp(reason, "partner_dropped") == 0 ? "partner_dropped" : "abandoned",
-                   reason);
+    event_list *l = &((flow *)ud)->events;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        room_event *grown = realloc(l->items, (size_t)cap * sizeof *grown);
+        if (!grown)
+            abort();
+        l->items = grown;
+        l->cap = cap;
     }
-    (void)now;
-    list_remove(&f->rooms, r);
-    list_push(&f->dead, r);
+    l->items[l->n++] = *ev;
 }
 
 static const room_hooks ROOM_HOOKS = {
     .send_text = hook_send_text,
     .send_binary = hook_send_binary,
     .mark_dirty = hook_mark_dirty,
-    .seat_removed = hook_seat_removed,
-    .game_over = hook_game_over,
+    .queue_event = hook_queue_event,
 };
 
-static void start_game(flow *f, int scene, participant **group, int n, int64_t now)
+static outcome_reason removal_reason(seat_removal why)
+{
+    switch (why) {
+    case REMOVAL_FOCUS_LOSS:
+        return REASON_FOCUS_LOSS;
+    case REMOVAL_INACTIVE:
+        return REASON_INACTIVE;
+    case REMOVAL_LATENCY:
+        return REASON_LATENCY;
+    case REMOVAL_BROWSER:
+        return REASON_BROWSER;
+    default:
+        return REASON_DROPPED;
+    }
+}
+
+static void handle_room_event(flow *f, const room_event *ev, loop_time now)
+{
+    if (ev->kind == ROOM_SEAT_REMOVED) {
+        participant *p = ev->peer;
+        p->room = NULL;
+        flow_finish(f, p, ev->removal == REMOVAL_DROPPED ? OUTCOME_ABANDONED : OUTCOME_EXCLUDED,
+                    removal_reason(ev->removal), now);
+        return;
+    }
+    store_game_end(f->st, room_id(ev->room), game_end_name(ev->end), now.wall_ms);
+    for (int i = 0; i < ev->npeers; i++) {
+        participant *p = ev->peers[i];
+        p->room = NULL;
+        if (ev->end == GAME_COMPLETED)
+            enter_scene(f, p, p->scene + 1, now);
+        else if (ev->end == GAME_PARTNER_DROPPED)
+            flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_DROPPED, now);
+        else
+            flow_finish(f, p, OUTCOME_ABANDONED, REASON_ABANDONED, now);
+    }
+    if (list_remove(&f->rooms, ev->room)) /* once: flow_free may have moved it already */
+        list_push(&f->dead, ev->room);
+}
+
+static void start_game(flow *f, int scene, participant **group, int n, loop_time now)
 {
     const scene_spec *sc = &f->x->scenes[scene];
     const env_def *env = env_find(sc->game.env);
@@ -374,9 +315,8 @@ static void start_game(flow *f, int scene, participant **group, int n, int64_t n
     }
     char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT),
          *seatj = json_dumps(seats, JSON_COMPACT);
-    int64_t wall = clock_wall_ms();
-    store_match(f->st, game_id, sc->id, sj, rj, wall);
-    store_game(f->st, game_id, sc->id, sc->game.env, seatj, wall);
+    store_match(f->st, game_id, sc->id, sj, rj, now.wall_ms);
+    store_game(f->st, game_id, sc->id, sc->game.env, seatj, now.wall_ms);
     free(sj);
     free(rj);
     free(seatj);
@@ -387,16 +327,15 @@ static void start_game(flow *f, int scene, participant **group, int n, int64_t n
     for (int i = 0; i < n; i++) {
         participant *p = group[i];
         if (p->state == P_WAITING)
-            store_wait(f->st, p->subject, sc->id, p->wait_start_wall, wall, "matched", game_id);
+            end_wait(f, p, WAIT_MATCHED, game_id, now);
         p->state = P_PLAYING;
-        send_json(p, json_pack("{s:s, s:s, s:i, s:i}", "type", "matched", "game", game_id,
-                               "seat", p->seat, "countdown_ms", sc->game.countdown_s * 1000));
+        send_msg(f, p, proto_msg_matched(game_id, p->seat, sc->game.countdown_s * 1000));
     }
     room *r = room_new(&cfg, &ROOM_HOOKS, f, f->st, now);
     if (!r) {
         log_error("out of memory starting game %s", game_id);
         for (int i = 0; i < n; i++)
-            finish(f, group[i], "abandoned", "server_error");
+            flow_finish(f, group[i], OUTCOME_ABANDONED, REASON_SERVER_ERROR, now);
         return;
     }
     for (int i = 0; i < n; i++)
@@ -406,13 +345,13 @@ static void start_game(flow *f, int scene, participant **group, int n, int64_t n
     log_info("game %s started (%s, %d seats)", game_id, sc->id, sc->game.nseats);
 }
 
-static void join_waitroom(flow *f, participant *p, int64_t now)
+static void join_waitroom(flow *f, participant *p, loop_time now)
 {
     lobby *l = f->lobbies[p->scene];
     void *group[CFG_MAX_SEATS];
-    p->wait_start_mono = now;
-    p->wait_start_wall = clock_wall_ms();
-    int got = lobby_arrive(l, p, p->rtt_ms, now, group);
+    p->wait_start_mono = now.mono_ms;
+    p->wait_start_wall = now.wall_ms;
+    int got = lobby_arrive(l, p, p->rtt_ms, now.mono_ms, group);
     if (got > 0) {
         /* Members that waited say so in their wait record; the arrival waited 0 ms. */
         for (int i = 0; i < got; i++)
@@ -420,48 +359,32 @@ static void join_waitroom(flow *f, participant *p, int64_t now)
                 ((participant *)group[i])->state = P_WAITING;
         p->state = P_WAITING;
         start_game(f, p->scene, (participant **)group, got, now);
-        broadcast_waiting(f, p->scene, now);
-        return;
+    } else {
+        p->state = P_WAITING;
     }
-    p->state = P_WAITING;
-    broadcast_waiting(f, p->scene, now);
+    waiting_changed(f, p->scene);
 }
 
 /* ---- messages --------------------------------------------------------------------- */
 
-static participant *participant_new(flow *f, const char *subject)
-{
-    participant *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
-    p->f = f;
-    snprintf(p->subject, sizeof p->subject, "%s", subject);
-    random_hex(p->token, PROTO_TOKEN_LEN / 2);
-    p->seat = -1;
-    map_put(f->by_subject, p->subject, p);
-    map_put(f->by_token, p->token, p);
-    return p;
-}
-
-static void bind_conn(flow *f, participant *p, net_conn *c, client *cl)
+static void bind_conn(flow *f, participant *p, net_conn *c, client *cl, loop_time now)
 {
     if (p->conn && p->conn != c) {
         /* Another tab of the same subject takes over; the old one is told and closed. */
         client *old = f->io->user(p->conn);
         if (old)
             old->p = NULL;
-        json_t *m = json_pack("{s:s}", "type", "replaced");
-        char *t = json_dumps(m, JSON_COMPACT);
-        f->io->send_text(p->conn, t, strlen(t));
-        free(t);
-        json_decref(m);
-        f->io->close(p->conn, "this study was opened in another tab");
-        store_session(f->st, p->subject, "replaced", NULL, clock_wall_ms());
+        char *text = proto_msg_replaced();
+        if (text)
+            f->io->send_text(p->conn, text, strlen(text));
+        free(text);
+        f->io->close(p->conn, texts_get(TEXT_REPLACED));
+        store_session(f->st, p->subject, "replaced", NULL, now.wall_ms);
     }
     p->conn = c;
     cl->p = p;
-    if (cl->nrtt > 0)
-        p->rtt_ms = cl->rtts[cl->nrtt / 2];
+    if (cl->rtt.n > 0)
+        p->rtt_ms = rtt_median(&cl->rtt);
 }
 
 static void *lookup_token(const char *token, void *ctx)
@@ -476,21 +399,21 @@ static const char *lookup_subject_of(void *who, void *ctx) { return ((participan
 static bool lookup_connected(void *who, void *ctx) { return ((participant *)who)->conn != NULL; }
 static bool lookup_finished(void *who, void *ctx) { return ((participant *)who)->state == P_DONE; }
 
-static void record_new_participant(flow *f, participant *p, json_t *params)
+static void record_new_participant(flow *f, participant *p, json_t *params, loop_time now)
 {
     json_t *study = identity_study_params(f->x, params);
     json_t *all = json_pack("{s:O, s:O}", "params", params ? params : json_null(), "study", study);
     char *pj = json_dumps(all, JSON_COMPACT);
-    store_participant(f->st, p->subject, p->token, pj, clock_wall_ms());
+    store_participant(f->st, p->subject, p->token, pj, now.wall_ms);
     free(pj);
     json_decref(all);
     json_decref(study);
 }
 
-static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t now)
+static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time now)
 {
     if (cl->p) {
-        conn_error(f, c, "bad_message", "hello was already sent");
+        conn_error(f, c, "bad_message", "hello was already sent", now);
         return;
     }
     identity_lookup lookup = {.by_token = lookup_token,
@@ -503,42 +426,44 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
     identity_decide(f->x, &lookup, m->params, m->has_subject ? m->subject : NULL,
                     m->has_token ? m->token : NULL, &d);
     if (d.verdict == HELLO_REFUSE) {
-        conn_error(f, c, d.code, d.err);
+        conn_error(f, c, d.code, d.err, now);
         return;
     }
     participant *p = d.who;
     bool resumed = d.verdict != HELLO_NEW;
     if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
-        conn_error(f, c, "study_full", "this study is not taking new participants");
+        conn_error(f, c, "study_full", texts_get(TEXT_STUDY_FULL), now);
         return;
     }
     if (!p) {
-        p = participant_new(f, d.subject);
-        record_new_participant(f, p, m->params);
+        p = participant_create(f, d.subject, NULL);
+        record_new_participant(f, p, m->params, now);
     }
-    bind_conn(f, p, c, cl);
+    bind_conn(f, p, c, cl, now);
     store_session(f->st, p->subject, resumed ? "resumed" : "connect", f->io->peer(c),
-                  clock_wall_ms());
-    send_json(p, json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "welcome", "subject", p->subject,
-                           "token", p->token, "experiment", f->x->id, "resumed", resumed));
+                  now.wall_ms);
+    send_msg(f, p, proto_msg_welcome(p->subject, p->token, f->x->id, resumed));
     if (m->missing[0] && p->state != P_DONE) {
         /* Entry check: this browser cannot run the game. End politely now rather than
          * let them wait for a partner and then fail. */
         json_t *why = json_pack("{s:s}", "missing", m->missing);
-        char *detail = json_dumps(why, JSON_COMPACT);
+        char *detail = why ? json_dumps(why, JSON_COMPACT) : NULL;
         json_decref(why);
         store_event(f->st, p->subject, NULL, "excluded_browser", detail ? detail : "{}",
-                    clock_wall_ms());
+                    now.wall_ms);
         free(detail);
         if (p->state == P_WAITING)
-            leave_waitroom(f, p, "left", now);
-        if (p->state == P_PLAYING && p->room)
-            room_seat_remove(p->room, p->seat, "browser", now);
-        finish(f, p, "excluded", "browser");
+            leave_waitroom(f, p, WAIT_LEFT, now);
+        if (p->state == P_PLAYING && p->room) {
+            /* The room queues the seat's removal; finishing here first makes that a
+             * no-op when it is handled at the end of the pass. */
+            room_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
+        }
+        flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
         return;
     }
     if (!resumed) {
-        enter_scene(f, p, 0);
+        enter_scene(f, p, 0, now);
         return;
     }
     send_scene(f, p);
@@ -548,7 +473,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, int64_t no
         room_seat_reconnected(p->room, p->seat, now);
 }
 
-static void on_advance(flow *f, participant *p, client_msg *m)
+static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
 {
     const experiment *x = f->x;
     if (p->state != P_PAGE || p->scene >= x->nscenes || x->scenes[p->scene].kind != SCENE_PAGE ||
@@ -559,13 +484,13 @@ static void on_advance(flow *f, participant *p, client_msg *m)
     const scene_spec *sc = &x->scenes[p->scene];
     if (sc->form) {
         char *fj = m->form ? json_dumps(m->form, JSON_COMPACT) : strdup("{}");
-        store_form(f->st, p->subject, sc->id, fj ? fj : "{}", clock_wall_ms());
+        store_form(f->st, p->subject, sc->id, fj ? fj : "{}", now.wall_ms);
         free(fj);
     }
-    enter_scene(f, p, p->scene + 1);
+    enter_scene(f, p, p->scene + 1, now);
 }
 
-static void on_start(flow *f, participant *p, client_msg *m, int64_t now)
+static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
 {
     const experiment *x = f->x;
     if (p->state != P_PAGE || p->scene >= x->nscenes || x->scenes[p->scene].kind != SCENE_GAME ||
@@ -583,74 +508,74 @@ static void on_start(flow *f, participant *p, client_msg *m, int64_t now)
         char detail[96];
         snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms,
                  sc->entry_max_rtt_ms);
-        store_event(f->st, p->subject, NULL, "excluded_latency", detail, clock_wall_ms());
-        finish(f, p, "excluded", "latency");
+        store_event(f->st, p->subject, NULL, "excluded_latency", detail, now.wall_ms);
+        flow_finish(f, p, OUTCOME_EXCLUDED, REASON_LATENCY, now);
         return;
     }
     join_waitroom(f, p, now);
 }
 
-static void on_text(net_conn *c, const char *text, size_t len, void *ud)
+static void on_text(net_conn *c, const char *text, size_t len, loop_time now, void *ud)
 {
     flow *f = ud;
     client *cl = f->io->user(c);
     client_msg m;
     char err[200];
-    int64_t now = now_ms();
     if (proto_decode(text, len, &m, err, sizeof err) != 0) {
-        conn_error(f, c, "bad_message", err);
+        conn_error(f, c, "bad_message", err, now);
         return;
     }
-    if (m.type != MSG_HELLO && !cl->p) {
-        conn_error(f, c, "bad_message", "the first message must be hello");
-    } else {
-        participant *p = cl->p;
-        switch (m.type) {
-        case MSG_HELLO:
-            on_hello(f, c, cl, &m, now);
-            break;
-        case MSG_ADVANCE:
-            on_advance(f, p, &m);
-            break;
-        case MSG_START:
-            on_start(f, p, &m, now);
-            break;
-        case MSG_LEAVE:
-            if (p->state == P_WAITING) {
-                leave_waitroom(f, p, "left", now);
-                send_scene(f, p);
-            }
-            break;
-        case MSG_VISIBILITY:
-            if (p->state == P_PLAYING && p->room)
-                room_seat_visibility(p->room, p->seat, m.visible, now);
-            break;
+    participant *p = cl->p;
+    if (m.type != MSG_HELLO && !p) {
+        conn_error(f, c, "bad_message", "the first message must be hello", now);
+        proto_msg_free(&m);
+        return;
+    }
+    switch (m.type) {
+    case MSG_HELLO:
+        on_hello(f, c, cl, &m, now);
+        break;
+    case MSG_ADVANCE:
+        on_advance(f, p, &m, now);
+        break;
+    case MSG_START:
+        on_start(f, p, &m, now);
+        break;
+    case MSG_LEAVE:
+        if (p->state == P_WAITING) {
+            leave_waitroom(f, p, WAIT_LEFT, now);
+            send_scene(f, p);
         }
+        break;
+    case MSG_VISIBILITY:
+        if (p->state == P_PLAYING && p->room)
+            room_seat_visibility(p->room, p->seat, m.visible, now);
+        break;
     }
     proto_msg_free(&m);
 }
 
-static void on_binary(net_conn *c, const uint8_t *buf, size_t len, void *ud)
+static void on_binary(net_conn *c, const uint8_t *buf, size_t len, loop_time now, void *ud)
 {
     flow *f = ud;
     client *cl = f->io->user(c);
     input_msg in;
     if (proto_decode_input(buf, len, &in) != 0) {
-        conn_error(f, c, "bad_message", "binary messages must be 24-byte INPUTs");
+        conn_error(f, c, "bad_message", "binary messages must be 24-byte INPUTs", now);
         return;
     }
     participant *p = cl->p;
     if (!p) {
-        conn_error(f, c, "bad_message", "the first message must be hello");
+        conn_error(f, c, "bad_message", "the first message must be hello", now);
         return;
     }
     if (p->state != P_PLAYING || !p->room)
         return; /* in flight when the game ended: harmless */
-    if (room_on_input(p->room, p->seat, &in, now_ms()) != 0)
-        conn_error(f, c, "bad_input", "input for a frame too far ahead");
+    if (room_on_input(p->room, p->seat, &in, now) != 0)
+        conn_error(f, c, "bad_input", "input for a frame too far ahead", now);
 }
 
-static void on_open(net_conn *c, void *ud)
+static void on_open(net_conn *c, loop_time now, void *ud)
 {
     flow *f = ud;
     client *cl = calloc(1, sizeof *cl);
@@ -661,7 +586,7 @@ static void on_open(net_conn *c, void *ud)
     f->io->set_user(c, cl);
 }
 
-static void on_close(net_conn *c, void *ud)
+static void on_close(net_conn *c, loop_time now, void *ud)
 {
     flow *f = ud;
     client *cl = f->io->user(c);
@@ -669,11 +594,10 @@ static void on_close(net_conn *c, void *ud)
         return;
     participant *p = cl->p;
     if (p && p->conn == c) {
-        int64_t now = now_ms();
         p->conn = NULL;
-        store_session(f->st, p->subject, "disconnect", NULL, clock_wall_ms());
+        store_session(f->st, p->subject, "disconnect", NULL, now.wall_ms);
         if (p->state == P_WAITING)
-            leave_waitroom(f, p, "dropped", now);
+            leave_waitroom(f, p, WAIT_DROPPED, now);
         else if (p->state == P_PLAYING && p->room)
             room_seat_disconnected(p->room, p->seat, now);
     }
@@ -681,57 +605,45 @@ static void on_close(net_conn *c, void *ud)
     f->io->set_user(c, NULL);
 }
 
-static void on_violation(net_conn *c, const char *kind, const char *detail, void *ud)
+static void on_violation(net_conn *c, const char *kind, const char *detail, loop_time now,
+                         void *ud)
 {
     flow *f = ud;
     if (strcmp(kind, "send_queue_full") == 0 || strcmp(kind, "ping_timeout") == 0) {
         client *cl = f->io->user(c);
-        store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, kind, NULL,
-                    clock_wall_ms());
+        store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, kind, NULL, now.wall_ms);
         log_warn("connection %u (%s): %s", f->io->id(c), f->io->peer(c), kind);
         return;
     }
-    conn_error(f, c, kind, detail);
+    conn_error(f, c, kind, detail, now);
 }
 
-static void on_rtt(net_conn *c, uint32_t rtt, void *ud)
+static void on_rtt(net_conn *c, uint32_t rtt, loop_time now, void *ud)
 {
     flow *f = ud;
     client *cl = f->io->user(c);
     if (!cl)
         return;
-    if (cl->nrtt == RTT_SAMPLES) {
-        memmove(cl->rtts, cl->rtts + 1, (RTT_SAMPLES - 1) * sizeof(uint32_t));
-        cl->nrtt--;
-    }
-    cl->rtts[cl->nrtt++] = rtt;
-    uint32_t sorted[RTT_SAMPLES];
-    memcpy(sorted, cl->rtts, (size_t)cl->nrtt * sizeof(uint32_t));
-    for (int i = 1; i < cl->nrtt; i++)
-        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-            uint32_t t = sorted[j];
-            sorted[j] = sorted[j - 1];
-            sorted[j - 1] = t;
-        }
+    rtt_add(&cl->rtt, rtt);
     participant *p = cl->p;
     if (!p)
         return;
-    p->rtt_ms = sorted[cl->nrtt / 2];
+    p->rtt_ms = rtt_median(&cl->rtt);
     /* Continuous check: a connection that stays slow makes the game unplayable for the
      * partner too. Judged on the median of a full window, so one spike is forgiven. */
-    if (p->state == P_PLAYING && p->room && cl->nrtt == RTT_SAMPLES) {
+    if (p->state == P_PLAYING && p->room && rtt_full(&cl->rtt)) {
         int limit = f->x->scenes[p->scene].continuous_max_rtt_ms;
         if (limit > 0 && p->rtt_ms > (uint32_t)limit) {
             char detail[96];
             snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms, limit);
             store_event(f->st, p->subject, room_id(p->room), "excluded_latency", detail,
-                        clock_wall_ms());
-            room_seat_remove(p->room, p->seat, "latency", clock_mono_ms());
+                        now.wall_ms);
+            room_seat_remove(p->room, p->seat, REMOVAL_LATENCY, now);
         }
     }
 }
 
-static void on_tick(int64_t now, void *ud)
+static void on_tick(loop_time now, void *ud)
 {
     flow *f = ud;
     for (int s = 0; s < f->x->nscenes; s++) {
@@ -740,47 +652,51 @@ static void on_tick(int64_t now, void *ud)
             continue;
         void *expired[64];
         int n;
-        while ((n = lobby_expire(l, now, expired, 64)) > 0) {
+        while ((n = lobby_expire(l, now.mono_ms, expired, 64)) > 0) {
             for (int i = 0; i < n; i++) {
                 participant *p = expired[i];
-                store_wait(f->st, p->subject, f->x->scenes[s].id, p->wait_start_wall,
-                           clock_wall_ms(), "timeout", NULL);
+                end_wait(f, p, WAIT_TIMEOUT, NULL, now);
                 p->state = P_PAGE;
-                finish(f, p, "waitroom_timeout", NULL);
+                flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_NONE, now);
             }
-            broadcast_waiting(f, s, now);
+            waiting_changed(f, s);
             if (n < 64)
                 break;
         }
     }
-    if (now >= f->next_waiting_refresh) {
-        f->next_waiting_refresh = now + WAITING_REFRESH_MS * 5;
+    if (now.mono_ms >= f->next_waiting_refresh) {
+        f->next_waiting_refresh = now.mono_ms + WAITING_REFRESH_MS;
         for (int s = 0; s < f->x->nscenes; s++)
             if (f->lobbies[s])
-                broadcast_waiting(f, s, now);
+                waiting_changed(f, s);
     }
-    for (int i = 0; i < f->rooms.n; i++) {
-        room *r = f->rooms.items[i];
-        room_tick(r, now);
-        if (i < f->rooms.n && f->rooms.items[i] != r)
-            i--; /* it ended and was removed: this slot now holds another room */
-    }
+    /* Rooms only queue what they have to say, so none leaves this list while we walk it. */
+    for (int i = 0; i < f->rooms.n; i++)
+        room_tick(f->rooms.items[i], now);
 }
 
-static void on_pass_end(void *ud)
+/* The end of every loop pass: send what was confirmed, act on what rooms said, tell the
+ * waiting rooms their counts, free the rooms that are over. */
+static void on_pass_end(loop_time now, void *ud)
 {
     flow *f = ud;
-    int64_t now = now_ms();
     for (int i = 0; i < f->dirty.n; i++) /* may grow while we walk it */
         room_flush(f->dirty.items[i], now);
     f->dirty.n = 0;
+    /* Handling an event never makes a room queue another (flow only finishes or moves
+     * participants here), but walk by index in case a later change does. */
+    for (int i = 0; i < f->events.n; i++)
+        handle_room_event(f, &f->events.items[i], now);
+    f->events.n = 0;
+    for (int s = 0; s < f->x->nscenes; s++)
+        if (f->waiting_changed[s]) {
+            f->waiting_changed[s] = false;
+            send_waiting_all(f, s, now);
+        }
     for (int i = 0; i < f->dead.n; i++)
         room_free(f->dead.items[i]);
     f->dead.n = 0;
 }
-
-static int on_http(const char *path, const char *query, char **body, const char **ctype,
-                   void *ud);
 
 net_handlers flow_net_handlers(void)
 {
@@ -793,179 +709,93 @@ net_handlers flow_net_handlers(void)
         .on_rtt = on_rtt,
         .on_tick = on_tick,
         .on_pass_end = on_pass_end,
-        .on_http = on_http,
     };
 }
 
-/* ---- HTTP ------------------------------------------------------------------------- */
-
-typedef struct {
-    int total, connected, waiting, playing, done;
-} census;
-
-typedef struct {
-    json_t *people;
-    json_t *outcomes;
-    const experiment *x;
-} roster;
+/* ---- what the admin pages show ---------------------------------------------------- */
 
 static const char *state_name(pstate s)
 {
-    static const char *names[] = {"page", "waiting", "playing", "done"};
+    static const char *const names[] = {"page", "waiting", "playing", "done"};
     return names[s];
-}
-
-static void list_one(const char *key, void *value, void *ctx)
-{
-    participant *p = value;
-    roster *r = ctx;
-    if (p->state == P_DONE) {
-        json_t *n = json_object_get(r->outcomes, p->outcome);
-        json_object_set_new(r->outcomes, p->outcome,
-                            json_integer(n ? json_integer_value(n) + 1 : 1));
-    }
-    if (json_array_size(r->people) >= 1000)
-        return; /* the dashboard shows the first thousand; counts cover everyone */
-    const char *scene = p->scene < r->x->nscenes ? r->x->scenes[p->scene].id : "end";
-    json_array_append_new(r->people,
-                          json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "subject", p->subject,
-                                    "state", state_name(p->state), "scene", scene, "connected",
-                                    p->conn != NULL, "rtt_ms", (int)p->rtt_ms, "game",
-                                    p->room ? room_id(p->room) : "", "outcome", p->outcome));
 }
 
 static void count_one(const char *key, void *value, void *ctx)
 {
     participant *p = value;
-    census *c = ctx;
+    flow_census *c = ctx;
     c->total++;
     c->connected += p->conn != NULL;
     c->waiting += p->state == P_WAITING;
     c->playing += p->state == P_PLAYING;
-    c->done += p->state == P_DONE;
+    if (p->state == P_DONE) {
+        c->done++;
+        c->outcomes[p->outcome]++;
+    }
 }
 
-char *flow_health_json(flow *f)
+void flow_get_stats(flow *f, loop_time now, flow_stats *out)
 {
-    census c = {0};
-    map_each(f->by_subject, count_one, &c);
-    store_stats ss = store_get_stats(f->st);
-    json_t *j = json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "status", "ok",
-                          "experiment", f->x->id, "uptime_s",
-                          (json_int_t)((now_ms() - f->started_mono) / 1000), "participants",
-                          c.total, "connected", c.connected, "waiting", c.waiting, "playing",
-                          c.playing, "games", f->rooms.n, "games_started",
-                          (json_int_t)f->games_started, "store_errors", (json_int_t)ss.errors,
-                          "store_cache_kb", (json_int_t)(ss.sqlite_heap_bytes / 1024));
-    char *out = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    return out;
+    memset(out, 0, sizeof *out);
+    out->experiment = f->x->id;
+    out->uptime_s = (now.mono_ms - f->started_mono) / 1000;
+    map_each(f->by_subject, count_one, &out->people);
+    out->games_running = f->rooms.n;
+    out->games_started = f->games_started;
+    out->protocol_errors = f->protocol_errors;
+    out->store = store_get_stats(f->st);
 }
 
-char *flow_state_json(flow *f)
+void flow_each_game(flow *f, void (*fn)(const flow_game_view *g, void *ctx), void *ctx)
 {
-    json_t *games = json_array();
     for (int i = 0; i < f->rooms.n; i++) {
         room *r = f->rooms.items[i];
-        room_stats st = room_get_stats(r);
-        json_array_append_new(
-            games, json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I}", "game", room_id(r),
-                             "scene", room_scene(r), "episode", room_episode(r), "frame",
-                             (int)room_frame(r), "desyncs", (json_int_t)st.desyncs,
-                             "late_inputs", (json_int_t)st.late_inputs, "defaulted",
-                             (json_int_t)st.defaulted, "hashes_verified",
-                             (json_int_t)st.hashes_verified));
+        flow_game_view g = {room_id(r), room_scene(r), room_episode(r), room_frame(r),
+                            room_get_stats(r)};
+        fn(&g, ctx);
     }
-    json_t *waiting = json_object();
-    for (int s = 0; s < f->x->nscenes; s++)
-        if (f->lobbies[s])
-            json_object_set_new(waiting, f->x->scenes[s].id,
-                                json_integer(lobby_count(f->lobbies[s])));
-    census c = {0};
-    map_each(f->by_subject, count_one, &c);
-    roster ro = {json_array(), json_object(), f->x};
-    map_each(f->by_subject, list_one, &ro);
-    json_t *j = json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I}",
-                          "experiment", f->x->id, "uptime_s",
-                          (json_int_t)((now_ms() - f->started_mono) / 1000), "games", games,
-                          "waiting", waiting, "participants", "total", c.total, "connected",
-                          c.connected, "waiting", c.waiting, "playing", c.playing, "done",
-                          c.done, "outcomes", ro.outcomes, "people", ro.people,
-                          "games_started", (json_int_t)f->games_started, "protocol_errors",
-                          (json_int_t)f->protocol_errors);
-    char *out = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    return out;
 }
 
-static int on_http(const char *path, const char *query, char **body, const char **ctype,
-                   void *ud)
+void flow_each_waitroom(flow *f, void (*fn)(const char *scene, int waiting, void *ctx), void *ctx)
 {
-    flow *f = ud;
-    if (f->http)
-        return f->http(f->http_ctx, path, query, body, ctype);
-    *ctype = "application/json";
-    if (strcmp(path, "/healthz") == 0) {
-        *body = flow_health_json(f);
-        return 200;
-    }
-    return 404;
+    for (int s = 0; s < f->x->nscenes; s++)
+        if (f->lobbies[s])
+            fn(f->x->scenes[s].id, lobby_count(f->lobbies[s]), ctx);
+}
+
+typedef struct {
+    flow *f;
+    bool (*fn)(const flow_person_view *p, void *ctx);
+    void *ctx;
+    bool stopped;
+} person_walk;
+
+static void view_one(const char *key, void *value, void *ctx)
+{
+    person_walk *w = ctx;
+    participant *p = value;
+    if (w->stopped)
+        return;
+    const experiment *x = w->f->x;
+    flow_person_view v = {
+        .subject = p->subject,
+        .state = state_name(p->state),
+        .scene = p->scene < x->nscenes ? x->scenes[p->scene].id : "end",
+        .game = p->room ? room_id(p->room) : "",
+        .outcome = p->state == P_DONE ? outcome_name(p->outcome) : "",
+        .connected = p->conn != NULL,
+        .rtt_ms = p->rtt_ms,
+    };
+    w->stopped = !w->fn(&v, w->ctx);
+}
+
+void flow_each_person(flow *f, bool (*fn)(const flow_person_view *p, void *ctx), void *ctx)
+{
+    person_walk w = {f, fn, ctx, false};
+    map_each(f->by_subject, view_one, &w);
 }
 
 /* ---- life ------------------------------------------------------------------------- */
-
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long size = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = size >= 0 && size < (1 << 20) ? malloc((size_t)size + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)size, fp) != (size_t)size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[size] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-/* After a restart: everyone the server knew comes back to where they were. Whoever was
- * in a game when it stopped cannot resume it (its state was in memory): they get the
- * partner_dropped outcome, which researchers pay, with the reason server_restart. */
-static void restore_participant(const known_participant *k, void *ctx)
-{
-    flow *f = ctx;
-    if (!proto_valid_subject(k->subject) || !proto_valid_token(k->token) ||
-        map_get(f->by_subject, k->subject))
-        return;
-    participant *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
-    p->f = f;
-    snprintf(p->subject, sizeof p->subject, "%s", k->subject);
-    snprintf(p->token, sizeof p->token, "%s", k->token);
-    p->seat = -1;
-    p->scene = k->scene_index < 0 ? 0 : k->scene_index;
-    if (p->scene > f->x->nscenes)
-        p->scene = f->x->nscenes;
-    map_put(f->by_subject, p->subject, p);
-    map_put(f->by_token, p->token, p);
-    if (k->outcome) {
-        p->state = P_DONE;
-        snprintf(p->outcome, sizeof p->outcome, "%s", k->outcome);
-        snprintf(p->code, sizeof p->code, "%s", k->code ? k->code : "");
-        snprintf(p->reason, sizeof p->reason, "%s", k->reason ? k->reason : "");
-    } else if (p->scene < f->x->nscenes && f->x->scenes[p->scene].kind == SCENE_GAME &&
-               k->matched_in_scene) {
-        finish(f, p, "partner_dropped", "server_restart");
-    } else {
-        p->state = P_PAGE;
-    }
-}
 
 const flow_io *flow_net_io(void)
 {
@@ -974,7 +804,8 @@ const flow_io *flow_net_io(void)
     return &io;
 }
 
-flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, size_t errlen)
+flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now, char *err,
+               size_t errlen)
 {
     flow *f = calloc(1, sizeof *f);
     if (!f)
@@ -984,21 +815,22 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, siz
     f->st = st;
     f->by_subject = map_new();
     f->by_token = map_new();
-    f->started_mono = now_ms();
+    f->started_mono = now.mono_ms;
     for (int s = 0; s < x->nscenes; s++) {
         const scene_spec *sc = &x->scenes[s];
         if (sc->page[0]) {
-            f->pages[s] = read_file(sc->page);
-            if (!f->pages[s]) {
-                snprintf(err, errlen, "cannot read page %s", sc->page);
-                flow_free(f, 0);
+            size_t len;
+            file_status rc = file_read_all(sc->page, MAX_PAGE_BYTES, &f->pages[s], &len);
+            if (rc != FILE_OK) {
+                snprintf(err, errlen, "page %s %s", sc->page, file_status_text(rc));
+                flow_free(f, now);
                 return NULL;
             }
         }
         if (sc->kind == SCENE_GAME) {
             if (!env_find(sc->game.env)) {
                 snprintf(err, errlen, "unknown env %s", sc->game.env);
-                flow_free(f, 0);
+                flow_free(f, now);
                 return NULL;
             }
             matchmaker mm = sc->matchmaker == MATCH_LATENCY_FIFO
@@ -1007,9 +839,9 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, siz
             f->lobbies[s] = lobby_new(mm, sc->game.humans, (int64_t)sc->waitroom_timeout_s * 1000);
         }
     }
-    int known = store_load_participants(st, restore_participant, f, err, errlen);
+    int known = flow_restore(f, now, err, errlen);
     if (known < 0) {
-        flow_free(f, 0);
+        flow_free(f, now);
         return NULL;
     }
     if (known > 0)
@@ -1017,29 +849,27 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, siz
     return f;
 }
 
-static void free_participant(const char *key, void *value, void *ctx) { free(value); }
-
-void flow_free(flow *f, int64_t now)
+void flow_free(flow *f, loop_time now)
 {
     if (!f)
         return;
     /* Rooms still running: cut their episodes so the data on disk is complete. */
     for (int i = 0; i < f->rooms.n; i++) {
-        room_abort(f->rooms.items[i], "server_stopped", now);
+        room_abort(f->rooms.items[i], GAME_SERVER_STOPPED, now);
         list_push(&f->dead, f->rooms.items[i]);
     }
     f->rooms.n = 0;
-    on_pass_end(f);
+    on_pass_end(now, f);
     for (int s = 0; s < CFG_MAX_SCENES; s++) {
         lobby_free(f->lobbies[s]);
         free(f->pages[s]);
     }
-    if (f->by_subject)
-        map_each(f->by_subject, free_participant, NULL);
+    participants_free(f);
     map_free(f->by_subject);
     map_free(f->by_token);
     free(f->rooms.items);
     free(f->dirty.items);
     free(f->dead.items);
+    free(f->events.items);
     free(f);
 }

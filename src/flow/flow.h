@@ -6,10 +6,13 @@
 #ifndef COHORT_FLOW_H
 #define COHORT_FLOW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../config/config.h"
 #include "../net/net.h"
+#include "../proto/names.h"
+#include "../room/room.h"
 #include "../store/store.h"
 
 typedef struct flow flow;
@@ -28,23 +31,54 @@ typedef struct {
 /* The real connections of net.h. */
 const flow_io *flow_net_io(void);
 
-/* x, st and io must outlive the flow. NULL on failure with err filled (e.g. an unreadable
- * page). */
-flow *flow_new(const experiment *x, store *st, const flow_io *io, char *err, size_t errlen);
+/* x, st and io must outlive the flow. Brings back the participants the store knows (an
+ * earlier run's). NULL on failure with err filled (e.g. an unreadable page). */
+flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now, char *err,
+               size_t errlen);
 /* Cuts running games short (their partial episodes are saved) and frees everything. */
-void flow_free(flow *f, int64_t now);
+void flow_free(flow *f, loop_time now);
 
-/* The net_handlers that drive it; ud must be the flow. */
+/* The net_handlers that drive it (all but HTTP, which is admin's); ud must be the flow. */
 net_handlers flow_net_handlers(void);
 
-/* Where HTTP GETs for /healthz and /api/... go (the admin module); until set, only
- * /healthz answers. */
-typedef int (*flow_http_fn)(void *ctx, const char *path, const char *query, char **body,
-                            const char **ctype);
-void flow_set_http(flow *f, flow_http_fn fn, void *ctx);
+/* ---- what the admin pages show, read on demand ---- */
 
-/* JSON bodies for GET /healthz and /api/state (malloc'd). */
-char *flow_health_json(flow *f);
-char *flow_state_json(flow *f);
+typedef struct {
+    int total, connected, waiting, playing, done;
+    int outcomes[outcome_COUNT_];   /* the done, by outcome */
+} flow_census;
+
+typedef struct {
+    const char *experiment;
+    int64_t uptime_s;
+    flow_census people;
+    int games_running;
+    uint64_t games_started, protocol_errors;
+    store_stats store;
+} flow_stats;
+void flow_get_stats(flow *f, loop_time now, flow_stats *out);
+
+typedef struct {
+    const char *game, *scene;
+    int episode;
+    uint32_t frame;
+    room_stats stats;
+} flow_game_view;
+void flow_each_game(flow *f, void (*fn)(const flow_game_view *g, void *ctx), void *ctx);
+
+/* Each game scene's waiting room and how many wait in it. */
+void flow_each_waitroom(flow *f, void (*fn)(const char *scene, int waiting, void *ctx), void *ctx);
+
+typedef struct {
+    const char *subject;
+    const char *state;   /* page, waiting, playing, done */
+    const char *scene;   /* the scene's id, or "end" */
+    const char *game;    /* "" when not in a game */
+    const char *outcome; /* "" until done */
+    bool connected;
+    uint32_t rtt_ms;
+} flow_person_view;
+/* Every participant, in no particular order; fn returns false to stop. */
+void flow_each_person(flow *f, bool (*fn)(const flow_person_view *p, void *ctx), void *ctx);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Each WebSocket gets a net_conn that owns a byte-bounded send queue, a reassembly buffer
  * for fragmented messages and a token bucket against floods. HTTP GETs under /healthz
- * and /api go to the caller's on_http; everything else is a static file.
+ * and /api go to the function given to net_set_http; everything else is a static file.
  *
  * lws runs on libev's epoll backend (its evlib plugin, with a loop we own): lws's default
  * loop calls poll() over every socket on every wake, which at 1000 connections cost more
@@ -80,7 +80,23 @@ struct net {
     struct lws_protocols protocols[2];
     struct lws_http_mount mounts[4];
     struct lws_protocol_vhost_options mime[4];
+    net_http_fn http;
+    void *http_ud;
+    loop_time now;             /* this pass's time, once pass_time() has read it */
+    bool now_valid;
 };
+
+/* The time of the current loop pass: read from the clock by the first caller in a pass
+ * (after the wait for events, so it is the time the events are handled), shared by the
+ * rest, forgotten when the pass ends. */
+static loop_time pass_time(net *n)
+{
+    if (!n->now_valid) {
+        n->now = clock_now();
+        n->now_valid = true;
+    }
+    return n->now;
+}
 
 static void conn_free_queue(net_conn *c)
 {
@@ -113,7 +129,7 @@ static void violation(net_conn *c, const char *kind, const char *detail)
     c->violated = true;
     c->n->stats.violations++;
     if (c->n->h.on_violation)
-        c->n->h.on_violation(c, kind, detail, c->n->ud);
+        c->n->h.on_violation(c, kind, detail, pass_time(c->n), c->n->ud);
     if (!c->closing)
         net_close(c, detail);
     /* A client that stops reading must not keep the socket forever. */
@@ -127,7 +143,8 @@ static int enqueue(net_conn *c, int kind, const void *data, size_t len)
     if (c->queued + len > c->n->cfg.max_send_queue) {
         c->n->stats.violations++;
         if (c->n->h.on_violation)
-            c->n->h.on_violation(c, "send_queue_full", "not reading fast enough", c->n->ud);
+            c->n->h.on_violation(c, "send_queue_full", "not reading fast enough",
+                                   pass_time(c->n), c->n->ud);
         conn_abort(c, "not reading fast enough");
         return -1;
     }
@@ -171,7 +188,7 @@ int net_port(const net *n) { return lws_get_vhost_listen_port(n->vhost); }
 
 static bool take_token(net_conn *c)
 {
-    int64_t now = clock_mono_ms();
+    int64_t now = pass_time(c->n).mono_ms;
     double rate = c->n->cfg.max_msgs_per_s;
     c->tokens += (double)(now - c->tokens_at_ms) * rate / 1000.0;
     if (c->tokens > rate)
@@ -190,7 +207,7 @@ static void on_receive(net_conn *c, const void *in, size_t len)
     bool final = lws_is_final_fragment(wsi);
     net *n = c->n;
 
-    c->last_rx_ms = clock_mono_ms();
+    c->last_rx_ms = pass_time(n).mono_ms;
     if (c->violated)
         return; /* read and dropped: see DRAIN_QUIET_MS */
     n->stats.bytes_in += len;
@@ -232,9 +249,9 @@ static void on_receive(net_conn *c, const void *in, size_t len)
     c->rx[c->rx_len] = '\0'; /* text handlers get a terminated string */
     if (lws_frame_is_binary(wsi)) {
         if (n->h.on_binary)
-            n->h.on_binary(c, c->rx, c->rx_len, n->ud);
+            n->h.on_binary(c, c->rx, c->rx_len, pass_time(n), n->ud);
     } else if (n->h.on_text) {
-        n->h.on_text(c, (const char *)c->rx, c->rx_len, n->ud);
+        n->h.on_text(c, (const char *)c->rx, c->rx_len, pass_time(n), n->ud);
     }
     /* A long message once should not pin a large buffer for the connection's life. */
     if (c->rx_cap > 16384) {
@@ -283,7 +300,7 @@ static int on_writable(net_conn *c)
          * client then loses the error we just sent it. A violator (a flood, say) still has
          * bytes in flight: keep reading and dropping them until it goes quiet; lws's
          * timeout set in violation() bounds the wait. */
-        if (c->violated && clock_mono_ms() - c->last_rx_ms < DRAIN_QUIET_MS)
+        if (c->violated && pass_time(c->n).mono_ms - c->last_rx_ms < DRAIN_QUIET_MS)
             return 0; /* the tick asks again */
         lws_close_reason(wsi, c->violated ? LWS_CLOSE_STATUS_POLICY_VIOLATION
                                           : LWS_CLOSE_STATUS_NORMAL,
@@ -302,7 +319,7 @@ static net_conn *conn_new(net *n, struct lws *wsi)
     c->n = n;
     c->id = ++n->next_id;
     c->tokens = n->cfg.max_msgs_per_s;
-    c->tokens_at_ms = clock_mono_ms();
+    c->tokens_at_ms = pass_time(n).mono_ms;
     c->last_pong_ms = c->tokens_at_ms;
     c->next_ping_ms = c->tokens_at_ms + 200; /* an early sample for the matchmaker */
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
@@ -348,7 +365,7 @@ static int http_begin(net *n, struct lws *wsi, session *s)
     }
     char *body = NULL;
     const char *ctype = "application/json";
-    int status = n->h.on_http ? n->h.on_http(uri, query, &body, &ctype, n->ud) : 404;
+    int status = n->http ? n->http(uri, query, &body, &ctype, pass_time(n), n->http_ud) : 404;
     if (!body) {
         body = strdup(status == 404 ? "{\"error\":\"not found\"}" : "{}");
         if (!body)
@@ -413,7 +430,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!s->conn)
             return -1;
         if (n->h.on_open)
-            n->h.on_open(s->conn, n->ud);
+            n->h.on_open(s->conn, pass_time(n), n->ud);
         return 0;
     case LWS_CALLBACK_RECEIVE:
         if (s->conn)
@@ -426,10 +443,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             hex[PING_LEN] = '\0';
             int64_t sent = (int64_t)strtoull(hex, NULL, 16);
             if (sent == s->conn->ping_sent_us) {
-                s->conn->last_pong_ms = clock_mono_ms();
+                s->conn->last_pong_ms = pass_time(n).mono_ms;
+                /* Microseconds straight from the clock: a round trip is a measurement,
+                 * finer than the pass's millisecond stamp. */
                 int64_t rtt = (clock_mono_us() - sent) / 1000;
                 if (n->h.on_rtt)
-                    n->h.on_rtt(s->conn, (uint32_t)(rtt < 0 ? 0 : rtt), n->ud);
+                    n->h.on_rtt(s->conn, (uint32_t)(rtt < 0 ? 0 : rtt), pass_time(n), n->ud);
             }
         }
         return 0;
@@ -438,7 +457,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED:
         if (s->conn) {
             if (n->h.on_close)
-                n->h.on_close(s->conn, n->ud);
+                n->h.on_close(s->conn, pass_time(n), n->ud);
             conn_destroy(s->conn);
             s->conn = NULL;
         }
@@ -465,7 +484,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static void tick(lws_sorted_usec_list_t *sul)
 {
     net *n = lws_container_of(sul, net, tick_sul);
-    int64_t now = clock_mono_ms();
+    loop_time t = pass_time(n);
+    int64_t now = t.mono_ms;
     for (net_conn *c = n->conns; c; c = c->next) {
         if (c->closing && c->violated && !c->head) {
             lws_callback_on_writable(c->wsi); /* is it quiet enough to close yet? */
@@ -484,7 +504,7 @@ static void tick(lws_sorted_usec_list_t *sul)
         }
     }
     if (n->h.on_tick)
-        n->h.on_tick(now, n->ud);
+        n->h.on_tick(t, n->ud);
     lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
 }
 
@@ -602,12 +622,19 @@ int net_run(net *n)
             return -1;
         }
         if (n->h.on_pass_end)
-            n->h.on_pass_end(n->ud);
+            n->h.on_pass_end(pass_time(n), n->ud);
+        n->now_valid = false;
     }
     return 0;
 }
 
 void net_stop(net *n) { n->stop = 1; }
+
+void net_set_http(net *n, net_http_fn fn, void *ud)
+{
+    n->http = fn;
+    n->http_ud = ud;
+}
 
 void net_destroy(net *n)
 {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/clock.h"
+
 typedef struct net net;
 typedef struct net_conn net_conn;
 
@@ -31,23 +33,29 @@ typedef struct {
     int tick_ms;             /* on_tick period */
 } net_config;
 
+/* Every handler gets the time of the loop pass it runs in (net stamps it once per pass:
+ * the first handler of a pass reads the clock, the others share it). */
 typedef struct {
-    void (*on_open)(net_conn *c, void *ud);
-    void (*on_text)(net_conn *c, const char *msg, size_t len, void *ud);
-    void (*on_binary)(net_conn *c, const uint8_t *msg, size_t len, void *ud);
+    void (*on_open)(net_conn *c, loop_time now, void *ud);
+    void (*on_text)(net_conn *c, const char *msg, size_t len, loop_time now, void *ud);
+    void (*on_binary)(net_conn *c, const uint8_t *msg, size_t len, loop_time now, void *ud);
     /* kind: "message_too_big", "flood", "send_queue_full", "bad_utf8", "ping_timeout" */
-    void (*on_violation)(net_conn *c, const char *kind, const char *detail, void *ud);
-    void (*on_close)(net_conn *c, void *ud);
-    void (*on_rtt)(net_conn *c, uint32_t rtt_ms, void *ud);
-    void (*on_tick)(int64_t now_ms, void *ud);
+    void (*on_violation)(net_conn *c, const char *kind, const char *detail, loop_time now,
+                         void *ud);
+    void (*on_close)(net_conn *c, loop_time now, void *ud);
+    void (*on_rtt)(net_conn *c, uint32_t rtt_ms, loop_time now, void *ud);
+    void (*on_tick)(loop_time now, void *ud);
     /* After every pass of the event loop: the place to flush batched messages. */
-    void (*on_pass_end)(void *ud);
-    /* GET /healthz and /api/...: fill *body (malloc'd) and *ctype; return the status. */
-    int (*on_http)(const char *path, const char *query, char **body, const char **ctype,
-                   void *ud);
+    void (*on_pass_end)(loop_time now, void *ud);
 } net_handlers;
 
 net *net_create(const net_config *cfg, const net_handlers *h, void *ud);
+/* Where GET /healthz and /api/... go: fill *body (malloc'd) and *ctype, return the status.
+ * Until one is set they answer 404. */
+typedef int (*net_http_fn)(const char *path, const char *query, char **body, const char **ctype,
+                           loop_time now, void *ud);
+void net_set_http(net *n, net_http_fn fn, void *ud);
+
 /* The port actually bound (useful with port 0). */
 int net_port(const net *n);
 /* Runs until net_stop (0), or until the event loop fails (-1). */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/ident.h"
+
 static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -21,20 +23,7 @@ static uint32_t get_u32(const uint8_t *p)
 }
 static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
-bool proto_valid_subject(const char *s)
-{
-    size_t n = 0;
-    if (!s || s[0] == '.' || s[0] == '\0')
-        return false;
-    for (; s[n]; n++) {
-        char c = s[n];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-';
-        if (!ok || n >= PROTO_SUBJECT_MAX)
-            return false;
-    }
-    return true;
-}
+bool proto_valid_subject(const char *s) { return ident_valid(s, PROTO_SUBJECT_MAX, "."); }
 
 bool proto_valid_token(const char *s)
 {
@@ -47,19 +36,7 @@ bool proto_valid_token(const char *s)
     return n == PROTO_TOKEN_LEN;
 }
 
-static bool valid_scene_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > PROTO_SCENE_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
+static bool valid_scene_id(const char *s) { return ident_valid(s, PROTO_SCENE_MAX, ""); }
 
 /* An object whose values are all strings (or numbers/bools, turned into strings). */
 static json_t *string_object(json_t *v, size_t max_fields, const char *what, char *err,

@@ -1,10 +1,11 @@
 #include "room.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../envs/registry.h"
+#include "../proto/messages.h"
 #include "../util/log.h"
 
 /* Inputs are kept in a ring per seat, indexed by frame. It must hold every frame a seat
@@ -61,8 +62,7 @@ struct room {
     uint64_t episode_seed;
     int64_t episode_t0;
     bool end_announced;
-    char end_reason[32];
-    const char *over_reason;
+    episode_end end_reason;
 
     uint8_t *state;          /* S(confirmed) */
     uint32_t confirmed;      /* frames confirmed this episode */
@@ -91,24 +91,34 @@ uint64_t room_episode_seed(uint64_t game_seed, uint32_t episode)
     return z ^ (z >> 31);
 }
 
-static void send_json(room *r, int s, json_t *msg)
+/* Sending never takes the text (proto/messages.h): send_to and send_all only read it. */
+static void send_to(room *r, int s, const char *text)
 {
     seat *st = &r->seats[s];
-    if (st->role == SEAT_IS_HUMAN && st->peer && st->connected) {
-        char *text = json_dumps(msg, JSON_COMPACT);
-        if (text) {
-            r->hooks.send_text(st->peer, text, r->ud);
-            free(text);
-        }
-    }
+    if (text && st->role == SEAT_IS_HUMAN && st->peer && st->connected)
+        r->hooks.send_text(st->peer, text, r->ud);
 }
 
-static void broadcast(room *r, json_t *msg)
+static void send_all(room *r, const char *text)
 {
     for (int s = 0; s < r->nseats; s++)
-        send_json(r, s, msg);
-    json_decref(msg);
+        send_to(r, s, text);
 }
+
+/* The common case: build, send to every seat, free. */
+static void broadcast(room *r, char *text)
+{
+    send_all(r, text);
+    free(text);
+}
+
+static void send_one(room *r, int s, char *text)
+{
+    send_to(r, s, text);
+    free(text);
+}
+
+static void queue_event(room *r, const room_event *ev) { r->hooks.queue_event(ev, r->ud); }
 
 static const char *seat_label(const room *r, int s, char *buf, size_t len)
 {
@@ -120,30 +130,47 @@ static const char *seat_label(const room *r, int s, char *buf, size_t len)
     return buf;
 }
 
-static json_t *game_start_msg(room *r, int s)
+static char *game_start_msg(room *r, int s)
 {
-    json_t *seats = json_array();
-    char label[80];
+    char labels[ENV_MAX_PLAYERS][80];
+    const char *label_of[ENV_MAX_PLAYERS];
     for (int i = 0; i < r->nseats; i++)
-        json_array_append_new(seats, json_string(seat_label(r, i, label, sizeof label)));
-    json_t *keys = json_object();
-    for (int i = 0; i < r->spec->nkeys; i++)
-        json_object_set_new(keys, r->spec->keys[i].key, json_integer(r->spec->keys[i].action));
-    return json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i}",
-                     "type", "game_start", "game", r->id, "seat", s, "seats", seats, "env",
-                     r->env->name, "fps", r->spec->fps, "input_delay", r->spec->input_delay,
-                     "confirm_window", r->spec->confirm_window, "prediction_limit",
-                     r->spec->prediction_limit, "episodes", r->spec->episodes, "max_steps",
-                     r->spec->max_steps, "keys", keys, "default_action",
-                     (int)r->env->default_action, "episode", (int)r->episode);
+        label_of[i] = seat_label(r, i, labels[i], sizeof labels[i]);
+    const char *key_names[CFG_MAX_KEYS];
+    int key_actions[CFG_MAX_KEYS];
+    for (int i = 0; i < r->spec->nkeys; i++) {
+        key_names[i] = r->spec->keys[i].key;
+        key_actions[i] = r->spec->keys[i].action;
+    }
+    game_start_info g = {
+        .game = r->id,
+        .seat = s,
+        .nseats = r->nseats,
+        .seat_labels = label_of,
+        .env = r->env->name,
+        .fps = r->spec->fps,
+        .input_delay = r->spec->input_delay,
+        .confirm_window = r->spec->confirm_window,
+        .prediction_limit = r->spec->prediction_limit,
+        .episodes = r->spec->episodes,
+        .max_steps = r->spec->max_steps,
+        .nkeys = r->spec->nkeys,
+        .key_names = key_names,
+        .key_actions = key_actions,
+        .default_action = (int)r->env->default_action,
+        .episode = (int)r->episode,
+    };
+    return proto_msg_game_start(&g);
 }
 
-static json_t *episode_start_msg(room *r)
+static char *episode_start_msg(room *r)
 {
-    char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->episode_seed);
-    return json_pack("{s:s, s:i, s:s, s:i}", "type", "episode_start", "episode",
-                     (int)r->episode, "seed", seed, "frame", 0);
+    return proto_msg_episode_start((int)r->episode, r->episode_seed);
+}
+
+static char *episode_end_msg(room *r)
+{
+    return proto_msg_episode_end((int)r->episode, r->confirmed, r->end_reason);
 }
 
 static void send_state(room *r, int s)
@@ -161,24 +188,22 @@ static void send_state(room *r, int s)
     r->stats.resyncs++;
 }
 
-static void start_countdown(room *r, int64_t now)
+static void start_countdown(room *r, loop_time now)
 {
     r->phase = PHASE_COUNTDOWN;
-    r->deadline = now + (int64_t)r->spec->countdown_s * 1000;
-    broadcast(r, json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode", (int)r->episode,
-                           "ms", r->spec->countdown_s * 1000));
+    r->deadline = now.mono_ms + (int64_t)r->spec->countdown_s * 1000;
+    broadcast(r, proto_msg_countdown((int)r->episode, r->spec->countdown_s * 1000));
 }
 
-static void start_episode(room *r, int64_t now)
+static void start_episode(room *r, loop_time now)
 {
     r->episode_seed = room_episode_seed(r->seed, r->episode);
     r->env->reset(r->state, r->episode_seed, (uint32_t)r->spec->max_steps);
     r->confirmed = 0;
     r->logged = 0;
     r->end_announced = false;
-    r->end_reason[0] = '\0';
-    r->episode_t0 = now;
-    r->last_progress = now;
+    r->episode_t0 = now.mono_ms;
+    r->last_progress = now.mono_ms;
     for (int s = 0; s < r->nseats; s++) {
         seat *st = &r->seats[s];
         memset(st->ring, 0, sizeof st->ring);
@@ -187,7 +212,7 @@ static void start_episode(room *r, int64_t now)
         st->last_resync = 0;
         st->last_lag_hint = 0;
         st->max_frame = -1;
-        st->last_active = now;
+        st->last_active = now.mono_ms;
     }
     r->phase = PHASE_PLAYING;
     if (r->st) {
@@ -202,7 +227,7 @@ static void start_episode(room *r, int64_t now)
 }
 
 room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store *st,
-               int64_t now)
+               loop_time now)
 {
     room *r = calloc(1, sizeof *r);
     if (!r)
@@ -231,9 +256,8 @@ room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store 
         se->visible = true;
         if (spec->kind == SEAT_AI) {
             se->role = SEAT_IS_AI;
-            for (uint32_t p = 0; p < r->env->npolicies; p++)
-                if (strcmp(r->env->policy_names[p], spec->policy) == 0)
-                    se->policy = (int)p;
+            int policy = env_policy_find(r->env, spec->policy);
+            se->policy = policy < 0 ? 0 : policy; /* config checked it exists */
             snprintf(se->name, sizeof se->name, "ai:%s", spec->policy);
         } else {
             se->role = SEAT_IS_HUMAN;
@@ -243,11 +267,8 @@ room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store 
         }
     }
     for (int s = 0; s < r->nseats; s++)
-        if (r->seats[s].role == SEAT_IS_HUMAN) {
-            json_t *m = game_start_msg(r, s);
-            send_json(r, s, m);
-            json_decref(m);
-        }
+        if (r->seats[s].role == SEAT_IS_HUMAN)
+            send_one(r, s, game_start_msg(r, s));
     start_countdown(r, now);
     return r;
 }
@@ -283,7 +304,7 @@ static void hand_off_episode(room *r)
     rec.ninfo = r->env->ninfo;
     for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
         snprintf(rec.info_names[i], sizeof rec.info_names[i], "%s", r->env->info_names[i]);
-    snprintf(rec.end_reason, sizeof rec.end_reason, "%s", r->end_reason);
+    snprintf(rec.end_reason, sizeof rec.end_reason, "%s", episode_end_name(r->end_reason));
     rec.nrows = r->confirmed;
     rec.rows = malloc((size_t)r->confirmed * sizeof(frame_row));
     if (!rec.rows)
@@ -295,25 +316,23 @@ static void hand_off_episode(room *r)
         free(rec.rows);
 }
 
-static void finish_game(room *r, const char *reason)
+static void finish_game(room *r, game_end why)
 {
     if (r->phase == PHASE_OVER)
         return;
     r->phase = PHASE_OVER;
-    r->over_reason = reason;
-    void *peers[ENV_MAX_PLAYERS];
-    int n = 0;
+    room_event ev = {.kind = ROOM_GAME_OVER, .room = r, .end = why};
     for (int s = 0; s < r->nseats; s++)
         if (r->seats[s].peer)
-            peers[n++] = r->seats[s].peer;
-    broadcast(r, json_pack("{s:s, s:s}", "type", "game_end", "reason", reason));
-    r->hooks.game_over(r, reason, peers, n, r->ud);
+            ev.peers[ev.npeers++] = r->seats[s].peer;
+    broadcast(r, proto_msg_game_end(why));
+    queue_event(r, &ev);
 }
 
-static void end_episode(room *r, const char *reason)
+static void end_episode(room *r, episode_end why)
 {
     r->phase = PHASE_ENDED;
-    snprintf(r->end_reason, sizeof r->end_reason, "%s", reason);
+    r->end_reason = why;
     mark_dirty(r);
 }
 
@@ -337,14 +356,12 @@ static void hint_laggards(room *r, uint32_t n, int64_t leader, int64_t now)
             leader - st->max_frame <= r->spec->input_delay)
             continue;
         st->last_lag_hint = now;
-        json_t *m = json_pack("{s:s, s:I}", "type", "lag", "lead", (json_int_t)leader);
-        send_json(r, s, m);
-        json_decref(m);
+        send_one(r, s, proto_msg_lag(leader));
     }
 }
 
 /* force: default every missing input now (the end-of-episode bound in room_tick). */
-static void confirm_frames(room *r, int64_t now, bool force)
+static void confirm_frames(room *r, loop_time now, bool force)
 {
     const int32_t window = r->spec->confirm_window;
     while (r->phase == PHASE_PLAYING && r->confirmed < r->rows_cap - 1) {
@@ -364,7 +381,7 @@ static void confirm_frames(room *r, int64_t now, bool force)
         if (missing && leader < (int64_t)n + window && !force)
             return; /* wait: nobody is far enough ahead to default the laggard */
         if (missing)
-            hint_laggards(r, n, leader, now);
+            hint_laggards(r, n, leader, now.mono_ms);
 
         frame_row *row = &r->rows[n];
         memset(row, 0, sizeof *row);
@@ -399,17 +416,17 @@ static void confirm_frames(room *r, int64_t now, bool force)
         for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
             row->info[i] = out.info[i];
         row->hash = env_hash(r->state, r->env->state_size);
-        row->t_ms = (uint32_t)(now - r->episode_t0);
+        row->t_ms = (uint32_t)(now.mono_ms - r->episode_t0);
         r->confirmed++;
-        r->last_progress = now;
+        r->last_progress = now.mono_ms;
         r->stats.frames_confirmed++;
         mark_dirty(r);
         if (row->terminated || row->truncated)
-            end_episode(r, row->terminated ? "terminated" : "truncated");
+            end_episode(r, row->terminated ? EPISODE_TERMINATED : EPISODE_TRUNCATED);
     }
 }
 
-static void check_hash(room *r, int s, const input_msg *in, int64_t now)
+static void check_hash(room *r, int s, const input_msg *in, loop_time now)
 {
     seat *st = &r->seats[s];
     if (!(in->flags & PROTO_INPUT_HAS_HASH) || in->confirmed >= r->confirmed ||
@@ -425,23 +442,23 @@ static void check_hash(room *r, int s, const input_msg *in, int64_t now)
     r->stats.desyncs++;
     /* A client forging hashes on every input must not turn each one into a STATE and a
      * logged event: the mismatch is recorded above; the repair waits a second. */
-    if (st->last_resync != 0 && now - st->last_resync < RESYNC_MIN_GAP_MS)
+    if (st->last_resync != 0 && now.mono_ms - st->last_resync < RESYNC_MIN_GAP_MS)
         return;
-    st->last_resync = now;
+    st->last_resync = now.mono_ms;
     char detail[160];
     snprintf(detail, sizeof detail,
              "{\"seat\":%d,\"episode\":%u,\"frame\":%u,\"server\":\"%016llx\",\"client\":\"%016llx\"}",
              s, r->episode, in->confirmed, (unsigned long long)row->hash,
              (unsigned long long)in->hash);
     if (r->st)
-        store_event(r->st, st->name, r->id, "desync", detail, 0);
+        store_event(r->st, st->name, r->id, "desync", detail, now.wall_ms);
     log_warn("game %s: desync seat %d frame %u", r->id, s, in->confirmed);
     /* Pending CONFIRMs must go out before the STATE so the client's frontier matches. */
     room_flush(r, now);
     send_state(r, s);
 }
 
-int room_on_input(room *r, int s, const input_msg *in, int64_t now)
+int room_on_input(room *r, int s, const input_msg *in, loop_time now)
 {
     if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN)
         return 0;
@@ -478,7 +495,7 @@ int room_on_input(room *r, int s, const input_msg *in, int64_t now)
     if ((int64_t)in->frame > st->max_frame)
         st->max_frame = in->frame;
     if (action != (int32_t)r->env->default_action)
-        st->last_active = now;
+        st->last_active = now.mono_ms;
     confirm_frames(r, now, false);
     return 0;
 }
@@ -507,7 +524,13 @@ static void send_confirms(room *r, int s)
     }
 }
 
-void room_flush(room *r, int64_t now)
+/* No episode follows this one: the game's last, or one cut short. */
+static bool last_episode(const room *r)
+{
+    return r->episode + 1 >= (uint32_t)r->spec->episodes || r->end_reason == EPISODE_CUT;
+}
+
+void room_flush(room *r, loop_time now)
 {
     r->dirty = false;
     if (r->phase == PHASE_OVER)
@@ -523,17 +546,12 @@ void room_flush(room *r, int64_t now)
     }
     if (r->phase == PHASE_ENDED && !r->end_announced) {
         r->end_announced = true;
-        broadcast(r, json_pack("{s:s, s:i, s:i, s:s}", "type", "episode_end", "episode",
-                               (int)r->episode, "frames", (int)r->confirmed, "reason",
-                               r->end_reason));
-        bool last = r->episode + 1 >= (uint32_t)r->spec->episodes ||
-                    strcmp(r->end_reason, "cut") == 0;
-        if (last) {
-            r->deadline = now + FINISH_GRACE_MS;
+        broadcast(r, episode_end_msg(r));
+        if (last_episode(r)) {
+            r->deadline = now.mono_ms + FINISH_GRACE_MS;
         } else {
-            r->deadline = now + (int64_t)r->spec->countdown_s * 1000;
-            broadcast(r, json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode",
-                                   (int)r->episode + 1, "ms", r->spec->countdown_s * 1000));
+            r->deadline = now.mono_ms + (int64_t)r->spec->countdown_s * 1000;
+            broadcast(r, proto_msg_countdown((int)r->episode + 1, r->spec->countdown_s * 1000));
         }
     }
 }
@@ -548,70 +566,74 @@ static int humans_present(const room *r)
 }
 
 /* Cut the running episode short: it is saved with truncated set on its last frame. */
-static void cut_episode(room *r, int64_t now)
+static void cut_episode(room *r, loop_time now)
 {
     if (r->phase == PHASE_PLAYING) {
         if (r->confirmed > 0)
             r->rows[r->confirmed - 1].truncated = 1;
-        end_episode(r, "cut");
+        end_episode(r, EPISODE_CUT);
         room_flush(r, now);
     }
     if (r->phase == PHASE_ENDED)
         hand_off_episode(r); /* between episodes too: the ended one is not on disk yet */
 }
 
-void room_seat_remove(room *r, int s, const char *reason, int64_t now)
+void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
 {
     if (s < 0 || s >= r->nseats || r->phase == PHASE_OVER)
         return;
     seat *st = &r->seats[s];
     if (st->role != SEAT_IS_HUMAN || !st->peer)
         return;
-    void *peer = st->peer;
+    /* An excluded person is still connected: their game ends here, whatever the others'
+     * does. A dropped one is gone and hears nothing. */
+    if (why != REMOVAL_DROPPED)
+        send_one(r, s, proto_msg_game_end(GAME_EXCLUDED));
+    room_event ev = {.kind = ROOM_SEAT_REMOVED, .room = r, .peer = st->peer, .removal = why};
     st->peer = NULL;
     st->connected = false;
-    r->hooks.seat_removed(r, peer, reason, r->ud);
+    queue_event(r, &ev);
     if (r->st) {
         char detail[96];
-        snprintf(detail, sizeof detail, "{\"seat\":%d,\"reason\":\"%s\"}", s, reason);
-        store_event(r->st, st->name, r->id, strcmp(reason, "dropped") == 0 ? "drop" : "excluded",
-                    detail, 0);
+        snprintf(detail, sizeof detail, "{\"seat\":%d,\"reason\":\"%s\"}", s,
+                 seat_removal_name(why));
+        store_event(r->st, st->name, r->id, why == REMOVAL_DROPPED ? "drop" : "excluded", detail,
+                    now.wall_ms);
     }
 
     if (humans_present(r) == 0) {
         cut_episode(r, now);
-        finish_game(r, "abandoned");
+        finish_game(r, GAME_ABANDONED);
         return;
     }
-    const char *status;
+    partner_status status;
     switch (r->scene->on_partner_drop) {
     case DROP_DEFAULT:
         st->role = SEAT_IS_DEFAULT;
-        status = "default";
+        status = PARTNER_DEFAULT;
         break;
-    case DROP_AI:
+    case DROP_AI: {
         st->role = SEAT_IS_AI;
-        st->policy = 0;
-        for (uint32_t p = 0; p < r->env->npolicies; p++)
-            if (strcmp(r->env->policy_names[p], r->scene->drop_ai) == 0)
-                st->policy = (int)p;
-        status = "ai";
+        int policy = env_policy_find(r->env, r->scene->drop_ai);
+        st->policy = policy < 0 ? 0 : policy;
+        status = PARTNER_AI;
         break;
+    }
     case DROP_END:
     default:
-        broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status",
-                               "dropped"));
+        broadcast(r, proto_msg_partner(s, PARTNER_DROPPED));
         cut_episode(r, now);
-        finish_game(r, "partner_dropped");
+        finish_game(r, GAME_PARTNER_DROPPED);
         return;
     }
-    broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status", status));
+    broadcast(r, proto_msg_partner(s, status));
     /* The seat now acts without waiting: frames the others already sent can confirm. */
     confirm_frames(r, now, false);
 }
 
-void room_tick(room *r, int64_t now)
+void room_tick(room *r, loop_time t)
 {
+    int64_t now = t.mono_ms;
     if (r->phase == PHASE_OVER)
         return;
     for (int s = 0; s < r->nseats && r->phase != PHASE_OVER; s++) {
@@ -620,17 +642,17 @@ void room_tick(room *r, int64_t now)
             continue;
         if (!st->connected &&
             now - st->disconnected_at >= (int64_t)r->scene->reconnect_grace_s * 1000) {
-            room_seat_remove(r, s, "dropped", now);
+            room_seat_remove(r, s, REMOVAL_DROPPED, t);
             continue;
         }
         if (r->scene->focus_loss_timeout_s > 0 && st->connected && !st->visible &&
             now - st->hidden_since >= (int64_t)r->scene->focus_loss_timeout_s * 1000) {
-            room_seat_remove(r, s, "excluded", now);
+            room_seat_remove(r, s, REMOVAL_FOCUS_LOSS, t);
             continue;
         }
         if (r->scene->inactivity_timeout_s > 0 && r->phase == PHASE_PLAYING && st->connected &&
             now - st->last_active >= (int64_t)r->scene->inactivity_timeout_s * 1000)
-            room_seat_remove(r, s, "inactive", now);
+            room_seat_remove(r, s, REMOVAL_INACTIVE, t);
     }
     /* In an episode's last W frames nobody can get W frames ahead, so the window rule can
      * never default a laggard there. Once a seat has sent its input for the last frame,
@@ -642,101 +664,90 @@ void room_tick(room *r, int64_t now)
                 leader = r->seats[s].max_frame;
         int64_t window_ms = (int64_t)r->spec->confirm_window * 1000 / r->spec->fps;
         if (leader >= r->spec->max_steps - 1 && now - r->last_progress >= window_ms)
-            confirm_frames(r, now, true);
+            confirm_frames(r, t, true);
     }
     if (r->phase == PHASE_COUNTDOWN && now >= r->deadline) {
-        start_episode(r, now);
+        start_episode(r, t);
     } else if (r->phase == PHASE_ENDED && r->end_announced && now >= r->deadline) {
         hand_off_episode(r);
-        bool last = r->episode + 1 >= (uint32_t)r->spec->episodes ||
-                    strcmp(r->end_reason, "cut") == 0;
-        if (last) {
-            finish_game(r, "completed");
+        if (last_episode(r)) {
+            finish_game(r, GAME_COMPLETED);
         } else {
             r->episode++;
-            start_episode(r, now);
+            start_episode(r, t);
         }
     }
 }
 
-void room_abort(room *r, const char *reason, int64_t now)
+void room_abort(room *r, game_end why, loop_time now)
 {
     if (r->phase == PHASE_OVER)
         return;
     cut_episode(r, now);
     r->phase = PHASE_OVER;
-    r->over_reason = reason;
     if (r->st)
-        store_game_end(r->st, r->id, reason, 0);
+        store_game_end(r->st, r->id, game_end_name(why), now.wall_ms);
 }
 
-void room_seat_disconnected(room *r, int s, int64_t now)
+/* A seat the room still answers for: a person's, in a game not over. */
+static bool live_human_seat(const room *r, int s)
 {
-    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN || !r->seats[s].peer)
+    return s >= 0 && s < r->nseats && r->phase != PHASE_OVER &&
+           r->seats[s].role == SEAT_IS_HUMAN && r->seats[s].peer;
+}
+
+void room_seat_disconnected(room *r, int s, loop_time now)
+{
+    if (!live_human_seat(r, s))
         return;
     seat *st = &r->seats[s];
     st->connected = false;
-    st->disconnected_at = now;
+    st->disconnected_at = now.mono_ms;
     if (r->st)
-        store_event(r->st, st->name, r->id, "disconnect", NULL, 0);
-    broadcast(r, json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s, "status",
-                           "reconnecting"));
+        store_event(r->st, st->name, r->id, "disconnect", NULL, now.wall_ms);
+    broadcast(r, proto_msg_partner(s, PARTNER_RECONNECTING));
 }
 
-void room_seat_reconnected(room *r, int s, int64_t now)
+void room_seat_reconnected(room *r, int s, loop_time now)
 {
-    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN || !r->seats[s].peer)
+    if (!live_human_seat(r, s))
         return;
     seat *st = &r->seats[s];
     bool was_away = !st->connected;
     st->connected = true;
     st->visible = true;
-    st->last_active = now;
-    json_t *m = game_start_msg(r, s);
-    send_json(r, s, m);
-    json_decref(m);
+    st->last_active = now.mono_ms;
+    send_one(r, s, game_start_msg(r, s));
     if (r->phase == PHASE_PLAYING || r->phase == PHASE_ENDED) {
-        json_t *e = episode_start_msg(r);
-        send_json(r, s, e);
-        json_decref(e);
+        send_one(r, s, episode_start_msg(r));
         room_flush(r, now); /* the others' pending confirms first, then this seat's state */
         send_state(r, s);
-        if (r->phase == PHASE_ENDED && r->end_announced) {
-            json_t *end = json_pack("{s:s, s:i, s:i, s:s}", "type", "episode_end", "episode",
-                                    (int)r->episode, "frames", (int)r->confirmed, "reason",
-                                    r->end_reason);
-            send_json(r, s, end);
-            json_decref(end);
-        }
+        if (r->phase == PHASE_ENDED && r->end_announced)
+            send_one(r, s, episode_end_msg(r));
     } else if (r->phase == PHASE_COUNTDOWN) {
-        json_t *c = json_pack("{s:s, s:i, s:i}", "type", "countdown", "episode",
-                              (int)r->episode, "ms", (int)(r->deadline - now));
-        send_json(r, s, c);
-        json_decref(c);
+        send_one(r, s, proto_msg_countdown((int)r->episode, (int)(r->deadline - now.mono_ms)));
     }
     if (was_away) {
         if (r->st)
-            store_event(r->st, st->name, r->id, "reconnect", NULL, 0);
+            store_event(r->st, st->name, r->id, "reconnect", NULL, now.wall_ms);
+        char *back = proto_msg_partner(s, PARTNER_BACK);
         for (int o = 0; o < r->nseats; o++)
-            if (o != s) {
-                json_t *p = json_pack("{s:s, s:i, s:s}", "type", "partner", "seat", s,
-                                      "status", "back");
-                send_json(r, o, p);
-                json_decref(p);
-            }
+            if (o != s)
+                send_to(r, o, back);
+        free(back);
     }
 }
 
-void room_seat_visibility(room *r, int s, bool visible, int64_t now)
+void room_seat_visibility(room *r, int s, bool visible, loop_time now)
 {
-    if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN)
+    if (!live_human_seat(r, s))
         return;
     seat *st = &r->seats[s];
     if (st->visible && !visible)
-        st->hidden_since = now;
+        st->hidden_since = now.mono_ms;
     st->visible = visible;
     if (r->st)
-        store_event(r->st, st->name, r->id, visible ? "visible" : "hidden", NULL, 0);
+        store_event(r->st, st->name, r->id, visible ? "visible" : "hidden", NULL, now.wall_ms);
 }
 
 int room_seat_of(const room *r, const void *peer)

@@ -1,5 +1,5 @@
 /*
- * A game room: one matched group playing one game scene (DESIGN.md section 6).
+ * A game room: one matched group playing one game scene (docs/DESIGN.md section 6).
  *
  * The room owns the authoritative env state. It confirms frame N when every human seat's
  * input for N has arrived, or when some seat is already W frames past N (the missing
@@ -19,24 +19,38 @@
 
 #include "../../envs/env.h"
 #include "../config/config.h"
+#include "../proto/names.h"
 #include "../proto/proto.h"
 #include "../store/store.h"
+#include "../util/clock.h"
 
 typedef struct room room;
 
+/* What the room tells its owner, queued: the owner acts on it at the end of the loop pass,
+ * never inside a room call, so a room is never re-entered and never freed under itself. */
+typedef enum {
+    ROOM_SEAT_REMOVED, /* a person left the game for good; the room keeps no pointer to them */
+    ROOM_GAME_OVER     /* the game is over; the owner frees the room after handling this */
+} room_event_kind;
+
 typedef struct {
-    /* Deliver a message to the participant in a human seat. */
+    room_event_kind kind;
+    room *room;
+    void *peer;               /* SEAT_REMOVED: who left */
+    seat_removal removal;     /* SEAT_REMOVED: why */
+    game_end end;             /* GAME_OVER: why */
+    int npeers;               /* GAME_OVER: every person still seated, in peers */
+    void *peers[ENV_MAX_PLAYERS];
+} room_event;
+
+typedef struct {
+    /* Deliver a message to the person in a human seat (the room keeps the text). */
     void (*send_text)(void *peer, const char *json, void *ud);
     void (*send_binary)(void *peer, const void *buf, size_t len, void *ud);
     /* room_flush has work to do at the end of this loop pass. */
     void (*mark_dirty)(room *r, void *ud);
-    /* A participant left the game for good: reason "dropped" (grace ran out),
-     * "excluded" (tab hidden too long, inactive). The room keeps no pointer to it after. */
-    void (*seat_removed)(room *r, void *peer, const char *reason, void *ud);
-    /* The game is over; reason "completed", "partner_dropped", "abandoned".
-     * Every remaining human seat's peer is passed in peers (n of them). The caller frees
-     * the room later (not inside this call). */
-    void (*game_over)(room *r, const char *reason, void **peers, int n, void *ud);
+    /* Queue ev (copy it) for the end of the loop pass. */
+    void (*queue_event)(const room_event *ev, void *ud);
 } room_hooks;
 
 typedef struct {
@@ -55,27 +69,31 @@ typedef struct {
         invalid_actions, defaulted, desyncs, hashes_verified, resyncs;
 } room_stats;
 
+/* Every `now` is the loop pass's time: mono_ms for the room's deadlines, wall_ms for what
+ * it records. */
 room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store *st,
-               int64_t now);
+               loop_time now);
 void room_free(room *r);
 
 /* An INPUT from the participant in `seat`. Returns -1 for a protocol error (the caller
  * cuts that connection off), else 0. */
-int room_on_input(room *r, int seat, const input_msg *in, int64_t now);
+int room_on_input(room *r, int seat, const input_msg *in, loop_time now);
 /* Deadlines: countdowns, reconnect grace, focus loss, inactivity. */
-void room_tick(room *r, int64_t now);
+void room_tick(room *r, loop_time now);
 /* Send what was confirmed since the last flush; announce episode ends. */
-void room_flush(room *r, int64_t now);
+void room_flush(room *r, loop_time now);
 
-void room_seat_disconnected(room *r, int seat, int64_t now);
+void room_seat_disconnected(room *r, int seat, loop_time now);
 /* The participant is back on a new connection: it gets game_start and STATE. */
-void room_seat_reconnected(room *r, int seat, int64_t now);
-void room_seat_visibility(room *r, int seat, bool visible, int64_t now);
-/* Remove a seat now (excluded, or left for good), applying on_partner_drop. */
-void room_seat_remove(room *r, int seat, const char *reason, int64_t now);
+void room_seat_reconnected(room *r, int seat, loop_time now);
+void room_seat_visibility(room *r, int seat, bool visible, loop_time now);
+/* Remove a seat now (excluded, or left for good), applying on_partner_drop. An excluded
+ * seat is told game_end "excluded"; ROOM_SEAT_REMOVED is queued either way. */
+void room_seat_remove(room *r, int seat, seat_removal why, loop_time now);
 
-/* Stop now without telling anyone (server shutdown): the running episode is saved as cut. */
-void room_abort(room *r, const char *reason, int64_t now);
+/* Stop now without telling anyone or queueing anything (server shutdown): the running
+ * episode is saved as cut, the game's end recorded with `why`. */
+void room_abort(room *r, game_end why, loop_time now);
 
 int room_seat_of(const room *r, const void *peer);
 const char *room_id(const room *r);

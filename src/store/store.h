@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../../envs/env.h"
+#include "../proto/names.h"
 
 typedef struct store store;
 
@@ -56,7 +57,7 @@ void store_game(store *s, const char *game, const char *scene, const char *env,
 void store_game_end(store *s, const char *game, const char *reason, int64_t t);
 
 /* One confirmed frame. */
-enum { SOURCE_INPUT = 0, SOURCE_DEFAULT = 1, SOURCE_AI = 2 };
+/* sources[] hold input_source values (proto/names.h). */
 typedef struct {
     uint32_t frame;
     uint8_t actions[ENV_MAX_PLAYERS];

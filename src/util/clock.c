@@ -22,6 +22,8 @@ int64_t clock_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+loop_time clock_now(void) { return (loop_time){clock_mono_ms(), clock_wall_ms()}; }
+
 void random_bytes(void *buf, size_t len)
 {
     unsigned char *p = buf;

@@ -5,6 +5,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The time of one event-loop pass, read once when the pass begins and handed down to
+ * everything that runs in it: mono_ms for deadlines and intervals, wall_ms for what is
+ * recorded. Below net/, nothing reads the clock itself, so every record of one pass
+ * carries the same instant and tests can set time by hand.
+ */
+typedef struct {
+    int64_t mono_ms;
+    int64_t wall_ms;
+} loop_time;
+
+/* Both clocks, now. */
+loop_time clock_now(void);
+
 /* Monotonic milliseconds: for deadlines, never goes back. */
 int64_t clock_mono_ms(void);
 /* Monotonic microseconds: for latency measurement. */

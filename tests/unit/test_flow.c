@@ -74,6 +74,13 @@ static experiment *x;
 static store *st;
 static flow *fl;
 static net_handlers h;
+/* The loop's time as the flow sees it: set at setup, moved only by at(). */
+static loop_time test_t0, test_now;
+static loop_time at(int64_t ms_after_start)
+{
+    test_now = (loop_time){test_t0.mono_ms + ms_after_start, test_t0.wall_ms + ms_after_start};
+    return test_now;
+}
 static net_conn conns[16];
 static int nconns;
 
@@ -118,7 +125,7 @@ static void start_flow(void)
     assert_int_equal(config_load(path, config_registry_hooks(), x, err, sizeof err), 0);
     st = store_open(dir, x->id, err, sizeof err);
     assert_non_null(st);
-    fl = flow_new(x, st, &FAKE_IO, err, sizeof err);
+    fl = flow_new(x, st, &FAKE_IO, test_now, err, sizeof err);
     assert_non_null(fl);
     h = flow_net_handlers();
 }
@@ -129,9 +136,9 @@ static void stop_flow(void)
     for (int i = 0; i < nconns; i++)
         if (!conns[i].hung_up) {
             conns[i].hung_up = true;
-            h.on_close(&conns[i], fl);
+            h.on_close(&conns[i], test_now, fl);
         }
-    flow_free(fl, clock_mono_ms());
+    flow_free(fl, test_now);
     store_close(st);
     free(x);
 }
@@ -145,6 +152,7 @@ static int setup(void **state)
     write_file("consent.html", "<label>Age <input name=\"age\"></label>");
     memset(conns, 0, sizeof conns);
     nconns = 0;
+    test_t0 = test_now = clock_now();
     log_set_quiet(1);
     start_flow();
     return 0;
@@ -166,20 +174,27 @@ static net_conn *connect_one(void)
 {
     net_conn *c = &conns[nconns++];
     c->id = (uint32_t)nconns;
-    h.on_open(c, fl);
+    h.on_open(c, test_now, fl);
     return c;
 }
 
-static void say(net_conn *c, const char *json) { h.on_text(c, json, strlen(json), fl); }
+static void pass(void);
+
+/* One message in a loop pass of its own, as net delivers it: the pass then ends. */
+static void say(net_conn *c, const char *json)
+{
+    h.on_text(c, json, strlen(json), test_now, fl);
+    pass();
+}
 
 static void hang_up(net_conn *c)
 {
     c->closed = true;
     c->hung_up = true;
-    h.on_close(c, fl);
+    h.on_close(c, test_now, fl);
 }
 
-static void pass(void) { h.on_pass_end(fl); }
+static void pass(void) { h.on_pass_end(test_now, fl); }
 
 /* The newest message of `type` sent to c, parsed (caller decrefs), or NULL. */
 static json_t *last(net_conn *c, const char *type)
@@ -305,7 +320,7 @@ static void hello_first_and_bad_messages_cut_off_only_the_sender(void **state)
     assert_true(d->closed);
     net_conn *b = connect_one();
     uint8_t junk[24] = {9};
-    h.on_binary(b, junk, sizeof junk, fl);
+    h.on_binary(b, junk, sizeof junk, test_now, fl);
     assert_true(b->closed);
     net_conn *s = connect_one();
     hello(s, "../etc/passwd");
@@ -365,12 +380,12 @@ static void waitroom_timeout_ends_with_its_code(void **state)
 {
     net_conn *a = to_game_scene("a");
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
-    h.on_tick(clock_mono_ms() + 59000, fl);
+    h.on_tick(at(59000), fl);
     assert_false(has(a, "error"));
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "game");
     json_decref(end);
-    h.on_tick(clock_mono_ms() + 61000, fl);
+    h.on_tick(at(61000), fl);
     end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "waitroom_timeout");
@@ -448,9 +463,9 @@ static void partner_drop_past_grace_pays_the_survivor(void **state)
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
     say(b, "{\"type\":\"start\",\"scene\":\"game\"}");
     hang_up(b);
-    h.on_tick(clock_mono_ms() + 4000, fl);
+    h.on_tick(at(4000), fl);
     assert_false(has(a, "game_end"));
-    h.on_tick(clock_mono_ms() + 5100, fl);
+    h.on_tick(at(5100), fl);
     pass();
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
@@ -470,7 +485,7 @@ static void finished_participants_see_their_code_again(void **state)
 {
     net_conn *a = to_game_scene("a");
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
-    h.on_tick(clock_mono_ms() + 61000, fl);
+    h.on_tick(at(61000), fl);
     hang_up(a);
     net_conn *again = connect_one();
     hello(again, "a");
@@ -494,7 +509,7 @@ static void a_slow_connection_is_excluded_at_entry(void **state)
 {
     net_conn *a = to_game_scene("a");
     for (int i = 0; i < 5; i++)
-        h.on_rtt(a, 900, fl);
+        h.on_rtt(a, 900, test_now, fl);
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "outcome"), "excluded");
@@ -527,12 +542,12 @@ static void input_far_ahead_cuts_off_only_that_player(void **state)
     net_conn *a = to_game_scene("a"), *b = to_game_scene("b");
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
     say(b, "{\"type\":\"start\",\"scene\":\"game\"}");
-    h.on_tick(clock_mono_ms() + 1100, fl); /* the countdown ends: episode 0 */
+    h.on_tick(at(1100), fl); /* the countdown ends: episode 0 */
     assert_true(has(a, "episode_start"));
     input_msg in = {.episode = 0, .frame = 100000, .action = 1};
     uint8_t buf[PROTO_INPUT_SIZE];
     proto_encode_input(buf, &in);
-    h.on_binary(a, buf, sizeof buf, fl);
+    h.on_binary(a, buf, sizeof buf, test_now, fl);
     assert_true(a->closed);
     json_t *e = last(a, "error");
     assert_string_equal(str(e, "code"), "bad_input");

@@ -88,17 +88,22 @@ static void h_binary(void *p, const void *buf, size_t len, void *ud)
     }
 }
 static void h_dirty(room *r, void *ud) { dirty_room = r; }
-static void h_removed(room *r, void *p, const char *reason, void *ud)
+/* The room queues events for its owner; this owner just counts them as they come. */
+static void h_event(const room_event *ev, void *ud)
 {
-    removed++;
-    snprintf(removed_reason, sizeof removed_reason, "%s", reason);
+    if (ev->kind == ROOM_SEAT_REMOVED) {
+        removed++;
+        snprintf(removed_reason, sizeof removed_reason, "%s", seat_removal_name(ev->removal));
+    } else {
+        game_overs++;
+        snprintf(over_reason, sizeof over_reason, "%s", game_end_name(ev->end));
+    }
 }
-static void h_over(room *r, const char *reason, void **ps, int n, void *ud)
-{
-    game_overs++;
-    snprintf(over_reason, sizeof over_reason, "%s", reason);
-}
-static const room_hooks HOOKS = {h_text, h_binary, h_dirty, h_removed, h_over};
+static const room_hooks HOOKS = {h_text, h_binary, h_dirty, h_event};
+
+/* Loop time at ms into the test; wall time runs from a fixed, plausible instant. */
+#define WALL_T0 1764547200000LL /* 2025-12-01T00:00:00Z */
+static loop_time at(int64_t ms) { return (loop_time){ms, WALL_T0 + ms}; }
 
 static scene_spec scene;
 
@@ -142,13 +147,13 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
         cfg.peers[1] = &peers[1];
         cfg.names[1] = "bob";
     }
-    room *r = room_new(&cfg, &HOOKS, NULL, NULL, 0);
+    room *r = room_new(&cfg, &HOOKS, NULL, NULL, at(0));
     assert_non_null(r);
     assert_int_equal(has_text(&peers[0], "\"game_start\""), 1);
     assert_int_equal(has_text(&peers[0], "\"countdown\""), 1);
-    room_tick(r, 999);
+    room_tick(r, at(999));
     assert_int_equal(has_text(&peers[0], "\"episode_start\""), 0);
-    room_tick(r, 1000);
+    room_tick(r, at(1000));
     assert_int_equal(has_text(&peers[0], "\"episode_start\""), 1);
     return r;
 }
@@ -156,7 +161,7 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
 static int input(room *r, int seat, uint32_t frame, int32_t action)
 {
     input_msg in = {.episode = (uint8_t)room_episode(r), .frame = frame, .action = action};
-    return room_on_input(r, seat, &in, 1000 + frame * 33);
+    return room_on_input(r, seat, &in, at(1000 + frame * 33));
 }
 
 static void confirms_when_every_seat_has_sent(void **state)
@@ -169,7 +174,7 @@ static void confirms_when_every_seat_has_sent(void **state)
     input(r, 1, 1, 3);
     input(r, 0, 1, 3);
     assert_int_equal(room_frame(r), 2);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     /* One batched CONFIRM carrying both frames, to both seats. */
     assert_int_equal(peers[0].confirms, 1);
     assert_int_equal(peers[1].confirms, 1);
@@ -199,7 +204,7 @@ static void a_lagging_seat_is_defaulted_after_the_window(void **state)
     /* Its input for frame 2 is on time and used. */
     input(r, 1, 2, 3);
     assert_int_equal(room_frame(r), 3);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(peers[1].last_actions[1], 3);
     room_free(r);
 }
@@ -234,11 +239,11 @@ static void the_last_frames_never_wait_forever_for_a_laggard(void **state)
     uint32_t stuck = room_frame(r);
     assert_true(stuck < 20); /* nobody can be W = 5 ahead of the last frames */
     /* 5 frames at 30 fps = 166 ms with no progress: the missing inputs are defaulted. */
-    room_tick(r, 1000 + 19 * 33 + 100);
+    room_tick(r, at(1000 + 19 * 33 + 100));
     assert_int_equal(room_frame(r), stuck);
-    room_tick(r, 1000 + 19 * 33 + 200);
+    room_tick(r, at(1000 + 19 * 33 + 200));
     assert_int_equal(room_frame(r), 20);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(has_text(&peers[0], "\"episode_end\""), 1);
     room_free(r);
 }
@@ -249,7 +254,7 @@ static void an_ai_seat_never_waits(void **state)
     input(r, 0, 0, 1);
     input(r, 0, 1, 1);
     assert_int_equal(room_frame(r), 2);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(peers[0].confirmed_upto, 2);
     assert_int_equal(peers[0].last_actions[1], 1); /* policy: t % 4 at t = 1 */
     room_free(r);
@@ -262,7 +267,7 @@ static void hostile_inputs_are_contained(void **state)
     input(r, 0, 0, 99);
     input(r, 1, 0, -7);
     assert_int_equal(room_frame(r), 1);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(peers[0].last_actions[0], 4);
     assert_int_equal(peers[0].last_actions[1], 4);
     assert_int_equal(room_get_stats(r).invalid_actions, 2);
@@ -271,13 +276,13 @@ static void hostile_inputs_are_contained(void **state)
     input(r, 0, 1, 2);
     assert_int_equal(room_get_stats(r).duplicate_inputs, 1);
     input(r, 1, 1, 0);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(peers[0].last_actions[0], 1);
     /* Far ahead: a protocol error (the caller cuts the connection off). */
     assert_int_equal(input(r, 0, 1000, 1), -1);
     /* Another episode's input is stale, not an error. */
     input_msg in = {.episode = 9, .frame = 2, .action = 1};
-    assert_int_equal(room_on_input(r, 0, &in, 2000), 0);
+    assert_int_equal(room_on_input(r, 0, &in, at(2000)), 0);
     assert_int_equal(room_get_stats(r).stale_inputs, 1);
     /* A seat number that is not a human seat does nothing. */
     assert_int_equal(input(r, 5, 2, 1), 0);
@@ -291,7 +296,7 @@ static void hashes_are_verified_and_a_mismatch_resyncs(void **state)
     input(r, 1, 0, 2);
     input(r, 0, 1, 1);
     input(r, 1, 1, 2);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     /* The true hash of frame 0: recompute it. */
     fake_state s;
     fake_reset(&s, room_episode_seed(42, 0), 100);
@@ -301,22 +306,22 @@ static void hashes_are_verified_and_a_mismatch_resyncs(void **state)
     uint64_t good = env_hash(&s, sizeof s);
     input_msg in = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = 2, .action = 1,
                     .confirmed = 0, .hash = good};
-    room_on_input(r, 0, &in, 2000);
+    room_on_input(r, 0, &in, at(2000));
     assert_int_equal(room_get_stats(r).hashes_verified, 1);
     assert_int_equal(peers[0].states, 0);
     in.frame = 2;
     in.confirmed = 1;
     in.hash = 12345;
-    room_on_input(r, 1, &in, 2000);
+    room_on_input(r, 1, &in, at(2000));
     assert_int_equal(room_get_stats(r).desyncs, 1);
     assert_int_equal(peers[1].states, 1);
-    room_flush(r, 2100); /* CONFIRMs continue from the STATE's frame, none missing */
+    room_flush(r, at(2100)); /* CONFIRMs continue from the STATE's frame, none missing */
     assert_int_equal(peers[1].confirmed_upto, room_frame(r));
     assert_int_equal(peers[0].states, 0); /* the other seat is not disturbed */
     /* A report about a frame before the resync is not counted again. */
     in.frame = 3;
     in.confirmed = 0;
-    room_on_input(r, 1, &in, 2000);
+    room_on_input(r, 1, &in, at(2000));
     assert_int_equal(room_get_stats(r).desyncs, 1);
     /* Forged hashes on every input: each counts, but STATE goes out once a second. */
     input(r, 0, 3, 1);
@@ -324,13 +329,13 @@ static void hashes_are_verified_and_a_mismatch_resyncs(void **state)
         input(r, 0, f, 1);
         input_msg forged = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = f,
                             .action = 1, .confirmed = f - 2, .hash = 99};
-        room_on_input(r, 1, &forged, 2500);
+        room_on_input(r, 1, &forged, at(2500));
     }
     assert_true(room_get_stats(r).desyncs >= 5);
     assert_int_equal(peers[1].states, 1);
     input_msg later = {.episode = 0, .flags = PROTO_INPUT_HAS_HASH, .frame = 10, .action = 1,
                        .confirmed = 8, .hash = 99};
-    room_on_input(r, 1, &later, 3100);
+    room_on_input(r, 1, &later, at(3100));
     assert_int_equal(peers[1].states, 2);
     assert_int_equal(peers[0].states, 0);
     room_free(r);
@@ -346,15 +351,15 @@ static void episodes_end_announce_and_continue(void **state)
     assert_int_equal(room_frame(r), 3);
     /* Extra inputs past the end are ignored. */
     input(r, 0, 3, 1);
-    room_flush(r, 2000);
+    room_flush(r, at(2000));
     assert_int_equal(peers[0].confirmed_upto, 3);
     /* episode_end comes after the last CONFIRM, then the next countdown. */
     assert_int_equal(has_text(&peers[0], "\"episode_end\""), 1);
     assert_int_equal(has_text(&peers[0], "\"truncated\""), 1);
     assert_int_equal(has_text(&peers[0], "\"countdown\""), 2);
-    room_tick(r, 2999);
+    room_tick(r, at(2999));
     assert_int_equal(room_episode(r), 0);
-    room_tick(r, 3000);
+    room_tick(r, at(3000));
     assert_int_equal(room_episode(r), 1);
     assert_int_equal(room_frame(r), 0);
     peers[0].confirmed_upto = peers[1].confirmed_upto = 0;
@@ -362,11 +367,11 @@ static void episodes_end_announce_and_continue(void **state)
         input(r, 0, f, 2);
         input(r, 1, f, 2);
     }
-    room_flush(r, 4000);
+    room_flush(r, at(4000));
     assert_int_equal(game_overs, 0);
-    room_tick(r, 4999);
+    room_tick(r, at(4999));
     assert_int_equal(game_overs, 0);
-    room_tick(r, 5000); /* the finish grace has passed */
+    room_tick(r, at(5000)); /* the finish grace has passed */
     assert_int_equal(game_overs, 1);
     assert_string_equal(over_reason, "completed");
     assert_true(room_over(r));
@@ -378,11 +383,11 @@ static void drop_past_grace_ends_the_game(void **state)
     room *r = make_room(SEAT_HUMAN, 1, 100);
     input(r, 0, 0, 1);
     input(r, 1, 0, 1);
-    room_seat_disconnected(r, 1, 1500);
+    room_seat_disconnected(r, 1, at(1500));
     assert_int_equal(has_text(&peers[0], "\"reconnecting\""), 1);
-    room_tick(r, 3499);
+    room_tick(r, at(3499));
     assert_int_equal(game_overs, 0);
-    room_tick(r, 3500);
+    room_tick(r, at(3500));
     assert_int_equal(removed, 1);
     assert_int_equal(game_overs, 1);
     assert_string_equal(over_reason, "partner_dropped");
@@ -395,8 +400,8 @@ static void drop_with_default_policy_plays_on(void **state)
     room *r = make_room(SEAT_HUMAN, 1, 100);
     scene.on_partner_drop = DROP_DEFAULT;
     input(r, 0, 0, 1);
-    room_seat_disconnected(r, 1, 1100);
-    room_tick(r, 3200);
+    room_seat_disconnected(r, 1, at(1100));
+    room_tick(r, at(3200));
     assert_int_equal(removed, 1);
     assert_int_equal(game_overs, 0);
     assert_int_equal(room_frame(r), 1); /* frame 0 confirmed at once with seat 1 defaulted */
@@ -410,13 +415,13 @@ static void drop_with_ai_policy_hands_the_seat_over(void **state)
     room *r = make_room(SEAT_HUMAN, 1, 100);
     scene.on_partner_drop = DROP_AI;
     snprintf(scene.drop_ai, sizeof scene.drop_ai, "greedy");
-    room_seat_disconnected(r, 1, 1100);
-    room_tick(r, 3200);
+    room_seat_disconnected(r, 1, at(1100));
+    room_tick(r, at(3200));
     assert_int_equal(has_text(&peers[0], "\"ai\""), 1);
     input(r, 0, 0, 1);
     input(r, 0, 1, 1);
     assert_int_equal(room_frame(r), 2);
-    room_flush(r, 3300);
+    room_flush(r, at(3300));
     assert_int_equal(peers[0].last_actions[1], 1); /* the policy: t % 4 at t = 1 */
     room_free(r);
 }
@@ -426,19 +431,19 @@ static void reconnect_within_grace_resumes_with_state(void **state)
     room *r = make_room(SEAT_HUMAN, 1, 100);
     input(r, 0, 0, 1);
     input(r, 1, 0, 1);
-    room_flush(r, 1100);
-    room_seat_disconnected(r, 1, 1200);
+    room_flush(r, at(1100));
+    room_seat_disconnected(r, 1, at(1200));
     for (uint32_t f = 1; f < 10; f++)
         input(r, 0, f, 1);
     assert_true(room_frame(r) >= 4); /* seat 1 defaulted meanwhile */
     int before = peers[1].ntext;
-    room_seat_reconnected(r, 1, 2000);
+    room_seat_reconnected(r, 1, at(2000));
     assert_true(peers[1].ntext > before);
     assert_int_equal(has_text(&peers[1], "\"game_start\""), 2);
     assert_int_equal(peers[1].states, 1);
     assert_int_equal(peers[1].confirmed_upto, room_frame(r));
     assert_int_equal(has_text(&peers[0], "\"back\""), 1);
-    room_tick(r, 9000); /* long after the grace: nobody is removed */
+    room_tick(r, at(9000)); /* long after the grace: nobody is removed */
     assert_int_equal(removed, 0);
     room_free(r);
 }
@@ -446,16 +451,16 @@ static void reconnect_within_grace_resumes_with_state(void **state)
 static void hidden_too_long_is_excluded(void **state)
 {
     room *r = make_room(SEAT_HUMAN, 1, 100);
-    room_seat_visibility(r, 0, false, 1000);
-    room_seat_visibility(r, 0, true, 2000); /* back in time: nothing happens */
-    room_tick(r, 5000);
+    room_seat_visibility(r, 0, false, at(1000));
+    room_seat_visibility(r, 0, true, at(2000)); /* back in time: nothing happens */
+    room_tick(r, at(5000));
     assert_int_equal(removed, 0);
-    room_seat_visibility(r, 0, false, 5000);
-    room_tick(r, 7999);
+    room_seat_visibility(r, 0, false, at(5000));
+    room_tick(r, at(7999));
     assert_int_equal(removed, 0);
-    room_tick(r, 8000);
+    room_tick(r, at(8000));
     assert_int_equal(removed, 1);
-    assert_string_equal(removed_reason, "excluded");
+    assert_string_equal(removed_reason, "focus_loss");
     assert_string_equal(over_reason, "partner_dropped");
     room_free(r);
 }

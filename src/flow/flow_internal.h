@@ -1,0 +1,81 @@
+/*
+ * What the stager's files share (flow.c, participant.c, restore.c): the participant and
+ * the flow itself. Nothing outside src/flow includes this.
+ */
+#ifndef COHORT_FLOW_INTERNAL_H
+#define COHORT_FLOW_INTERNAL_H
+
+#include <stdint.h>
+
+#include "../lobby/lobby.h"
+#include "../proto/names.h"
+#include "../proto/proto.h"
+#include "../room/room.h"
+#include "../util/map.h"
+#include "../util/rtt.h"
+#include "flow.h"
+
+typedef enum { P_PAGE, P_WAITING, P_PLAYING, P_DONE } pstate;
+
+typedef struct participant {
+    char subject[PROTO_SUBJECT_MAX + 1];
+    char token[PROTO_TOKEN_LEN + 1];
+    int scene;                  /* index into x->scenes; nscenes = past the last */
+    pstate state;
+    net_conn *conn;             /* NULL while disconnected */
+    room *room;
+    int seat;
+    int64_t wait_start_mono;
+    int64_t wait_start_wall;
+    uint32_t rtt_ms;            /* median of the connection's recent samples */
+    outcome outcome;            /* meaningful once state == P_DONE */
+    outcome_reason reason;
+    char code[CFG_ID_LEN];
+} participant;
+
+/* What net_conn's user pointer holds: one per WebSocket. */
+typedef struct {
+    participant *p;             /* NULL until hello, or after another tab took over */
+    rtt_window rtt;
+} client;
+
+typedef struct {
+    room **items;
+    int n, cap;
+} room_list;
+
+typedef struct {
+    room_event *items;
+    int n, cap;
+} event_list;
+
+struct flow {
+    const experiment *x;
+    const flow_io *io;
+    store *st;
+    map *by_subject;
+    map *by_token;
+    lobby *lobbies[CFG_MAX_SCENES];   /* game scenes only */
+    char *pages[CFG_MAX_SCENES];      /* page html, read once at start */
+    room_list rooms;                  /* live */
+    room_list dirty;                  /* need room_flush this pass */
+    room_list dead;                   /* over; freed at the end of the pass */
+    event_list events;                /* what rooms said this pass; handled at its end */
+    bool waiting_changed[CFG_MAX_SCENES]; /* send `waiting` to that room's people at pass end */
+    int64_t started_mono;
+    int64_t next_waiting_refresh;
+    uint64_t games_started, protocol_errors;
+};
+
+/* participant.c: a new participant with a fresh token, in both maps (aborts if memory
+ * runs out: a half-registered participant would be worse). */
+participant *participant_create(flow *f, const char *subject, const char *token);
+void participants_free(flow *f);
+
+/* restore.c: everyone the store knew, back where they were. -1 with err set on failure. */
+int flow_restore(flow *f, loop_time now, char *err, size_t errlen);
+
+/* flow.c: end the participant's study with an outcome (records it, sends the end scene). */
+void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_time now);
+
+#endif

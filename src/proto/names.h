@@ -1,0 +1,97 @@
+/*
+ * The closed vocabularies that cross module boundaries: why a participant's study ended,
+ * why a game or an episode ended, why a seat left a game, what a partner's seat is doing,
+ * how a wait ended. Inside the server they are enums; each has exactly one string, used
+ * only at the edges (the wire, the data files, the log), and one table that holds them.
+ *
+ * Adding a value: add one X(...) line to its list; the enum, the name table and the
+ * parser follow.
+ */
+#ifndef COHORT_NAMES_H
+#define COHORT_NAMES_H
+
+#include <stdbool.h>
+
+/* The participant's outcome: which completion code they get (experiment `codes:`). */
+#define OUTCOME_LIST(X)                                                                    \
+    X(OUTCOME_COMPLETED, "completed")                                                      \
+    X(OUTCOME_PARTNER_DROPPED, "partner_dropped")                                          \
+    X(OUTCOME_WAITROOM_TIMEOUT, "waitroom_timeout")                                        \
+    X(OUTCOME_EXCLUDED, "excluded")                                                        \
+    X(OUTCOME_ABANDONED, "abandoned")
+
+/* Why they got it, recorded beside the outcome; REASON_NONE is recorded as no reason. */
+#define REASON_LIST(X)                                                                     \
+    X(REASON_NONE, "")                                                                     \
+    X(REASON_FOCUS_LOSS, "focus_loss")       /* game tab hidden too long */                \
+    X(REASON_INACTIVE, "inactive")           /* no key pressed for too long */             \
+    X(REASON_LATENCY, "latency")             /* connection too slow for the game */        \
+    X(REASON_BROWSER, "browser")             /* browser lacks what the game needs */       \
+    X(REASON_DROPPED, "dropped")             /* away past the reconnect grace */           \
+    X(REASON_PARTNER_DROPPED, "partner_dropped")                                           \
+    X(REASON_ABANDONED, "abandoned")         /* every person left the game */              \
+    X(REASON_SERVER_RESTART, "server_restart") /* the server restarted mid-game */         \
+    X(REASON_SERVER_ERROR, "server_error")
+
+/* Why a person left a game before it ended (room_seat_remove). */
+#define REMOVAL_LIST(X)                                                                    \
+    X(REMOVAL_DROPPED, "dropped")                                                          \
+    X(REMOVAL_FOCUS_LOSS, "focus_loss")                                                    \
+    X(REMOVAL_INACTIVE, "inactive")                                                        \
+    X(REMOVAL_LATENCY, "latency")                                                          \
+    X(REMOVAL_BROWSER, "browser")
+
+/* Why a game ended: `game_end` on the wire, games.end_reason in cohort.db. EXCLUDED is
+ * what a seat removed for exclusion is told; the game may go on for the others. */
+#define GAME_END_LIST(X)                                                                   \
+    X(GAME_COMPLETED, "completed")                                                         \
+    X(GAME_PARTNER_DROPPED, "partner_dropped")                                             \
+    X(GAME_ABANDONED, "abandoned")                                                         \
+    X(GAME_EXCLUDED, "excluded")                                                           \
+    X(GAME_SERVER_STOPPED, "server_stopped")
+
+/* Why an episode ended: `episode_end` on the wire, the episode files and table. */
+#define EPISODE_END_LIST(X)                                                                \
+    X(EPISODE_TERMINATED, "terminated")                                                    \
+    X(EPISODE_TRUNCATED, "truncated")                                                      \
+    X(EPISODE_CUT, "cut")
+
+/* What a partner's seat is doing: `partner` on the wire. */
+#define PARTNER_LIST(X)                                                                    \
+    X(PARTNER_RECONNECTING, "reconnecting")                                                \
+    X(PARTNER_BACK, "back")                                                                \
+    X(PARTNER_DROPPED, "dropped")                                                          \
+    X(PARTNER_AI, "ai")                                                                    \
+    X(PARTNER_DEFAULT, "default")
+
+/* How a stay in the waiting room ended: waits.outcome in cohort.db. */
+#define WAIT_END_LIST(X)                                                                   \
+    X(WAIT_MATCHED, "matched")                                                             \
+    X(WAIT_TIMEOUT, "timeout")                                                             \
+    X(WAIT_LEFT, "left")                                                                   \
+    X(WAIT_DROPPED, "dropped")
+
+/* Who chose a seat's action for a frame: the `source` columns of the episode files. */
+#define SOURCE_LIST(X)                                                                     \
+    X(SOURCE_INPUT, "input")                                                               \
+    X(SOURCE_DEFAULT, "default")                                                           \
+    X(SOURCE_AI, "ai")
+
+#define NAMES_ENUM_ITEM(id, name) id,
+#define NAMES_DECLARE(type, LIST)                                                          \
+    typedef enum { LIST(NAMES_ENUM_ITEM) type##_COUNT_ } type;                            \
+    /* The value's one string; "?" for a value outside the enum. */                        \
+    const char *type##_name(type v);                                                       \
+    /* The value named s; false (and *out untouched) when s names none. */                 \
+    bool type##_parse(const char *s, type *out);
+
+NAMES_DECLARE(outcome, OUTCOME_LIST)
+NAMES_DECLARE(outcome_reason, REASON_LIST)
+NAMES_DECLARE(seat_removal, REMOVAL_LIST)
+NAMES_DECLARE(game_end, GAME_END_LIST)
+NAMES_DECLARE(episode_end, EPISODE_END_LIST)
+NAMES_DECLARE(partner_status, PARTNER_LIST)
+NAMES_DECLARE(wait_end, WAIT_END_LIST)
+NAMES_DECLARE(input_source, SOURCE_LIST)
+
+#endif
