@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../envs/registry.h"
 #include "admin/admin.h"
 #include "bots/bots.h"
 #include "config/config.h"
@@ -163,7 +164,7 @@ static int cmd_serve(int argc, char **argv)
         free(x);
         return 1;
     }
-    int rebuilt = store_rebuild_episodes(st, x->id, err, sizeof err);
+    int rebuilt = store_rebuild_episodes(st, x->id, env_find, err, sizeof err);
     if (rebuilt < 0)
         log_error("rebuilding unwritten episodes: %s", err);
     else if (rebuilt > 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/clock.h"
 #include "../util/log.h"
 
 /* Inputs are kept in a ring per seat, indexed by frame. It must hold every frame a seat
@@ -190,13 +191,8 @@ static void start_episode(room *r, int64_t now)
         st->last_active = now;
     }
     r->phase = PHASE_PLAYING;
-    if (r->st) {
-        /* What a rebuild after a crash needs to replay this episode from the frame log. */
-        char detail[128];
-        snprintf(detail, sizeof detail, "{\"episode\":%u,\"seed\":\"%llu\",\"horizon\":%d}",
-                 r->episode, (unsigned long long)r->episode_seed, r->spec->max_steps);
-        store_event(r->st, NULL, r->id, "episode_start", detail, 0);
-    }
+    /* What a rebuild after a crash needs to replay this episode from the frame log. */
+    store_episode_start(r->st, r->id, r->episode, r->episode_seed, (uint32_t)r->spec->max_steps, clock_wall_ms());
     broadcast(r, episode_start_msg(r));
     mark_dirty(r);
 }
