@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../envs/registry.h"
 #include "admin/admin.h"
 #include "bots/bots.h"
 #include "config/config.h"
@@ -157,9 +158,11 @@ static int cmd_serve(int argc, char **argv)
         free(x);
         return 1;
     }
-    int rebuilt = store_rebuild_episodes(st, x->id, err, sizeof err);
+    int rebuilt = store_rebuild_episodes(st, x->id, env_find, err, sizeof err);
     if (rebuilt < 0)
         log_error("rebuilding unwritten episodes: %s", err);
+    else if (err[0])
+        log_warn("an unwritten episode could not be rebuilt (the last: %s)", err);
     else if (rebuilt > 0)
         log_info("rebuilt %d episode files from the frame log", rebuilt);
     flow *f = flow_new(x, st, flow_net_io(), clock_now(), err, sizeof err);

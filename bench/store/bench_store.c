@@ -4,7 +4,8 @@
  *
  * Build and run (from the repo root):
  *   cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -Ienvs bench/store/bench_store.c src/store/store*.c \
- *      $(pkg-config --cflags --libs sqlite3 jansson) -pthread -o build/bench_store
+ *      src/util/clock.c $(pkg-config --cflags --libs sqlite3 jansson) -pthread \
+ *      -o build/bench_store
  *   build/bench_store [GAMES] [FRAMES_PER_GAME]
  *
  * The load imitates the server: GAMES games confirm one frame each per loop pass, so the

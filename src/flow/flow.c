@@ -296,7 +296,9 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
     cfg.env = env;
     cfg.seed = random_u64();
     cfg.nseats = sc->game.nseats;
-    json_t *subjects = json_array(), *rtts = json_array(), *seats = json_array();
+    json_t *subjects = json_array(), *rtts = json_array();
+    store_seat seats[ENV_MAX_PLAYERS];
+    char ai_names[ENV_MAX_PLAYERS][80];
     int next = 0;
     for (int s = 0; s < sc->game.nseats; s++) {
         if (sc->game.seats[s].kind == SEAT_HUMAN && next < n) {
@@ -306,23 +308,21 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
             p->seat = s;
             json_array_append_new(subjects, json_string(p->subject));
             json_array_append_new(rtts, json_integer(p->rtt_ms));
-            json_array_append_new(seats, json_string(p->subject));
+            seats[s].name = p->subject;
+            seats[s].human = true;
         } else {
-            char label[80];
-            snprintf(label, sizeof label, "ai:%s", sc->game.seats[s].policy);
-            json_array_append_new(seats, json_string(label));
+            snprintf(ai_names[s], sizeof ai_names[s], "ai:%s", sc->game.seats[s].policy);
+            seats[s].name = ai_names[s];
+            seats[s].human = false;
         }
     }
-    char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT),
-         *seatj = json_dumps(seats, JSON_COMPACT);
+    char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT);
     store_match(f->st, game_id, sc->id, sj, rj, now.wall_ms);
-    store_game(f->st, game_id, sc->id, sc->game.env, seatj, now.wall_ms);
+    store_game(f->st, game_id, sc->id, sc->game.env, seats, sc->game.nseats, now.wall_ms);
     free(sj);
     free(rj);
-    free(seatj);
     json_decref(subjects);
     json_decref(rtts);
-    json_decref(seats);
 
     for (int i = 0; i < n; i++) {
         participant *p = group[i];

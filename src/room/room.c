@@ -215,13 +215,10 @@ static void start_episode(room *r, loop_time now)
         st->last_active = now.mono_ms;
     }
     r->phase = PHASE_PLAYING;
-    if (r->st) {
-        /* What a rebuild after a crash needs to replay this episode from the frame log. */
-        char detail[128];
-        snprintf(detail, sizeof detail, "{\"episode\":%u,\"seed\":\"%llu\",\"horizon\":%d}",
-                 r->episode, (unsigned long long)r->episode_seed, r->spec->max_steps);
-        store_event(r->st, NULL, r->id, "episode_start", detail, 0);
-    }
+    /* What a rebuild after a crash needs to replay this episode from the frame log. */
+    if (r->st)
+        store_episode_start(r->st, r->id, r->episode, r->episode_seed,
+                            (uint32_t)r->spec->max_steps, now.wall_ms);
     broadcast(r, episode_start_msg(r));
     mark_dirty(r);
 }

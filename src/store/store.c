@@ -13,6 +13,8 @@
  */
 #include "store.h"
 
+#include "../util/clock.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -64,6 +67,12 @@ static const char SCHEMA[] =
     "  t INTEGER);"
     "CREATE TABLE IF NOT EXISTS games(game TEXT PRIMARY KEY, scene TEXT, env TEXT,"
     "  seats TEXT, t_start INTEGER, t_end INTEGER, end_reason TEXT);"
+    /* What a rebuild after a crash reads (store_recover.c): who sat where, kind 'human'
+     * or 'ai', and each episode's seed (u64 as a decimal string) and step limit. */
+    "CREATE TABLE IF NOT EXISTS seats(game TEXT, seat INTEGER, name TEXT, kind TEXT,"
+    "  PRIMARY KEY(game, seat));"
+    "CREATE TABLE IF NOT EXISTS episode_starts(game TEXT, episode INTEGER, seed TEXT,"
+    "  horizon INTEGER, t INTEGER, PRIMARY KEY(game, episode));"
     "CREATE TABLE IF NOT EXISTS episodes(game TEXT, episode INTEGER, scene TEXT, env TEXT,"
     "  seed TEXT, horizon INTEGER, frames INTEGER, reason TEXT, files TEXT, t INTEGER,"
     "  PRIMARY KEY(game, episode));"
@@ -75,7 +84,13 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS frames(game TEXT, episode INTEGER, frame INTEGER,"
     "  actions BLOB, sources BLOB, rewards BLOB, terminated INTEGER, truncated INTEGER,"
     "  info BLOB, hash INTEGER, verified BLOB, focused BLOB, t_ms INTEGER,"
-    "  PRIMARY KEY(game, episode, frame)) WITHOUT ROWID;";
+    "  PRIMARY KEY(game, episode, frame)) WITHOUT ROWID;"
+    /* store_load_participants looks up each participant's latest visit and outcome and
+     * their matched waits: without these, a restart is quadratic in participants. Added
+     * to an existing database the first time this version opens it. */
+    "CREATE INDEX IF NOT EXISTS scene_visits_subject ON scene_visits(subject);"
+    "CREATE INDEX IF NOT EXISTS outcomes_subject ON outcomes(subject);"
+    "CREATE INDEX IF NOT EXISTS waits_subject_scene ON waits(subject, scene);";
 
 enum {
     ST_PARTICIPANT,
@@ -87,7 +102,10 @@ enum {
     ST_EVENT,
     ST_MATCH,
     ST_GAME,
+    ST_SEATS_CLEAR,
+    ST_SEAT,
     ST_GAME_END,
+    ST_EPISODE_START,
     ST_FRAME,
     ST_EPISODE,
     ST_COUNT
@@ -108,6 +126,9 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start) VALUES(?1, ?2, ?3, ?4, ?5)"
                 " ON CONFLICT(game) DO UPDATE SET scene = excluded.scene,"
                 " env = excluded.env, seats = excluded.seats, t_start = excluded.t_start",
+    [ST_SEATS_CLEAR] = "DELETE FROM seats WHERE game = ?1",
+    [ST_SEAT] = "INSERT OR REPLACE INTO seats VALUES(?1, ?2, ?3, ?4)",
+    [ST_EPISODE_START] = "INSERT OR REPLACE INTO episode_starts VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_GAME_END] = "INSERT INTO games(game, t_end, end_reason) VALUES(?1, ?2, ?3)"
                     " ON CONFLICT(game) DO UPDATE SET t_end = excluded.t_end,"
                     " end_reason = excluded.end_reason",
@@ -132,13 +153,16 @@ typedef enum {
     JOB_MATCH,
     JOB_GAME,
     JOB_GAME_END,
+    JOB_EPISODE_START,
     JOB_FRAMES,
     JOB_EPISODE,
     JOB_FLUSH, /* commit, then wake whoever waits in store_flush */
     JOB_STOP,  /* commit and end the thread */
 } job_kind;
 
-#define JOB_MAX_STR 5
+/* JOB_GAME: game, scene, env and one name per seat. */
+#define JOB_GAME_NAME0 3
+#define JOB_MAX_STR (JOB_GAME_NAME0 + ENV_MAX_PLAYERS)
 
 typedef struct job {
     struct job *next;
@@ -146,6 +170,7 @@ typedef struct job {
     uint64_t seq;
     size_t bytes;                  /* for the pending-bytes limit */
     int64_t t, t2, num;
+    uint64_t u64;                  /* JOB_EPISODE_START: the seed */
     const char *str[JOB_MAX_STR];  /* copies, in `text` below; NULL stays NULL */
     frame_row *rows;               /* JOB_FRAMES: owned copy; JOB_EPISODE: rec->rows */
     uint32_t nrows;
@@ -181,26 +206,12 @@ struct store {
         errors;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Counts an error and logs it, at most one line per ERROR_LOG_INTERVAL_MS. */
 static void store_error(store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void store_error(store *s, const char *fmt, ...)
 {
     atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     if (s->last_error_log_ms && now - s->last_error_log_ms < ERROR_LOG_INTERVAL_MS) {
         s->suppressed_errors++;
         return;
@@ -326,7 +337,7 @@ static sqlite3_stmt *stmt(store *s, int id)
         char *msg = NULL;
         if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) == SQLITE_OK) {
             s->txn_open = true;
-            s->txn_started_ms = mono_ms();
+            s->txn_started_ms = clock_mono_ms();
         } else {
             /* Statements then run in autocommit mode: slower, but nothing is lost. */
             store_error(s, "begin failed: %s", msg ? msg : "?");
@@ -546,7 +557,43 @@ static void do_episode(store *s, const job *j)
     /* The name fields were terminated when the job was made (store_episode). */
     run_row(s, ST_EPISODE, "episode",
             PARAMS(S(rec->game), I(rec->episode), S(rec->scene), S(rec->env), S(seed),
-                   I(rec->horizon), I(rec->nrows), S(rec->end_reason), S(files), I(wall_ms())));
+                   I(rec->horizon), I(rec->nrows), S(rec->end_reason), S(files),
+                   I(clock_wall_ms())));
+}
+
+/* The games row with the JSON array of names, then the seats rows. j->t2 is the number
+ * of seats, bit i of j->num tells whether seat i is human. */
+static void do_game(store *s, const job *j)
+{
+    const char *const *a = j->str;
+    int n = (int)j->t2;
+    json_t *names = json_array();
+    for (int i = 0; i < n && names; i++) {
+        json_t *v = a[JOB_GAME_NAME0 + i] ? json_string(a[JOB_GAME_NAME0 + i]) : NULL;
+        if (json_array_append_new(names, v ? v : json_null()) != 0) {
+            json_decref(names);
+            names = NULL;
+        }
+    }
+    char *seats_json = names ? json_dumps(names, JSON_COMPACT) : NULL;
+    json_decref(names);
+    if (!seats_json)
+        store_error(s, "game %s: cannot encode the seat names", a[0] ? a[0] : "?");
+    run_row(s, ST_GAME, "game", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(seats_json), I(j->t)));
+    free(seats_json);
+    run_row(s, ST_SEATS_CLEAR, "seats", PARAMS(S(a[0])));
+    for (int i = 0; i < n; i++)
+        run_row(s, ST_SEAT, "seat",
+                PARAMS(S(a[0]), I(i), S(a[JOB_GAME_NAME0 + i]),
+                       S((j->num >> i) & 1 ? "human" : "ai")));
+}
+
+static void do_episode_start(store *s, const job *j)
+{
+    char seed[24];
+    snprintf(seed, sizeof seed, "%" PRIu64, j->u64);
+    run_row(s, ST_EPISODE_START, "episode_start",
+            PARAMS(S(j->str[0]), I(j->num), S(seed), I(j->t2), I(j->t)));
 }
 
 /* Mark every job up to seq as done for store_flush's waiters. */
@@ -591,10 +638,13 @@ static bool process(store *s, const job *j)
         run_row(s, ST_MATCH, "match", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
         break;
     case JOB_GAME:
-        run_row(s, ST_GAME, "game", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
+        do_game(s, j);
         break;
     case JOB_GAME_END:
         run_row(s, ST_GAME_END, "game_end", PARAMS(S(a[0]), I(j->t), S(a[1])));
+        break;
+    case JOB_EPISODE_START:
+        do_episode_start(s, j);
         break;
     case JOB_FRAMES:
         log_frames(s, a[0], j->num, j->rows, j->nrows);
@@ -637,7 +687,7 @@ static job *take_batch(store *s)
             continue;
         }
         int64_t due = s->txn_started_ms + COMMIT_INTERVAL_MS;
-        if (mono_ms() >= due) {
+        if (clock_mono_ms() >= due) {
             pthread_mutex_unlock(&s->mu); /* never hold mu across disk work */
             txn_commit(s);
             pthread_mutex_lock(&s->mu);
@@ -685,7 +735,7 @@ static void *writer_main(void *arg)
             job_free(j);
             j = next;
             /* A long batch must not hold back the once-a-second durability promise. */
-            if (s->txn_open && mono_ms() - s->txn_started_ms >= COMMIT_INTERVAL_MS)
+            if (s->txn_open && clock_mono_ms() - s->txn_started_ms >= COMMIT_INTERVAL_MS)
                 txn_commit(s);
         }
         report_drops(s);
@@ -921,9 +971,9 @@ void store_form(store *s, const char *subject, const char *scene, const char *fo
 }
 
 void store_wait(store *s, const char *subject, const char *scene, int64_t t_start,
-                int64_t t_end, const char *outcome, const char *game)
+                int64_t t_end, const char *how, const char *game)
 {
-    const char *strs[] = {subject, scene, outcome, game};
+    const char *strs[] = {subject, scene, how, game};
     job *j = job_new(s, JOB_WAIT, strs, 4);
     if (!j)
         return;
@@ -932,10 +982,10 @@ void store_wait(store *s, const char *subject, const char *scene, int64_t t_star
     submit(s, j);
 }
 
-void store_outcome(store *s, const char *subject, const char *outcome, const char *code,
+void store_outcome(store *s, const char *subject, const char *what, const char *code,
                    const char *reason, int64_t t)
 {
-    const char *strs[] = {subject, outcome, code, reason};
+    const char *strs[] = {subject, what, code, reason};
     job *j = job_new(s, JOB_OUTCOME, strs, 4);
     if (!j)
         return;
@@ -966,13 +1016,25 @@ void store_match(store *s, const char *game, const char *scene, const char *subj
 }
 
 void store_game(store *s, const char *game, const char *scene, const char *env,
-                const char *seats_json, int64_t t)
+                const store_seat *seats, int nseats, int64_t t)
 {
-    const char *strs[] = {game, scene, env, seats_json};
-    job *j = job_new(s, JOB_GAME, strs, 4);
+    if (!seats || nseats < 0)
+        nseats = 0;
+    if (nseats > ENV_MAX_PLAYERS)
+        nseats = ENV_MAX_PLAYERS;
+    const char *strs[JOB_MAX_STR] = {game, scene, env};
+    int64_t human = 0;
+    for (int i = 0; i < nseats; i++) {
+        strs[JOB_GAME_NAME0 + i] = seats[i].name;
+        if (seats[i].human)
+            human |= (int64_t)1 << i;
+    }
+    job *j = job_new(s, JOB_GAME, strs, JOB_GAME_NAME0 + nseats);
     if (!j)
         return;
     j->t = t;
+    j->t2 = nseats;
+    j->num = human;
     submit(s, j);
 }
 
@@ -982,6 +1044,20 @@ void store_game_end(store *s, const char *game, const char *reason, int64_t t)
     job *j = job_new(s, JOB_GAME_END, strs, 2);
     if (!j)
         return;
+    j->t = t;
+    submit(s, j);
+}
+
+void store_episode_start(store *s, const char *game, uint32_t episode, uint64_t seed,
+                         uint32_t horizon, int64_t t)
+{
+    const char *strs[] = {game};
+    job *j = job_new(s, JOB_EPISODE_START, strs, 1);
+    if (!j)
+        return;
+    j->num = episode;
+    j->u64 = seed;
+    j->t2 = horizon;
     j->t = t;
     submit(s, j);
 }

@@ -6,6 +6,16 @@
  * arguments into a job and queues it for the writer thread: the caller (the event loop)
  * never waits for the disk. Times are milliseconds since the Unix epoch unless named
  * otherwise.
+ *
+ * Besides the analysts' tables, three records exist so that a restart can finish what a
+ * crash cut short (store_recover.h), each in plain columns:
+ *   frames(game, episode, frame, ...)       the durable frame log (store_frames)
+ *   episode_starts(game, episode, seed, horizon, t)
+ *                                           one row per episode begun (store_episode_start);
+ *                                           seed is the u64 as a decimal string
+ *   seats(game, seat, name, kind)           one row per seat of a game (store_game); kind is
+ *                                           'human' or 'ai'
+ * games.seats keeps the JSON array of seat names for analysts; nothing reads it back.
  */
 #ifndef COHORT_STORE_H
 #define COHORT_STORE_H
@@ -38,11 +48,11 @@ void store_scene_visit(store *s, const char *subject, int index, const char *sce
 /* Also writes DATA/EXPERIMENT/SCENE/SUBJECT_form.json. form_json is a JSON object. */
 void store_form(store *s, const char *subject, const char *scene, const char *form_json,
                 int64_t t);
-/* outcome: matched, timeout, left, dropped */
+/* how: a wait_end_name (proto/names.h): matched, timeout, left, dropped */
 void store_wait(store *s, const char *subject, const char *scene, int64_t t_start,
-                int64_t t_end, const char *outcome, const char *game);
-/* outcome: completed, partner_dropped, waitroom_timeout, excluded, abandoned */
-void store_outcome(store *s, const char *subject, const char *outcome, const char *code,
+                int64_t t_end, const char *how, const char *game);
+/* what: an outcome_name, reason an outcome_reason_name or NULL (proto/names.h) */
+void store_outcome(store *s, const char *subject, const char *what, const char *code,
                    const char *reason, int64_t t);
 /* Anything worth knowing later (desync, protocol_error, late_inputs, drop, reconnect...).
  * subject and game may be NULL; detail_json may be NULL or a JSON value. */
@@ -52,9 +62,23 @@ void store_event(store *s, const char *subject, const char *game, const char *ki
 /* Games */
 void store_match(store *s, const char *game, const char *scene, const char *subjects_json,
                  const char *rtts_json, int64_t t);
+/* One seat of a game: a subject id or an AI label such as "ai:greedy" (the store does not
+ * read meaning into the name), and whether a person plays it. */
+typedef struct {
+    const char *name;
+    bool human;
+} store_seat;
+/* A `games` row (seats: the JSON array of names) and one `seats` row per seat, replacing
+ * any seats recorded earlier for the game. nseats is at most ENV_MAX_PLAYERS (more are
+ * cut); seats may be NULL when nseats is 0. */
 void store_game(store *s, const char *game, const char *scene, const char *env,
-                const char *seats_json, int64_t t);
+                const store_seat *seats, int nseats, int64_t t);
 void store_game_end(store *s, const char *game, const char *reason, int64_t t);
+
+/* An `episode_starts` row: the episode's seed and step limit, what replaying its frame
+ * log needs. Written again for the same game and episode, the later row wins. */
+void store_episode_start(store *s, const char *game, uint32_t episode, uint64_t seed,
+                         uint32_t horizon, int64_t t);
 
 /* One confirmed frame. */
 /* sources[] hold input_source values (proto/names.h). */

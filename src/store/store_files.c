@@ -21,26 +21,13 @@
 
 #include <jansson.h>
 
+#include "../util/ident.h"
+
 /* ---------------------------------------------------------------------------------------
  * Path safety
  * ------------------------------------------------------------------------------------- */
 
-bool store_safe_name(const char *name)
-{
-    if (!name || !name[0] || strlen(name) > STORE_NAME_MAX)
-        return false;
-    /* "." and ".." are made of allowed characters but would escape the folder. */
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return false;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
+bool store_safe_name(const char *name) { return ident_valid(name, STORE_NAME_MAX, "."); }
 
 /* ---------------------------------------------------------------------------------------
  * CSV layout
@@ -123,12 +110,8 @@ static uint32_t clamp_info(const episode_record *rec)
 
 const char *store_source_name(int source)
 {
-    switch (source) {
-    case SOURCE_INPUT: return "input";
-    case SOURCE_DEFAULT: return "default";
-    case SOURCE_AI: return "ai";
-    default: return NULL;
-    }
+    return source >= 0 && source < input_source_COUNT_ ? input_source_name((input_source)source)
+                                                      : NULL;
 }
 
 int store_csv_header(const episode_record *rec, char *buf, size_t len)

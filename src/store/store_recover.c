@@ -1,8 +1,5 @@
 #include "store_recover.h"
 
-#include "../../envs/registry.h"
-
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,34 +82,57 @@ done:
     return count;
 }
 
-/* The episode's seed and horizon, from the episode_start event the room logged. */
+/* The episode's seed and horizon, from the episode_starts row the room wrote when it
+ * began. 0 when found, 1 when there is none, -1 on an error. */
 static int episode_meta(sqlite3 *db, const char *game, int episode, uint64_t *seed,
                         uint32_t *horizon)
 {
     sqlite3_stmt *st = NULL;
-    int rc = -1;
     if (sqlite3_prepare_v2(db,
-                           "SELECT detail FROM events WHERE game = ? AND kind = 'episode_start'",
+                           "SELECT seed, horizon FROM episode_starts"
+                           " WHERE game = ?1 AND episode = ?2",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, game, -1, SQLITE_TRANSIENT);
-    while (rc != 0 && sqlite3_step(st) == SQLITE_ROW) {
-        json_t *d = json_loads(text(st, 0) ? text(st, 0) : "", 0, NULL);
-        if (d && json_integer_value(json_object_get(d, "episode")) == episode) {
-            const char *sd = json_string_value(json_object_get(d, "seed"));
-            *seed = sd ? strtoull(sd, NULL, 10) : 0;
-            *horizon = (uint32_t)json_integer_value(json_object_get(d, "horizon"));
-            rc = 0;
-        }
-        json_decref(d);
+    sqlite3_bind_int(st, 2, episode);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *sd = text(st, 0);
+        *seed = sd ? strtoull(sd, NULL, 10) : 0;
+        *horizon = (uint32_t)sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
-    return rc;
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-static int rebuild_one(store *s, sqlite3 *db, const char *experiment, const char *game,
-                       int episode, const char *scene, const char *env, const char *seats,
-                       char *err, size_t errlen)
+/* Seat names and kinds from the game's seats rows, each at its seat index. The number of
+ * seats (0 when there are no rows), or -1 on error. */
+static int load_seats(sqlite3 *db, const char *game, episode_record *rec)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seat, name, kind FROM seats WHERE game = ?1 ORDER BY seat",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, game, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int seat = sqlite3_column_int(st, 0);
+        if (seat < 0 || seat >= ENV_MAX_PLAYERS)
+            continue;
+        const char *name = text(st, 1), *kind = text(st, 2);
+        snprintf(rec->seat_names[seat], sizeof rec->seat_names[seat], "%s", name ? name : "");
+        rec->seat_is_human[seat] = kind && strcmp(kind, "human") == 0;
+        if ((uint32_t)seat + 1 > rec->nseats)
+            rec->nseats = (uint32_t)seat + 1;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? (int)rec->nseats : -1;
+}
+
+static int rebuild_one(store *s, sqlite3 *db, const char *game, int episode,
+                       const char *scene, const char *env,
+                       const env_def *(*find_env)(const char *name), char *err, size_t errlen)
 {
     episode_record rec;
     memset(&rec, 0, sizeof rec);
@@ -121,28 +141,24 @@ static int rebuild_one(store *s, sqlite3 *db, const char *experiment, const char
     snprintf(rec.env, sizeof rec.env, "%s", env);
     rec.episode = (uint32_t)episode;
     snprintf(rec.end_reason, sizeof rec.end_reason, "cut");
-    if (episode_meta(db, game, episode, &rec.seed, &rec.horizon) != 0) {
-        snprintf(err, errlen, "game %s episode %d: no seed recorded", game, episode);
+    int rc = episode_meta(db, game, episode, &rec.seed, &rec.horizon);
+    if (rc != 0) {
+        snprintf(err, errlen, "game %s episode %d: %s", game, episode,
+                 rc > 0 ? "no episode start recorded" : sqlite3_errmsg(db));
         return -1;
     }
-    json_t *names = json_loads(seats, 0, NULL);
-    size_t i;
-    json_t *v;
-    json_array_foreach(names, i, v)
-    {
-        if (i >= ENV_MAX_PLAYERS || !json_is_string(v))
-            break;
-        snprintf(rec.seat_names[i], sizeof rec.seat_names[i], "%s", json_string_value(v));
-        rec.seat_is_human[i] = strncmp(json_string_value(v), "ai:", 3) != 0;
-        rec.nseats = (uint32_t)i + 1;
+    rc = load_seats(db, game, &rec);
+    if (rc <= 0) {
+        snprintf(err, errlen, "game %s episode %d: %s", game, episode,
+                 rc == 0 ? "no seats recorded" : sqlite3_errmsg(db));
+        return -1;
     }
-    json_decref(names);
-
-    const env_def *def = env_find(env);
+    const env_def *def = find_env ? find_env(env) : NULL;
     if (def) {
-        rec.ninfo = def->ninfo;
-        for (uint32_t k = 0; k < def->ninfo && k < ENV_MAX_INFO; k++)
-            snprintf(rec.info_names[k], sizeof rec.info_names[k], "%s", def->info_names[k]);
+        rec.ninfo = def->ninfo < ENV_MAX_INFO ? def->ninfo : ENV_MAX_INFO;
+        for (uint32_t k = 0; k < rec.ninfo; k++)
+            snprintf(rec.info_names[k], sizeof rec.info_names[k], "%s",
+                     def->info_names[k] ? def->info_names[k] : "");
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/cohort.db", store_dir(s));
@@ -157,14 +173,19 @@ static int rebuild_one(store *s, sqlite3 *db, const char *experiment, const char
     return 0;
 }
 
-int store_rebuild_episodes(store *s, const char *experiment, char *err, size_t errlen)
+int store_rebuild_episodes(store *s, const char *experiment,
+                           const env_def *(*find_env)(const char *name), char *err,
+                           size_t errlen)
 {
+    (void)experiment; /* the files are named by the store's own experiment */
+    if (errlen)
+        err[0] = '\0';
     store_flush(s);
     sqlite3 *db = open_ro(s, err, errlen);
     if (!db)
         return -1;
     static const char *sql =
-        "SELECT DISTINCT f.game, f.episode, g.scene, g.env, g.seats FROM frames f"
+        "SELECT DISTINCT f.game, f.episode, g.scene, g.env FROM frames f"
         " JOIN games g ON g.game = f.game"
         " WHERE NOT EXISTS (SELECT 1 FROM episodes e WHERE e.game = f.game AND"
         "   e.episode = f.episode)";
@@ -176,12 +197,11 @@ int store_rebuild_episodes(store *s, const char *experiment, char *err, size_t e
         return -1;
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *game = text(st, 0), *scene = text(st, 2), *env = text(st, 3),
-                   *seats = text(st, 4);
-        if (!game || !scene || !env || !seats)
+        const char *game = text(st, 0), *scene = text(st, 2), *env = text(st, 3);
+        if (!game || !scene || !env)
             continue;
-        if (rebuild_one(s, db, experiment, game, sqlite3_column_int(st, 1), scene, env, seats,
-                        err, errlen) == 0)
+        if (rebuild_one(s, db, game, sqlite3_column_int(st, 1), scene, env, find_env, err,
+                        errlen) == 0)
             rebuilt++;
     }
     sqlite3_finalize(st);

@@ -1,5 +1,6 @@
-/* Unit tests for src/store: the queue and writer thread, the schema, the frame log, and
- * the episode and form files. Every test works in a fresh temporary folder. */
+/* Unit tests for src/store: the queue and writer thread, the schema, the frame log, the
+ * episode and form files, and recovery after a restart (store_recover.h). Every test works
+ * in a fresh temporary folder. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_recover.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -44,6 +46,16 @@ static int setup(void **state)
     f->s = store_open(f->root, "exp1", err, sizeof err);
     if (!f->s)
         fail_msg("store_open: %s", err);
+    *state = f;
+    return 0;
+}
+
+/* A fresh data folder without a store open in it (the test opens one). */
+static int setup_empty(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->root, sizeof f->root, "/tmp/cohort_store_XXXXXX");
+    assert_non_null(mkdtemp(f->root));
     *state = f;
     return 0;
 }
@@ -250,7 +262,8 @@ static void test_null_store(void **state)
     store_outcome(NULL, "a", "completed", NULL, NULL, 1);
     store_event(NULL, NULL, NULL, "x", NULL, 1);
     store_match(NULL, "g", "s", NULL, NULL, 1);
-    store_game(NULL, "g", "s", "e", NULL, 1);
+    store_game(NULL, "g", "s", "e", NULL, 0, 1);
+    store_episode_start(NULL, "g", 0, 1, 2, 3);
     store_game_end(NULL, "g", "completed", 1);
     frame_row r = make_row(0);
     store_frames(NULL, "g", 0, &r, 1);
@@ -285,7 +298,8 @@ static void test_people_rows(void **state)
     store_wait(s, "alice", "game", 2000, 2750, "matched", "g1");
     store_wait(s, "carol", "game", 2000, 5000, "timeout", NULL);
     store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", 2750);
-    store_game(s, "g1", "game", "cooking/cramped_room", "[\"human\",\"human\"]", 2800);
+    const store_seat seats[] = {{"alice", true}, {"bob", true}};
+    store_game(s, "g1", "game", "cooking/cramped_room", seats, 2, 2800);
     store_game_end(s, "g1", "completed", 9000);
     store_game_end(s, "g2", "abandoned", 9100); /* end without a start still records */
     store_outcome(s, "alice", "completed", "C1A2B3", NULL, 9500);
@@ -586,6 +600,407 @@ static void test_reopen_keeps_data(void **state)
     sqlite3_close(db);
 }
 
+/* ---- recovery ----------------------------------------------------------------------- */
+
+/* The env a find_env stub knows: only its info names matter to a rebuild. */
+static const env_def STUB_ENV = {
+    .name = "stub/env",
+    .ninfo = 2,
+    .info_names = {"soups", "dropped"},
+};
+
+static const env_def *stub_find_env(const char *name)
+{
+    return strcmp(name, STUB_ENV.name) == 0 ? &STUB_ENV : NULL;
+}
+
+/* What the server writes for one episode of one game before dying mid-episode: the game
+ * and its seats, the episode's start, and nframes frames of the log (no episode row). */
+static void record_game_episode(store *s, const char *game, const char *env,
+                                const store_seat *seats, int nseats, uint32_t episode,
+                                uint64_t seed, uint32_t horizon, uint32_t nframes)
+{
+    store_game(s, game, "game", env, seats, nseats, 1000);
+    store_episode_start(s, game, episode, seed, horizon, 1100);
+    frame_row rows[8];
+    assert_true(nframes <= 8);
+    for (uint32_t i = 0; i < nframes; i++)
+        rows[i] = make_row(i);
+    store_frames(s, game, episode, rows, nframes);
+}
+
+/* DIR/exp1/game/NAME parsed as JSON (NULL when missing). */
+static json_t *load_meta(const fixture *f, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/game/%s", f->root, name);
+    char *text = read_file(path);
+    if (!text)
+        return NULL;
+    json_t *meta = json_loads(text, 0, NULL);
+    free(text);
+    return meta;
+}
+
+/* The JSON array `key` of meta as "a,b,c". */
+static const char *join_array(json_t *meta, const char *key, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(meta, key), i, v)
+    {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", i ? "," : "", json_string_value(v));
+    }
+    return buf;
+}
+
+/* The rebuilt episode takes its seed, horizon, seats and info names from columns. */
+static void test_rebuild_reads_columns(void **state)
+{
+    fixture *f = *state;
+    const store_seat seats[] = {{"alice", true}, {"ai:greedy", false}};
+    record_game_episode(f->s, "g1", "stub/env", seats, 2, 2, UINT64_MAX, 450, 2);
+    char err[256] = "stale";
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    store_flush(f->s);
+
+    json_t *meta = load_meta(f, "alice_ep2.json");
+    assert_non_null(meta);
+    char buf[256];
+    assert_string_equal(json_string_value(json_object_get(meta, "seed")),
+                        "18446744073709551615");
+    assert_int_equal(json_integer_value(json_object_get(meta, "horizon")), 450);
+    assert_int_equal(json_integer_value(json_object_get(meta, "episode")), 2);
+    assert_int_equal(json_integer_value(json_object_get(meta, "seat")), 0);
+    assert_string_equal(json_string_value(json_object_get(meta, "env")), "stub/env");
+    assert_string_equal(join_array(meta, "seats", buf, sizeof buf), "alice,ai:greedy");
+    assert_string_equal(join_array(meta, "info_names", buf, sizeof buf), "soups,dropped");
+    assert_string_equal(json_string_value(json_object_get(meta, "end_reason")), "cut");
+    assert_int_equal(json_integer_value(json_object_get(meta, "rows")), 2);
+    json_decref(meta);
+
+    /* The CSV has the info columns, and the last row is marked truncated. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/game/alice_ep2.csv", f->root);
+    char *csv = read_file(path);
+    assert_non_null(csv);
+    assert_int_equal(strncmp(csv, EXPECTED_HEADER, strlen(EXPECTED_HEADER)), 0);
+    assert_int_equal(csv[strlen(EXPECTED_HEADER)], '\n');
+    assert_non_null(strstr(csv, "\n1,2,g1,alice,ai:greedy,1,2,input,default,0,0,0,1,1,-7,"
+                                "fedcba9876543211,1,,1,1,33\n"));
+    free(csv);
+
+    /* No file for the AI seat. */
+    snprintf(path, sizeof path, "%s/exp1/game", f->root);
+    assert_int_equal(count_entries(path, "greedy"), 0);
+    assert_int_equal(count_entries(path, "_ep2."), 2);
+
+    sqlite3 *db = open_ro(f);
+    assert_string_equal(query_text(db, "SELECT seed || ' ' || horizon || ' ' || frames || ' '"
+                                       " || reason FROM episodes WHERE game='g1' AND episode=2",
+                                   buf, sizeof buf),
+                        "18446744073709551615 450 2 cut");
+    sqlite3_close(db);
+
+    /* Written once: a second restart has nothing to rebuild. */
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(store_get_stats(f->s).errors, 0);
+}
+
+/* Which seats are human comes from the seats table, not from an "ai:" prefix: an AI seat
+ * named like a subject gets no file, the human seat after it does. */
+static void test_rebuild_ignores_ai_prefix(void **state)
+{
+    fixture *f = *state;
+    const store_seat seats[] = {{"robot", false}, {"alice", true}};
+    record_game_episode(f->s, "g1", "stub/env", seats, 2, 0, 7, 100, 3);
+    char err[256];
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
+    store_flush(f->s);
+
+    char path[512], buf[256];
+    snprintf(path, sizeof path, "%s/exp1/game", f->root);
+    assert_int_equal(count_entries(path, "robot"), 0);
+    assert_int_equal(count_entries(path, "alice_ep0."), 2);
+    json_t *meta = load_meta(f, "alice_ep0.json");
+    assert_non_null(meta);
+    assert_int_equal(json_integer_value(json_object_get(meta, "seat")), 1);
+    assert_string_equal(json_string_value(json_object_get(meta, "seed")), "7");
+    assert_string_equal(join_array(meta, "seats", buf, sizeof buf), "robot,alice");
+    json_decref(meta);
+    assert_int_equal(store_get_stats(f->s).errors, 0);
+}
+
+/* store_game writes games.seats (JSON names) and one seats row per seat; store_episode_start
+ * one episode_starts row per episode, the seed as a decimal string. */
+static void test_seat_and_episode_start_rows(void **state)
+{
+    fixture *f = *state;
+    const store_seat three[] = {{"alice", true}, {"ai:greedy", false}, {"bob", true}};
+    store_game(f->s, "g1", "game", "stub/env", three, 3, 2800);
+    const store_seat two[] = {{"carol", true}, {"ai:random", false}};
+    store_game(f->s, "g2", "game", "stub/env", two, 2, 2900);
+    store_game(f->s, "g2", "game", "stub/env", two, 1, 2950); /* replaces g2's seats */
+    const store_seat five[] = {{"a", true}, {"b", true}, {"c", true}, {"d", true}, {"e", true}};
+    store_game(f->s, "g3", "game", "stub/env", five, 5, 3000); /* cut to ENV_MAX_PLAYERS */
+    store_episode_start(f->s, "g1", 0, UINT64_MAX, 450, 1234);
+    store_episode_start(f->s, "g1", 1, 42, 0, 1300);
+    store_episode_start(f->s, "g2", 0, 5, 60, 1400);
+    store_episode_start(f->s, "g2", 0, 6, 61, 1500); /* the later row wins */
+    store_flush(f->s);
+
+    sqlite3 *db = open_ro(f);
+    char buf[512];
+    assert_string_equal(query_text(db, "SELECT group_concat(seat || ':' || name || ':' || kind,"
+                                       " ' ') FROM (SELECT * FROM seats WHERE game='g1'"
+                                       " ORDER BY seat)", buf, sizeof buf),
+                        "0:alice:human 1:ai:greedy:ai 2:bob:human");
+    assert_string_equal(query_text(db, "SELECT seats || ' ' || env || ' ' || t_start FROM games"
+                                       " WHERE game='g1'", buf, sizeof buf),
+                        "[\"alice\",\"ai:greedy\",\"bob\"] stub/env 2800");
+    assert_string_equal(query_text(db, "SELECT group_concat(seat || ':' || name || ':' || kind,"
+                                       " ' ') FROM seats WHERE game='g2'", buf, sizeof buf),
+                        "0:carol:human");
+    assert_string_equal(query_text(db, "SELECT seats FROM games WHERE game='g2'", buf,
+                                   sizeof buf), "[\"carol\"]");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM seats WHERE game='g3'"),
+                     ENV_MAX_PLAYERS);
+    assert_string_equal(query_text(db, "SELECT group_concat(episode || ' ' || seed || ' ' ||"
+                                       " horizon || ' ' || t, ', ') FROM (SELECT * FROM"
+                                       " episode_starts WHERE game='g1' ORDER BY episode)",
+                                   buf, sizeof buf),
+                        "0 18446744073709551615 450 1234, 1 42 0 1300");
+    assert_string_equal(query_text(db, "SELECT typeof(seed) FROM episode_starts LIMIT 1", buf,
+                                   sizeof buf), "text");
+    assert_string_equal(query_text(db, "SELECT seed || ' ' || horizon || ' ' || t FROM"
+                                       " episode_starts WHERE game='g2'", buf, sizeof buf),
+                        "6 61 1500");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM episode_starts"), 3);
+    /* Nothing goes to the general event log any more. */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM events"), 0);
+    sqlite3_close(db);
+    assert_int_equal(store_get_stats(f->s).errors, 0);
+}
+
+/* Without find_env, or when it does not know the env, the files have no info columns. */
+static void check_no_info(const fixture *f, const char *subject)
+{
+    static const char header[] =
+        "frame,episode,game,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,"
+        "reward.1,terminated,truncated,hash,verified.0,verified.1,focused.0,focused.1,t_ms\n";
+    char path[512], buf[256];
+    snprintf(path, sizeof path, "%s/exp1/game/%s_ep0.csv", f->root, subject);
+    char *csv = read_file(path);
+    assert_non_null(csv);
+    assert_int_equal(strncmp(csv, header, strlen(header)), 0);
+    free(csv);
+    snprintf(path, sizeof path, "%s_ep0.json", subject);
+    json_t *meta = load_meta(f, path);
+    assert_non_null(meta);
+    assert_int_equal(json_array_size(json_object_get(meta, "info_names")), 0);
+    snprintf(path, sizeof path, "%s,ai:greedy", subject);
+    assert_string_equal(join_array(meta, "seats", buf, sizeof buf), path);
+    json_decref(meta);
+}
+
+static void test_rebuild_without_env(void **state)
+{
+    fixture *f = *state;
+    const store_seat alice[] = {{"alice", true}, {"ai:greedy", false}};
+    record_game_episode(f->s, "g1", "stub/env", alice, 2, 0, 9, 450, 2);
+    char err[256];
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", NULL, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    store_flush(f->s);
+    check_no_info(f, "alice");
+
+    /* find_env given, but it returns NULL for this env. */
+    const store_seat bob[] = {{"bob", true}, {"ai:greedy", false}};
+    record_game_episode(f->s, "g2", "nope/env", bob, 2, 0, 9, 450, 2);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    store_flush(f->s);
+    check_no_info(f, "bob");
+
+    sqlite3 *db = open_ro(f);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM episodes"), 2);
+    sqlite3_close(db);
+    assert_int_equal(store_get_stats(f->s).errors, 0);
+}
+
+/* An episode without its episode_starts row, or a game without seats rows, is skipped and
+ * said so in err; it is rebuilt once the records are there. */
+static void test_rebuild_skips_unrecorded(void **state)
+{
+    fixture *f = *state;
+    frame_row rows[2] = {make_row(0), make_row(1)};
+    store_game(f->s, "g1", "game", "stub/env", NULL, 0, 1000);
+    store_frames(f->s, "g1", 3, rows, 2);
+    char err[256];
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_non_null(strstr(err, "g1 episode 3"));
+    assert_non_null(strstr(err, "no episode start recorded"));
+
+    store_episode_start(f->s, "g1", 3, 11, 450, 1100);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_non_null(strstr(err, "no seats recorded"));
+
+    const store_seat seats[] = {{"alice", true}};
+    store_game(f->s, "g1", "game", "stub/env", seats, 1, 1000);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    store_flush(f->s);
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/game/alice_ep3.csv", f->root);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
+/* The schema of the version before episode_starts, seats and the indexes. */
+static const char OLD_SCHEMA[] =
+    "CREATE TABLE participants(subject TEXT PRIMARY KEY, token TEXT, params TEXT,"
+    "  created INTEGER);"
+    "CREATE TABLE sessions(subject TEXT, event TEXT, detail TEXT, t INTEGER);"
+    "CREATE TABLE scene_visits(subject TEXT, scene_index INTEGER, scene TEXT, t INTEGER);"
+    "CREATE TABLE forms(subject TEXT, scene TEXT, form TEXT, t INTEGER);"
+    "CREATE TABLE waits(subject TEXT, scene TEXT, t_start INTEGER, t_end INTEGER,"
+    "  wait_ms INTEGER, outcome TEXT, game TEXT);"
+    "CREATE TABLE matches(game TEXT, scene TEXT, subjects TEXT, rtts TEXT, t INTEGER);"
+    "CREATE TABLE games(game TEXT PRIMARY KEY, scene TEXT, env TEXT, seats TEXT,"
+    "  t_start INTEGER, t_end INTEGER, end_reason TEXT);"
+    "CREATE TABLE episodes(game TEXT, episode INTEGER, scene TEXT, env TEXT, seed TEXT,"
+    "  horizon INTEGER, frames INTEGER, reason TEXT, files TEXT, t INTEGER,"
+    "  PRIMARY KEY(game, episode));"
+    "CREATE TABLE outcomes(subject TEXT, outcome TEXT, code TEXT, reason TEXT, t INTEGER);"
+    "CREATE TABLE events(t INTEGER, subject TEXT, game TEXT, kind TEXT, detail TEXT);"
+    "CREATE TABLE frames(game TEXT, episode INTEGER, frame INTEGER, actions BLOB,"
+    "  sources BLOB, rewards BLOB, terminated INTEGER, truncated INTEGER, info BLOB,"
+    "  hash INTEGER, verified BLOB, focused BLOB, t_ms INTEGER,"
+    "  PRIMARY KEY(game, episode, frame)) WITHOUT ROWID;"
+    "INSERT INTO participants VALUES('alice', 'tok', NULL, 1);"
+    "INSERT INTO games VALUES('g1', 'game', 'stub/env', '[\"alice\",\"ai:greedy\"]', 2, NULL,"
+    "  NULL);"
+    "INSERT INTO events VALUES(3, NULL, 'g1', 'episode_start',"
+    "  '{\"episode\":0,\"seed\":\"5\",\"horizon\":450}');"
+    "INSERT INTO frames VALUES('g1', 0, 0, zeroblob(4), zeroblob(4), zeroblob(16), 0, 0,"
+    "  zeroblob(32), 0, zeroblob(4), zeroblob(4), 0);";
+
+static void count_participant(const known_participant *p, void *ctx)
+{
+    (void)p;
+    (*(int *)ctx)++;
+}
+
+/* A cohort.db of the previous version opens, gains the new tables and indexes, keeps its
+ * data; its cut episode (no episode_starts row) is reported and skipped. */
+static void test_old_database_opens(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/exp1", f->root);
+    assert_int_equal(store_mkdirs(path), 0);
+    snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, OLD_SCHEMA, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("old schema: %s", msg);
+    sqlite3_close(db);
+
+    char err[256];
+    f->s = store_open(f->root, "exp1", err, sizeof err);
+    if (!f->s)
+        fail_msg("store_open: %s", err);
+    int n = 0;
+    assert_int_equal(store_load_participants(f->s, count_participant, &n, err, sizeof err), 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_non_null(strstr(err, "no episode start recorded"));
+
+    db = open_ro(f);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND"
+                                   " name IN ('seats', 'episode_starts')"), 2);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND"
+                                   " name IN ('scene_visits_subject', 'outcomes_subject',"
+                                   " 'waits_subject_scene')"), 3);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 1);
+    sqlite3_close(db);
+}
+
+/* What store_load_participants reports, now over indexed tables. */
+typedef struct {
+    int n;
+    char line[4][160];
+} loaded;
+
+static void keep_participant(const known_participant *p, void *ctx)
+{
+    loaded *l = ctx;
+    if (l->n >= 4)
+        return;
+    snprintf(l->line[l->n++], sizeof l->line[0], "%s %s %d %s %s %s %d", p->subject, p->token,
+             p->scene_index, p->outcome ? p->outcome : "-", p->code ? p->code : "-",
+             p->reason ? p->reason : "-", p->matched_in_scene);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_load_participants(void **state)
+{
+    fixture *f = *state;
+    store *s = f->s;
+    store_participant(s, "alice", "ta", NULL, 1);
+    store_participant(s, "bob", "tb", NULL, 1);
+    store_participant(s, "carol", "tc", NULL, 1);
+    store_scene_visit(s, "alice", 0, "welcome", 10);
+    store_scene_visit(s, "alice", 1, "game", 20);
+    store_wait(s, "alice", "game", 20, 30, "matched", "g1");
+    store_outcome(s, "alice", "partner_dropped", NULL, "drop", 40);
+    store_outcome(s, "alice", "completed", "C1", NULL, 50);
+    store_scene_visit(s, "bob", 0, "welcome", 10);
+    store_scene_visit(s, "bob", 1, "game", 20);
+    store_wait(s, "bob", "game", 20, 30, "timeout", NULL);
+    store_wait(s, "bob", "welcome", 5, 6, "matched", "g0"); /* another scene's match */
+    loaded l;
+    memset(&l, 0, sizeof l);
+    char err[256];
+    assert_int_equal(store_load_participants(s, keep_participant, &l, err, sizeof err), 3);
+    qsort(l.line, (size_t)l.n, sizeof l.line[0], by_line);
+    assert_string_equal(l.line[0], "alice ta 1 completed C1 - 1");
+    assert_string_equal(l.line[1], "bob tb 1 - - - 0");
+    assert_string_equal(l.line[2], "carol tc -1 - - - 0");
+
+    /* The lookups use the indexes (the plan's detail column names them). */
+    sqlite3 *db = open_ro(f);
+    static const char *const plans[][2] = {
+        {"SELECT 1 FROM waits WHERE subject = 'a' AND scene = 'b'", "waits_subject_scene"},
+        {"SELECT 1 FROM scene_visits WHERE subject = 'a'", "scene_visits_subject"},
+        {"SELECT 1 FROM outcomes WHERE subject = 'a'", "outcomes_subject"},
+    };
+    for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", plans[i][0]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        bool found = false;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const unsigned char *detail = sqlite3_column_text(st, 3);
+            if (detail && strstr((const char *)detail, plans[i][1]))
+                found = true;
+        }
+        sqlite3_finalize(st);
+        if (!found)
+            fail_msg("%s does not use %s", plans[i][0], plans[i][1]);
+    }
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +1015,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frames_durable_within_a_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_under_load_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_reads_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_ignores_ai_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seat_and_episode_start_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_without_env, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_skips_unrecorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_database_opens, setup_empty, teardown),
+        cmocka_unit_test_setup_teardown(test_load_participants, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
