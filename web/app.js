@@ -81,7 +81,7 @@ function showScene(msg, force = false) {
   if (!force && game.active && msg.kind === 'game' && msg.id === status.scene) return;
   if (game.active) game.stop();
   waitroom.hide();
-  overlay.clearMatching('countdown', 'round', 'partner', 'notice', 'game-error');
+  overlay.clearMatching('countdown', 'round', 'partner', 'game-error');
   current = msg;
   status.scene = msg.id;
   els.scene.hidden = false;
@@ -186,9 +186,6 @@ function onMessage(msg) {
       if (t) overlay.set(`partner:${msg.seat}`, t[0], { tone: t[1], ttl: t[2] });
       break;
     }
-    case 'notice':
-      overlay.set('notice', String(msg.text ?? ''), { ttl: 10000 });
-      break;
     case 'replaced':
       end('This study was opened in another tab or window. Please continue there; you can close this tab.');
       break;

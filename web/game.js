@@ -204,7 +204,7 @@ export class Game {
     const texts = {
       completed: 'The game is over. Thank you!',
       partner_dropped: 'Your partner left, so the game has ended.',
-      excluded: 'The game ended because this page was in the background for too long.',
+      excluded: 'The game has ended for you.', // the end page that follows says why
     };
     const done = () => {
       this._halt();

@@ -1,4 +1,4 @@
-// #overlay: short messages over the page (notices, partner status, countdown, errors).
+// #overlay: short messages over the page (partner status, countdown, round, errors).
 // Several can be up at once; each has a key so it can be replaced or cleared on its own.
 
 export class Overlay {

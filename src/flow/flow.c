@@ -528,7 +528,7 @@ static void on_text(net_conn *c, const char *text, size_t len, loop_time now, vo
     participant *p = cl->p;
     if (m.type != MSG_HELLO && !p) {
         conn_error(f, c, "bad_message", "the first message must be hello", now);
-        proto_msg_free(&m);
+        proto_client_msg_free(&m);
         return;
     }
     switch (m.type) {
@@ -551,8 +551,10 @@ static void on_text(net_conn *c, const char *text, size_t len, loop_time now, vo
         if (p->state == P_PLAYING && p->room)
             room_seat_visibility(p->room, p->seat, m.visible, now);
         break;
+    case MSG_COUNT_: /* not a type proto_decode returns */
+        break;
     }
-    proto_msg_free(&m);
+    proto_client_msg_free(&m);
 }
 
 static void on_binary(net_conn *c, const uint8_t *buf, size_t len, loop_time now, void *ud)

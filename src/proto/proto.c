@@ -151,6 +151,41 @@ static int decode_hello(json_t *root, client_msg *msg, char *err, size_t errlen)
     return 0;
 }
 
+static int decode_advance(json_t *root, client_msg *msg, char *err, size_t errlen)
+{
+    if (get_scene(root, msg, err, errlen) != 0)
+        return -1;
+    json_t *form = json_object_get(root, "form");
+    if (form && !json_is_null(form)) {
+        msg->form = string_object(form, PROTO_MAX_FORM_FIELDS, "form", err, errlen);
+        if (!msg->form)
+            return -1;
+    }
+    return 0;
+}
+
+static int decode_leave(json_t *root, client_msg *msg, char *err, size_t errlen) { return 0; }
+
+static int decode_visibility(json_t *root, client_msg *msg, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(root, "visible");
+    if (!json_is_boolean(v)) {
+        snprintf(err, errlen, "visible must be true or false");
+        return -1;
+    }
+    msg->visible = json_is_true(v);
+    return 0;
+}
+
+typedef int (*msg_decoder)(json_t *root, client_msg *msg, char *err, size_t errlen);
+#define CLIENT_NAME_ITEM(id, name) [id] = name,
+static const char *const CLIENT_NAMES[MSG_COUNT_] = {PROTO_CLIENT_MESSAGES(CLIENT_NAME_ITEM)};
+static const msg_decoder CLIENT_DECODERS[MSG_COUNT_] = {
+    [MSG_HELLO] = decode_hello,   [MSG_ADVANCE] = decode_advance,
+    [MSG_START] = get_scene,      [MSG_LEAVE] = decode_leave,
+    [MSG_VISIBILITY] = decode_visibility,
+};
+
 int proto_decode(const char *text, size_t len, client_msg *msg, char *err, size_t errlen)
 {
     memset(msg, 0, sizeof *msg);
@@ -171,44 +206,21 @@ int proto_decode(const char *text, size_t len, client_msg *msg, char *err, size_
         goto done;
     }
     const char *t = json_string_value(type);
-    if (strcmp(t, "hello") == 0) {
-        msg->type = MSG_HELLO;
-        rc = decode_hello(root, msg, err, errlen);
-    } else if (strcmp(t, "advance") == 0) {
-        msg->type = MSG_ADVANCE;
-        rc = get_scene(root, msg, err, errlen);
-        json_t *form = json_object_get(root, "form");
-        if (rc == 0 && form && !json_is_null(form)) {
-            msg->form = string_object(form, PROTO_MAX_FORM_FIELDS, "form", err, errlen);
-            if (!msg->form)
-                rc = -1;
+    for (int i = 0; i < MSG_COUNT_; i++)
+        if (strcmp(t, CLIENT_NAMES[i]) == 0) {
+            msg->type = (msg_type)i;
+            rc = CLIENT_DECODERS[i](root, msg, err, errlen);
+            goto done;
         }
-    } else if (strcmp(t, "start") == 0) {
-        msg->type = MSG_START;
-        rc = get_scene(root, msg, err, errlen);
-    } else if (strcmp(t, "leave") == 0) {
-        msg->type = MSG_LEAVE;
-        rc = 0;
-    } else if (strcmp(t, "visibility") == 0) {
-        msg->type = MSG_VISIBILITY;
-        json_t *v = json_object_get(root, "visible");
-        if (!json_is_boolean(v)) {
-            snprintf(err, errlen, "visible must be true or false");
-        } else {
-            msg->visible = json_is_true(v);
-            rc = 0;
-        }
-    } else {
-        snprintf(err, errlen, "unknown message type \"%.32s\"", t);
-    }
+    snprintf(err, errlen, "unknown message type \"%.32s\"", t);
 done:
     json_decref(root);
     if (rc != 0)
-        proto_msg_free(msg);
+        proto_client_msg_free(msg);
     return rc;
 }
 
-void proto_msg_free(client_msg *msg)
+void proto_client_msg_free(client_msg *msg)
 {
     json_decref(msg->params);
     json_decref(msg->form);

@@ -1,6 +1,6 @@
 /*
  * Wire messages (docs/PROTOCOL.md): decoding and validating what clients send, encoding
- * the binary game messages the server sends. Everything a client sends is hostile until
+ * the binary game messages the server sends (the JSON ones are built in messages.h). Everything a client sends is hostile until
  * proto_decode_* says otherwise; a decoded message has every field checked for type,
  * length and charset.
  */
@@ -19,7 +19,13 @@
 #define PROTO_MAX_FORM_FIELDS 100
 #define PROTO_MAX_VALUE 4096
 
-typedef enum { MSG_HELLO, MSG_ADVANCE, MSG_START, MSG_LEAVE, MSG_VISIBILITY } msg_type;
+/* The messages a client may send, once (docs/PROTOCOL.md, "client to server"; a test
+ * checks the two agree). Server-to-client messages are in messages.h. */
+#define PROTO_CLIENT_MESSAGES(X)                                                           \
+    X(MSG_HELLO, "hello") X(MSG_ADVANCE, "advance") X(MSG_START, "start")                  \
+    X(MSG_LEAVE, "leave") X(MSG_VISIBILITY, "visibility")
+#define PROTO_CLIENT_ENUM_ITEM(id, name) id,
+typedef enum { PROTO_CLIENT_MESSAGES(PROTO_CLIENT_ENUM_ITEM) MSG_COUNT_ } msg_type;
 
 typedef struct {
     msg_type type;
@@ -35,7 +41,7 @@ typedef struct {
 
 /* 0 and a filled msg, or -1 with a one-line reason in err. */
 int proto_decode(const char *text, size_t len, client_msg *msg, char *err, size_t errlen);
-void proto_msg_free(client_msg *msg);
+void proto_client_msg_free(client_msg *msg);
 
 /* 1-64 characters of [A-Za-z0-9_.-], not starting with '.' */
 bool proto_valid_subject(const char *s);

@@ -280,7 +280,7 @@ void room_free(room *r)
 }
 
 /* Hand the finished (or cut) episode to the store; the rows go with it. */
-static void hand_off_episode(room *r)
+static void hand_off_episode(room *r, loop_time now)
 {
     if (r->confirmed == 0)
         return;
@@ -302,6 +302,7 @@ static void hand_off_episode(room *r)
     for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
         snprintf(rec.info_names[i], sizeof rec.info_names[i], "%s", r->env->info_names[i]);
     snprintf(rec.end_reason, sizeof rec.end_reason, "%s", episode_end_name(r->end_reason));
+    rec.t = now.wall_ms;
     rec.nrows = r->confirmed;
     rec.rows = malloc((size_t)r->confirmed * sizeof(frame_row));
     if (!rec.rows)
@@ -572,7 +573,7 @@ static void cut_episode(room *r, loop_time now)
         room_flush(r, now);
     }
     if (r->phase == PHASE_ENDED)
-        hand_off_episode(r); /* between episodes too: the ended one is not on disk yet */
+        hand_off_episode(r, now); /* between episodes too: the ended one is not on disk yet */
 }
 
 void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
@@ -666,7 +667,7 @@ void room_tick(room *r, loop_time t)
     if (r->phase == PHASE_COUNTDOWN && now >= r->deadline) {
         start_episode(r, t);
     } else if (r->phase == PHASE_ENDED && r->end_announced && now >= r->deadline) {
-        hand_off_episode(r);
+        hand_off_episode(r, t);
         if (last_episode(r)) {
             finish_game(r, GAME_COMPLETED);
         } else {

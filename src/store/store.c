@@ -558,7 +558,7 @@ static void do_episode(store *s, const job *j)
     run_row(s, ST_EPISODE, "episode",
             PARAMS(S(rec->game), I(rec->episode), S(rec->scene), S(rec->env), S(seed),
                    I(rec->horizon), I(rec->nrows), S(rec->end_reason), S(files),
-                   I(clock_wall_ms())));
+                   I(rec->t ? rec->t : clock_wall_ms())));
 }
 
 /* The games row with the JSON array of names, then the seats rows. j->t2 is the number

@@ -113,6 +113,7 @@ typedef struct {
     uint32_t ninfo;
     char info_names[ENV_MAX_INFO][32];
     char end_reason[32];                  /* terminated, truncated, cut */
+    int64_t t;                            /* when it ended (wall ms); 0 = when written */
     uint32_t nrows;
     frame_row *rows;                      /* malloc'd; ownership passes to the store */
 } episode_record;

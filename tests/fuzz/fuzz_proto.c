@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     client_msg m;
     char err[256];
     if (proto_decode((const char *)data, size, &m, err, sizeof err) == 0)
-        proto_msg_free(&m);
+        proto_client_msg_free(&m);
     input_msg in;
     if (proto_decode_input(data, size, &in) == 0) {
         uint8_t again[PROTO_INPUT_SIZE];

@@ -31,7 +31,7 @@ static void hello_with_everything(void **state)
     assert_string_equal(json_string_value(json_object_get(m.params, "PROLIFIC_PID")), "abc");
     assert_string_equal(json_string_value(json_object_get(m.params, "n")), "3");
     assert_string_equal(json_string_value(json_object_get(m.params, "b")), "true");
-    proto_msg_free(&m);
+    proto_client_msg_free(&m);
 }
 
 static void hello_with_nulls(void **state)
@@ -43,7 +43,7 @@ static void hello_with_nulls(void **state)
                      0);
     assert_false(m.has_subject);
     assert_false(m.has_token);
-    proto_msg_free(&m);
+    proto_client_msg_free(&m);
 }
 
 static void other_messages(void **state)
@@ -56,10 +56,10 @@ static void other_messages(void **state)
     assert_int_equal(m.type, MSG_ADVANCE);
     assert_string_equal(m.scene, "consent");
     assert_string_equal(json_string_value(json_object_get(m.form, "age")), "31");
-    proto_msg_free(&m);
+    proto_client_msg_free(&m);
     assert_int_equal(decode("{\"type\":\"start\",\"scene\":\"game\"}", &m, err), 0);
     assert_int_equal(m.type, MSG_START);
-    proto_msg_free(&m);
+    proto_client_msg_free(&m);
     assert_int_equal(decode("{\"type\":\"leave\"}", &m, err), 0);
     assert_int_equal(m.type, MSG_LEAVE);
     assert_int_equal(decode("{\"type\":\"visibility\",\"visible\":false}", &m, err), 0);
@@ -194,7 +194,7 @@ static void random_garbage(void **state)
         client_msg m;
         char err[200];
         if (proto_decode(buf, n, &m, err, sizeof err) == 0)
-            proto_msg_free(&m);
+            proto_client_msg_free(&m);
         input_msg in;
         proto_decode_input((const uint8_t *)buf, n, &in);
     }

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include "room/room.h"
 
 /* ---- a fake env: sums weighted actions; truncates at the horizon ------------------- */
@@ -106,6 +109,7 @@ static const room_hooks HOOKS = {h_text, h_binary, h_dirty, h_event};
 static loop_time at(int64_t ms) { return (loop_time){ms, WALL_T0 + ms}; }
 
 static scene_spec scene;
+static store *room_store; /* NULL: the room records nothing */
 
 static int has_text(const peer *p, const char *needle)
 {
@@ -147,7 +151,7 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
         cfg.peers[1] = &peers[1];
         cfg.names[1] = "bob";
     }
-    room *r = room_new(&cfg, &HOOKS, NULL, NULL, at(0));
+    room *r = room_new(&cfg, &HOOKS, NULL, room_store, at(0));
     assert_non_null(r);
     assert_int_equal(has_text(&peers[0], "\"game_start\""), 1);
     assert_int_equal(has_text(&peers[0], "\"countdown\""), 1);
@@ -462,7 +466,64 @@ static void hidden_too_long_is_excluded(void **state)
     assert_int_equal(removed, 1);
     assert_string_equal(removed_reason, "focus_loss");
     assert_string_equal(over_reason, "partner_dropped");
+    /* The excluded person is still there and hears why their game ended; the partner
+     * hears that the game ended because of the drop. */
+    assert_int_equal(has_text(&peers[0], "{\"type\":\"game_end\",\"reason\":\"excluded\"}"), 1);
+    assert_int_equal(has_text(&peers[1], "\"reason\":\"partner_dropped\""), 1);
     room_free(r);
+}
+
+/* Every record a room writes carries the wall time of the pass it happened in: none is 0
+ * or otherwise outside the minutes this game ran. */
+static void every_record_carries_its_pass_wall_time(void **state)
+{
+    char dir[] = "/tmp/cohort_room_XXXXXX", err[256];
+    assert_non_null(mkdtemp(dir));
+    room_store = store_open(dir, "times", err, sizeof err);
+    assert_non_null(room_store);
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 1);
+    room_flush(r, at(1100));
+    input_msg forged = {.episode = 0, .frame = 1, .action = 1, .flags = PROTO_INPUT_HAS_HASH,
+                        .confirmed = 0, .hash = 12345};
+    room_on_input(r, 0, &forged, at(1150)); /* a desync */
+    room_seat_visibility(r, 0, false, at(1200));
+    room_seat_visibility(r, 0, true, at(1300));
+    room_seat_disconnected(r, 1, at(1400));
+    room_seat_reconnected(r, 1, at(1500));
+    room_seat_disconnected(r, 1, at(1600));
+    room_tick(r, at(3600)); /* past the grace: dropped, the game ends */
+    assert_int_equal(game_overs, 1);
+    room_free(r);
+    store_close(room_store); /* everything queued is on disk */
+    room_store = NULL;
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/times/cohort.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *checks[] = {"SELECT kind, t FROM events", "SELECT 'episode_start', t FROM episode_starts",
+                            "SELECT 'episode', t FROM episodes"};
+    int rows = 0;
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, checks[i], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t t = sqlite3_column_int64(st, 1);
+            if (t < WALL_T0 + 1000 || t > WALL_T0 + 3600)
+                fail_msg("%s at t=%lld: outside the game's pass times", sqlite3_column_text(st, 0),
+                         (long long)t);
+            rows++;
+        }
+        sqlite3_finalize(st);
+    }
+    /* desync, hidden, visible, disconnect x2, reconnect, drop; the start; the episode */
+    assert_int_equal(rows, 9);
+    sqlite3_close(db);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void seeds_differ_by_episode_and_repeat_by_game(void **state)
@@ -489,6 +550,7 @@ int main(void)
         cmocka_unit_test(reconnect_within_grace_resumes_with_state),
         cmocka_unit_test(hidden_too_long_is_excluded),
         cmocka_unit_test(seeds_differ_by_episode_and_repeat_by_game),
+        cmocka_unit_test(every_record_carries_its_pass_wall_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

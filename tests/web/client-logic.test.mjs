@@ -131,7 +131,7 @@ test('connection: hello on every (re)connection, backoff, nothing sent before we
   const s3 = FakeSocket.all[2];
   s3.open();
   assert.equal(JSON.parse(s3.sent[0]).n, 2, 'hello again on the new socket');
-  s1.receive({ type: 'notice' }); // a stale socket's late message is ignored
+  s1.receive({ type: 'waiting' }); // a stale socket's late message is ignored
   assert.equal(got.length, 1);
 
   conn.stop();
@@ -149,7 +149,7 @@ test('connection: silence during play is treated as a dead socket', (t) => {
   FakeSocket.all[0].receive({ type: 'welcome' });
   conn.watchIdle(3000);
   t.mock.timers.tick(2000);
-  FakeSocket.all[0].receive({ type: 'notice' });
+  FakeSocket.all[0].receive({ type: 'partner' });
   t.mock.timers.tick(2000);
   assert.equal(FakeSocket.all.length, 1, 'still hearing from it');
   t.mock.timers.tick(2000);
