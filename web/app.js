@@ -1,5 +1,5 @@
 // The participant client's entry point: connects, routes server messages to the views,
-// and keeps window.cohort (the contract tests read, DESIGN.md section 10) up to date.
+// and keeps window.cohort (the contract tests read, docs/DESIGN.md section 10) up to date.
 
 import { Connection, socketUrl } from './connection.js';
 import { Identity, pageParams } from './identity.js';

@@ -1,6 +1,6 @@
 // One WebSocket to /ws that comes back by itself. Every (re)connection starts with the
 // hello built by the caller, carrying the stored token, so the server resumes this
-// participant where they were (DESIGN.md section 9: "reconnects with its token").
+// participant where they were (docs/DESIGN.md section 9: "reconnects with its token").
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 const BACKOFF_MAX_MS = 5000;

@@ -1,4 +1,4 @@
-// A game scene in play (DESIGN.md sections 5 and 6): the glue between the server's game
+// A game scene in play (docs/DESIGN.md sections 5 and 6): the glue between the server's game
 // messages, the rollback client, the tick worker, the keyboard, the canvas and the HUD.
 // The netcode itself lives in rollback.js; this file only wires it to the page.
 
@@ -256,7 +256,7 @@ export class Game {
     return e;
   }
 
-  // One worker tick (DESIGN.md section 6, steps 1-3).
+  // One worker tick (docs/DESIGN.md section 6, steps 1-3).
   _tick() {
     const rc = this.rc;
     if (!this.running || !rc) return;

@@ -1,4 +1,4 @@
-// Who this browser is (DESIGN.md section 5, step 1). The server picks the subject from
+// Who this browser is (docs/DESIGN.md section 5, step 1). The server picks the subject from
 // the page's query parameters; we keep the subject and session token it hands back so a
 // reload, a reconnect or a second tab comes back as the same person.
 

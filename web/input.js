@@ -1,4 +1,4 @@
-// Keyboard to env action (DESIGN.md section 6, step 1): the key pressed last among those
+// Keyboard to env action (docs/DESIGN.md section 6, step 1): the key pressed last among those
 // still held wins; with none held, the default action.
 
 export class KeyState {

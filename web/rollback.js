@@ -1,4 +1,4 @@
-// Rollback netcode over a confirming relay (DESIGN.md section 6), client side.
+// Rollback netcode over a confirming relay (docs/DESIGN.md section 6), client side.
 //
 // Pure: no DOM, no sockets, no timers. The caller feeds it the local action once per tick
 // (localInput), the server's CONFIRM and STATE contents as they arrive (onConfirm,

@@ -1,4 +1,4 @@
-// Rendering of `scene` messages into #scene (DESIGN.md section 5, steps 3-5). The html of
+// Rendering of `scene` messages into #scene (docs/DESIGN.md section 5, steps 3-5). The html of
 // a scene is the researcher's own page fragment from the experiment folder.
 
 /**

@@ -1,6 +1,6 @@
 // The game clock. A dedicated worker, because browsers throttle main-thread timers in
 // hidden tabs (to once a second or less) but not worker timers: a participant who
-// switches tabs keeps ticking, so the partner's game goes on (DESIGN.md section 6).
+// switches tabs keeps ticking, so the partner's game goes on (docs/DESIGN.md section 6).
 //
 // Messages in: {type: 'start', fps} | {type: 'stop'}. Out: {type: 'tick', n}.
 // Ticks are scheduled against an absolute timeline (start + n * interval), so timer

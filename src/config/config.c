@@ -1,5 +1,5 @@
 /*
- * Experiment files (DESIGN.md section 4): read, parse, walk the schema, apply defaults.
+ * Experiment files (docs/DESIGN.md section 4): read, parse, walk the schema, apply defaults.
  *
  * The walk is strict on purpose: a typo in a paid study must stop `cohort check`, not
  * silently fall back to a default. Every mapping has a table of allowed keys; anything

@@ -1,5 +1,5 @@
 /*
- * Experiment files (DESIGN.md section 4): loading and validation.
+ * Experiment files (docs/DESIGN.md section 4): loading and validation.
  *
  * config_load reads one YAML file into an `experiment`. Any problem yields a message
  * "FILE:LINE:COL: what was expected" and no experiment. The loader never calls into the

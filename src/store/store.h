@@ -2,7 +2,7 @@
  * The store: everything cohort keeps on disk.
  *
  * DATA/EXPERIMENT/cohort.db (SQLite, WAL) holds people and games; episode CSV files and
- * form JSON files go beside it (DESIGN.md section 8). Every function here copies its
+ * form JSON files go beside it (docs/DESIGN.md section 8). Every function here copies its
  * arguments into a job and queues it for the writer thread: the caller (the event loop)
  * never waits for the disk. Times are milliseconds since the Unix epoch unless named
  * otherwise.

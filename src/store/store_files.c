@@ -1,6 +1,6 @@
 /*
  * The files the store writes beside cohort.db: episode CSV files with their JSON sidecars,
- * and form answers (DESIGN.md section 8).
+ * and form answers (docs/DESIGN.md section 8).
  *
  * Every file is written under a hidden temporary name, fsync'd and renamed into place,
  * so anyone watching the folder (a researcher, the e2e harness, `cohort compare`) sees

@@ -1,5 +1,5 @@
 /*
- * Offline tools over episode files (DESIGN.md sections 2 and 8).
+ * Offline tools over episode files (docs/DESIGN.md sections 2 and 8).
  *
  * Each command takes argv as main.c hands it over after the program name: argv[0] is the
  * command's own name ("compare", "replay"), the operands follow. Results go to stdout,

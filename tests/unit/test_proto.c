@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "proto/messages.h"
+#include "proto/names.h"
 #include "proto/proto.h"
 
 static int decode(const char *text, client_msg *m, char *err)
@@ -200,6 +202,89 @@ static void random_garbage(void **state)
     }
 }
 
+/* Takes the text; returns it parsed (caller decrefs) after checking its type. */
+static json_t *built(char *text, const char *type)
+{
+    assert_non_null(text);
+    json_t *m = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(m, "type")), type);
+    return m;
+}
+
+static long long num(json_t *m, const char *key) { return json_integer_value(json_object_get(m, key)); }
+static const char *str(json_t *m, const char *key) { return json_string_value(json_object_get(m, key)); }
+
+static void every_server_message_has_its_type_and_fields(void **state)
+{
+    json_t *m = built(proto_msg_welcome("alice", "t0k", "demo", true), "welcome");
+    assert_string_equal(str(m, "token"), "t0k");
+    assert_true(json_is_true(json_object_get(m, "resumed")));
+    json_decref(m);
+    m = built(proto_msg_scene_page(1, "consent", "<p>\"quoted\"</p>", true), "scene");
+    assert_string_equal(str(m, "kind"), "page");
+    assert_string_equal(str(m, "html"), "<p>\"quoted\"</p>");
+    json_decref(m);
+    m = built(proto_msg_scene_game(2, "game", NULL, 300, 2), "scene");
+    assert_string_equal(str(m, "html"), "");
+    assert_int_equal(num(m, "players"), 2);
+    json_decref(m);
+    m = built(proto_msg_scene_end(3, OUTCOME_WAITROOM_TIMEOUT, "C1", "https://x/?c=C1", "Thanks"),
+              "scene");
+    assert_string_equal(str(m, "outcome"), "waitroom_timeout");
+    json_decref(m);
+    json_decref(built(proto_msg_waiting("game", 1, 2, 9000), "waiting"));
+    json_decref(built(proto_msg_matched("g-1", 1, 3000), "matched"));
+    const char *labels[] = {"human", "ai:greedy"}, *keys[] = {"ArrowUp"};
+    int actions[] = {0};
+    game_start_info g = {.game = "g-1", .seat = 0, .nseats = 2, .seat_labels = labels,
+                         .env = "cooking/cramped_room", .fps = 30, .nkeys = 1,
+                         .key_names = keys, .key_actions = actions, .episode = 1};
+    m = built(proto_msg_game_start(&g), "game_start");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(m, "seats"), 1)),
+                        "ai:greedy");
+    assert_int_equal(num(json_object_get(m, "keys"), "ArrowUp"), 0);
+    json_decref(m);
+    json_decref(built(proto_msg_countdown(0, 3000), "countdown"));
+    m = built(proto_msg_episode_start(1, UINT64_MAX), "episode_start");
+    assert_string_equal(str(m, "seed"), "18446744073709551615"); /* a string: no double loses it */
+    json_decref(m);
+    m = built(proto_msg_episode_end(1, 450, EPISODE_TRUNCATED), "episode_end");
+    assert_string_equal(str(m, "reason"), "truncated");
+    json_decref(m);
+    m = built(proto_msg_game_end(GAME_EXCLUDED), "game_end");
+    assert_string_equal(str(m, "reason"), "excluded");
+    json_decref(m);
+    m = built(proto_msg_partner(1, PARTNER_RECONNECTING), "partner");
+    assert_string_equal(str(m, "status"), "reconnecting");
+    json_decref(m);
+    json_decref(built(proto_msg_lag(77), "lag"));
+    json_decref(built(proto_msg_replaced(), "replaced"));
+    json_decref(built(proto_msg_error("bad_message", "a \"quote\" and a\nnewline"), "error"));
+}
+
+static void every_name_table_round_trips(void **state)
+{
+    for (int i = 0; i < outcome_COUNT_; i++) {
+        outcome o;
+        assert_true(outcome_parse(outcome_name((outcome)i), &o));
+        assert_int_equal(o, i);
+    }
+    for (int i = 0; i < seat_removal_COUNT_; i++) {
+        seat_removal r;
+        assert_true(seat_removal_parse(seat_removal_name((seat_removal)i), &r));
+        assert_int_equal(r, i);
+    }
+    outcome untouched = OUTCOME_EXCLUDED;
+    assert_false(outcome_parse("finished", &untouched));
+    assert_false(outcome_parse(NULL, &untouched));
+    assert_int_equal(untouched, OUTCOME_EXCLUDED);
+    assert_string_equal(game_end_name((game_end)99), "?");
+    assert_string_equal(input_source_name(SOURCE_AI), "ai");
+    assert_string_equal(outcome_reason_name(REASON_NONE), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +297,8 @@ int main(void)
         cmocka_unit_test(binary_input_round_trip_and_rejects),
         cmocka_unit_test(confirm_and_state_encoding),
         cmocka_unit_test(random_garbage),
+        cmocka_unit_test(every_server_message_has_its_type_and_fields),
+        cmocka_unit_test(every_name_table_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
