@@ -1,5 +1,12 @@
-# cohort build. `make` builds build/cohort and build/web/; `make test` runs every suite.
-# Sources are found by wildcard: a new .c under src/ or envs/ needs no Makefile edit.
+# cohort build. `make` builds build/cohort, build/cohort-bots and build/web/; `make test`
+# runs every suite. Sources are found by wildcard: a new .c under src/ or envs/ needs no
+# Makefile edit.
+
+# Without this the default goal is the first rule make reads, and envs/envs.mk (included
+# before `all`) has rules: plain `make` built only build/web/envs/cooking.wasm.
+# tests/make/readme-make.sh (in `make test-unit`) checks that `make` builds what the
+# README says it does.
+.DEFAULT_GOAL := all
 
 CC      ?= cc
 PKGS    := libwebsockets jansson libfyaml sqlite3
@@ -10,7 +17,8 @@ LIBS    := $(shell pkg-config --libs $(PKGS)) -lev -pthread -lm
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-SRC_LIB := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard envs/*.c) $(wildcard envs/*/*.c)
+# src/bots is its own program (build/cohort-bots, below): not in the server or its tests.
+SRC_LIB := $(filter-out src/main.c src/bots/%,$(wildcard src/*/*.c)) $(wildcard envs/*.c) $(wildcard envs/*/*.c)
 OBJ     := $(SRC_LIB:%.c=build/obj/%.o)
 OBJ_SAN := $(SRC_LIB:%.c=build/san/%.o)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
@@ -25,6 +33,14 @@ build/tests/web_unit: Makefile
 	@chmod +x $@
 UNIT_EXTRA += build/tests/web_unit $(ENV_WASM)
 UNIT_EXTRA_RUN += build/tests/web_unit
+
+# `make` builds what the README's build line says (make's own database, nothing built).
+build/tests/readme_make: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash tests/make/readme-make.sh\n' > $@
+	@chmod +x $@
+UNIT_EXTRA += build/tests/readme_make
+UNIT_EXTRA_RUN += build/tests/readme_make
 
 # Netcode as a participant's browser sees it: latency and rollback cost (bench/browser).
 build/bench/browser: Makefile
@@ -50,7 +66,7 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
 .PHONY: all web test test-unit test-e2e test-load demo bench setup clean
-all: build/cohort build/cohort-san web
+all: build/cohort build/cohort-san build/cohort-bots web
 
 setup:
 	@bash scripts/setup
@@ -70,6 +86,15 @@ build/cohort: build/obj/src/main.o $(OBJ)
 # server tests can run it (COHORT_BIN=build/cohort-san).
 build/cohort-san: build/san/src/main.o $(OBJ_SAN)
 	$(CC) $(SAN) $^ -o $@ $(LIBS)
+
+# The bot swarm (`cohort bots` execs it): its own sources, the wire format, the clock and
+# the envs (bots step the game natively; greedy bots use the envs' scripted policies).
+# tests/load and bench/ run them through build/cohort, never under sanitizers: no
+# sanitizer build of them.
+BOTS_OBJ := $(patsubst %.c,build/obj/%.o,$(wildcard src/bots/*.c) src/proto/proto.c src/util/clock.c) \
+            $(filter build/obj/envs/%,$(OBJ))
+build/cohort-bots: $(BOTS_OBJ)
+	$(CC) $(OPT) $^ -o $@ $(shell pkg-config --libs jansson) -lm
 
 build/tests/%: tests/unit/%.c $(OBJ_SAN)
 	@mkdir -p $(dir $@)
@@ -136,4 +161,5 @@ fuzz: fuzz-config fuzz-proto fuzz-envs
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) build/obj/src/main.d build/san/src/main.d
+-include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) build/obj/src/main.d build/san/src/main.d \
+         $(patsubst %.c,build/obj/%.d,$(wildcard src/bots/*.c))

@@ -7,6 +7,7 @@
  *   cohort replay A.csv
  *   cohort bots URL -n N [...]
  */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 
 #include "../envs/registry.h"
 #include "admin/admin.h"
-#include "bots/bots.h"
 #include "config/config.h"
 #include "flow/flow.h"
 #include "net/net.h"
@@ -226,6 +226,35 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 }
 
+/* `cohort bots ARGS`: the bot swarm is its own program (src/bots), build/cohort-bots,
+ * so that the server does not link it. Exec it from beside this executable with ARGS;
+ * the pid stays the same, so callers can signal and wait for it as before. Returns only
+ * when the exec fails: 127 if the program is missing, 126 otherwise. */
+static int exec_bots(int argc, char **argv)
+{
+    (void)argc;
+    char path[PATH_MAX + sizeof "cohort-bots"];
+    ssize_t n = readlink("/proc/self/exe", path, PATH_MAX);
+    char *slash = NULL;
+    if (n > 0 && n < PATH_MAX) {
+        path[n] = '\0';
+        slash = strrchr(path, '/');
+    }
+    if (!slash) {
+        fprintf(stderr, "cohort bots: cannot find the directory of this executable\n");
+        return 127;
+    }
+    strcpy(slash + 1, "cohort-bots");
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "cohort bots: %s not found (run make)\n", path);
+        return 127;
+    }
+    argv[0] = path; /* argv[1..] are the bots' arguments; argv[argc] is NULL */
+    execv(path, argv);
+    fprintf(stderr, "cohort bots: cannot run %s: %s\n", path, strerror(errno));
+    return 126;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -242,7 +271,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "bots") == 0)
-        return cmd_bots(argc - 1, argv + 1);
+        return exec_bots(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -651,13 +651,18 @@ static void on_confirm(bot *b, const uint8_t *buf, size_t len, int64_t now)
         return;
     if (!b->env || ep != (uint8_t)b->episode)
         return; /* another episode's: ignored, as the protocol says */
-    if (nseats != b->nseats) {
+    if (nseats != b->nseats || nseats > ENV_MAX_PLAYERS) {
         error_kind(b, "bad_confirm");
         return;
     }
-    const uint8_t *e = buf + PROTO_CONFIRM_HEADER;
-    for (uint32_t i = 0; i < count; i++, e += nseats + 8u) {
+    for (uint16_t i = 0; i < count; i++) {
         uint32_t k = first + i;
+        uint8_t acts[ENV_MAX_PLAYERS];
+        uint64_t theirs;
+        if (proto_decode_confirm_entry(buf, len, i, acts, &theirs) != 0) {
+            error_kind(b, "bad_confirm"); /* not reached: the header said count entries */
+            return;
+        }
         if (k < b->cc) {
             error_kind(b, "confirm_repeat");
             continue;
@@ -667,14 +672,12 @@ static void on_confirm(bot *b, const uint8_t *buf, size_t len, int64_t now)
             return;
         }
         int32_t actions[ENV_MAX_PLAYERS];
-        for (int s = 0; s < nseats && s < ENV_MAX_PLAYERS; s++)
-            actions[s] = e[s];
+        for (int s = 0; s < nseats; s++)
+            actions[s] = acts[s];
         env_step_out out;
         memset(&out, 0, sizeof out);
         b->env->step(b->state, actions, &out);
-        uint64_t mine = env_hash(b->state, b->env->state_size), theirs = 0;
-        for (int j = 7; j >= 0; j--)
-            theirs = theirs << 8 | e[nseats + j];
+        uint64_t mine = env_hash(b->state, b->env->state_size);
         if (mine != theirs && !b->desynced) {
             b->desynced = true; /* counted once until the server's STATE */
             b->st->desyncs++;
@@ -685,7 +688,7 @@ static void on_confirm(bot *b, const uint8_t *buf, size_t len, int64_t now)
         sent_slot *s = &b->sent[k % SENT_RING];
         if (s->valid && s->frame == k) {
             latency_add(b->st->lat, now - s->us);
-            if (e[b->seat] != s->action)
+            if (acts[b->seat] != s->action)
                 b->st->own_defaulted++; /* our INPUT arrived after the frame was confirmed */
             s->valid = 0;
         }
@@ -696,17 +699,15 @@ static void on_confirm(bot *b, const uint8_t *buf, size_t len, int64_t now)
 
 static void on_state(bot *b, const uint8_t *buf, size_t len)
 {
-    if (len < PROTO_STATE_HEADER) {
+    uint8_t ep;
+    uint32_t frame, size;
+    if (proto_decode_state_header(buf, len, &ep, &frame, &size) != 0) {
         error_kind(b, "bad_state");
         return;
     }
-    uint32_t frame = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
-                     (uint32_t)buf[7] << 24;
-    uint32_t size = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
-                    (uint32_t)buf[11] << 24;
-    if (!b->env || !b->ep_active || buf[1] != (uint8_t)b->episode)
+    if (!b->env || !b->ep_active || ep != (uint8_t)b->episode)
         return;
-    if (size != b->env->state_size || len != PROTO_STATE_HEADER + (size_t)size) {
+    if (size != b->env->state_size) {
         error_kind(b, "bad_state");
         return;
     }

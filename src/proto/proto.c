@@ -302,3 +302,34 @@ size_t proto_encode_state(uint8_t *out, size_t cap, uint8_t episode, uint32_t fr
     memcpy(out + PROTO_STATE_HEADER, state, size);
     return PROTO_STATE_HEADER + (size_t)size;
 }
+
+/* ---- decoders for clients (bots, tests) ---- */
+
+int proto_decode_confirm_entry(const uint8_t *buf, size_t len, uint16_t i, uint8_t *actions,
+                               uint64_t *hash)
+{
+    uint8_t episode, nseats;
+    uint32_t first;
+    uint16_t count;
+    if (proto_decode_confirm_header(buf, len, &episode, &nseats, &first, &count) != 0 ||
+        i >= count)
+        return -1;
+    const uint8_t *e = buf + PROTO_CONFIRM_HEADER + (size_t)i * (nseats + 8u);
+    memcpy(actions, e, nseats);
+    *hash = get_u64(e + nseats);
+    return 0;
+}
+
+int proto_decode_state_header(const uint8_t *buf, size_t len, uint8_t *episode, uint32_t *frame,
+                              uint32_t *size)
+{
+    if (len < PROTO_STATE_HEADER || buf[0] != BIN_STATE)
+        return -1;
+    uint32_t n = get_u32(buf + 8);
+    if (len - PROTO_STATE_HEADER != n)
+        return -1;
+    *episode = buf[1];
+    *frame = get_u32(buf + 4);
+    *size = n;
+    return 0;
+}

@@ -72,12 +72,25 @@ void proto_confirm_header(uint8_t *out, uint8_t episode, uint8_t nseats, uint32_
                           uint16_t count);
 /* Writes one entry at out; returns the bytes written (nseats + 8). */
 size_t proto_confirm_entry(uint8_t *out, const uint8_t *actions, uint8_t nseats, uint64_t hash);
-/* For clients (bots, tests): parse a CONFIRM header; -1 if malformed. */
-int proto_decode_confirm_header(const uint8_t *buf, size_t len, uint8_t *episode,
-                                uint8_t *nseats, uint32_t *first, uint16_t *count);
 
 /* STATE: header then the state bytes. Returns the total size written, 0 if cap too small. */
 size_t proto_encode_state(uint8_t *out, size_t cap, uint8_t episode, uint32_t frame,
                           const void *state, uint32_t size);
+
+/* ---- decoders for clients (bots, tests) ---- */
+
+/* CONFIRM: parse the header; -1 if malformed (len must be exactly the header plus count
+ * entries of nseats + 8 bytes; nseats 0 is malformed). */
+int proto_decode_confirm_header(const uint8_t *buf, size_t len, uint8_t *episode,
+                                uint8_t *nseats, uint32_t *first, uint16_t *count);
+/* CONFIRM: entry i (frame first + i) of a message proto_decode_confirm_header accepts:
+ * its nseats actions into actions (room for nseats bytes) and its hash. -1, with nothing
+ * written, if the message is malformed or i >= count. */
+int proto_decode_confirm_entry(const uint8_t *buf, size_t len, uint16_t i, uint8_t *actions,
+                               uint64_t *hash);
+/* STATE: parse the header; the state bytes follow at buf + PROTO_STATE_HEADER. -1 if
+ * malformed, including a size that does not match len. */
+int proto_decode_state_header(const uint8_t *buf, size_t len, uint8_t *episode, uint32_t *frame,
+                              uint32_t *size);
 
 #endif

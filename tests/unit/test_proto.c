@@ -180,11 +180,95 @@ static void confirm_and_state_encoding(void **state)
     assert_int_equal(buf[0], BIN_STATE);
 }
 
+/* The client-side CONFIRM decoders: entries read back as written, at odd offsets too
+ * (nseats 3: every hash unaligned), and nothing is read past the message. */
+static void confirm_entry_decoding(void **state)
+{
+    uint8_t buf[64];
+    const uint8_t a0[3] = {1, 2, 3}, a1[3] = {7, 0, 255};
+    proto_confirm_header(buf, 9, 3, 1000, 2);
+    size_t off = PROTO_CONFIRM_HEADER;
+    off += proto_confirm_entry(buf + off, a0, 3, 0x0102030405060708ULL);
+    off += proto_confirm_entry(buf + off, a1, 3, 0xfedcba9876543210ULL);
+    assert_int_equal(off, proto_confirm_size(3, 2));
+
+    uint8_t acts[3];
+    uint64_t hash;
+    assert_int_equal(proto_decode_confirm_entry(buf, off, 0, acts, &hash), 0);
+    assert_memory_equal(acts, a0, 3);
+    assert_true(hash == 0x0102030405060708ULL);
+    assert_int_equal(proto_decode_confirm_entry(buf, off, 1, acts, &hash), 0);
+    assert_memory_equal(acts, a1, 3);
+    assert_true(hash == 0xfedcba9876543210ULL);
+    /* little-endian on the wire, whatever the host */
+    assert_int_equal(buf[PROTO_CONFIRM_HEADER + 3], 0x08);
+    assert_int_equal(buf[PROTO_CONFIRM_HEADER + 10], 0x01);
+
+    /* past the last entry, a cut message, another kind: -1 and nothing written */
+    uint8_t untouched[3] = {0xaa, 0xaa, 0xaa};
+    memcpy(acts, untouched, 3);
+    hash = 42;
+    assert_int_equal(proto_decode_confirm_entry(buf, off, 2, acts, &hash), -1);
+    assert_int_equal(proto_decode_confirm_entry(buf, off - 1, 0, acts, &hash), -1);
+    assert_int_equal(proto_decode_confirm_entry(buf, off + 1, 0, acts, &hash), -1);
+    assert_int_equal(proto_decode_confirm_entry(buf, 4, 0, acts, &hash), -1);
+    buf[0] = BIN_STATE;
+    assert_int_equal(proto_decode_confirm_entry(buf, off, 0, acts, &hash), -1);
+    buf[0] = BIN_CONFIRM;
+    buf[2] = 0; /* nseats 0 */
+    assert_int_equal(proto_decode_confirm_entry(buf, PROTO_CONFIRM_HEADER + 16, 0, acts, &hash), -1);
+    assert_memory_equal(acts, untouched, 3);
+    assert_true(hash == 42);
+
+    /* an empty CONFIRM is well formed and has no entries */
+    proto_confirm_header(buf, 0, 2, 5, 0);
+    uint8_t ep, ns;
+    uint32_t first;
+    uint16_t count;
+    assert_int_equal(proto_decode_confirm_header(buf, PROTO_CONFIRM_HEADER, &ep, &ns, &first, &count), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(proto_decode_confirm_entry(buf, PROTO_CONFIRM_HEADER, 0, acts, &hash), -1);
+}
+
+static void state_header_decoding(void **state)
+{
+    uint8_t buf[64], st[5] = {10, 20, 30, 40, 50};
+    size_t n = proto_encode_state(buf, sizeof buf, 7, 0x01020304u, st, sizeof st);
+    assert_int_equal(n, PROTO_STATE_HEADER + sizeof st);
+    uint8_t ep = 0;
+    uint32_t frame = 0, size = 0;
+    assert_int_equal(proto_decode_state_header(buf, n, &ep, &frame, &size), 0);
+    assert_int_equal(ep, 7);
+    assert_int_equal(frame, 0x01020304u);
+    assert_int_equal(size, sizeof st);
+    assert_memory_equal(buf + PROTO_STATE_HEADER, st, sizeof st);
+    assert_int_equal(buf[4], 0x04); /* little-endian */
+
+    /* size must match len exactly: short, long, header only, empty, another kind */
+    assert_int_equal(proto_decode_state_header(buf, n - 1, &ep, &frame, &size), -1);
+    assert_int_equal(proto_decode_state_header(buf, n + 1, &ep, &frame, &size), -1);
+    assert_int_equal(proto_decode_state_header(buf, PROTO_STATE_HEADER, &ep, &frame, &size), -1);
+    assert_int_equal(proto_decode_state_header(buf, PROTO_STATE_HEADER - 1, &ep, &frame, &size), -1);
+    assert_int_equal(proto_decode_state_header(buf, 0, &ep, &frame, &size), -1);
+    buf[0] = BIN_CONFIRM;
+    assert_int_equal(proto_decode_state_header(buf, n, &ep, &frame, &size), -1);
+    buf[0] = BIN_STATE;
+    /* a size field that would overflow 32-bit arithmetic */
+    buf[8] = buf[9] = buf[10] = buf[11] = 0xff;
+    assert_int_equal(proto_decode_state_header(buf, n, &ep, &frame, &size), -1);
+
+    /* a zero-size state is well formed */
+    n = proto_encode_state(buf, sizeof buf, 1, 0, st, 0);
+    assert_int_equal(proto_decode_state_header(buf, n, &ep, &frame, &size), 0);
+    assert_int_equal(size, 0);
+}
+
 /* Random bytes must never crash the decoders. */
 static void random_garbage(void **state)
 {
     srand(1234);
     char buf[256];
+    int confirms = 0, states = 0;
     for (int i = 0; i < 20000; i++) {
         size_t n = (size_t)(rand() % (int)sizeof buf);
         for (size_t k = 0; k < n; k++)
@@ -199,7 +283,32 @@ static void random_garbage(void **state)
             proto_client_msg_free(&m);
         input_msg in;
         proto_decode_input((const uint8_t *)buf, n, &in);
+        /* binary: the right kind byte, and often a length field that nearly fits */
+        uint8_t *b = (uint8_t *)buf, acts[256], ep, ns;
+        uint32_t first, frame, size;
+        uint16_t count;
+        uint64_t hash;
+        if (n > 12 && rand() % 2) {
+            b[0] = (uint8_t)(BIN_CONFIRM + rand() % 2);
+            b[2] = (uint8_t)(rand() % 4);
+            size_t fit = b[0] == BIN_CONFIRM ? (n - 12) / (b[2] + 8u) : n - 12;
+            fit += (size_t)(rand() % 3) - 1; /* one short, exact or one over */
+            b[8] = (uint8_t)fit;
+            b[9] = (uint8_t)(fit >> 8);
+            if (b[0] == BIN_STATE)
+                b[10] = b[11] = 0; /* the u32 size's high bytes */
+        }
+        if (proto_decode_confirm_header(b, n, &ep, &ns, &first, &count) == 0) {
+            confirms++;
+            for (uint16_t k = 0; k <= count; k++)
+                assert_int_equal(proto_decode_confirm_entry(b, n, k, acts, &hash), k < count ? 0 : -1);
+        }
+        if (proto_decode_state_header(b, n, &ep, &frame, &size) == 0) {
+            states++;
+            assert_int_equal(PROTO_STATE_HEADER + (size_t)size, n);
+        }
     }
+    assert_true(confirms > 100 && states > 100); /* the decoders' good paths ran too */
 }
 
 /* Takes the text; returns it parsed (caller decrefs) after checking its type. */
@@ -296,6 +405,8 @@ int main(void)
         cmocka_unit_test(embedded_nul_is_not_a_short_message),
         cmocka_unit_test(binary_input_round_trip_and_rejects),
         cmocka_unit_test(confirm_and_state_encoding),
+        cmocka_unit_test(confirm_entry_decoding),
+        cmocka_unit_test(state_header_decoding),
         cmocka_unit_test(random_garbage),
         cmocka_unit_test(every_server_message_has_its_type_and_fields),
         cmocka_unit_test(every_name_table_round_trips),
