@@ -65,7 +65,7 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
-.PHONY: all web test test-unit test-e2e test-load demo bench setup clean
+.PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup clean
 all: build/cohort build/cohort-san build/cohort-bots web
 
 setup:
@@ -114,7 +114,7 @@ test:
 	@bash scripts/setup
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-e2e test-load; do \
+	for suite in test-unit test-hostile test-e2e test-load; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -130,6 +130,10 @@ test-e2e: all
 
 test-load: all
 	@bash tests/load/run
+
+# Hostile and broken clients beside honest ones (tests/hostile/cases): one case or all.
+test-hostile: all
+	@bash tests/hostile/run
 
 demo:
 	@bash scripts/setup

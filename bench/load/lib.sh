@@ -64,12 +64,13 @@ build_echo() {
 }
 
 # start_server EXPERIMENT DATA_DIR [BIN]: sets SRV_PID, SRV_PORT, SRV_LOG (stderr file).
+# SRV_EXTRA (an array, may be unset) holds more `cohort serve` options.
 start_server() {
   local exp=$1 data=$2 bin=${3:-$COHORT}
   mkdir -p "$data"
   SRV_LOG=$data/server.log
   : >"$data/server.out" # exists before the child opens it (no race with the reads below)
-  "${SRV_WRAP[@]}" "$bin" serve "$exp" --port 0 --host 127.0.0.1 --data "$data" >"$data/server.out" 2>"$SRV_LOG" &
+  "${SRV_WRAP[@]}" "$bin" serve "$exp" --port 0 --host 127.0.0.1 --data "$data" "${SRV_EXTRA[@]}" >"$data/server.out" 2>"$SRV_LOG" &
   SRV_PID=$!
   LOAD_PIDS+=("$SRV_PID")
   SRV_PORT=

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# A client sending messages far faster than the rate limit is cut off with an error; an
+# honest pair playing meanwhile finishes with parity and everything recorded.
+source "$(dirname "$0")/../lib.sh"
+hostile_server
+honest_start 2
+out=$("${ATTACK[@]}" "$SRV_PORT" flood --count 3000)
+echo "$out" | sed 's/^/    /'
+[ "$(echo "$out" | tail -n1 | tr ' ' '\n' | sed -n 's/^error=//p')" = 1 ] && ok "the flooder got an error" || fail "the flooder got no error"
+honest_check
+server_alive
+case_end
