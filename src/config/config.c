@@ -454,7 +454,7 @@ static bool check_form(loader *L, const scene_spec *s, const ynode *page, const 
 enum {
     S_ID, S_PAGE, S_FORM, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
     S_RECONNECT_GRACE_S, S_FOCUS_LOSS_TIMEOUT_S, S_INACTIVITY_TIMEOUT_S, S_ENTRY_MAX_RTT_MS,
-    S_CONTINUOUS_MAX_RTT_MS, S_N
+    S_CONTINUOUS_MAX_RTT_MS, S_NO_INPUT_TIMEOUT_S, S_N
 };
 static const char *const scene_keys[S_N] = {
     [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_GAME] = "game",
@@ -463,6 +463,7 @@ static const char *const scene_keys[S_N] = {
     [S_FOCUS_LOSS_TIMEOUT_S] = "focus_loss_timeout_s",
     [S_INACTIVITY_TIMEOUT_S] = "inactivity_timeout_s", [S_ENTRY_MAX_RTT_MS] = "entry_max_rtt_ms",
     [S_CONTINUOUS_MAX_RTT_MS] = "continuous_max_rtt_ms",
+    [S_NO_INPUT_TIMEOUT_S] = "no_input_timeout_s",
 };
 static const cfg_schema scene_schema = {"each scene", "in a scene", scene_keys, S_N};
 
@@ -477,6 +478,7 @@ static bool load_game_settings(loader *L, const cfg_field *f, scene_spec *s)
     s->reconnect_grace_s = 10;
     s->focus_loss_timeout_s = 30;
     s->inactivity_timeout_s = 0;
+    s->no_input_timeout_s = 60;
     s->entry_max_rtt_ms = 0;
     s->continuous_max_rtt_ms = 0;
     if (f[S_WAITROOM].val && !load_waitroom(L, f[S_WAITROOM].val, s))
@@ -493,6 +495,7 @@ static bool load_game_settings(loader *L, const cfg_field *f, scene_spec *s)
         {S_RECONNECT_GRACE_S, MAX_GRACE_S, &s->reconnect_grace_s},
         {S_FOCUS_LOSS_TIMEOUT_S, MAX_TIMEOUT_S, &s->focus_loss_timeout_s},
         {S_INACTIVITY_TIMEOUT_S, MAX_TIMEOUT_S, &s->inactivity_timeout_s},
+        {S_NO_INPUT_TIMEOUT_S, MAX_TIMEOUT_S, &s->no_input_timeout_s},
         {S_ENTRY_MAX_RTT_MS, MAX_RTT_MS, &s->entry_max_rtt_ms},
         {S_CONTINUOUS_MAX_RTT_MS, MAX_RTT_MS, &s->continuous_max_rtt_ms},
     };

@@ -68,6 +68,8 @@ typedef struct {
     int reconnect_grace_s;           /* default 10 */
     int focus_loss_timeout_s;        /* default 30; 0 = never exclude */
     int inactivity_timeout_s;        /* default 0 = off */
+    int no_input_timeout_s;          /* no person's input reaches the room this long: the
+                                        episode and game end (stalled); default 60, 0 = off */
     int entry_max_rtt_ms;            /* default 0 = no entry check */
     int continuous_max_rtt_ms;       /* during play, median of recent pings; 0 = off */
 } scene_spec;

@@ -273,6 +273,8 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
             enter_scene(f, p, p->scene + 1, now);
         else if (ev->end == GAME_PARTNER_DROPPED)
             flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_DROPPED, now);
+        else if (ev->end == GAME_STALLED)
+            flow_finish(f, p, OUTCOME_ABANDONED, REASON_STALLED, now);
         else
             flow_finish(f, p, OUTCOME_ABANDONED, REASON_ABANDONED, now);
     }

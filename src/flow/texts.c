@@ -14,6 +14,8 @@ text_id texts_end_message(outcome o, outcome_reason why)
         return TEXT_END_COMPLETED;
     if (why == REASON_SERVER_RESTART)
         return TEXT_END_SERVER_RESTART;
+    if (why == REASON_STALLED)
+        return TEXT_END_STALLED;
     switch (o) {
     case OUTCOME_PARTNER_DROPPED:
         return TEXT_END_PARTNER_DROPPED;

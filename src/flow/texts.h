@@ -30,6 +30,9 @@
       "Your connection to the study server is too slow for this real-time game, so you "    \
       "cannot take part. Thank you for your interest.")                                     \
     X(TEXT_END_ABANDONED, "end_abandoned", "The game ended because you were away for too long.") \
+    X(TEXT_END_STALLED, "end_stalled",                                                      \
+      "The game stopped because no key presses reached the study server for a long "       \
+      "time. Thank you for taking part.")                                                  \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 

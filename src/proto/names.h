@@ -31,7 +31,8 @@
     X(REASON_PARTNER_DROPPED, "partner_dropped")                                           \
     X(REASON_ABANDONED, "abandoned")         /* every person left the game */              \
     X(REASON_SERVER_RESTART, "server_restart") /* the server restarted mid-game */         \
-    X(REASON_SERVER_ERROR, "server_error")
+    X(REASON_SERVER_ERROR, "server_error")                                                 \
+    X(REASON_STALLED, "stalled")             /* no input from anyone for too long */
 
 /* Why a person left a game before it ended (room_seat_remove). */
 #define REMOVAL_LIST(X)                                                                    \
@@ -48,13 +49,15 @@
     X(GAME_PARTNER_DROPPED, "partner_dropped")                                             \
     X(GAME_ABANDONED, "abandoned")                                                         \
     X(GAME_EXCLUDED, "excluded")                                                           \
-    X(GAME_SERVER_STOPPED, "server_stopped")
+    X(GAME_SERVER_STOPPED, "server_stopped")                                               \
+    X(GAME_STALLED, "stalled")
 
 /* Why an episode ended: `episode_end` on the wire, the episode files and table. */
 #define EPISODE_END_LIST(X)                                                                \
     X(EPISODE_TERMINATED, "terminated")                                                    \
     X(EPISODE_TRUNCATED, "truncated")                                                      \
-    X(EPISODE_CUT, "cut")
+    X(EPISODE_CUT, "cut")                                                                  \
+    X(EPISODE_STALLED, "stalled")
 
 /* What a partner's seat is doing: `partner` on the wire. */
 #define PARTNER_LIST(X)                                                                    \

@@ -15,6 +15,10 @@
 #define CONFIRM_CHUNK 512    /* frames per CONFIRM message at most */
 #define RESYNC_MIN_GAP_MS 1000
 #define LAG_HINT_GAP_MS 200
+/* Records about one seat's misbehaviour (a clock running fast, a flapping tab) are kept to
+ * this many a second: the fact is recorded, a flood of it is not. */
+#define SEAT_RECORD_GAP_MS 1000
+#define VISIBILITY_RECORD_GAP_MS 200
 
 typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT } seat_role;
 typedef enum { PHASE_COUNTDOWN, PHASE_PLAYING, PHASE_ENDED, PHASE_OVER } room_phase;
@@ -40,6 +44,10 @@ typedef struct {
     int64_t last_resync;     /* when that STATE went out: resyncs are at most one a second */
     int64_t last_lag_hint;   /* when this seat was last told it lags (LAG_HINT_GAP_MS apart) */
     int64_t max_frame;       /* highest input frame received this episode, -1 none */
+    int64_t last_clock_record; /* when this seat's running ahead of the clock was recorded */
+    uint32_t early_inputs;   /* inputs ahead of the clock dropped since that record */
+    int64_t last_visibility_record;
+    uint32_t visibility_changes; /* since the last row written about them */
     input_slot ring[INPUT_RING];
 } seat;
 
@@ -67,6 +75,7 @@ struct room {
     uint8_t *state;          /* S(confirmed) */
     uint32_t confirmed;      /* frames confirmed this episode */
     int64_t last_progress;   /* when a frame was last confirmed (or the episode began) */
+    int64_t last_input;      /* when any person's input last arrived (or the episode began) */
     uint32_t logged;         /* frames handed to the durable log */
     frame_row *rows;
     uint32_t rows_cap;
@@ -204,6 +213,7 @@ static void start_episode(room *r, loop_time now)
     r->end_announced = false;
     r->episode_t0 = now.mono_ms;
     r->last_progress = now.mono_ms;
+    r->last_input = now.mono_ms;
     for (int s = 0; s < r->nseats; s++) {
         seat *st = &r->seats[s];
         memset(st->ring, 0, sizeof st->ring);
@@ -213,6 +223,8 @@ static void start_episode(room *r, loop_time now)
         st->last_lag_hint = 0;
         st->max_frame = -1;
         st->last_active = now.mono_ms;
+        st->last_clock_record = 0;
+        st->early_inputs = 0;
     }
     r->phase = PHASE_PLAYING;
     /* What a rebuild after a crash needs to replay this episode from the frame log. */
@@ -358,7 +370,35 @@ static void hint_laggards(room *r, uint32_t n, int64_t leader, int64_t now)
     }
 }
 
-/* force: default every missing input now (the end-of-episode bound in room_tick). */
+/* The frame the episode's wall time has reached: the room's clock, which no client can
+ * run faster. */
+static int64_t clock_frame(const room *r, loop_time now)
+{
+    return (now.mono_ms - r->episode_t0) * r->spec->fps / 1000;
+}
+
+/* An input for frame n is late once the room's clock is confirm_window frames past the
+ * moment an honest client sends it (input_delay frames before n). Only late inputs are
+ * defaulted: a partner running ahead, however fast, cannot make an honest input late. */
+static bool input_late(const room *r, uint32_t n, loop_time now)
+{
+    return clock_frame(r, now) >= (int64_t)n - r->spec->input_delay + r->spec->confirm_window;
+}
+
+/* How far past a frame an input may be: an honest client never predicts more than
+ * prediction_limit frames past what it has, and sends input_delay ahead of that. */
+static int64_t max_ahead(const room *r)
+{
+    return (int64_t)r->spec->prediction_limit + r->spec->input_delay + 8;
+}
+
+/* Inputs for frames at or past this come from a clock running fast: the same allowance as
+ * max_ahead, measured from the room's clock instead of from what is confirmed. */
+static int64_t input_limit(const room *r, loop_time now) { return clock_frame(r, now) + max_ahead(r); }
+
+/* force: default every late input now, without waiting for a seat W frames ahead (the
+ * end-of-episode bound in room_tick). Frames run ahead of wall time only as far as
+ * input_limit lets any input be. */
 static void confirm_frames(room *r, loop_time now, bool force)
 {
     const int32_t window = r->spec->confirm_window;
@@ -376,8 +416,8 @@ static void confirm_frames(room *r, loop_time now, bool force)
             if (!(in->present && in->frame == n))
                 missing = true;
         }
-        if (missing && leader < (int64_t)n + window && !force)
-            return; /* wait: nobody is far enough ahead to default the laggard */
+        if (missing && ((leader < (int64_t)n + window && !force) || !input_late(r, n, now)))
+            return; /* wait: the laggard's input is not late yet; room_tick tries again */
         if (missing)
             hint_laggards(r, n, leader, now.mono_ms);
 
@@ -470,13 +510,35 @@ int room_on_input(room *r, int s, const input_msg *in, loop_time now)
     check_hash(r, s, in, now);
     if (r->phase != PHASE_PLAYING)
         return 0;
-    uint32_t max_ahead = (uint32_t)(r->spec->prediction_limit + r->spec->input_delay + 8);
+    r->last_input = now.mono_ms;
     if (in->frame < r->confirmed) {
         r->stats.late_inputs++;
         return 0;
     }
-    if (in->frame > r->confirmed + max_ahead || in->frame >= (uint32_t)r->spec->max_steps + max_ahead)
-        return -1;
+    if ((int64_t)in->frame >= (int64_t)r->spec->max_steps + max_ahead(r))
+        return -1; /* past the episode's end: no client does that */
+    if ((int64_t)in->frame >= input_limit(r, now)) {
+        /* A clock running fast: the input is dropped (its frame will be defaulted if
+         * nothing honest arrives in time), counted, and recorded once a second. */
+        r->stats.early_inputs++;
+        st->early_inputs++;
+        if (now.mono_ms - st->last_clock_record >= SEAT_RECORD_GAP_MS) {
+            st->last_clock_record = now.mono_ms;
+            if (r->st) {
+                char detail[128];
+                snprintf(detail, sizeof detail,
+                         "{\"seat\":%d,\"episode\":%u,\"frame\":%u,\"clock_frame\":%lld,"
+                         "\"dropped\":%u}",
+                         s, r->episode, in->frame, (long long)clock_frame(r, now),
+                         st->early_inputs);
+                store_event(r->st, st->name, r->id, "ahead_of_clock", detail, now.wall_ms);
+            }
+            st->early_inputs = 0;
+        }
+        return 0;
+    }
+    if ((int64_t)in->frame > (int64_t)r->confirmed + max_ahead(r))
+        return -1; /* far past what its partners have sent: no honest client gets there */
     int32_t action = in->action;
     if (action < 0 || (uint32_t)action >= r->env->actions) {
         r->stats.invalid_actions++;
@@ -525,7 +587,8 @@ static void send_confirms(room *r, int s)
 /* No episode follows this one: the game's last, or one cut short. */
 static bool last_episode(const room *r)
 {
-    return r->episode + 1 >= (uint32_t)r->spec->episodes || r->end_reason == EPISODE_CUT;
+    return r->episode + 1 >= (uint32_t)r->spec->episodes || r->end_reason == EPISODE_CUT ||
+           r->end_reason == EPISODE_STALLED;
 }
 
 void room_flush(room *r, loop_time now)
@@ -563,13 +626,14 @@ static int humans_present(const room *r)
     return n;
 }
 
-/* Cut the running episode short: it is saved with truncated set on its last frame. */
-static void cut_episode(room *r, loop_time now)
+/* End the running episode early (cut, or stalled): it is saved with truncated set on its
+ * last frame. */
+static void stop_episode(room *r, episode_end why, loop_time now)
 {
     if (r->phase == PHASE_PLAYING) {
         if (r->confirmed > 0)
             r->rows[r->confirmed - 1].truncated = 1;
-        end_episode(r, EPISODE_CUT);
+        end_episode(r, why);
         room_flush(r, now);
     }
     if (r->phase == PHASE_ENDED)
@@ -600,7 +664,7 @@ void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
     }
 
     if (humans_present(r) == 0) {
-        cut_episode(r, now);
+        stop_episode(r, EPISODE_CUT, now);
         finish_game(r, GAME_ABANDONED);
         return;
     }
@@ -620,7 +684,7 @@ void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
     case DROP_END:
     default:
         broadcast(r, proto_msg_partner(s, PARTNER_DROPPED));
-        cut_episode(r, now);
+        stop_episode(r, EPISODE_CUT, now);
         finish_game(r, GAME_PARTNER_DROPPED);
         return;
     }
@@ -628,6 +692,8 @@ void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
     /* The seat now acts without waiting: frames the others already sent can confirm. */
     confirm_frames(r, now, false);
 }
+
+static bool record_visibility(room *r, int s, loop_time now);
 
 void room_tick(room *r, loop_time t)
 {
@@ -638,6 +704,7 @@ void room_tick(room *r, loop_time t)
         seat *st = &r->seats[s];
         if (st->role != SEAT_IS_HUMAN || !st->peer)
             continue;
+        record_visibility(r, s, t); /* a change the gap held back */
         if (!st->connected &&
             now - st->disconnected_at >= (int64_t)r->scene->reconnect_grace_s * 1000) {
             room_seat_remove(r, s, REMOVAL_DROPPED, t);
@@ -655,6 +722,17 @@ void room_tick(room *r, loop_time t)
     /* In an episode's last W frames nobody can get W frames ahead, so the window rule can
      * never default a laggard there. Once a seat has sent its input for the last frame,
      * waiting W frames' worth of time with no progress is the same bound in time. */
+    if (r->phase == PHASE_PLAYING && r->scene->no_input_timeout_s > 0 &&
+        now - r->last_input >= (int64_t)r->scene->no_input_timeout_s * 1000) {
+        /* Connected, but nobody's page sends anything: nothing meaningful can be recorded
+         * and the room would otherwise stay open for ever. */
+        log_warn("game %s: no input for %d s: ending it", r->id, r->scene->no_input_timeout_s);
+        stop_episode(r, EPISODE_STALLED, t);
+        finish_game(r, GAME_STALLED);
+        return;
+    }
+    if (r->phase == PHASE_PLAYING)
+        confirm_frames(r, t, false); /* frames the clock held back may be due now */
     if (r->phase == PHASE_PLAYING) {
         int64_t leader = -1;
         for (int s = 0; s < r->nseats; s++)
@@ -681,7 +759,7 @@ void room_abort(room *r, game_end why, loop_time now)
 {
     if (r->phase == PHASE_OVER)
         return;
-    cut_episode(r, now);
+    stop_episode(r, EPISODE_CUT, now);
     r->phase = PHASE_OVER;
     if (r->st)
         store_game_end(r->st, r->id, game_end_name(why), now.wall_ms);
@@ -736,16 +814,41 @@ void room_seat_reconnected(room *r, int s, loop_time now)
     }
 }
 
+/* The event log shows a seat's visibility changes, at most one row a
+ * VISIBILITY_RECORD_GAP_MS: a page flipping faster than that cannot turn each flip into a
+ * row. A row shows the state then and, when more than one change led to it, how many
+ * (detail {"changes":N}). False when the gap holds changes back; room_tick writes them
+ * once it has passed. */
+static bool record_visibility(room *r, int s, loop_time now)
+{
+    seat *st = &r->seats[s];
+    if (st->visibility_changes == 0)
+        return true;
+    if (now.mono_ms - st->last_visibility_record < VISIBILITY_RECORD_GAP_MS)
+        return false;
+    st->last_visibility_record = now.mono_ms;
+    if (r->st) {
+        char detail[48];
+        snprintf(detail, sizeof detail, "{\"changes\":%u}", st->visibility_changes);
+        store_event(r->st, st->name, r->id, st->visible ? "visible" : "hidden",
+                    st->visibility_changes > 1 ? detail : NULL, now.wall_ms);
+    }
+    st->visibility_changes = 0;
+    return true;
+}
+
 void room_seat_visibility(room *r, int s, bool visible, loop_time now)
 {
     if (!live_human_seat(r, s))
         return;
     seat *st = &r->seats[s];
-    if (st->visible && !visible)
+    if (st->visible == visible)
+        return; /* a repeat says nothing new */
+    if (!visible)
         st->hidden_since = now.mono_ms;
     st->visible = visible;
-    if (r->st)
-        store_event(r->st, st->name, r->id, visible ? "visible" : "hidden", NULL, now.wall_ms);
+    st->visibility_changes++;
+    record_visibility(r, s, now);
 }
 
 int room_seat_of(const room *r, const void *peer)

@@ -66,7 +66,8 @@ typedef struct {
 
 typedef struct {
     uint64_t frames_confirmed, inputs, late_inputs, stale_inputs, duplicate_inputs,
-        invalid_actions, defaulted, desyncs, hashes_verified, resyncs;
+        invalid_actions, defaulted, desyncs, hashes_verified, resyncs,
+        early_inputs; /* ahead of the room's clock: dropped */
 } room_stats;
 
 /* Every `now` is the loop pass's time: mono_ms for the room's deadlines, wall_ms for what

@@ -1,4 +1,6 @@
-/* One-line log records on stderr: "2026-11-24T23:40:01.123Z level message". */
+/* One-line log records on stderr: "2026-11-24T23:40:01.123Z level message". Control
+ * characters in the message are escaped and the rate is bounded (log.c): callers may log
+ * what a client sent. */
 #ifndef COHORT_LOG_H
 #define COHORT_LOG_H
 

@@ -59,6 +59,7 @@ typedef struct {
     int confirms, states;
     uint32_t confirmed_upto;     /* first + count of the last CONFIRM */
     uint8_t last_actions[2];
+    int actions_seen[2][8];      /* every confirmed frame's action, counted per seat */
 } peer;
 
 static peer peers[2];
@@ -84,6 +85,13 @@ static void h_binary(void *p, const void *buf, size_t len, void *ud)
         assert_int_equal(first, pe->confirmed_upto); /* each frame exactly once, in order */
         pe->confirmed_upto = first + count;
         memcpy(pe->last_actions, b + PROTO_CONFIRM_HEADER + (size_t)(count - 1) * (ns + 8), 2);
+        for (uint16_t i = 0; i < count; i++) {
+            uint8_t actions[ENV_MAX_PLAYERS];
+            uint64_t hash;
+            assert_int_equal(proto_decode_confirm_entry(b, len, i, actions, &hash), 0);
+            for (int s = 0; s < 2; s++)
+                pe->actions_seen[s][actions[s] & 7]++;
+        }
         pe->confirms++;
     } else if (b[0] == BIN_STATE) {
         pe->states++;
@@ -110,6 +118,9 @@ static loop_time at(int64_t ms) { return (loop_time){ms, WALL_T0 + ms}; }
 
 static scene_spec scene;
 static store *room_store; /* NULL: the room records nothing */
+/* When the running episode began (make_room's countdown ends at 1000 ms): inputs arrive
+ * at their frame's time, as an honest client sends them. */
+static int64_t episode_began = 1000;
 
 static int has_text(const peer *p, const char *needle)
 {
@@ -123,6 +134,7 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
 {
     memset(peers, 0, sizeof peers);
     game_overs = removed = 0;
+    episode_began = 1000;
     memset(&scene, 0, sizeof scene);
     snprintf(scene.id, sizeof scene.id, "game");
     scene.kind = SCENE_GAME;
@@ -165,7 +177,7 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
 static int input(room *r, int seat, uint32_t frame, int32_t action)
 {
     input_msg in = {.episode = (uint8_t)room_episode(r), .frame = frame, .action = action};
-    return room_on_input(r, seat, &in, at(1000 + frame * 33));
+    return room_on_input(r, seat, &in, at(episode_began + frame * 33));
 }
 
 static void confirms_when_every_seat_has_sent(void **state)
@@ -364,6 +376,7 @@ static void episodes_end_announce_and_continue(void **state)
     room_tick(r, at(2999));
     assert_int_equal(room_episode(r), 0);
     room_tick(r, at(3000));
+    episode_began = 3000;
     assert_int_equal(room_episode(r), 1);
     assert_int_equal(room_frame(r), 0);
     peers[0].confirmed_upto = peers[1].confirmed_upto = 0;
@@ -533,6 +546,98 @@ static void seeds_differ_by_episode_and_repeat_by_game(void **state)
     assert_true(room_episode_seed(1, 0) != room_episode_seed(2, 0));
 }
 
+/* A seat sending inputs six times faster than the game runs cannot finish the episode
+ * early, and its partner's honest inputs are never replaced by defaults. */
+static void a_fast_clock_is_held_to_the_room_clock(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 150);
+    uint32_t fast = 0, honest = 0;
+    int64_t ended_at = -1;
+    for (int64_t t = 1000; t < 9000 && ended_at < 0; t += 5) {
+        if (fast < 150) { /* 200 inputs a second from t = 1000 */
+            input_msg in = {.episode = 0, .frame = fast++, .action = 3};
+            assert_int_equal(room_on_input(r, 0, &in, at(t)), 0);
+        }
+        /* The honest seat: input_delay (2) frames at once, then one per 33 ms frame. */
+        while (honest < 150 && t >= 1000 + ((int64_t)honest - 2) * 1000 / 30) {
+            input_msg in = {.episode = 0, .frame = honest++, .action = 1};
+            assert_int_equal(room_on_input(r, 1, &in, at(t)), 0);
+        }
+        if (t % 20 == 0)
+            room_tick(r, at(t));
+        room_flush(r, at(t));
+        if (room_frame(r) == 150)
+            ended_at = t;
+    }
+    /* The episode lasted as long as its 150 frames at 30 fps (less the input delay), not
+     * the 0.75 s the fast seat took to send them. */
+    assert_true(ended_at >= 1000 + 147 * 1000 / 30);
+    assert_int_equal(peers[1].actions_seen[1][1], 150); /* every honest input was used */
+    room_stats st = room_get_stats(r);
+    assert_true(st.early_inputs > 0);
+    room_free(r);
+}
+
+/* Two people connected whose pages send nothing: the game does not stay open for ever. */
+static void a_game_nobody_sends_to_ends_as_stalled(void **state)
+{
+    scene.no_input_timeout_s = 2;
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    scene.no_input_timeout_s = 2; /* make_room resets the scene: set it again */
+    input(r, 0, 0, 1);
+    input(r, 1, 0, 1); /* last input at 1000 */
+    room_tick(r, at(2999));
+    assert_int_equal(game_overs, 0);
+    room_tick(r, at(3000));
+    assert_int_equal(game_overs, 1);
+    assert_string_equal(over_reason, "stalled");
+    room_flush(r, at(3000));
+    assert_int_equal(has_text(&peers[0], "{\"type\":\"game_end\",\"reason\":\"stalled\"}"), 1);
+    room_free(r);
+}
+
+/* A page flipping visibility hundreds of times a second writes two rows: the first flip,
+ * and where the rest ended with how many there were. */
+static void visibility_flapping_is_recorded_sparingly(void **state)
+{
+    char dir[] = "/tmp/cohort_room_XXXXXX", err[256];
+    assert_non_null(mkdtemp(dir));
+    room_store = store_open(dir, "flap", err, sizeof err);
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    room_seat_visibility(r, 0, true, at(1000)); /* a repeat: nothing */
+    for (int i = 0; i < 100; i++)                /* 100 flips in 100 ms */
+        room_seat_visibility(r, 0, i % 2 == 0 ? false : true, at(1000 + i));
+    room_seat_visibility(r, 0, false, at(1100)); /* ends hidden */
+    room_tick(r, at(1300));                      /* the gap has passed: the state is written */
+    room_free(r);
+    store_close(room_store);
+    room_store = NULL;
+    char path[128];
+    snprintf(path, sizeof path, "%s/flap/cohort.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT kind, coalesce(detail, '') FROM events "
+                                            "WHERE kind IN ('hidden', 'visible') ORDER BY rowid",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    char last_kind[16] = "", last_detail[64] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        rows++;
+        snprintf(last_kind, sizeof last_kind, "%s", sqlite3_column_text(st, 0));
+        snprintf(last_detail, sizeof last_detail, "%s", sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(rows, 2); /* the first flip, then where the other 100 ended */
+    assert_string_equal(last_kind, "hidden");
+    assert_string_equal(last_detail, "{\"changes\":100}");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +656,9 @@ int main(void)
         cmocka_unit_test(hidden_too_long_is_excluded),
         cmocka_unit_test(seeds_differ_by_episode_and_repeat_by_game),
         cmocka_unit_test(every_record_carries_its_pass_wall_time),
+        cmocka_unit_test(a_fast_clock_is_held_to_the_room_clock),
+        cmocka_unit_test(a_game_nobody_sends_to_ends_as_stalled),
+        cmocka_unit_test(visibility_flapping_is_recorded_sparingly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
