@@ -1,4 +1,4 @@
-// Playwright Test fixtures for cohort's many-participant harness (DESIGN.md section 11).
+// Playwright Test fixtures for cohort's many-participant harness (docs/DESIGN.md section 11).
 //
 //   test.use({ experiment: 'game' })   which file `server` serves (tests/e2e/experiments/NAME)
 //   server                             build/cohort serve FILE --port 0 --data <fresh dir>
@@ -103,7 +103,7 @@ export const test = base.extend({
 
 export { expect };
 // The helpers, for specs that want them from one place.
-export { GameOrchestrator } from './lib/orchestrator.js';
+export { GameOrchestrator, playingPair } from './lib/orchestrator.js';
 export { Net } from './lib/network.js';
 export { Participant, setVisibility, COOKING_KEYS } from './lib/participant.js';
-export { waitForExports, compare, replay, readCsv, checkEpisodeCsv, sqlite, waitForRows } from './lib/exports.js';
+export { waitForExports, compare, replay, readCsv, checkEpisodeCsv, sqlite, waitForRows, sidecar, unfocusedFrames } from './lib/exports.js';

@@ -298,7 +298,7 @@ static void test_shipped_experiments(void **state)
         assert_int_equal(games, 1);
         assert_string_not_equal(x.codes.completed, "");
     }
-    /* The demo as DESIGN.md section 4 describes it. */
+    /* The demo as docs/DESIGN.md section 4 describes it. */
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%sexperiments/demo/experiment.yaml", root());
     load_ok(path);

@@ -1,4 +1,4 @@
-// The data a game leaves behind (DESIGN.md section 8) and the tools that check it:
+// The data a game leaves behind (docs/DESIGN.md section 8) and the tools that check it:
 // DATA/EXPERIMENT/SCENE/SUBJECT_epN.csv (+ .json), `cohort compare`, `cohort replay`,
 // and SQLite at DATA/EXPERIMENT/cohort.db (read with the sqlite3 CLI).
 
@@ -10,6 +10,11 @@ import { COHORT, REPO } from './server.js';
 
 export function episodeFile(dataDir, experiment, scene, subject, episode, ext = 'csv') {
   return path.join(dataDir, experiment, scene, `${subject}_ep${episode}.${ext}`);
+}
+
+/** The sidecar of an episode file (SUBJECT_epN.json beside SUBJECT_epN.csv), parsed. */
+export function sidecar(csv) {
+  return JSON.parse(fs.readFileSync(csv.replace(/\.csv$/, '.json'), 'utf8'));
 }
 
 /**
@@ -121,6 +126,11 @@ export function checkEpisodeCsv(file, { game, seats, frames, episode } = {}) {
     if ((r.terminated === '1' || r.truncated === '1') && problems.length < 20) problems.push(`${base}: frame ${i} ends the episode but is not the last`);
   });
   return { problems, summary, header, rows };
+}
+
+/** How many frames (rows of readCsv) have focused.SEAT = 0: that seat's tab was hidden. */
+export function unfocusedFrames(rows, seat) {
+  return rows.filter((r) => r[`focused.${seat}`] === '0').length;
 }
 
 /** Rows of `sql` on DATA/EXPERIMENT/cohort.db, as objects (sqlite3 -json). */

@@ -1,4 +1,4 @@
-// Starting and stopping `cohort serve` for one test (DESIGN.md section 11).
+// Starting and stopping `cohort serve` for one test (docs/DESIGN.md section 11).
 //
 // The server runs in its own process group (detached) so teardown can kill it and
 // anything it started, whatever state the test left it in. Its stdout and stderr are
