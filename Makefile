@@ -96,9 +96,13 @@ BOTS_OBJ := $(patsubst %.c,build/obj/%.o,$(wildcard src/bots/*.c) src/proto/prot
 build/cohort-bots: $(BOTS_OBJ)
 	$(CC) $(OPT) $^ -o $@ $(shell pkg-config --libs jansson) -lm
 
-build/tests/%: tests/unit/%.c $(OBJ_SAN)
+# tests/unit/support.c: the helpers the unit tests share (temporary folders, file reads
+# and writes), linked into each of them.
+TEST_SUPPORT := build/san/tests/unit/support.o
+.SECONDARY: $(TEST_SUPPORT)
+build/tests/%: tests/unit/%.c tests/unit/support.h $(TEST_SUPPORT) $(OBJ_SAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SAN) -Itests/unit $< $(OBJ_SAN) -o $@ $(LIBS) -lcmocka
+	$(CC) $(BASE) $(SAN) -Itests/unit $< $(TEST_SUPPORT) $(OBJ_SAN) -o $@ $(LIBS) -lcmocka
 
 # The browser client: web/ copied as is (no build step), plus the env wasm modules.
 WEB_SRC := $(shell find web -type f 2>/dev/null)
@@ -165,5 +169,5 @@ fuzz: fuzz-config fuzz-proto fuzz-envs
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) build/obj/src/main.d build/san/src/main.d \
+-include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) $(TEST_SUPPORT:.o=.d) build/obj/src/main.d build/san/src/main.d \
          $(patsubst %.c,build/obj/%.d,$(wildcard src/bots/*.c))

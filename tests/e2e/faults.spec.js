@@ -1,4 +1,4 @@
-// Issue 6: faults on the game path (DESIGN.md sections 6 and 11), one pair per fault,
+// Issue 6: faults on the game path (docs/DESIGN.md sections 6 and 11), one pair per fault,
 // injected per page with page.routeWebSocket (lib/network.js). Every game must complete
 // with parity and verified hashes; the healthy partner must never stall because of the
 // faulty one (section 6: "a healthy player never stalls because of a bad one").

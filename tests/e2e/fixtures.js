@@ -1,10 +1,13 @@
-// Playwright Test fixtures for cohort's many-participant harness (DESIGN.md section 11).
+// Playwright Test fixtures for cohort's many-participant harness (docs/DESIGN.md section 11).
 //
 //   test.use({ experiment: 'game' })   which file `server` serves (tests/e2e/experiments/NAME)
 //   server                             build/cohort serve FILE --port 0 --data <fresh dir>
 //   participants(n, {prefix})          n pages, each in its own context of the one browser
 //   orchestrate(pages, opts)           a GameOrchestrator bound to this test's server
 //
+// After every test the server is stopped and its cohort.db checked: every wall time in it
+// must fall within the run (lib/exports.js checkWallTimes). A problem there, or a crash,
+// sanitizer report or hang of the server, fails a test that otherwise passed.
 // On failure the server log, each page's console and window.cohort are attached to the
 // report; contexts are always closed and the server's process group always killed.
 
@@ -13,6 +16,7 @@ import { test as base, expect } from '@playwright/test';
 import { Server, experimentPath } from './lib/server.js';
 import { Participant, uniquePid } from './lib/participant.js';
 import { GameOrchestrator } from './lib/orchestrator.js';
+import { checkWallTimes } from './lib/exports.js';
 
 export const test = base.extend({
   experiment: ['game', { option: true }],
@@ -31,16 +35,28 @@ export const test = base.extend({
       await server.stop();
       const problems = server.problems();
       if (diedDuringTest) problems.unshift(`server was not running at the end of the test (exit ${JSON.stringify(server.exit)})`);
-      const bad = failed || testInfo.status !== testInfo.expectedStatus || problems.length > 0;
+      // Once the server has stopped, everything it recorded is in cohort.db (shutdown
+      // records included): every wall time in it must fall within this run.
+      if (server.startedAt !== null && fs.existsSync(server.db)) {
+        try {
+          problems.push(...checkWallTimes(server.db, { since: server.startedAt }));
+        } catch (e) {
+          problems.push(`wall-time check of ${server.db}: ${e.message}`);
+        }
+      }
+      const testFailed = failed || testInfo.status !== testInfo.expectedStatus;
+      const bad = testFailed || problems.length > 0;
       if (bad) {
         const logFile = testInfo.outputPath('server.log');
         fs.writeFileSync(logFile, server.log || '(empty)');
         await testInfo.attach('server.log', { path: logFile, contentType: 'text/plain' });
         await testInfo.attach('data-dir', { body: server.dataDir, contentType: 'text/plain' });
+        // Thrown below when the test passed otherwise; attached when it failed anyway.
+        if (problems.length && testFailed) await testInfo.attach('server-problems.txt', { body: problems.join('\n'), contentType: 'text/plain' });
       } else if (!process.env.COHORT_E2E_KEEP) {
         server.removeData();
       }
-      if (problems.length && !failed && testInfo.status === testInfo.expectedStatus) throw new Error(`server problems: ${problems.join('; ')}`);
+      if (problems.length && !testFailed) throw new Error(`server problems:\n${problems.join('\n')}`);
     }
   },
 
@@ -103,7 +119,7 @@ export const test = base.extend({
 
 export { expect };
 // The helpers, for specs that want them from one place.
-export { GameOrchestrator } from './lib/orchestrator.js';
+export { GameOrchestrator, playingPair } from './lib/orchestrator.js';
 export { Net } from './lib/network.js';
 export { Participant, setVisibility, COOKING_KEYS } from './lib/participant.js';
-export { waitForExports, compare, replay, readCsv, checkEpisodeCsv, sqlite, waitForRows } from './lib/exports.js';
+export { waitForExports, compare, replay, readCsv, checkEpisodeCsv, sqlite, waitForRows, sidecar, unfocusedFrames, checkWallTimes } from './lib/exports.js';

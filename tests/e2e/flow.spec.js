@@ -1,4 +1,4 @@
-// Issue 3: the participant's way through (DESIGN.md sections 5 and 9): static pages and
+// Issue 3: the participant's way through (docs/DESIGN.md sections 5 and 9): static pages and
 // forms, the waiting room, matching, the waiting room timeout, leaving the waiting room.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 4: playing (DESIGN.md sections 6 and 8): whole episodes with random keys, the
+// Issue 4: playing (docs/DESIGN.md sections 6 and 8): whole episodes with random keys, the
 // data files of both players, parity (`cohort compare`), re-simulation (`cohort replay`),
 // every reported hash verified; rollbacks under latency; a human-AI game.
 import { test, expect } from './fixtures.js';

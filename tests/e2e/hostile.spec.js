@@ -1,4 +1,4 @@
-// Issue 3: bad and hostile input (docs/PROTOCOL.md, DESIGN.md section 9): each gets an
+// Issue 3: bad and hostile input (docs/PROTOCOL.md, docs/DESIGN.md section 9): each gets an
 // `error` and a close with a reason, and nobody else is affected: a pair playing at the
 // same time finishes with parity. Raw sockets are opened inside a page on the server's
 // origin (Node 20 has no stable WebSocket; the page has the browser's).

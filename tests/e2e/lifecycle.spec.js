@@ -1,29 +1,24 @@
-// DESIGN.md sections 8 and 9: what happens to people and data when things stop.
+// docs/DESIGN.md sections 8 and 9: what happens to people and data when things stop.
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test, expect } from './fixtures.js';
-import { compare, replay, episodeFile, checkEpisodeCsv, readCsv, sqlite, waitForExports, waitForRows } from './lib/exports.js';
+import { compare, replay, episodeFile, checkEpisodeCsv, readCsv, sidecar, sqlite, unfocusedFrames, waitForExports, waitForRows } from './lib/exports.js';
+import { playingPair } from './lib/orchestrator.js';
 import { Participant, setVisibility } from './lib/participant.js';
 
 test.describe('server shutdown', () => {
   test.use({ experiment: 'long' });
 
   test('SIGTERM during a game: the server exits cleanly and saves the episode as cut, with parity', async ({ server, participants, orchestrate }) => {
-    const ps = await participants(2);
-    const orch = orchestrate(ps, { game: { scene: 'game', maxSteps: 300 } });
-    await orch.arrive();
-    await orch.verifyPairing();
-    orch.startKeys();
-    await ps[0].waitFor(() => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60' });
+    const { a, b, orch, g } = await playingPair(participants, orchestrate);
     await server.stop(); // SIGTERM with both players connected
     await orch.stopKeys();
     expect(server.exit, `exit status; server log:\n${server.log.slice(-3000)}`).toEqual({ code: 0, signal: null });
     expect(server.problems()).toEqual([]);
-    const g = orch.groups[0];
-    const files = ps.map((p) => episodeFile(server.dataDir, server.experiment, 'game', p.pid, 0));
+    const files = [a, b].map((p) => episodeFile(server.dataDir, server.experiment, 'game', p.pid, 0));
     for (const f of files) expect(fs.existsSync(f), `${f} written at shutdown`).toBe(true);
     for (const f of files) {
-      const side = JSON.parse(fs.readFileSync(f.replace(/\.csv$/, '.json'), 'utf8'));
-      expect(side.end_reason).toBe('cut');
+      expect(sidecar(f).end_reason).toBe('cut');
       const c = checkEpisodeCsv(f, { game: g.id, seats: orch.seatNames(g), episode: 0 });
       expect(c.problems).toEqual([]);
       expect(c.summary.frames).toBeGreaterThanOrEqual(60);
@@ -36,28 +31,15 @@ test.describe('server shutdown', () => {
   });
 });
 
-// Drops, reconnects, hidden tabs, a second tab (DESIGN.md section 9), on the lifecycle
+// Drops, reconnects, hidden tabs, a second tab (docs/DESIGN.md section 9), on the lifecycle
 // experiment: 10-second episode, reconnect_grace_s 3, focus_loss_timeout_s 3.
 test.describe('drops and tabs', () => {
   test.use({ experiment: 'lifecycle' });
-  const GAME = { scene: 'game', maxSteps: 300 };
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-  async function playing(participants, orchestrate, { net = false } = {}) {
-    const [a, b] = await participants(2, { names: ['a', 'b'] });
-    if (net) await a.withNet(21);
-    const orch = orchestrate([a, b], { game: GAME });
-    await orch.arrive();
-    await orch.verifyPairing();
-    orch.startKeys();
-    await a.waitFor(() => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60' });
-    return { a, b, orch, seatA: orch.groups[0].seats[0] };
-  }
 
   const sources = (rows, seat) => rows.map((r) => r[`source.${seat}`]);
 
   test('a connection cut for 1 s: the player resumes its seat, the partner is told, parity', async ({ participants, orchestrate }) => {
-    const { a, b, orch, seatA } = await playing(participants, orchestrate, { net: true });
+    const { a, b, orch, seatA } = await playingPair(participants, orchestrate, { netSeed: 21 });
     await a.net.cut(); // network down: reconnects fail until restore()
     await a.waitFor(() => window.cohort.connected === false, { what: 'a notices the cut' });
     await expect(b.page.locator('#overlay'), 'the partner is told').toContainText(/connection|reconnect/i, { timeout: 3000 });
@@ -77,7 +59,7 @@ test.describe('drops and tabs', () => {
   });
 
   test('a drop past reconnect_grace_s: the partner gets partner_dropped, the partial episode is saved', async ({ server, participants, orchestrate }) => {
-    const { a, b, orch } = await playing(participants, orchestrate, { net: true });
+    const { a, b, orch } = await playingPair(participants, orchestrate, { netSeed: 21 });
     const t0 = Date.now();
     await a.net.cut(); // and it stays down
     const r = await b.completionCode(10000);
@@ -101,7 +83,7 @@ test.describe('drops and tabs', () => {
   });
 
   test('a tab hidden for 1 s keeps ticking; focused is 0 meanwhile; the game completes with parity', async ({ participants, orchestrate }) => {
-    const { a, orch, seatA } = await playing(participants, orchestrate);
+    const { a, orch, seatA } = await playingPair(participants, orchestrate);
     await setVisibility(a.page, false);
     const before = (await a.status()).game.frame;
     await sleep(1000); // hold the hidden state
@@ -112,14 +94,14 @@ test.describe('drops and tabs', () => {
     await orch.stopKeys();
     const [{ summaries }] = await orch.checkExports();
     const { rows } = readCsv(summaries[0].file);
-    const unfocused = rows.filter((r) => r[`focused.${seatA}`] === '0').length;
+    const unfocused = unfocusedFrames(rows, seatA);
     expect(unfocused, 'frames marked unfocused').toBeGreaterThan(15);
     expect(unfocused).toBeLessThan(60);
-    expect(rows.filter((r) => r[`focused.${1 - seatA}`] === '0').length, 'the partner stayed focused').toBe(0);
+    expect(unfocusedFrames(rows, 1 - seatA), 'the partner stayed focused').toBe(0);
   });
 
   test('a tab hidden past focus_loss_timeout_s: excluded; the partner gets partner_dropped', async ({ server, participants, orchestrate }) => {
-    const { a, b, orch } = await playing(participants, orchestrate);
+    const { a, b, orch } = await playingPair(participants, orchestrate);
     const t0 = Date.now();
     await setVisibility(a.page, false);
     const ra = await a.completionCode(10000);
@@ -136,7 +118,7 @@ test.describe('drops and tabs', () => {
   });
 
   test('a second tab of the same participant takes over the seat; the old tab is told; parity', async ({ participants, orchestrate }) => {
-    const { a, b, orch } = await playing(participants, orchestrate);
+    const { a, b, orch } = await playingPair(participants, orchestrate);
     await a.stopKeys();
     const page2 = await a.context.newPage(); // same browser: same stored token
     const a2 = new Participant(a.context, page2, { name: 'a-tab2', pid: a.pid });

@@ -1,8 +1,7 @@
-// Issue 6: many participants at once (DESIGN.md section 11): 3 concurrent games of 2,
+// Issue 6: many participants at once (docs/DESIGN.md section 11): 3 concurrent games of 2,
 // staggered arrivals paired as they arrived, concurrent games under different faults.
 // Every game is checked on its own, and a failure names the game.
 import { test, expect } from './fixtures.js';
-import { waitForRows } from './lib/exports.js';
 
 test.use({ experiment: 'game' });
 const GAME = { scene: 'game', maxSteps: 150, episodes: 1 };
@@ -21,7 +20,7 @@ test('3 concurrent games (6 participants): every game completes with parity', as
   expect(h.body.games_started).toBe(3);
 });
 
-test('staggered arrival: pairs 2 s apart, partners within 100 ms, paired as they arrived', async ({ server, participants, orchestrate }) => {
+test('staggered arrival: pairs 2 s apart, partners within 100 ms, paired as they arrived', async ({ participants, orchestrate }) => {
   test.setTimeout(120_000);
   const ps = await participants(6);
   const orch = orchestrate(ps, { game: GAME, groupStaggerMs: 2000, memberStaggerMs: 80 });
@@ -36,10 +35,7 @@ test('staggered arrival: pairs 2 s apart, partners within 100 ms, paired as they
   await orch.waitDone();
   await orch.stopKeys();
   await orch.checkExports();
-  // The matches table pairs exactly the arrival groups.
-  const rows = await waitForRows(server.db, 'SELECT game, subjects FROM matches ORDER BY t', (rs) => rs.length >= 3);
-  expect(rows.map((r) => ({ game: r.game, subjects: JSON.parse(r.subjects).sort() })))
-    .toEqual(orch.groups.map((g) => ({ game: g.id, subjects: g.members.map((p) => p.pid).sort() })));
+  await orch.verifyMatchedAsArrived(); // the matches table pairs exactly the arrival groups
 });
 
 test('3 concurrent games under different faults (200 ms, jitter 100+-75, 15% loss): parity for each', async ({ participants, orchestrate }) => {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "support.h"
 
 /* ---- fake env registry ---- */
 
@@ -297,7 +298,7 @@ static void test_shipped_experiments(void **state)
         assert_int_equal(games, 1);
         assert_string_not_equal(x.codes.completed, "");
     }
-    /* The demo as DESIGN.md section 4 describes it. */
+    /* The demo as docs/DESIGN.md section 4 describes it. */
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%sexperiments/demo/experiment.yaml", root());
     load_ok(path);
@@ -431,25 +432,19 @@ static char tmpdir[64];
 static int make_tmpdir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/cohort-test-config-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_new(tmpdir, sizeof tmpdir, "config") ? 0 : -1;
 }
 
 static int remove_tmpdir(void **state)
 {
     (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rm_tree(tmpdir);
 }
 
 static void write_tmp(char *path, size_t cap, const char *name, const void *data, size_t len)
 {
     snprintf(path, cap, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    test_write_bytes(path, data, len);
 }
 
 /* Load `path` expecting failure with exactly "path:message". */
@@ -596,11 +591,11 @@ static void test_mutated_files_fail_cleanly(void **state)
     (void)state;
     char path[PATH_MAX];
     fixture(path, sizeof path, "good_full.yaml");
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char good[8192], text[8192];
-    size_t len = fread(good, 1, sizeof good, f);
-    fclose(f);
+    size_t len;
+    char *good = test_read_file(path, &len);
+    assert_non_null(good);
+    static char text[8192];
+    assert_true(len > 0 && len <= sizeof text);
     static const char junk[] = "{}[]:,-#&*!|>'\"%@` \n\t\\?\x80\xff";
     int loaded = 0;
     for (int round = 0; round < 3000; round++) {
@@ -620,6 +615,7 @@ static void test_mutated_files_fail_cleanly(void **state)
         assert_null(strchr(err, '\n'));
     }
     assert_true(loaded < 3000);
+    free(good);
 }
 
 int main(void)

@@ -24,6 +24,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "support.h"
 
 /* ---- fake connections ------------------------------------------------------------- */
 #define MAX_MSGS 256
@@ -107,16 +108,6 @@ static const char EXPERIMENT[] =
     "  codes: {completed: DONE1, partner_dropped: DROP1, waitroom_timeout: WAIT1,"
     " excluded: EXCL1, abandoned: GONE1}\n";
 
-static void write_file(const char *name, const char *text)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void start_flow(void)
 {
     char err[512], path[128];
@@ -145,11 +136,14 @@ static void stop_flow(void)
 
 static int setup(void **state)
 {
-    snprintf(dir, sizeof dir, "/tmp/cohort_flow_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    write_file("experiment.yaml", EXPERIMENT);
-    write_file("welcome.html", "<h1>Hi</h1>");
-    write_file("consent.html", "<label>Age <input name=\"age\"></label>");
+    assert_non_null(test_tmpdir_new(dir, sizeof dir, "flow"));
+    char path[128];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    test_write_file(path, EXPERIMENT);
+    snprintf(path, sizeof path, "%s/welcome.html", dir);
+    test_write_file(path, "<h1>Hi</h1>");
+    snprintf(path, sizeof path, "%s/consent.html", dir);
+    test_write_file(path, "<label>Age <input name=\"age\"></label>");
     memset(conns, 0, sizeof conns);
     nconns = 0;
     test_t0 = test_now = clock_now();
@@ -164,9 +158,7 @@ static int teardown(void **state)
     for (int i = 0; i < 16; i++)
         for (int k = 0; k < conns[i].ntext; k++)
             free(conns[i].texts[k]);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rm_tree(dir);
 }
 
 /* ---- driving it ------------------------------------------------------------------- */

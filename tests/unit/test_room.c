@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "room/room.h"
+#include "support.h"
 
 /* ---- a fake env: sums weighted actions; truncates at the horizon ------------------- */
 typedef struct {
@@ -490,8 +491,8 @@ static void hidden_too_long_is_excluded(void **state)
  * or otherwise outside the minutes this game ran. */
 static void every_record_carries_its_pass_wall_time(void **state)
 {
-    char dir[] = "/tmp/cohort_room_XXXXXX", err[256];
-    assert_non_null(mkdtemp(dir));
+    char dir[64], err[256];
+    assert_non_null(test_tmpdir_new(dir, sizeof dir, "room"));
     room_store = store_open(dir, "times", err, sizeof err);
     assert_non_null(room_store);
     room *r = make_room(SEAT_HUMAN, 1, 100);
@@ -534,9 +535,7 @@ static void every_record_carries_its_pass_wall_time(void **state)
     /* desync, hidden, visible, disconnect x2, reconnect, drop; the start; the episode */
     assert_int_equal(rows, 9);
     sqlite3_close(db);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rm_tree(dir), 0);
 }
 
 static void seeds_differ_by_episode_and_repeat_by_game(void **state)
@@ -600,8 +599,8 @@ static void a_game_nobody_sends_to_ends_as_stalled(void **state)
  * and where the rest ended with how many there were. */
 static void visibility_flapping_is_recorded_sparingly(void **state)
 {
-    char dir[] = "/tmp/cohort_room_XXXXXX", err[256];
-    assert_non_null(mkdtemp(dir));
+    char dir[64], err[256];
+    assert_non_null(test_tmpdir_new(dir, sizeof dir, "room"));
     room_store = store_open(dir, "flap", err, sizeof err);
     room *r = make_room(SEAT_HUMAN, 1, 100);
     room_seat_visibility(r, 0, true, at(1000)); /* a repeat: nothing */
@@ -633,9 +632,7 @@ static void visibility_flapping_is_recorded_sparingly(void **state)
     assert_int_equal(rows, 2); /* the first flip, then where the other 100 ended */
     assert_string_equal(last_kind, "hidden");
     assert_string_equal(last_detail, "{\"changes\":100}");
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rm_tree(dir), 0);
 }
 
 int main(void)

@@ -9,12 +9,10 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 
 #include "store/store.h"
 #include "store/store_recover.h"
+#include "support.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -31,17 +30,10 @@ typedef struct {
     store *s;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->root, sizeof f->root, "/tmp/cohort_store_XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    assert_non_null(test_tmpdir_new(f->root, sizeof f->root, "store"));
     char err[256];
     f->s = store_open(f->root, "exp1", err, sizeof err);
     if (!f->s)
@@ -54,8 +46,7 @@ static int setup(void **state)
 static int setup_empty(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->root, sizeof f->root, "/tmp/cohort_store_XXXXXX");
-    assert_non_null(mkdtemp(f->root));
+    assert_non_null(test_tmpdir_new(f->root, sizeof f->root, "store"));
     *state = f;
     return 0;
 }
@@ -64,7 +55,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->s);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_rm_tree(f->root);
     free(f);
     return 0;
 }
@@ -101,21 +92,6 @@ static const char *query_text(sqlite3 *db, const char *sql, char *buf, size_t le
     const unsigned char *t = sqlite3_column_text(st, 0);
     snprintf(buf, len, "%s", t ? (const char *)t : "<null>");
     sqlite3_finalize(st);
-    return buf;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    fclose(fp);
     return buf;
 }
 
@@ -347,7 +323,7 @@ static void test_people_rows(void **state)
     /* Form files: re-encoded JSON objects; bob's NULL form is {}. */
     char path[256];
     snprintf(path, sizeof path, "%s/exp1/consent/alice_form.json", f->root);
-    char *text = read_file(path);
+    char *text = test_read_file(path, NULL);
     assert_non_null(text);
     json_t *form = json_loads(text, 0, NULL);
     assert_non_null(form);
@@ -356,7 +332,7 @@ static void test_people_rows(void **state)
     json_decref(form);
     free(text);
     snprintf(path, sizeof path, "%s/exp1/consent/bob_form.json", f->root);
-    text = read_file(path);
+    text = test_read_file(path, NULL);
     assert_non_null(text);
     assert_string_equal(text, "{}\n");
     free(text);
@@ -393,13 +369,13 @@ static void test_episode_files(void **state)
     const char *subjects[] = {"alice", "bob"};
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s_ep1.csv", dir, subjects[i]);
-        char *csv = read_file(path);
+        char *csv = test_read_file(path, NULL);
         assert_non_null(csv);
         assert_string_equal(csv, EXPECTED_CSV);
         free(csv);
 
         snprintf(path, sizeof path, "%s/%s_ep1.json", dir, subjects[i]);
-        char *text = read_file(path);
+        char *text = test_read_file(path, NULL);
         assert_non_null(text);
         json_t *meta = json_loads(text, 0, NULL);
         free(text);
@@ -423,7 +399,7 @@ static void test_episode_files(void **state)
         json_decref(meta);
     }
     snprintf(path, sizeof path, "%s/alice_ep0.csv", dir);
-    char *csv = read_file(path);
+    char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
     assert_non_null(strstr(csv, ",alice,ai:greedy,"));
     free(csv);
@@ -634,7 +610,7 @@ static json_t *load_meta(const fixture *f, const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/exp1/game/%s", f->root, name);
-    char *text = read_file(path);
+    char *text = test_read_file(path, NULL);
     if (!text)
         return NULL;
     json_t *meta = json_loads(text, 0, NULL);
@@ -685,7 +661,7 @@ static void test_rebuild_reads_columns(void **state)
     /* The CSV has the info columns, and the last row is marked truncated. */
     char path[512];
     snprintf(path, sizeof path, "%s/exp1/game/alice_ep2.csv", f->root);
-    char *csv = read_file(path);
+    char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
     assert_int_equal(strncmp(csv, EXPECTED_HEADER, strlen(EXPECTED_HEADER)), 0);
     assert_int_equal(csv[strlen(EXPECTED_HEADER)], '\n');
@@ -794,7 +770,7 @@ static void check_no_info(const fixture *f, const char *subject)
         "reward.1,terminated,truncated,hash,verified.0,verified.1,focused.0,focused.1,t_ms\n";
     char path[512], buf[256];
     snprintf(path, sizeof path, "%s/exp1/game/%s_ep0.csv", f->root, subject);
-    char *csv = read_file(path);
+    char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
     assert_int_equal(strncmp(csv, header, strlen(header)), 0);
     free(csv);

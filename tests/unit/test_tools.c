@@ -13,17 +13,16 @@
 #include <jansson.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "registry.h"
 #include "store/store.h"
 #include "tools/tools.h"
+#include "support.h"
 
 #define ENV_NAME "cooking/cramped_room"
 #define HORIZON 150
@@ -35,35 +34,6 @@ static char alice[256], bob[256];
 static int tamper_action = -1; /* an action for TAMPER_FRAME, seat 0, that changes the state */
 
 /* ---- helpers ------------------------------------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
 
 /* Runs a command with stdout captured into out (truncated to len). Returns its status. */
 static int run_captured(int (*cmd)(int, char **), int argc, char **argv, char *out, size_t len)
@@ -80,7 +50,7 @@ static int run_captured(int (*cmd)(int, char **), int argc, char **argv, char *o
     fflush(stdout);
     dup2(saved, STDOUT_FILENO);
     close(saved);
-    char *text = read_file(path);
+    char *text = test_read_file(path, NULL);
     snprintf(out, len, "%s", text ? text : "");
     free(text);
     return rc;
@@ -127,9 +97,9 @@ static void tampered_copy(const char *src, const char *dst, size_t row, const ch
     char sjson[300], djson[300];
     snprintf(sjson, sizeof sjson, "%.*s.json", (int)strlen(src) - 4, src);
     snprintf(djson, sizeof djson, "%.*s.json", (int)strlen(dst) - 4, dst);
-    char *meta = read_file(sjson);
+    char *meta = test_read_file(sjson, NULL);
     assert_non_null(meta);
-    write_file(djson, meta);
+    test_write_file(djson, meta);
     free(meta);
 }
 
@@ -210,8 +180,7 @@ static int group_setup(void **state)
         fprintf(stderr, "test_tools: env %s is not registered\n", ENV_NAME);
         return -1;
     }
-    snprintf(root, sizeof root, "/tmp/cohort_tools_XXXXXX");
-    if (!mkdtemp(root))
+    if (!test_tmpdir_new(root, sizeof root, "tools"))
         return -1;
     char err[256];
     store *s = store_open(root, "exp", err, sizeof err);
@@ -250,8 +219,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return 0;
+    return test_rm_tree(root);
 }
 
 /* ---- compare ------------------------------------------------------------------------ */
@@ -344,9 +312,9 @@ static void test_compare_usage_and_io(void **state)
     path_in_dir(missing, sizeof missing, "nope.csv");
     assert_int_equal(compare(alice, missing, out, sizeof out), 2);
     path_in_dir(ragged, sizeof ragged, "ragged.csv");
-    write_file(ragged, "frame,x\n0,1\n1\n");
+    test_write_file(ragged, "frame,x\n0,1\n1\n");
     assert_int_equal(compare(ragged, alice, out, sizeof out), 2);
-    write_file(ragged, "frame,hash\n0,\"unterminated\n");
+    test_write_file(ragged, "frame,hash\n0,\"unterminated\n");
     assert_int_equal(compare(alice, ragged, out, sizeof out), 2);
 }
 
@@ -472,9 +440,9 @@ static void test_replay_usage_and_io(void **state)
     path_in_dir(a2, sizeof a2, "rep_env.csv");
     tampered_copy(alice, a2, 0, "frame", "0");
     path_in_dir(json, sizeof json, "rep_env.json");
-    write_file(json, "{\"env\":\"nope/nope\",\"seed\":\"1\",\"horizon\":10}");
+    test_write_file(json, "{\"env\":\"nope/nope\",\"seed\":\"1\",\"horizon\":10}");
     assert_int_equal(replay(a2, out, sizeof out), 2);
-    write_file(json, "{\"env\":\"" ENV_NAME "\",\"seed\":-1,\"horizon\":10}");
+    test_write_file(json, "{\"env\":\"" ENV_NAME "\",\"seed\":-1,\"horizon\":10}");
     assert_int_equal(replay(a2, out, sizeof out), 2);
 }
 

@@ -1,5 +1,5 @@
 // The participant client in a real (headless) browser against a scripted server: the
-// DOM contract of DESIGN.md section 10 and the wire contract of docs/PROTOCOL.md, without
+// DOM contract of docs/DESIGN.md section 10 and the wire contract of docs/PROTOCOL.md, without
 // the C server. web/ is served through Playwright's request routing; the WebSocket is
 // answered by MockServer below, in this process (page.routeWebSocket). The game traffic
 // is the fake relay from sim.mjs with a scripted partner in seat 1, and the env is the

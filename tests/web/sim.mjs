@@ -1,4 +1,4 @@
-// An in-process model of the confirming relay (DESIGN.md section 6, server side) and of
+// An in-process model of the confirming relay (docs/DESIGN.md section 6, server side) and of
 // the network between it and N rollback clients. Time is counted in ticks; nothing here
 // uses timers, so every run is deterministic.
 

@@ -1,4 +1,4 @@
-// The data a game leaves behind (DESIGN.md section 8) and the tools that check it:
+// The data a game leaves behind (docs/DESIGN.md section 8) and the tools that check it:
 // DATA/EXPERIMENT/SCENE/SUBJECT_epN.csv (+ .json), `cohort compare`, `cohort replay`,
 // and SQLite at DATA/EXPERIMENT/cohort.db (read with the sqlite3 CLI).
 
@@ -10,6 +10,11 @@ import { COHORT, REPO } from './server.js';
 
 export function episodeFile(dataDir, experiment, scene, subject, episode, ext = 'csv') {
   return path.join(dataDir, experiment, scene, `${subject}_ep${episode}.${ext}`);
+}
+
+/** The sidecar of an episode file (SUBJECT_epN.json beside SUBJECT_epN.csv), parsed. */
+export function sidecar(csv) {
+  return JSON.parse(fs.readFileSync(csv.replace(/\.csv$/, '.json'), 'utf8'));
 }
 
 /**
@@ -123,6 +128,11 @@ export function checkEpisodeCsv(file, { game, seats, frames, episode } = {}) {
   return { problems, summary, header, rows };
 }
 
+/** How many frames (rows of readCsv) have focused.SEAT = 0: that seat's tab was hidden. */
+export function unfocusedFrames(rows, seat) {
+  return rows.filter((r) => r[`focused.${seat}`] === '0').length;
+}
+
 /** Rows of `sql` on DATA/EXPERIMENT/cohort.db, as objects (sqlite3 -json). */
 export function sqlite(db, sql) {
   const r = spawnSync('sqlite3', ['-json', '-readonly', db, sql], { encoding: 'utf8', timeout: 10000 });
@@ -143,4 +153,60 @@ export async function waitForRows(db, sql, pred = (rows) => rows.length > 0, { t
     if (Date.now() > deadline) throw new Error(`${sql}: condition not met within ${timeout} ms; last rows ${JSON.stringify(rows)}${err ? `; ${err.message}` : ''}`);
     await sleep(200);
   }
+}
+
+// The columns of cohort.db that hold a wall time (ms since the Unix epoch). Any other
+// column named t, t_start or t_end is checked too; frames.t_ms is not a wall time (ms
+// since the episode's start).
+export const WALL_TIME_COLUMNS = {
+  participants: ['created'],
+  sessions: ['t'],
+  scene_visits: ['t'],
+  forms: ['t'],
+  waits: ['t_start', 't_end'],
+  matches: ['t'],
+  games: ['t_start', 't_end'],
+  episodes: ['t'],
+  outcomes: ['t'],
+  events: ['t'],
+};
+
+/**
+ * Every wall time recorded in cohort.db lies within the run: not before `since` (when
+ * the harness launched the server) and not after `until` (now), give or take slackMs.
+ * NULL (not recorded yet, e.g. the end of a game still running) passes. Returns a list
+ * of problems (empty when fine), each naming the table, the column and the rows.
+ */
+export function checkWallTimes(db, { since, until = Date.now(), slackMs = 5000, maxRows = 5 } = {}) {
+  const lo = since - slackMs, hi = until + slackMs;
+  const when = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : 'not a time');
+  const problems = [];
+  const tables = sqlite(db, "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  const have = new Map(tables.map((t) => [t.name, sqlite(db, `SELECT name FROM pragma_table_info('${t.name}')`).map((c) => c.name)]));
+  for (const [table, cols] of Object.entries(WALL_TIME_COLUMNS)) {
+    for (const col of cols) {
+      if (!have.get(table)?.includes(col)) problems.push(`cohort.db has no column ${table}.${col}: update WALL_TIME_COLUMNS in tests/e2e/lib/exports.js`);
+    }
+  }
+  for (const { name: table, sql } of tables) {
+    const cols = (have.get(table) ?? []).filter((c) => WALL_TIME_COLUMNS[table]?.includes(c) || ['t', 't_start', 't_end'].includes(c));
+    if (!cols.length) continue;
+    const rowid = /without\s+rowid/i.test(sql ?? '') ? '' : 'rowid AS "(rowid)", ';
+    const total = sqlite(db, `SELECT count(*) AS n FROM "${table}"`)[0].n;
+    for (const col of cols) {
+      const bad = `"${col}" IS NOT NULL AND (typeof("${col}") != 'integer' OR "${col}" < ${lo} OR "${col}" > ${hi})`;
+      const n = sqlite(db, `SELECT count(*) AS n FROM "${table}" WHERE ${bad}`)[0].n;
+      if (!n) continue;
+      const rows = sqlite(db, `SELECT ${rowid}* FROM "${table}" WHERE ${bad} LIMIT ${maxRows}`);
+      const shown = rows.map((r) => {
+        const { '(rowid)': id, ...rest } = r;
+        const text = JSON.stringify(rest);
+        return `  row ${id ?? '?'}: ${col} = ${r[col]} (${when(Number(r[col]))}) ${text.length > 240 ? `${text.slice(0, 240)}...` : text}`;
+      });
+      problems.push(`cohort.db ${table}.${col}: ${n} of ${total} rows not a wall time within the run `
+        + `(${lo}..${hi} ms, ${when(lo)} to ${when(hi)}: server start - ${slackMs / 1000} s to now + ${slackMs / 1000} s):\n${shown.join('\n')}`
+        + (n > rows.length ? `\n  ... and ${n - rows.length} more` : ''));
+    }
+  }
+  return problems;
 }

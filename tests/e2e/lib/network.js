@@ -1,4 +1,4 @@
-// Network faults on the game path, per page (DESIGN.md sections 3 and 11).
+// Network faults on the game path, per page (docs/DESIGN.md sections 3 and 11).
 //
 // Chrome's network emulation delays only the WebSocket handshake and kernel netem is not
 // available, so every message of a page's /ws connection is routed through this process

@@ -1,4 +1,4 @@
-// GameOrchestrator: many participants, many concurrent games (DESIGN.md section 11).
+// GameOrchestrator: many participants, many concurrent games (docs/DESIGN.md section 11).
 //
 // Participants arrive group by group (a group is the people meant to play together):
 // groups `groupStaggerMs` apart, members of a group `memberStaggerMs` apart. Each member's
@@ -7,7 +7,7 @@
 // its own timeout, and a failure names the game (index, id, subjects) that failed.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkEpisodeCsv, compare, replay, waitForExports } from './exports.js';
+import { checkEpisodeCsv, compare, replay, waitForExports, waitForRows } from './exports.js';
 
 export class GameOrchestrator {
   /**
@@ -95,6 +95,20 @@ export class GameOrchestrator {
     return names;
   }
 
+  /**
+   * The server's `matches` table pairs exactly the arrival groups, in arrival order (each
+   * group's subjects, whatever their order within the group). Needs verifyPairing first.
+   */
+  async verifyMatchedAsArrived({ timeoutMs = 10000 } = {}) {
+    const n = this.groups.length;
+    const rows = await waitForRows(this.server.db, 'SELECT game, subjects FROM matches ORDER BY t, rowid', (rs) => rs.length >= n, { timeout: timeoutMs });
+    const got = rows.map((r) => ({ game: r.game, subjects: JSON.parse(r.subjects).sort() }));
+    const want = this.groups.map((g) => ({ game: g.id, subjects: g.members.map((p) => p.pid).sort() }));
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      throw new Error(`matches not in arrival order:\n  got  ${JSON.stringify(got)}\n  want ${JSON.stringify(want)}`);
+    }
+  }
+
   startKeys() {
     for (const g of this.groups) g.members.forEach((p, i) => p.startKeys(undefined, { seed: 1000 * g.index + i + 1 }));
   }
@@ -166,6 +180,24 @@ export class GameOrchestrator {
       return { files, summaries };
     }, timeoutMs + 30000);
   }
+}
+
+/**
+ * Two participants, `a` and `b`, matched into one game and playing, both pressing keys,
+ * until a's confirmed frame reaches 60. netSeed: a gets lib/network.js (a.withNet(seed))
+ * before its page opens, for tests that cut or slow its connection.
+ * Returns {a, b, orch, g (the game's group), seatA, seatB}.
+ */
+export async function playingPair(participants, orchestrate, { game = { scene: 'game', maxSteps: 300 }, netSeed } = {}) {
+  const [a, b] = await participants(2, { names: ['a', 'b'] });
+  if (netSeed !== undefined) await a.withNet(netSeed);
+  const orch = orchestrate([a, b], { game });
+  await orch.arrive();
+  await orch.verifyPairing();
+  orch.startKeys();
+  await a.waitFor(() => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60' });
+  const g = orch.groups[0];
+  return { a, b, orch, g, seatA: g.seats[0], seatB: g.seats[1] };
 }
 
 export async function withTimeout(promise, ms, message) {

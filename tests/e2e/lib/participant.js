@@ -1,5 +1,5 @@
 // One participant: a page in its own browser context, driven through the browser contract
-// (DESIGN.md section 10): window.cohort and the DOM ids #scene, #advance, #start,
+// (docs/DESIGN.md section 10): window.cohort and the DOM ids #scene, #advance, #start,
 // #waitroom, #game canvas, #overlay, #completion-code.
 
 import { Net } from './network.js';

@@ -1,4 +1,4 @@
-// Starting and stopping `cohort serve` for one test (DESIGN.md section 11).
+// Starting and stopping `cohort serve` for one test (docs/DESIGN.md section 11).
 //
 // The server runs in its own process group (detached) so teardown can kill it and
 // anything it started, whatever state the test left it in. Its stdout and stderr are
@@ -56,6 +56,7 @@ export class Server {
     this.killedByUs = false;
     this.stopRequested = false;
     this.adminKey = null;
+    this.startedAt = null; // Date.now() just before the process was launched
   }
 
   /** DATA/EXPERIMENT: where cohort.db and the scene folders go. */
@@ -65,6 +66,7 @@ export class Server {
   async start({ timeoutMs = 15000 } = {}) {
     if (!fs.existsSync(COHORT)) throw new Error(`${COHORT} does not exist: run make at the repo root first`);
     const args = ['serve', this.file, '--port', '0', '--data', this.dataDir];
+    this.startedAt = Date.now(); // every wall time the server records must be after this
     this.proc = spawn(COHORT, args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this.proc.pid);
     this.exited = new Promise((resolve) => {

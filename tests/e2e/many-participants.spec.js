@@ -5,22 +5,14 @@
 // 7th participant who leaves the waiting room.
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test, expect } from './fixtures.js';
-import { checkEpisodeCsv, episodeFile, replay, waitForExports, waitForRows } from './lib/exports.js';
+import { checkEpisodeCsv, episodeFile, readCsv, replay, sidecar, unfocusedFrames, waitForExports, waitForRows } from './lib/exports.js';
 import { setVisibility } from './lib/participant.js';
 import { sampleMemory } from './lib/procmem.js';
 import { REPO } from './lib/server.js';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const GAME = { scene: 'game', maxSteps: 150, episodes: 1 }; // 5 s, countdown 1 s
-
-/** The matches table pairs exactly the arrival groups, in arrival order. */
-async function matchedAsArrived(server, orch) {
-  const n = orch.groups.length;
-  const rows = await waitForRows(server.db, 'SELECT game, subjects FROM matches ORDER BY t, rowid', (rs) => rs.length >= n);
-  expect(rows.map((r) => ({ game: r.game, subjects: JSON.parse(r.subjects).sort() })), 'matches in arrival order')
-    .toEqual(orch.groups.map((g) => ({ game: g.id, subjects: g.members.map((p) => p.pid).sort() })));
-}
 
 function record(name, data) {
   const dir = path.join(REPO, 'build', 'e2e', 'metrics');
@@ -46,7 +38,7 @@ test.describe('scale', () => {
         await orch.waitDone({ timeoutMs: orch.expectedMs(40000) });
         await orch.stopKeys();
         await orch.checkExports({ timeoutMs: 30000 });
-        await matchedAsArrived(server, orch);
+        await orch.verifyMatchedAsArrived();
         expect((await server.health()).body.games_started).toBe(n / 2);
       } finally {
         m = mem.stop();
@@ -115,7 +107,7 @@ test.describe('lifecycle mix', () => {
     const [, hres] = await ok.checkExports({ frames: 300 });
     const hcsv = hres.files[h0.pid][0];
     const seatH = hidden.seats[0];
-    const unfocused = checkEpisodeCsv(hcsv).rows.filter((row) => row[`focused.${seatH}`] === '0').length;
+    const unfocused = unfocusedFrames(readCsv(hcsv).rows, seatH);
     expect(unfocused, 'about 150 frames unfocused in the hidden game').toBeGreaterThan(120);
 
     // The dropped game: partial data, cut, replays.
@@ -125,7 +117,7 @@ test.describe('lifecycle mix', () => {
     expect(c.problems).toEqual([]);
     expect(c.summary.frames).toBeLessThan(300);
     expect(c.rows.at(-1).truncated).toBe('1');
-    expect(JSON.parse(fs.readFileSync(f.replace(/\.csv$/, '.json'), 'utf8')).end_reason).toBe('cut');
+    expect(sidecar(f).end_reason).toBe('cut');
     expect(replay(f).code).toBe(0);
     expect(fs.existsSync(episodeFile(server.dataDir, server.experiment, 'game', leaver.pid, 0)), 'no data for the leaver').toBe(false);
 

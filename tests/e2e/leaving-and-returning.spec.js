@@ -1,36 +1,20 @@
-// Issue 5: one test per lifecycle row (DESIGN.md section 9) that lifecycle.spec.js and
+// Issue 5: one test per lifecycle row (docs/DESIGN.md section 9) that lifecycle.spec.js and
 // flow.spec.js do not already cover: a reload mid-game, a partner's context closed
 // (not a network cut), on_partner_drop default and ai:greedy, a 5 s hidden tab, and
 // coming back after finishing. (Already covered elsewhere: a hidden tab past
 // focus_loss_timeout_s -> lifecycle.spec.js; waiting-room timeout with code and redirect
 // link, and leaving the waiting room -> flow.spec.js.)
-import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test, expect } from './fixtures.js';
-import { compare, replay, checkEpisodeCsv, readCsv, waitForExports, waitForRows } from './lib/exports.js';
+import { compare, replay, checkEpisodeCsv, readCsv, sidecar, unfocusedFrames, waitForExports, waitForRows } from './lib/exports.js';
+import { playingPair } from './lib/orchestrator.js';
 import { Participant, setVisibility } from './lib/participant.js';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const LONG = { scene: 'game', maxSteps: 300 };
-
-/** A pair matched and playing, both pressing keys, at confirmed frame >= 60. */
-async function playing(participants, orchestrate, game = LONG) {
-  const [a, b] = await participants(2, { names: ['a', 'b'] });
-  const orch = orchestrate([a, b], { game });
-  await orch.arrive();
-  await orch.verifyPairing();
-  orch.startKeys();
-  await a.waitFor(() => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60' });
-  const g = orch.groups[0];
-  return { a, b, orch, g, seatA: g.seats[0], seatB: g.seats[1] };
-}
-
-const sidecar = (csv) => JSON.parse(fs.readFileSync(csv.replace(/\.csv$/, '.json'), 'utf8'));
 
 test.describe('reload and hidden tab', () => {
   test.use({ experiment: 'long' }); // 10 s episode, grace 10 s, focus loss 30 s
 
   test('reload mid-game: the page resumes its seat and the episode ends with parity', async ({ participants, orchestrate }) => {
-    const { a, orch, g, seatA } = await playing(participants, orchestrate);
+    const { a, orch, g, seatA } = await playingPair(participants, orchestrate);
     await a.stopKeys();
     const before = (await a.status()).game.frame;
     await a.page.reload();
@@ -50,7 +34,7 @@ test.describe('reload and hidden tab', () => {
   });
 
   test('a tab hidden for 5 s mid-episode: the game goes on, focused is 0 meanwhile, parity', async ({ participants, orchestrate }) => {
-    const { a, orch, seatA } = await playing(participants, orchestrate);
+    const { a, orch, seatA } = await playingPair(participants, orchestrate);
     await setVisibility(a.page, false);
     await sleep(5000); // hold the hidden tab for its stated time
     await setVisibility(a.page, true);
@@ -59,10 +43,10 @@ test.describe('reload and hidden tab', () => {
     await orch.stopKeys();
     const [{ summaries }] = await orch.checkExports();
     const { rows } = readCsv(summaries[0].file);
-    const unfocused = rows.filter((r) => r[`focused.${seatA}`] === '0').length;
+    const unfocused = unfocusedFrames(rows, seatA);
     expect(unfocused, 'about 150 frames marked unfocused').toBeGreaterThan(120);
     expect(unfocused).toBeLessThan(200);
-    expect(rows.filter((r) => r[`focused.${1 - seatA}`] === '0').length, 'the partner stayed focused').toBe(0);
+    expect(unfocusedFrames(rows, 1 - seatA), 'the partner stayed focused').toBe(0);
   });
 });
 
@@ -70,7 +54,7 @@ test.describe('partner gone', () => {
   test.use({ experiment: 'lifecycle' }); // grace 3 s, on_partner_drop end
 
   test("a partner's context closed mid-game: partner_dropped within grace + 2 s, the partial episode is cut and replays", async ({ server, participants, orchestrate }) => {
-    const { a, b, orch, g } = await playing(participants, orchestrate);
+    const { a, b, orch, g } = await playingPair(participants, orchestrate);
     await b.stopKeys();
     const t0 = Date.now();
     await b.context.close();
@@ -99,7 +83,7 @@ test.describe('partner gone', () => {
 
 /** Drop b (context closed) and let a play the episode out; return a's rows and seats. */
 async function survivorFinishes(server, participants, orchestrate) {
-  const { a, b, orch, g, seatB } = await playing(participants, orchestrate);
+  const { a, b, orch, g, seatB } = await playingPair(participants, orchestrate);
   await b.stopKeys();
   await b.context.close();
   const dropFrame = (await a.status()).game.frame; // after the close, however long it took
