@@ -26,6 +26,10 @@
 /* Everyone waiting hears the count again this often, so the remaining time stays right. */
 #define WAITING_REFRESH_MS 5000
 #define MAX_PAGE_BYTES ((size_t)1 << 20)
+/* A stale or repeated advance/start is answered with the current scene (a page may be
+ * 1 MiB) at most this often: a script repeating it cannot turn small messages into large
+ * replies. A person double-clicking gets the one answer they need. */
+#define RESEND_GAP_MS 1000
 
 static void list_push(room_list *l, room *r)
 {
@@ -138,6 +142,16 @@ static void send_scene(flow *f, participant *p)
     else
         send_msg(f, p, proto_msg_scene_game(p->scene, sc->id, html, sc->waitroom_timeout_s,
                                             sc->game.humans));
+}
+
+/* The answer to a message that does not fit where the participant is: where they really
+ * are, rate limited (RESEND_GAP_MS). */
+static void resend_scene(flow *f, participant *p, loop_time now)
+{
+    if (p->last_resend != 0 && now.mono_ms - p->last_resend < RESEND_GAP_MS)
+        return;
+    p->last_resend = now.mono_ms;
+    send_scene(f, p);
 }
 
 void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_time now)
@@ -480,7 +494,7 @@ static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
     const experiment *x = f->x;
     if (p->state != P_PAGE || p->scene >= x->nscenes || x->scenes[p->scene].kind != SCENE_PAGE ||
         strcmp(m->scene, x->scenes[p->scene].id) != 0) {
-        send_scene(f, p); /* a stale or doubled click: show where they really are */
+        resend_scene(f, p, now); /* a stale or doubled click: show where they really are */
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
@@ -500,7 +514,7 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
         if (p->state == P_WAITING)
             send_waiting(f, p, now);
         else if (p->state != P_PLAYING) /* a start in flight as the game began: ignore */
-            send_scene(f, p);
+            resend_scene(f, p, now);
         return;
     }
     /* Entry check: the median of the last few pings must be within the limit. Nobody is

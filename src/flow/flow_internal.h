@@ -31,6 +31,7 @@ typedef struct participant {
     outcome outcome;            /* meaningful once state == P_DONE */
     outcome_reason reason;
     char code[CFG_ID_LEN];
+    int64_t last_resend;        /* when a stale message last got the scene again (mono) */
 } participant;
 
 /* What net_conn's user pointer holds: one per WebSocket. */

@@ -158,7 +158,46 @@ def attack_flood(a):
     report(sent=sent, error=int(got_error), closed=int(ws.closed or True))
 
 
-ATTACKS = {"flood": attack_flood}
+def to_game(ws, pid):
+    """Through the hostile study's pages into its waiting room, as a person would."""
+    ws.send_json({"type": "hello", "subject": None, "token": None, "params": {"PROLIFIC_PID": pid}})
+    ws.recv_json(want="welcome")
+    scene = ws.recv_json(want="scene")
+    ws.send_json({"type": "advance", "scene": scene["id"], "form": {"consent": "yes", "age": "30"}})
+    scene = ws.recv_json(want="scene")
+    ws.send_json({"type": "start", "scene": scene["id"]})
+
+
+def attack_fast_clock(a):
+    """A seat that sends its inputs `rate` times a second, far faster than the game runs."""
+    ws = WS(a.port, timeout=60)
+    to_game(ws, "fastclock")
+    start = ws.recv_json(timeout=60, want="game_start")
+    episode = ws.recv_json(timeout=30, want="episode_start")["episode"]
+    t0 = time.monotonic()
+    for frame in range(start["max_steps"]):
+        ws.send_binary(struct.pack("<BBHIiIQ", 1, episode & 0xFF, 0, frame, 4, 0, 0))
+        time.sleep(1.0 / a.rate)
+    sent_s = time.monotonic() - t0
+    end = ws.recv_json(timeout=120, want="game_end")
+    report(frames=start["max_steps"], sent_s=f"{sent_s:.2f}",
+           game_end=end["reason"] if end else "none", game_s=f"{time.monotonic() - t0:.2f}")
+
+
+def attack_silent_pair(a):
+    """Two people's pages that reach a game together and then send nothing at all."""
+    pair = [WS(a.port, timeout=60), WS(a.port, timeout=60)]
+    for i, ws in enumerate(pair):
+        to_game(ws, f"silent{i}")
+    for ws in pair:
+        ws.recv_json(timeout=60, want="episode_start")
+    t0 = time.monotonic()
+    ends = [ws.recv_json(timeout=a.timeout, want="game_end") for ws in pair]
+    report(game_end=",".join(e["reason"] if e else "none" for e in ends),
+           after_s=f"{time.monotonic() - t0:.1f}")
+
+
+ATTACKS = {"flood": attack_flood, "fast_clock": attack_fast_clock, "silent_pair": attack_silent_pair}
 
 
 def main():
@@ -166,6 +205,8 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("attack", choices=sorted(ATTACKS))
     p.add_argument("--count", type=int, default=2000)
+    p.add_argument("--rate", type=float, default=190.0)
+    p.add_argument("--timeout", type=float, default=30.0)
     a = p.parse_args()
     ATTACKS[a.attack](a)
 

@@ -9,7 +9,7 @@ ROOT=$(cd "$HOSTILE_DIR/../.." && pwd)
 source "$ROOT/bench/load/lib.sh"
 trap_cleanup
 find_bots
-HOSTILE_EXP=$HOSTILE_DIR/experiment/experiment.yaml
+HOSTILE_EXP=${HOSTILE_EXP:-$HOSTILE_DIR/experiment/experiment.yaml}
 WORK=$(mktemp -d /tmp/cohort-hostile.XXXXXX)
 trap 'load_cleanup; rm -rf "$WORK"' EXIT
 DATA=$WORK/data

@@ -297,6 +297,24 @@ static void pages_forms_and_stale_clicks(void **state)
     assert_false(c->closed);
 }
 
+/* Repeating a stale message cannot turn small messages into large replies: the current
+ * scene (its whole page) is sent again at most once a second. */
+static void repeated_stale_messages_get_one_answer_a_second(void **state)
+{
+    net_conn *c = connect_one();
+    hello(c, "rita");
+    say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}"); /* now on consent */
+    int before = count(c, "scene");
+    for (int i = 0; i < 50; i++)
+        say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    assert_int_equal(count(c, "scene"), before + 1);
+    at(1500);
+    say(c, "{\"type\":\"start\",\"scene\":\"consent\"}");
+    assert_int_equal(count(c, "scene"), before + 2);
+    expect_scene(c, "consent");
+    assert_false(c->closed);
+}
+
 static void hello_first_and_bad_messages_cut_off_only_the_sender(void **state)
 {
     net_conn *bob = to_game_scene("bob");
@@ -573,6 +591,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(pages_forms_and_stale_clicks, setup, teardown),
+        cmocka_unit_test_setup_teardown(repeated_stale_messages_get_one_answer_a_second, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(hello_first_and_bad_messages_cut_off_only_the_sender,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(waiting_matching_and_leaving, setup, teardown),
