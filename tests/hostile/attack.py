@@ -197,7 +197,61 @@ def attack_silent_pair(a):
            after_s=f"{time.monotonic() - t0:.1f}")
 
 
-ATTACKS = {"flood": attack_flood, "fast_clock": attack_fast_clock, "silent_pair": attack_silent_pair}
+def attack_stale_advance(a):
+    """A page that repeats a stale `advance` 100 times a second: how much comes back?"""
+    ws = WS(a.port)
+    ws.send_json({"type": "hello", "subject": None, "token": None, "params": {"PROLIFIC_PID": "repeater"}})
+    ws.recv_json(want="welcome")
+    ws.recv_json(want="scene")
+    for _ in range(a.count):
+        ws.send_json({"type": "advance", "scene": "nowhere"})
+        time.sleep(0.01)
+    scenes = received = 0
+    try:
+        while True:
+            op, payload = ws.recv(timeout=1.0)
+            received += len(payload)
+            scenes += op == 1 and json.loads(payload).get("type") == "scene"
+    except (TimeoutError, ConnectionError, OSError):
+        pass
+    report(sent=a.count, scenes=scenes, bytes=received, closed=int(ws.closed))
+
+
+def attack_visibility_flap(a):
+    """A seat in a game whose page flips hidden/visible 100 times a second."""
+    ws = WS(a.port, timeout=60)
+    to_game(ws, "flapper")
+    ws.recv_json(timeout=60, want="episode_start")
+    for i in range(a.count):
+        ws.send_json({"type": "visibility", "visible": i % 2 == 1})
+        time.sleep(0.01)
+    end = ws.recv_json(timeout=60, want="game_end")
+    report(flips=a.count, game_end=end["reason"] if end else "none")
+
+
+def attack_forged_log(a):
+    """Connections whose bad messages carry a newline and a fake log record, in bulk."""
+    refused = 0
+    for i in range(a.count):
+        try:
+            ws = WS(a.port, timeout=2)
+            ws.send_json({"type": f"x\n2030-01-01T00:00:00.000Z error FORGED {i}"})
+            if ws.wait_closed(timeout=2):
+                refused += 1
+            ws.close()
+        except (ConnectionError, OSError, TimeoutError):
+            refused += 1
+    report(connections=a.count, refused=refused)
+
+
+ATTACKS = {
+    "flood": attack_flood,
+    "fast_clock": attack_fast_clock,
+    "silent_pair": attack_silent_pair,
+    "stale_advance": attack_stale_advance,
+    "visibility_flap": attack_visibility_flap,
+    "forged_log": attack_forged_log,
+}
 
 
 def main():
