@@ -21,6 +21,21 @@ ATTACK=(python3 "$HOSTILE_DIR/attack.py")
 ok() { echo "  ok: $*"; }
 fail() { echo "  FAIL: $*"; CASE_FAILED=1; }
 
+# attack_start ATTACK [options...]: an attacker (attack.py) in the background, ATTACK_PID;
+# attack_wait: wait for it, show its report, keep its last line in ATTACK_LAST;
+# attack_field NAME: the value of NAME=... in that line.
+attack_start() {
+  "${ATTACK[@]}" "$SRV_PORT" "$@" >"$WORK/attack.txt" 2>&1 &
+  ATTACK_PID=$!
+  LOAD_PIDS+=("$ATTACK_PID")
+}
+attack_wait() {
+  reap "$ATTACK_PID" || true
+  sed 's/^/    /' "$WORK/attack.txt"
+  ATTACK_LAST=$(tail -n 1 "$WORK/attack.txt")
+}
+attack_field() { echo "$ATTACK_LAST" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
 # hostile_server [serve options...]: the suite's study on a free port (SRV_PORT, SRV_PID).
 hostile_server() {
   SRV_EXTRA=("$@")

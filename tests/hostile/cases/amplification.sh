@@ -7,26 +7,23 @@ source "$(dirname "$0")/../lib.sh"
 hostile_server
 honest_start 2
 
-out=$("${ATTACK[@]}" "$SRV_PORT" stale_advance --count 150)
-echo "$out" | sed 's/^/    /'
-scenes=$(echo "$out" | tail -n1 | tr ' ' '\n' | sed -n 's/^scenes=//p')
+attack_start stale_advance --count 150
+attack_wait
+scenes=$(attack_field scenes)
 [ "$scenes" -le 3 ] && ok "150 stale advances over 1.5 s got $scenes scene replies (at most one a second)" ||
   fail "150 stale advances got $scenes scene replies"
 
-"${ATTACK[@]}" "$SRV_PORT" visibility_flap --count 150 >"$WORK/flap.txt" 2>&1 &
-FLAP_PID=$!
-LOAD_PIDS+=("$FLAP_PID")
 honest_check
+attack_start visibility_flap --count 150
 # The flapper plays with an honest partner of its own.
 "${BOTS[@]}" "$URL" -n 1 --policy greedy --duration 60 --run partner >"$WORK/partner.txt" 2>&1 || true
-reap "$FLAP_PID" || true
-sed 's/^/    /' "$WORK/flap.txt"
+attack_wait
 [ "$(field completed "$WORK/partner.txt")" = 1 ] && ok "the flapper's honest partner completed" ||
   fail "the flapper's partner: $(tail -n1 "$WORK/partner.txt")"
 
 log_before=$(wc -l <"$SRV_LOG")
-out=$("${ATTACK[@]}" "$SRV_PORT" forged_log --count 600)
-echo "$out" | sed 's/^/    /'
+attack_start forged_log --count 600
+attack_wait
 log_after=$(wc -l <"$SRV_LOG")
 grep -q '^2030-01-01' "$SRV_LOG" && fail "a forged record starts a line of the server log" ||
   ok "no forged line in the server log (newlines escaped)"

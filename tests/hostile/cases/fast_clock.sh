@@ -5,12 +5,9 @@
 HOSTILE_EXP=$(dirname "$0")/../experiment/clock.yaml
 source "$(dirname "$0")/../lib.sh"
 hostile_server
-"${ATTACK[@]}" "$SRV_PORT" fast_clock --rate 190 >"$WORK/attack.txt" 2>&1 &
-ATTACK_PID=$!
-LOAD_PIDS+=("$ATTACK_PID")
+attack_start fast_clock --rate 190
 honest_start 1
-reap "$ATTACK_PID" || true
-sed 's/^/    /' "$WORK/attack.txt"
+attack_wait
 honest_check
 stop_pid "$SRV_PID" || fail "server exit code"
 csv=$(find "$DATA" -name 'bot-honest-*_ep0.csv' | head -n 1)

@@ -4,9 +4,9 @@
 source "$(dirname "$0")/../lib.sh"
 hostile_server
 honest_start 2
-out=$("${ATTACK[@]}" "$SRV_PORT" flood --count 3000)
-echo "$out" | sed 's/^/    /'
-[ "$(echo "$out" | tail -n1 | tr ' ' '\n' | sed -n 's/^error=//p')" = 1 ] && ok "the flooder got an error" || fail "the flooder got no error"
+attack_start flood --count 3000
+attack_wait
+[ "$(attack_field error)" = 1 ] && ok "the flooder got an error" || fail "the flooder got no error"
 honest_check
 server_alive
 case_end

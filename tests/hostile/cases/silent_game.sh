@@ -5,17 +5,11 @@
 HOSTILE_EXP=$(dirname "$0")/../experiment/stall.yaml
 source "$(dirname "$0")/../lib.sh"
 hostile_server
-"${ATTACK[@]}" "$SRV_PORT" silent_pair --timeout 20 >"$WORK/attack.txt" 2>&1 &
-ATTACK_PID=$!
-LOAD_PIDS+=("$ATTACK_PID")
-reap "$ATTACK_PID" || true
-sed 's/^/    /' "$WORK/attack.txt"
-last=$(tail -n 1 "$WORK/attack.txt")
-case "$last" in
-*"game_end=stalled,stalled"*) ok "both silent seats were told the game stalled" ;;
-*) fail "silent pair: $last" ;;
-esac
-after=$(echo "$last" | tr ' ' '\n' | sed -n 's/^after_s=//p')
+attack_start silent_pair --timeout 20
+attack_wait
+[ "$(attack_field game_end)" = stalled,stalled ] && ok "both silent seats were told the game stalled" ||
+  fail "silent pair: $ATTACK_LAST"
+after=$(attack_field after_s)
 python3 -c "import sys; sys.exit(0 if 2.9 <= float('$after') <= 6 else 1)" &&
   ok "it ended $after s after the episode began (no_input_timeout_s is 3)" ||
   fail "it ended $after s after the episode began"
