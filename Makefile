@@ -65,11 +65,14 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
-.PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup clean
+.PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup setup-test clean
 all: build/cohort build/cohort-san build/cohort-bots web
 
+# What building and serving needs; setup-test adds the test tools.
 setup:
 	@bash scripts/setup
+setup-test:
+	@bash scripts/setup --test
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,10 +115,11 @@ build/web/%: web/%
 	cp $< $@
 
 # test and demo run setup first in their own recipe, so that a fresh machine gets
-# pkg-config and the libraries before the real build is parsed.
+# pkg-config and the libraries before the real build is parsed; demo installs only what
+# building and serving needs, test the test tools too.
 # Every suite runs even when an earlier one fails, so one CI log shows everything.
 test:
-	@bash scripts/setup
+	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
 	for suite in test-unit test-hostile test-e2e test-load; do \
