@@ -371,6 +371,24 @@ static void waiting_matching_and_leaving(void **state)
                      1);
 }
 
+/* Everyone waiting hears the count once per loop pass, however many joins and leaves the
+ * pass saw: a page joining and leaving in a loop cannot make the server broadcast to every
+ * waiting person for each message. */
+static void waiting_counts_go_out_once_per_pass(void **state)
+{
+    net_conn *a = to_game_scene("a");
+    const char *churn[] = {"{\"type\":\"start\",\"scene\":\"game\"}", "{\"type\":\"leave\"}"};
+    for (int i = 0; i < 9; i++) /* nine messages in one pass: a joins five times, leaves four */
+        h.on_text(a, churn[i % 2], strlen(churn[i % 2]), test_now, fl);
+    assert_int_equal(count(a, "waiting"), 0); /* nothing until the pass ends */
+    pass();
+    assert_int_equal(count(a, "waiting"), 1);
+    json_t *wt = last(a, "waiting");
+    assert_int_equal(json_integer_value(json_object_get(wt, "count")), 1);
+    json_decref(wt);
+    assert_int_equal(db_count("SELECT count(*) FROM waits WHERE subject='a' AND outcome='left'"), 4);
+}
+
 static void a_waiter_who_disconnects_is_removed(void **state)
 {
     net_conn *a = to_game_scene("a");
@@ -596,6 +614,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(hello_first_and_bad_messages_cut_off_only_the_sender,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(waiting_matching_and_leaving, setup, teardown),
+        cmocka_unit_test_setup_teardown(waiting_counts_go_out_once_per_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(a_waiter_who_disconnects_is_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(waitroom_timeout_ends_with_its_code, setup, teardown),
         cmocka_unit_test_setup_teardown(reconnect_resumes_the_seat_with_state, setup, teardown),
