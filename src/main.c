@@ -27,20 +27,28 @@
 #include "util/log.h"
 
 static net *running;
-static volatile sig_atomic_t stop_signal;
+static flow *running_flow;
+static volatile sig_atomic_t stop_signal, signals_seen;
 
+/* The first SIGTERM or SIGINT drains (no one new, running games finish); the second stops
+ * at once (running episodes are saved as cut). Both only set flags: the loop acts. */
 static void on_signal(int sig)
 {
     stop_signal = sig;
-    if (running)
+    if (++signals_seen == 1 && running_flow)
+        flow_request_drain(running_flow);
+    else if (running)
         net_stop(running);
 }
+
+static void on_drained(void *ctx) { net_stop(ctx); }
 
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage:\n"
             "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [--admin-key KEY]\n"
+            "               [--drain-s N]   on SIGTERM, running games may finish for N s (300)\n"
             "  cohort check FILE\n"
             "  cohort compare A.csv B.csv\n"
             "  cohort replay A.csv\n"
@@ -105,7 +113,7 @@ static int cmd_serve(int argc, char **argv)
 {
     const char *file = NULL, *data = "data", *host = "127.0.0.1", *web = NULL;
     const char *admin_key_arg = getenv("COHORT_ADMIN_KEY");
-    int port = 8000;
+    int port = 8000, drain_s = 300;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -114,6 +122,14 @@ static int cmd_serve(int argc, char **argv)
                 fprintf(stderr, "cohort serve: --port takes 0-65535, got %s\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(a, "--drain-s") == 0 && has_value) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*argv[i] == '\0' || *end != '\0' || v < 0 || v > 86400) {
+                fprintf(stderr, "cohort serve: --drain-s takes 0-86400 seconds, got %s\n", argv[i]);
+                return 2;
+            }
+            drain_s = (int)v;
         } else if (strcmp(a, "--data") == 0 && has_value) {
             data = argv[++i];
         } else if (strcmp(a, "--host") == 0 && has_value) {
@@ -200,6 +216,8 @@ static int cmd_serve(int argc, char **argv)
     }
     admin_register(adm, n);
     running = n;
+    running_flow = f;
+    flow_on_drained(f, (int64_t)drain_s * 1000, on_drained, n);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -217,6 +235,7 @@ static int cmd_serve(int argc, char **argv)
     else
         log_info("shutting down: %s", loop == 0 ? "stopped" : "the event loop failed");
     running = NULL;
+    running_flow = NULL;
     net_destroy(n);                 /* closes every connection: the stager hears of each */
     flow_free(f, clock_now());      /* saves running episodes as cut */
     store_close(st);                /* drains the writer: everything is on disk */

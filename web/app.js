@@ -86,6 +86,8 @@ function showScene(msg, force = false) {
   status.scene = msg.id;
   els.scene.hidden = false;
   if (msg.kind === 'end') {
+    // The study is closed to newcomers: the server has hung up; asking again is no use.
+    if (msg.id === 'closed') conn.stop();
     renderEnd(els.scene, msg);
     status.outcome = msg.outcome ?? null;
     status.code = msg.code ?? null;

@@ -447,6 +447,16 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     }
     participant *p = d.who;
     bool resumed = d.verdict != HELLO_NEW;
+    if (!p && f->draining) {
+        /* Nobody new while the study closes: they have done nothing yet, so there is no
+         * outcome to record, only a page to show. */
+        char *text = proto_msg_scene_closed(texts_get(TEXT_STUDY_CLOSED));
+        if (text)
+            f->io->send_text(c, text, strlen(text));
+        free(text);
+        f->io->close(c, texts_get(TEXT_STUDY_CLOSED));
+        return;
+    }
     if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
         conn_error(f, c, "study_full", texts_get(TEXT_STUDY_FULL), now);
         return;
@@ -515,6 +525,10 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
             send_waiting(f, p, now);
         else if (p->state != P_PLAYING) /* a start in flight as the game began: ignore */
             resend_scene(f, p, now);
+        return;
+    }
+    if (f->draining) { /* no game may start that the drain would cut */
+        flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_STUDY_CLOSING, now);
         return;
     }
     /* Entry check: the median of the last few pings must be within the limit. Nobody is
@@ -661,9 +675,46 @@ static void on_rtt(net_conn *c, uint32_t rtt, loop_time now, void *ud)
     }
 }
 
+/* The drain: begun on the first tick after flow_request_drain, over when no game is left. */
+static void drain_tick(flow *f, loop_time now)
+{
+    if (f->drain_requested && !f->draining) {
+        f->draining = true;
+        f->drain_deadline = now.mono_ms + f->drain_limit_ms;
+        log_info("draining: no new participants; %d games running may finish (at most %lld s)",
+                 f->rooms.n, (long long)(f->drain_limit_ms / 1000));
+        for (int s = 0; s < f->x->nscenes; s++) {
+            lobby *l = f->lobbies[s];
+            while (l && lobby_count(l) > 0) {
+                participant *p = lobby_at(l, 0);
+                leave_waitroom(f, p, WAIT_TIMEOUT, now);
+                flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_STUDY_CLOSING, now);
+            }
+        }
+    }
+    if (f->draining && !f->drained && (f->rooms.n == 0 || now.mono_ms >= f->drain_deadline)) {
+        f->drained = true;
+        log_info("drained: %s", f->rooms.n == 0 ? "every game finished"
+                                                : "the drain limit passed; the rest are cut");
+        if (f->on_drained)
+            f->on_drained(f->drained_ctx);
+    }
+}
+
+void flow_request_drain(flow *f) { f->drain_requested = 1; }
+bool flow_draining(const flow *f) { return f->draining; }
+
+void flow_on_drained(flow *f, int64_t limit_ms, void (*drained)(void *ctx), void *ctx)
+{
+    f->drain_limit_ms = limit_ms;
+    f->on_drained = drained;
+    f->drained_ctx = ctx;
+}
+
 static void on_tick(loop_time now, void *ud)
 {
     flow *f = ud;
+    drain_tick(f, now);
     for (int s = 0; s < f->x->nscenes; s++) {
         lobby *l = f->lobbies[s];
         if (!l)

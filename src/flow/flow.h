@@ -38,6 +38,16 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
 /* Cuts running games short (their partial episodes are saved) and frees everything. */
 void flow_free(flow *f, loop_time now);
 
+/* Stop taking people in, let running games finish, then say so (SIGTERM's drain).
+ * flow_request_drain only sets a flag, so a signal handler may call it; the next tick
+ * acts on it: newcomers get the closed page (texts: study_closed), whoever is waiting or
+ * presses start gets the waitroom_timeout outcome (reason study_closing), games running
+ * play on. Once none is left, or limit_ms after the drain began, `drained` is called once
+ * (on the loop thread); the caller then stops the loop. */
+void flow_request_drain(flow *f);
+void flow_on_drained(flow *f, int64_t limit_ms, void (*drained)(void *ctx), void *ctx);
+bool flow_draining(const flow *f);
+
 /* The net_handlers that drive it (all but HTTP, which is admin's); ud must be the flow. */
 net_handlers flow_net_handlers(void);
 

@@ -5,6 +5,7 @@
 #ifndef COHORT_FLOW_INTERNAL_H
 #define COHORT_FLOW_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "../lobby/lobby.h"
@@ -63,6 +64,12 @@ struct flow {
     room_list dead;                   /* over; freed at the end of the pass */
     event_list events;                /* what rooms said this pass; handled at its end */
     bool waiting_changed[CFG_MAX_SCENES]; /* send `waiting` to that room's people at pass end */
+    volatile sig_atomic_t drain_requested; /* set from a signal handler */
+    bool draining, drained;
+    int64_t drain_deadline;           /* mono */
+    int64_t drain_limit_ms;
+    void (*on_drained)(void *ctx);
+    void *drained_ctx;
     int64_t started_mono;
     int64_t next_waiting_refresh;
     uint64_t games_started, protocol_errors;

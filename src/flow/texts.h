@@ -33,6 +33,12 @@
     X(TEXT_END_STALLED, "end_stalled",                                                      \
       "The game stopped because no key presses reached the study server for a long "       \
       "time. Thank you for taking part.")                                                  \
+    X(TEXT_END_STUDY_CLOSING, "end_study_closing",                                          \
+      "The study is closing, so no new game can start. Thank you for taking part: you "     \
+      "will be paid for your time.")                                                        \
+    X(TEXT_STUDY_CLOSED, "study_closed",                                                    \
+      "This study is closed and is not taking new participants. Thank you for your "        \
+      "interest.")                                                                          \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 

@@ -44,6 +44,13 @@ char *proto_msg_scene_end(int index, outcome o, const char *code, const char *re
                           message, "form", 0));
 }
 
+char *proto_msg_scene_closed(const char *message)
+{
+    return dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "type", "scene",
+                          "index", -1, "id", "closed", "kind", "end", "outcome", "", "code", "",
+                          "redirect", "", "message", message, "form", 0));
+}
+
 char *proto_msg_waiting(const char *scene, int count, int needed, int64_t remaining_ms)
 {
     return dump(json_pack("{s:s, s:s, s:i, s:i, s:I}", "type", "waiting", "scene", scene,

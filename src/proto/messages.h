@@ -30,6 +30,9 @@ char *proto_msg_scene_game(int index, const char *id, const char *html, int wait
                            int players);
 char *proto_msg_scene_end(int index, outcome o, const char *code, const char *redirect,
                           const char *message);
+/* The page a newcomer sees while the study takes nobody new: kind "end", no outcome and
+ * no code (they have done nothing yet), just the message. */
+char *proto_msg_scene_closed(const char *message);
 
 char *proto_msg_waiting(const char *scene, int count, int needed, int64_t remaining_ms);
 char *proto_msg_matched(const char *game, int seat, int countdown_ms);

@@ -1,6 +1,7 @@
 // Playwright Test fixtures for cohort's many-participant harness (docs/DESIGN.md section 11).
 //
 //   test.use({ experiment: 'game' })   which file `server` serves (tests/e2e/experiments/NAME)
+//   test.use({ serveArgs: [...] })      more `cohort serve` options (default --drain-s 0)
 //   server                             build/cohort serve FILE --port 0 --data <fresh dir>
 //   participants(n, {prefix})          n pages, each in its own context of the one browser
 //   orchestrate(pages, opts)           a GameOrchestrator bound to this test's server
@@ -20,9 +21,11 @@ import { checkWallTimes } from './lib/exports.js';
 
 export const test = base.extend({
   experiment: ['game', { option: true }],
+  // More `cohort serve` options (undefined: the harness's default, `--drain-s 0`).
+  serveArgs: [undefined, { option: true }],
 
-  server: async ({ experiment }, use, testInfo) => {
-    const server = new Server(experimentPath(experiment));
+  server: async ({ experiment, serveArgs }, use, testInfo) => {
+    const server = new Server(experimentPath(experiment), serveArgs ? { serveArgs } : {});
     let failed = false;
     try {
       await server.start();

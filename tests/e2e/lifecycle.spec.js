@@ -6,28 +6,63 @@ import { compare, replay, episodeFile, checkEpisodeCsv, readCsv, sidecar, sqlite
 import { playingPair } from './lib/orchestrator.js';
 import { Participant, setVisibility } from './lib/participant.js';
 
+/** Wait (bounded) until the server's log shows re. */
+async function waitForLog(server, re, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(server.log)) {
+    if (Date.now() > deadline) throw new Error(`server log never showed ${re}:\n${server.log.slice(-2000)}`);
+    await sleep(50);
+  }
+}
+
 test.describe('server shutdown', () => {
   test.use({ experiment: 'long' });
 
-  test('SIGTERM during a game: the server exits cleanly and saves the episode as cut, with parity', async ({ server, participants, orchestrate }) => {
-    const { a, b, orch, g } = await playingPair(participants, orchestrate);
-    await server.stop(); // SIGTERM with both players connected
-    await orch.stopKeys();
-    expect(server.exit, `exit status; server log:\n${server.log.slice(-3000)}`).toEqual({ code: 0, signal: null });
-    expect(server.problems()).toEqual([]);
-    const files = [a, b].map((p) => episodeFile(server.dataDir, server.experiment, 'game', p.pid, 0));
-    for (const f of files) expect(fs.existsSync(f), `${f} written at shutdown`).toBe(true);
-    for (const f of files) {
-      expect(sidecar(f).end_reason).toBe('cut');
-      const c = checkEpisodeCsv(f, { game: g.id, seats: orch.seatNames(g), episode: 0 });
-      expect(c.problems).toEqual([]);
-      expect(c.summary.frames).toBeGreaterThanOrEqual(60);
-      expect(c.summary.frames).toBeLessThan(300);
-      expect(replay(f).code).toBe(0);
-    }
-    expect(compare(files[0], files[1])).toMatchObject({ code: 0 });
-    const eps = sqlite(server.db, `SELECT reason FROM episodes WHERE game = '${g.id}'`);
-    expect(eps).toEqual([{ reason: 'cut' }]);
+  // The first SIGTERM drains: nobody new, running games finish (docs/DESIGN.md section 9).
+  test.describe('drain', () => {
+    test.use({ serveArgs: ['--drain-s', '60'] });
+
+    test('SIGTERM mid-game: the game completes and is written, a newcomer sees the closed page, then the server exits 0', async ({ server, participants, orchestrate }) => {
+      const { a, b, orch, g } = await playingPair(participants, orchestrate);
+      server.signal('SIGTERM');
+      await waitForLog(server, /draining: no new participants/);
+      const [c] = await participants(1, { names: ['c'] });
+      await c.page.goto(`${server.url}/?PROLIFIC_PID=${c.pid}`);
+      await c.waitFor(() => window.cohort?.state === 'done', { what: 'the closed page' });
+      expect(await c.page.locator('#scene').textContent()).toContain('This study is closed');
+      await orch.waitDone();
+      await orch.checkExports();
+      const exit = await Promise.race([server.exited, sleep(15000).then(() => null)]);
+      expect(exit, `exit once the game was over; server log:\n${server.log.slice(-3000)}`).toEqual({ code: 0, signal: null });
+      expect(server.problems()).toEqual([]);
+      const outcomes = sqlite(server.db, 'SELECT subject, outcome FROM outcomes');
+      expect(outcomes.filter((r) => r.outcome === 'completed').map((r) => r.subject).sort()).toEqual([a.pid, b.pid].sort());
+      expect(outcomes.find((r) => r.subject === c.pid), 'the newcomer did nothing: no outcome').toBeUndefined();
+      expect(sqlite(server.db, `SELECT reason FROM episodes WHERE game = '${g.id}'`)).toEqual([{ reason: 'truncated' }]);
+    });
+
+    test('a second SIGTERM stops at once: the episode is saved as cut, with parity', async ({ server, participants, orchestrate }) => {
+      const { a, b, orch, g } = await playingPair(participants, orchestrate);
+      server.signal('SIGTERM');
+      await waitForLog(server, /draining: no new participants/); // the first was acted on
+      server.signal('SIGTERM');
+      const exit = await Promise.race([server.exited, sleep(5000).then(() => null)]);
+      await orch.stopKeys();
+      expect(exit, `exit status; server log:\n${server.log.slice(-3000)}`).toEqual({ code: 0, signal: null });
+      expect(server.problems()).toEqual([]);
+      const files = [a, b].map((p) => episodeFile(server.dataDir, server.experiment, 'game', p.pid, 0));
+      for (const f of files) expect(fs.existsSync(f), `${f} written at shutdown`).toBe(true);
+      for (const f of files) {
+        expect(sidecar(f).end_reason).toBe('cut');
+        const c = checkEpisodeCsv(f, { game: g.id, seats: orch.seatNames(g), episode: 0 });
+        expect(c.problems).toEqual([]);
+        expect(c.summary.frames).toBeGreaterThanOrEqual(60);
+        expect(c.summary.frames).toBeLessThan(300);
+        expect(replay(f).code).toBe(0);
+      }
+      expect(compare(files[0], files[1])).toMatchObject({ code: 0 });
+      expect(sqlite(server.db, `SELECT reason FROM episodes WHERE game = '${g.id}'`)).toEqual([{ reason: 'cut' }]);
+    });
   });
 });
 

@@ -583,6 +583,56 @@ static void input_far_ahead_cuts_off_only_that_player(void **state)
     assert_false(b->closed);
 }
 
+static int drained_calls;
+static void count_drained(void *ctx) { drained_calls++; }
+
+/* SIGTERM's drain: whoever waits is paid and released, a start is refused the same way,
+ * a newcomer sees the closed page and is not recorded, a running game plays on, and the
+ * drain is over once no game is left. */
+static void a_drain_lets_games_finish_and_takes_nobody_new(void **state)
+{
+    drained_calls = 0;
+    flow_on_drained(fl, 60000, count_drained, NULL);
+    net_conn *a = to_game_scene("a"), *b = to_game_scene("b"), *w = to_game_scene("w");
+    net_conn *p = to_game_scene("p");
+    say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
+    say(b, "{\"type\":\"start\",\"scene\":\"game\"}"); /* a and b play */
+    say(w, "{\"type\":\"start\",\"scene\":\"game\"}"); /* w waits */
+    flow_request_drain(fl);
+    assert_false(flow_draining(fl)); /* a signal handler only set a flag... */
+    h.on_tick(at(100), fl);          /* ...the next tick acts on it */
+    pass();
+    assert_true(flow_draining(fl));
+    json_t *end = last(w, "scene");
+    assert_string_equal(str(end, "outcome"), "waitroom_timeout");
+    assert_string_equal(str(end, "code"), "WAIT1");
+    json_decref(end);
+    say(p, "{\"type\":\"start\",\"scene\":\"game\"}");
+    end = last(p, "scene");
+    assert_string_equal(str(end, "outcome"), "waitroom_timeout");
+    json_decref(end);
+    net_conn *n = connect_one();
+    hello(n, "newcomer");
+    end = last(n, "scene");
+    assert_string_equal(str(end, "id"), "closed");
+    assert_string_equal(str(end, "code"), "");
+    json_decref(end);
+    assert_true(n->closed);
+    assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject='newcomer'"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE reason='study_closing'"), 2);
+    assert_false(a->closed);
+    h.on_tick(at(200), fl);
+    assert_int_equal(drained_calls, 0); /* a and b still play */
+    hang_up(a);
+    hang_up(b);
+    h.on_tick(at(200 + 6000), fl); /* past the grace: the game is over */
+    pass();
+    h.on_tick(at(200 + 6100), fl);
+    assert_int_equal(drained_calls, 1);
+    h.on_tick(at(200 + 6200), fl);
+    assert_int_equal(drained_calls, 1); /* once */
+}
+
 static void restart_restores_everyone(void **state)
 {
     net_conn *a = to_game_scene("a"), *b = to_game_scene("b"), *c = to_game_scene("c");
@@ -630,6 +680,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_browser_that_cannot_run_the_game_is_excluded_at_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(input_far_ahead_cuts_off_only_that_player, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_drain_lets_games_finish_and_takes_nobody_new, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restart_restores_everyone, setup, teardown),
     };

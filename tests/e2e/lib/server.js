@@ -45,7 +45,12 @@ process.on('exit', () => {
 });
 
 export class Server {
-  constructor(file) {
+  /**
+   * serveArgs: more `cohort serve` options. By default `--drain-s 0`: SIGTERM stops at
+   * once, as a test's teardown wants; a test of the drain passes its own.
+   */
+  constructor(file, { serveArgs = ['--drain-s', '0'] } = {}) {
+    this.serveArgs = serveArgs;
     this.file = file;
     this.experiment = experimentId(file);
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohort-e2e-'));
@@ -65,7 +70,7 @@ export class Server {
 
   async start({ timeoutMs = 15000 } = {}) {
     if (!fs.existsSync(COHORT)) throw new Error(`${COHORT} does not exist: run make at the repo root first`);
-    const args = ['serve', this.file, '--port', '0', '--data', this.dataDir];
+    const args = ['serve', this.file, '--port', '0', '--data', this.dataDir, ...this.serveArgs];
     this.startedAt = Date.now(); // every wall time the server records must be after this
     this.proc = spawn(COHORT, args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this.proc.pid);
@@ -125,6 +130,13 @@ export class Server {
     const r = await fetch(`${this.url}/api/state?key=${this.adminKey ?? ''}`);
     if (r.status !== 200) throw new Error(`/api/state: ${r.status} ${await r.text()} (admin key ${this.adminKey ?? 'not seen in the server output'})`);
     return r.json();
+  }
+
+  /** Send a signal to the server alone (not its group) and return at once. */
+  signal(sig) {
+    this.stopRequested = true;
+    this.log += `\n[e2e ${new Date().toISOString()}] harness sends ${sig} to the server\n`;
+    try { process.kill(this.proc.pid, sig); } catch { /* gone */ }
   }
 
   /** SIGTERM the process group, SIGKILL it if it is still there after graceMs. */
