@@ -7,6 +7,7 @@ import { Overlay } from './overlay.js';
 import { renderEnd, renderGameIntro, renderPage } from './scenes.js';
 import { Waitroom } from './waitroom.js';
 import { Game, freshGameStatus } from './game.js';
+import { applyTexts, setLanguage, setTexts, t } from './texts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,7 +73,7 @@ const waitroom = new Waitroom(els.waitroom, {
 
 function send(obj) {
   const ok = conn.send(obj);
-  if (!ok) overlay.set('connection', 'Not connected right now. Please try again in a moment.', { tone: 'warn', ttl: 4000 });
+  if (!ok) overlay.set('connection', t('not_connected'), { tone: 'warn', ttl: 4000 });
   return ok;
 }
 
@@ -126,19 +127,23 @@ function end(text) {
 
 function partnerText(seat, stat) {
   const nseats = game.cfg?.seats?.length ?? 2;
-  const who = nseats <= 2 ? 'Your partner' : `Player ${seat + 1}`;
+  const who = nseats <= 2 ? t('partner_you') : t('partner_player', { n: seat + 1 });
   return {
-    reconnecting: [`${who} lost their connection. Waiting for them to come back…`, 'warn', 0],
-    back: [`${who} is back.`, 'good', 3000],
-    dropped: [`${who} has left the game.`, 'warn', 0],
-    ai: [`${who} has left; a computer player has taken over.`, 'info', 8000],
-    default: [`${who} has left; the game goes on without them.`, 'info', 8000],
+    reconnecting: [t('partner_reconnecting', { who }), 'warn', 0],
+    back: [t('partner_back', { who }), 'good', 3000],
+    dropped: [t('partner_dropped', { who }), 'warn', 0],
+    ai: [t('partner_ai', { who }), 'info', 8000],
+    default: [t('partner_default', { who }), 'info', 8000],
   }[stat];
 }
 
 function onMessage(msg) {
   switch (msg.type) {
     case 'welcome':
+      // The experiment's words and language, before anything else is shown.
+      setTexts(msg.texts);
+      setLanguage(document, msg.lang, msg.dir);
+      applyTexts(document);
       identity.remember(msg);
       welcomedOnce = true;
       status.connected = true;
@@ -189,7 +194,7 @@ function onMessage(msg) {
       break;
     }
     case 'replaced':
-      end('This study was opened in another tab or window. Please continue there; you can close this tab.');
+      end(t('replaced_tab'));
       break;
     case 'error':
       // A stored identity the server refuses (say, a stale token from an earlier study on
@@ -199,7 +204,7 @@ function onMessage(msg) {
         identity.forget();
         return;
       }
-      end(`Sorry, something went wrong: ${msg.message || msg.code || 'unknown error'}. Please contact the researcher.`);
+      end(t('error_generic', { message: msg.message || msg.code || 'unknown error' }));
       break;
     default:
       break; // newer server, older client: ignore what we do not know

@@ -1,5 +1,7 @@
 // Small text helpers shared by the views (pure, so Node tests can check them).
 
+import { t } from './texts.js';
+
 /** 61000 -> "1:01"; never negative. */
 export function formatClock(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
@@ -7,7 +9,7 @@ export function formatClock(ms) {
 }
 
 export function playersHere(count, needed) {
-  return `${count} of ${needed} player${needed === 1 ? '' : 's'} here`;
+  return t(needed === 1 ? 'waitroom_count_one' : 'waitroom_count', { count, needed });
 }
 
 const KEY_LABELS = { ' ': 'Space', ArrowUp: '↑', ArrowDown: '↓', ArrowLeft: '←', ArrowRight: '→', Enter: 'Enter' };

@@ -8,6 +8,7 @@ import { KeyState, attachKeys } from './input.js';
 import { Ticker } from './ticker.js';
 import { Hud } from './hud.js';
 import { controlsText } from './format.js';
+import { t } from './texts.js';
 
 // During an episode the server sends CONFIRMs every loop pass; this much silence means
 // the socket is dead even if TCP has not noticed, so reconnect (and get a STATE).
@@ -71,7 +72,7 @@ export class Game {
     this.id = msg.game;
     this._show();
     this.setState('countdown');
-    this._countdown('Matched! The game starts in', msg.countdown_ms);
+    this._countdown('matched_countdown', {}, msg.countdown_ms);
   }
 
   /** `game_start`: load the env, then play whatever arrived meanwhile, in order. */
@@ -101,7 +102,7 @@ export class Game {
       (err) => {
         if (seq !== this.loadSeq) return;
         console.error('cohort: could not load the game', err);
-        this.overlay.set('game-error', 'The game could not be loaded. Please reload this page.', { tone: 'error' });
+        this.overlay.set('game-error', t('game_load_failed'), { tone: 'error' });
       },
     );
   }
@@ -145,8 +146,8 @@ export class Game {
     this._show();
     this.setState('countdown');
     const n = this.cfg?.episodes;
-    const label = n > 1 ? `Round ${msg.episode + 1} of ${n} starts in` : 'The game starts in';
-    this._countdown(label, msg.ms);
+    if (n > 1) this._countdown('round_countdown', { round: msg.episode + 1, rounds: n }, msg.ms);
+    else this._countdown('game_countdown', {}, msg.ms);
   }
 
   episodeStart(msg) {
@@ -192,7 +193,7 @@ export class Game {
       const n = this.cfg.episodes;
       if (n > 1 && msg.reason !== 'cut') {
         const last = msg.episode + 1 >= n;
-        this.overlay.set('round', last ? 'That was the last round.' : `Round ${msg.episode + 1} of ${n} is over.`, { tone: 'good', ttl: 4000 });
+        this.overlay.set('round', last ? t('round_last') : t('round_over', { round: msg.episode + 1, rounds: n }), { tone: 'good', ttl: 4000 });
       }
       this.dirty = true;
       this._publish();
@@ -201,11 +202,8 @@ export class Game {
 
   /** `game_end {reason}`: the next scene follows; until then keep the last picture. */
   gameEnd(msg) {
-    const texts = {
-      completed: 'The game is over. Thank you!',
-      partner_dropped: 'Your partner left, so the game has ended.',
-      excluded: 'The game has ended for you.', // the end page that follows says why
-    };
+    // The end page that follows says why in full; this is the word over the last picture.
+    const keys = { completed: 'game_end_completed', partner_dropped: 'game_end_partner_dropped', excluded: 'game_end_excluded' };
     const done = () => {
       this._halt();
       this.finished = true;
@@ -213,7 +211,7 @@ export class Game {
       this.detachKeys = null;
       this._stopCountdown();
       this.overlay.clearMatching('partner');
-      this.overlay.set('round', texts[msg.reason] ?? `The game has ended (${msg.reason}).`, {
+      this.overlay.set('round', keys[msg.reason] ? t(keys[msg.reason]) : t('game_end_other', { reason: msg.reason }), {
         tone: msg.reason === 'completed' ? 'good' : 'warn',
         ttl: 8000,
       });
@@ -302,18 +300,19 @@ export class Game {
     this.conn.watchIdle(0);
   }
 
-  _countdown(label, ms) {
+  /** The countdown overlay: text key (its {seconds} counts down) and its other values. */
+  _countdown(key, vars, ms) {
     this._stopCountdown();
     if (!(ms > 0)) return;
     const deadline = performance.now() + ms;
     const draw = () => {
       const left = Math.ceil((deadline - performance.now()) / 1000);
       if (left <= 0) {
-        this.overlay.set('countdown', 'Starting…', { tone: 'good' });
+        this.overlay.set('countdown', t('starting'), { tone: 'good' });
         clearInterval(this.countdownTimer);
         this.countdownTimer = null;
       } else {
-        this.overlay.set('countdown', `${label} ${left}…`, { tone: 'good' });
+        this.overlay.set('countdown', t(key, { ...vars, seconds: left }), { tone: 'good' });
       }
     };
     draw();

@@ -1,6 +1,8 @@
 // Rendering of `scene` messages into #scene (docs/DESIGN.md section 5, steps 3-5). The html of
 // a scene is the researcher's own page fragment from the experiment folder.
 
+import { t } from './texts.js';
+
 /**
  * Form values inside `root`: every input, select and textarea with a name. Checkboxes
  * give "true"/"false"; a radio group gives its checked value ("" if none); a multiple
@@ -72,7 +74,7 @@ function setHtml(root, html) {
 /** A static page with #advance; onAdvance(form|undefined) returns false if it could not send. */
 export function renderPage(root, msg, onAdvance) {
   setHtml(root, msg.html);
-  const btn = ensureButton(root, 'advance', 'Continue');
+  const btn = ensureButton(root, 'advance', t('button_continue'));
   btn.addEventListener('click', () => {
     if (btn.disabled || !validate(root)) return;
     btn.disabled = true; // one press, one advance; the next scene replaces this page
@@ -84,7 +86,7 @@ export function renderPage(root, msg, onAdvance) {
 /** A game scene's page with #start; onStart() returns false if it could not send. */
 export function renderGameIntro(root, msg, onStart) {
   setHtml(root, msg.html);
-  const btn = ensureButton(root, 'start', 'Start');
+  const btn = ensureButton(root, 'start', t('button_start'));
   btn.addEventListener('click', () => {
     if (btn.disabled) return;
     btn.disabled = true;
@@ -108,7 +110,7 @@ export function renderEnd(root, msg) {
   if (msg.code) {
     const p = doc.createElement('p');
     p.className = 'code-line';
-    p.append('Your completion code: ');
+    p.append(`${t('end_code')} `);
     const code = doc.createElement('strong');
     code.id = 'completion-code';
     code.textContent = msg.code;
@@ -117,11 +119,11 @@ export function renderEnd(root, msg) {
     copy.type = 'button';
     copy.className = 'secondary small';
     copy.id = 'copy-code';
-    copy.textContent = 'Copy';
+    copy.textContent = t('end_copy');
     copy.addEventListener('click', async () => {
       try {
         await navigator.clipboard.writeText(msg.code);
-        copy.textContent = 'Copied';
+        copy.textContent = t('end_copied');
       } catch {
         // No clipboard access: select the code so the participant can copy it by hand.
         doc.getSelection()?.selectAllChildren(code);
@@ -136,7 +138,7 @@ export function renderEnd(root, msg) {
     a.className = 'button';
     a.href = msg.redirect;
     a.rel = 'noreferrer';
-    a.textContent = msg.code ? 'Submit your code and finish' : 'Finish';
+    a.textContent = msg.code ? t('end_submit') : t('end_finish');
     const bar = doc.createElement('div');
     bar.className = 'actions';
     bar.append(a);
@@ -144,7 +146,7 @@ export function renderEnd(root, msg) {
   }
   if (!msg.message && !msg.code && !msg.redirect && !msg.html) {
     const p = doc.createElement('p');
-    p.textContent = 'Thank you. You may close this tab now.';
+    p.textContent = t('end_close_tab');
     box.append(p);
   }
   root.append(box);

@@ -2,6 +2,7 @@
 // down locally between them so the clock moves every second.
 
 import { formatClock, playersHere } from './format.js';
+import { t } from './texts.js';
 
 export class Waitroom {
   constructor(el, { onLeave }) {
@@ -23,7 +24,8 @@ export class Waitroom {
     this.el.hidden = false;
     this.leaveBtn.disabled = false;
     if (this.deadline === null) {
-      this.count.textContent = 'Looking for other players…';
+      this.count.textContent = t('waitroom_looking');
+      delete this.count.dataset.count;
       this.time.textContent = '';
       if (timeoutS > 0) this._countTo(Date.now() + timeoutS * 1000);
     }
@@ -31,13 +33,16 @@ export class Waitroom {
 
   update({ count, needed, remaining_ms }) {
     this.show();
-    if (Number.isFinite(count) && Number.isFinite(needed)) this.count.textContent = playersHere(count, needed);
+    if (Number.isFinite(count) && Number.isFinite(needed)) {
+      this.count.textContent = playersHere(count, needed);
+      this.count.dataset.count = String(count); // for tests, whatever the page's language
+    }
     if (Number.isFinite(remaining_ms)) this._countTo(Date.now() + remaining_ms);
   }
 
   _countTo(deadline) {
     this.deadline = deadline;
-    const draw = () => { this.time.textContent = `Time left: ${formatClock(this.deadline - Date.now())}`; };
+    const draw = () => { this.time.textContent = t('waitroom_time_left', { time: formatClock(this.deadline - Date.now()) }); };
     draw();
     clearInterval(this.timer);
     this.timer = setInterval(draw, 250);

@@ -17,6 +17,7 @@
 
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
+#include "texts/texts.h"
 #include "util/file.h"
 #include "util/ident.h"
 
@@ -683,10 +684,65 @@ static bool load_end(loader *L, const ynode *n)
 
 /* ---- the whole file ---- */
 
-enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_N };
+/* texts: key -> the words shown instead of that key's default. */
+static bool load_texts(loader *L, const ynode *n)
+{
+    experiment *x = L->x;
+    if (!cfg_free_mapping(&L->c, n, "texts", "in texts", CFG_MAX_TEXTS))
+        return false;
+    x->ntexts = 0;
+    for (const ynode *k = n->first; k; k = ynode_next_key(k)) {
+        char key[CFG_ID_LEN], quoted[80];
+        if (!cfg_string(&L->c, k, "a text's name", key, sizeof key))
+            return false;
+        cfg_quote(quoted, sizeof quoted, k->text, k->len);
+        if (!texts_lookup(key, NULL))
+            return cfg_fail(&L->c, k, "texts: %s is not a text cohort shows; docs/EXPERIMENTS.md "
+                                      "lists every one", quoted);
+        const ynode *v = ynode_value(k);
+        char *dst = x->texts[x->ntexts].value;
+        if (!cfg_string(&L->c, v, quoted, dst, CFG_TEXT_LEN))
+            return false;
+        char bad[40];
+        const char *def = "";
+        texts_lookup(key, &def);
+        if (!texts_placeholders_ok(key, dst, bad, sizeof bad))
+            return cfg_fail(&L->c, v, "texts: %s has no placeholder %s; its default is \"%s\"",
+                            quoted, bad, def);
+        snprintf(x->texts[x->ntexts].key, sizeof x->texts[x->ntexts].key, "%s", key);
+        x->ntexts++;
+    }
+    return true;
+}
+
+/* language: a BCP 47 tag (letters, digits, '-'); direction: ltr or rtl. */
+static bool load_language(loader *L, const ynode *lang, const ynode *dir)
+{
+    experiment *x = L->x;
+    if (lang) {
+        if (!cfg_string(&L->c, lang, "language", x->language, sizeof x->language))
+            return false;
+        bool ok = x->language[0] != '\0';
+        for (const char *p = x->language; *p; p++)
+            ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                        (*p >= '0' && *p <= '9') || *p == '-');
+        if (!ok)
+            return cfg_fail(&L->c, lang, "language must be a language tag such as en, he or "
+                                         "pt-BR, got %s", cfg_got(&L->c, lang));
+    }
+    if (dir) {
+        if (!cfg_is(dir, "ltr") && !cfg_is(dir, "rtl"))
+            return cfg_fail(&L->c, dir, "direction must be ltr or rtl, got %s", cfg_got(&L->c, dir));
+        snprintf(x->direction, sizeof x->direction, "%s", cfg_is(dir, "rtl") ? "rtl" : "ltr");
+    }
+    return true;
+}
+
+enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
-    [T_END] = "end",
+    [T_END] = "end", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
+    [T_DIRECTION] = "direction",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -703,6 +759,10 @@ static bool load_experiment(loader *L, const ynode *root)
     if (f[T_IDENTITY].val && !load_identity(L, f[T_IDENTITY].val))
         return false;
     if (!load_scenes(L, f[T_SCENES].val))
+        return false;
+    if (f[T_TEXTS].val && !load_texts(L, f[T_TEXTS].val))
+        return false;
+    if (!load_language(L, f[T_LANGUAGE].val, f[T_DIRECTION].val))
         return false;
     return !f[T_END].val || load_end(L, f[T_END].val);
 }

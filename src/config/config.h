@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #define CFG_MAX_SEATS 4
+#define CFG_MAX_TEXTS 64
+#define CFG_TEXT_LEN 1024
+#define CFG_LANG_LEN 36
 #define CFG_MAX_KEYS 32
 #define CFG_MAX_PARAMS 8
 #define CFG_MAX_SCENES 64
@@ -97,6 +100,15 @@ typedef struct {
     scene_spec scenes[CFG_MAX_SCENES];
     char redirect[CFG_PATH_LEN];     /* may contain {code}; may be empty */
     completion_codes codes;          /* empty string = no code for that outcome */
+    /* `texts:`: the participant's words where they differ from the defaults
+     * (src/texts/texts.h lists every key). */
+    int ntexts;
+    struct {
+        char key[CFG_ID_LEN];
+        char value[CFG_TEXT_LEN];
+    } texts[CFG_MAX_TEXTS];
+    char language[CFG_LANG_LEN];     /* BCP 47 tag, e.g. "he" or "pt-BR"; "" = not said */
+    char direction[4];               /* "ltr", "rtl", or "" = from the language */
 } experiment;
 
 typedef struct {

@@ -18,7 +18,7 @@
 #include "../util/log.h"
 #include "flow_internal.h"
 #include "identity.h"
-#include "texts.h"
+#include "../texts/texts.h"
 
 /* Far above any study, but a script opening sockets without an id cannot grow memory
  * without bound. */
@@ -132,7 +132,7 @@ static void send_scene(flow *f, participant *p)
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
         send_msg(f, p,
                  proto_msg_scene_end(x->nscenes, p->outcome, p->code, redirect,
-                                     texts_get(texts_end_message(p->outcome, p->reason))));
+                                     texts_for(f->x, texts_end_message(p->outcome, p->reason))));
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
@@ -394,13 +394,28 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl, loop_tim
         if (text)
             f->io->send_text(p->conn, text, strlen(text));
         free(text);
-        f->io->close(p->conn, texts_get(TEXT_REPLACED));
+        f->io->close(p->conn, texts_for(f->x, TEXT_REPLACED));
         store_session(f->st, p->subject, "replaced", NULL, now.wall_ms);
     }
     p->conn = c;
     cl->p = p;
     if (cl->rtt.n > 0)
         p->rtt_ms = rtt_median(&cl->rtt);
+}
+
+/* welcome, with the experiment's words for the page (its overrides of the browser's texts,
+ * its language). */
+static void send_welcome(flow *f, participant *p, bool resumed)
+{
+    const experiment *x = f->x;
+    const char *keys[CFG_MAX_TEXTS], *values[CFG_MAX_TEXTS];
+    welcome_words w = {0, keys, values, x->language, x->direction};
+    for (int i = 0; i < x->ntexts; i++)
+        if (texts_is_client(x->texts[i].key)) {
+            keys[w.ntexts] = x->texts[i].key;
+            values[w.ntexts++] = x->texts[i].value;
+        }
+    send_msg(f, p, proto_msg_welcome(p->subject, p->token, x->id, resumed, &w));
 }
 
 static void *lookup_token(const char *token, void *ctx)
@@ -450,15 +465,15 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     if (!p && f->draining) {
         /* Nobody new while the study closes: they have done nothing yet, so there is no
          * outcome to record, only a page to show. */
-        char *text = proto_msg_scene_closed(texts_get(TEXT_STUDY_CLOSED));
+        char *text = proto_msg_scene_closed(texts_for(f->x, TEXT_STUDY_CLOSED));
         if (text)
             f->io->send_text(c, text, strlen(text));
         free(text);
-        f->io->close(c, texts_get(TEXT_STUDY_CLOSED));
+        f->io->close(c, texts_for(f->x, TEXT_STUDY_CLOSED));
         return;
     }
     if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
-        conn_error(f, c, "study_full", texts_get(TEXT_STUDY_FULL), now);
+        conn_error(f, c, "study_full", texts_for(f->x, TEXT_STUDY_FULL), now);
         return;
     }
     if (!p) {
@@ -468,7 +483,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     bind_conn(f, p, c, cl, now);
     store_session(f->st, p->subject, resumed ? "resumed" : "connect", f->io->peer(c),
                   now.wall_ms);
-    send_msg(f, p, proto_msg_welcome(p->subject, p->token, f->x->id, resumed));
+    send_welcome(f, p, resumed);
     if (m->missing[0] && p->state != P_DONE) {
         /* Entry check: this browser cannot run the game. End politely now rather than
          * let them wait for a partner and then fail. */

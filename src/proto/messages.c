@@ -15,10 +15,15 @@ static char *dump(json_t *msg)
 }
 
 char *proto_msg_welcome(const char *subject, const char *token, const char *experiment,
-                        bool resumed)
+                        bool resumed, const welcome_words *words)
 {
-    return dump(json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "welcome", "subject", subject,
-                          "token", token, "experiment", experiment, "resumed", resumed));
+    json_t *texts = json_object();
+    for (int i = 0; texts && words && i < words->ntexts; i++)
+        json_object_set_new(texts, words->keys[i], json_string(words->values[i]));
+    return dump(json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:s, s:s}", "type", "welcome", "subject",
+                          subject, "token", token, "experiment", experiment, "resumed", resumed,
+                          "texts", texts, "lang", words && words->lang ? words->lang : "",
+                          "dir", words && words->dir ? words->dir : ""));
 }
 
 char *proto_msg_scene_page(int index, const char *id, const char *html, bool form)

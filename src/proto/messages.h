@@ -21,8 +21,17 @@
     X(welcome) X(scene) X(waiting) X(matched) X(game_start) X(countdown) X(episode_start)  \
     X(episode_end) X(game_end) X(partner) X(lag) X(replaced) X(error)
 
+/* The experiment's words for the browser: its `texts:` overrides of the page's texts, its
+ * language and writing direction ("" when the experiment does not say). */
+typedef struct {
+    int ntexts;
+    const char *const *keys;
+    const char *const *values;
+    const char *lang;
+    const char *dir;
+} welcome_words;
 char *proto_msg_welcome(const char *subject, const char *token, const char *experiment,
-                        bool resumed);
+                        bool resumed, const welcome_words *words);
 
 /* `scene`, one builder per kind. */
 char *proto_msg_scene_page(int index, const char *id, const char *html, bool form);

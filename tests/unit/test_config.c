@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "texts/texts.h"
 #include "support.h"
 
 /* ---- fake env registry ---- */
@@ -327,7 +328,8 @@ static const struct {
      "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, episodes, "
      "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
-                             "experiment, identity, scenes, end)"},
+                             "experiment, identity, scenes, end, texts, "
+                             "language, direction)"},
     {"bad_unknown_env.yaml", "4:17: unknown env \"cooking/nowhere\""},
     {"bad_duplicate_scene.yaml", "7:9: scene id \"game\" is used twice (first at line 5)"},
     {"bad_duplicate_key.yaml", "8:7: duplicate key \"fps\" in game (first at line 6)"},
@@ -401,7 +403,34 @@ static const struct {
                           "partner_dropped, waitroom_timeout, excluded, abandoned)"},
     {"bad_code_value.yaml", "6:16: completed must be 1 to 63 letters, digits, \"_\" or \"-\", "
                             "got \"C1 A2 B3\""},
+    {"bad_text_key.yaml", "7:3: texts: \"waiting_title\" is not a text cohort shows; "
+                          "docs/EXPERIMENTS.md lists every one"},
+    {"bad_text_placeholder.yaml", "6:15: texts: \"round_over\" has no placeholder {runde}; its "
+                                  "default is \"Round {round} of {rounds} is over.\""},
+    {"bad_language.yaml", "5:11: language must be a language tag such as en, he or pt-BR, got "
+                          "\"he il\""},
+    {"bad_direction.yaml", "6:12: direction must be ltr or rtl, got \"right\""},
 };
+
+/* texts: overrides by key, kept as written; the language and its direction. */
+static void test_texts_and_language(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_texts.yaml");
+    load_ok(path);
+    assert_int_equal(x.ntexts, 3);
+    assert_string_equal(x.texts[0].key, "waitroom_title");
+    assert_string_equal(x.texts[0].value, "\xd7\x9e\xd7\x9e\xd7\xaa\xd7\x99\xd7\xa0\xd7\x99\xd7\x9d "
+                                          "\xd7\x9c\xd7\xa9\xd7\x97\xd7\xa7\xd7\xa0\xd7\x99\xd7\x9d");
+    assert_string_equal(x.texts[1].value, "Round {round} is done ({rounds} in all).");
+    assert_string_equal(texts_for(&x, TEXT_END_COMPLETED), "All done, thank you.");
+    assert_string_equal(texts_for(&x, TEXT_END_ABANDONED), texts_get(TEXT_END_ABANDONED));
+    assert_true(texts_is_client("waitroom_title"));
+    assert_false(texts_is_client("end_completed"));
+    assert_string_equal(x.language, "he");
+    assert_string_equal(x.direction, "");
+}
 
 /* Every mismatch is printed before the test fails, so one run shows them all. */
 static void test_broken_files(void **state)
@@ -626,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_good_small_env),
         cmocka_unit_test(test_shipped_experiments),
         cmocka_unit_test(test_broken_files),
+        cmocka_unit_test(test_texts_and_language),
     };
     const struct CMUnitTest hostile[] = {
         cmocka_unit_test(test_refuses_huge_file),

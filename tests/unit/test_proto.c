@@ -327,7 +327,11 @@ static const char *str(json_t *m, const char *key) { return json_string_value(js
 
 static void every_server_message_has_its_type_and_fields(void **state)
 {
-    json_t *m = built(proto_msg_welcome("alice", "t0k", "demo", true), "welcome");
+    const char *text_keys[] = {"waitroom_title"}, *vals[] = {"\u05de\u05de\u05ea\u05d9\u05e0\u05d9\u05dd"};
+    welcome_words words = {1, text_keys, vals, "he", ""};
+    json_t *m = built(proto_msg_welcome("alice", "t0k", "demo", true, &words), "welcome");
+    assert_string_equal(str(json_object_get(m, "texts"), "waitroom_title"), vals[0]);
+    assert_string_equal(str(m, "lang"), "he");
     assert_string_equal(str(m, "token"), "t0k");
     assert_true(json_is_true(json_object_get(m, "resumed")));
     json_decref(m);

@@ -106,7 +106,7 @@ export class Participant {
   async start() {
     await this.page.locator('#start').click();
     await this.waitFor(
-      () => window.cohort?.game?.id || /\d+ of \d+/.test(document.querySelector('#waitroom-count')?.textContent ?? '')
+      () => window.cohort?.game?.id || document.querySelector('#waitroom-count')?.dataset.count !== undefined
         || window.cohort?.state === 'done',
       { what: 'the server took the start' });
   }
