@@ -65,7 +65,7 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
-.PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup setup-test clean
+.PHONY: all web test test-unit test-hostile test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
 all: build/cohort build/cohort-san build/cohort-bots web
 
 # What building and serving needs; setup-test adds the test tools.
@@ -122,7 +122,7 @@ test:
 	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-hostile test-e2e test-load; do \
+	for suite in test-unit test-hostile test-e2e test-load test-deploy; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -139,6 +139,11 @@ test-e2e: all
 test-load: all
 	@bash tests/load/run
 
+# What docs/DEPLOY.md promises (tests/deploy/run): make install's layout and the installed
+# server, the systemd unit, and two browsers playing through a real Caddy over https/wss.
+test-deploy: all
+	@bash tests/deploy/run
+
 # Hostile and broken clients beside honest ones (tests/hostile/cases): one case or all.
 test-hostile: all
 	@bash tests/hostile/run
@@ -147,6 +152,43 @@ demo:
 	@bash scripts/setup
 	$(MAKE) build/cohort web
 	./build/cohort serve experiments/demo/experiment.yaml --port 8000
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs to PREFIX/bin, the client and
+# the example experiments to PREFIX/share/cohort, the systemd unit (deploy/cohort.service,
+# its /usr/local paths set to PREFIX) to UNITDIR. docs/DEPLOY.md uses it; tests/deploy
+# checks it. The client and experiments are replaced whole, each by one rename, so an
+# upgrade leaves no file of the old version behind and no moment with half a client.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/cohort
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+# $(call install_tree,SOURCE,DEST): DEST becomes a copy of SOURCE's contents.
+define install_tree
+	rm -rf '$(2).new' '$(2).old'
+	mkdir -p '$(2).new'
+	cp -R $(1)/. '$(2).new'
+	chmod -R u=rwX,go=rX '$(2).new'
+	if [ -e '$(2)' ]; then mv '$(2)' '$(2).old'; fi
+	mv '$(2).new' '$(2)'
+	rm -rf '$(2).old'
+endef
+
+install: build/cohort build/cohort-bots web
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(DATADIR)' '$(DESTDIR)$(UNITDIR)'
+	install -m 0755 build/cohort build/cohort-bots '$(DESTDIR)$(BINDIR)/'
+	$(call install_tree,build/web,$(DESTDIR)$(DATADIR)/web)
+	$(call install_tree,experiments,$(DESTDIR)$(DATADIR)/experiments)
+	sed 's|/usr/local/bin/|$(BINDIR)/|g; s|/usr/local/share/cohort/|$(DATADIR)/|g; s|/usr/local|$(PREFIX)|g' \
+	  deploy/cohort.service > '$(DESTDIR)$(UNITDIR)/cohort.service.new'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/cohort.service.new'
+	mv '$(DESTDIR)$(UNITDIR)/cohort.service.new' '$(DESTDIR)$(UNITDIR)/cohort.service'
+
+# Removes what install put there; data (/var/lib/cohort), /etc/cohort and the experiment
+# folder are left alone.
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/cohort' '$(DESTDIR)$(BINDIR)/cohort-bots' '$(DESTDIR)$(UNITDIR)/cohort.service'
+	rm -rf '$(DESTDIR)$(DATADIR)'
 
 bench: all $(BENCH_DEPS)
 	@for b in $(BENCHES); do $$b || exit 1; done
