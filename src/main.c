@@ -55,10 +55,11 @@ static void usage(FILE *to)
             "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n");
 }
 
-/* build/web beside the executable: the client and env modules `make` produced. */
+/* build/web beside the executable (the client and env modules `make` produced), else
+ * the installed share folder. */
 static void default_web_root(char *out, size_t len)
 {
-    char exe[PATH_MAX - 8];
+    char exe[PATH_MAX - 32]; /* room for "/../share/cohort/web" */
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
         snprintf(out, len, "build/web");
@@ -69,6 +70,11 @@ static void default_web_root(char *out, size_t len)
     if (slash)
         *slash = '\0';
     snprintf(out, len, "%s/web", exe);
+    /* Installed (make install): PREFIX/bin/cohort serves PREFIX/share/cohort/web. */
+    char probe[PATH_MAX + 16];
+    snprintf(probe, sizeof probe, "%s/index.html", out);
+    if (access(probe, R_OK) != 0)
+        snprintf(out, len, "%s/../share/cohort/web", exe);
 }
 
 static experiment *load_experiment(const char *path)
