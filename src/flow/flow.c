@@ -505,10 +505,19 @@ static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
 }
 
 /* A finished participant's end page for a browser without their token: shown, and that
- * is all (no token, no binding, their own tab untouched). */
+ * is all (not their token, no binding, their own tab untouched). The browser contract
+ * wants a welcome first (docs/DESIGN.md section 10: window.cohort.connected), so it gets
+ * one whose token is fresh and names nobody: keeping it opens nothing, and a later hello
+ * with it counts as one without a token. */
 static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
 {
     cl->viewer = true;
+    char nobody[PROTO_TOKEN_LEN + 1];
+    random_hex(nobody, PROTO_TOKEN_LEN / 2);
+    char *welcome = proto_msg_welcome(p->subject, nobody, f->x->id, true);
+    if (welcome)
+        f->io->send_text(c, welcome, strlen(welcome));
+    free(welcome);
     char redirect[CFG_PATH_LEN + CFG_ID_LEN];
     build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
     char *text = proto_msg_scene_end(f->x->nscenes, p->outcome, p->code, redirect,

@@ -98,8 +98,9 @@ typedef struct {
  *  4. A known subject without its token changes nothing about that participant unless
  *     the experiment's resume_without_token allows it (until_game, the default):
  *     - finished after acting: this connection is shown their end page (outcome, code,
- *       redirect) and nothing else: no token, no binding, the participant's own tab (if
- *       any) stays. Codes are per outcome, never per person, so that shows no secret.
+ *       redirect) and nothing else: not their token (its welcome carries a fresh one that
+ *       names nobody), no binding, the participant's own tab (if any) stays. Codes are per
+ *       outcome, never per person, so that shows no secret.
  *     - connected: refused (subject_in_use). Nobody can push a live participant out.
  *     - has started a game (joined a waiting room): refused (subject_in_use). From then on
  *       their time is paid and a partner depends on them; only their token brings them

@@ -285,9 +285,12 @@ def wait_health(port, key, want, timeout):
 def attack_hijack(a):
     """Knowing an honest participant's id (bot-honest-INDEX): token-less hellos naming it,
     by panel id and by remembered subject, each claiming missing browser features, while
-    that participant is connected and playing; then one after it finished and hung up.
-    None may receive a token, push the victim off or exclude anybody."""
+    that participant is connected and playing; then one after it finished and hung up,
+    and one more with the token that one was given. None may receive the victim's token
+    (the case compares every token printed here with cohort.db), push the victim off or
+    exclude anybody."""
     found = {"tokens": 0, "in_use": 0, "views": 0, "other": 0}
+    seen = []
     playing = wait_health(a.port, "playing", 2, 30.0)
     print(f"honest pair playing: {playing}")
     for _ in range(a.count):
@@ -295,7 +298,8 @@ def attack_hijack(a):
             m, ws = hello_once(a.port, params, subject=subject, missing=["WebAssembly"])
             ws.close()
             if m is not None and m.get("type") == "welcome":
-                found["tokens"] += int(bool(m.get("token")))
+                found["tokens"] += 1
+                seen.append(m.get("token"))
             if m is not None and m.get("code") == "subject_in_use":
                 found["in_use"] += 1
             else:
@@ -310,22 +314,29 @@ def attack_hijack(a):
             break
         time.sleep(0.1)
     view_outcome = "none"
-    m, ws = hello_once(a.port, {"PROLIFIC_PID": a.victim}, missing=["WebAssembly"])
-    if m is not None and m.get("type") == "welcome":
-        found["tokens"] += int(bool(m.get("token")))
-    if m is not None and m.get("type") == "scene" and m.get("kind") == "end":
-        found["views"] += 1
-        view_outcome = m.get("outcome")
-    try:  # nothing more arrives on a shown end page: no welcome after it
-        extra = ws.recv_json(timeout=0.5)
-        if extra is not None and extra.get("type") == "welcome":
-            found["tokens"] += int(bool(extra.get("token")))
-    except (ConnectionError, OSError, TimeoutError):
-        pass
-    ws.close()
-    print(f"after the end: shown outcome {view_outcome}")
-    report(tokens=found["tokens"], in_use=found["in_use"], views=found["views"],
-           view_outcome=view_outcome, other=found["other"], tries=2 * a.count)
+    given = None
+    for token in (None, "given"):
+        if token == "given" and not given:
+            break
+        m, ws = hello_once(a.port, {"PROLIFIC_PID": a.victim}, missing=["WebAssembly"],
+                           token=given if token else None)
+        try:
+            while m is not None and m.get("type") == "welcome":  # then the end scene
+                seen.append(m.get("token"))
+                given = m.get("token")
+                m = ws.recv_json(timeout=3.0)
+        except (ConnectionError, OSError, TimeoutError):
+            m = None
+        if m is not None and m.get("type") == "scene" and m.get("kind") == "end":
+            found["views"] += 1
+            view_outcome = m.get("outcome")
+        ws.close()
+    print(f"after the end: shown outcome {view_outcome}, {found['views']} times")
+    distinct = len(set(t for t in seen if t))
+    print(f"tokens received: {' '.join(t or '-' for t in seen) or 'none'}")
+    report(tokens_during_game=found["tokens"], in_use=found["in_use"], views=found["views"],
+           view_outcome=view_outcome, other=found["other"], tries=2 * a.count,
+           tokens_seen=",".join(t for t in seen if t) or "-", distinct_tokens=distinct)
 
 ATTACKS = {"flood": attack_flood, "newids": attack_newids, "bigparams": attack_bigparams,
            "hijack": attack_hijack}

@@ -257,6 +257,8 @@ static net_conn *to_game_scene(const char *pid)
     return c;
 }
 
+static void say_hello_with_token(net_conn *c, const char *pid, const char *tok);
+
 static char token_of(net_conn *c, char *out)
 {
     json_t *w = last(c, "welcome");
@@ -500,16 +502,25 @@ static void finished_participants_see_their_code_again(void **state)
     say(again, "{\"type\":\"start\",\"scene\":\"game\"}");
     assert_false(has(again, "waiting")); /* never a new game */
     /* From another browser while this tab is still open: shown the end page and nothing
-     * else. No welcome (so no token), and the open tab is not pushed off. */
+     * else. Its welcome's token is not a's and opens nothing; the open tab stays. */
+    char tok[33], given[33], given2[33];
+    token_of(again, tok);
     net_conn *other = connect_one();
     hello(other, "a");
     assert_false(other->closed);
     end = last(other, "scene");
     assert_string_equal(str(end, "code"), "WAIT1");
     json_decref(end);
-    assert_false(has(other, "welcome"));
+    token_of(other, given);
+    assert_string_not_equal(given, tok);
     assert_int_equal(count(again, "replaced"), 0);
     assert_false(again->closed);
+    net_conn *with_given = connect_one();
+    say_hello_with_token(with_given, "a", given);
+    token_of(with_given, given2);
+    assert_string_not_equal(given2, given); /* unknown: shown the end page again */
+    assert_string_not_equal(given2, tok);
+    assert_int_equal(count(again, "replaced"), 0);
     /* What a shown end page sends (visibility, stray clicks) is ignored, not an error; a
      * second hello is one. */
     say(other, "{\"type\":\"visibility\",\"visible\":false}");
