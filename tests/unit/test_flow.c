@@ -1017,6 +1017,16 @@ static void before_a_game_another_browser_gets_a_new_token(void **state)
     say_hello_with_token(mine, "v", fresh);
     assert_true(welcomed_resumed(mine));
     expect_scene(mine, "game");
+    /* After a restart the new token is the one on disk; the old one stays revoked. */
+    stop_flow();
+    start_flow();
+    net_conn *old_again = connect_one();
+    say_hello_with_token(old_again, "v", old);
+    expect_refused(old_again, "subject_in_use"); /* unknown token, and v has waited */
+    net_conn *mine_again = connect_one();
+    say_hello_with_token(mine_again, "v", fresh);
+    assert_true(welcomed_resumed(mine_again));
+    expect_scene(mine_again, "game");
 }
 
 static void never_lets_only_the_token_back_in(void **state)
