@@ -65,6 +65,13 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
+# Restart: bringing back N participants from an earlier run's cohort.db (bench/restart).
+BENCHES += build/bench/bench_restart
+BENCH_DEPS += build/bench/bench_restart
+build/bench/bench_restart: bench/restart/bench_restart.c $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
+
 .PHONY: all web test test-unit test-hostile test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
 all: build/cohort build/cohort-san build/cohort-bots web
 
@@ -203,14 +210,21 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/
 build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
-.PHONY: fuzz fuzz-config fuzz-proto
+# A hello from the wire to who the server says it is (identity_decide, a fake world).
+build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/flow/texts.c src/proto/proto.c src/util/ident.c src/util/clock.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
+.PHONY: fuzz fuzz-config fuzz-proto fuzz-hello
 fuzz-config: build/fuzz/fuzz_config
 	@mkdir -p build/fuzz/config-corpus
 	build/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ build/fuzz/config-corpus tests/unit/configs experiments/demo
 fuzz-proto: build/fuzz/fuzz_proto
 	@mkdir -p build/fuzz/proto-corpus
 	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_TIME) -max_len=70000 -artifact_prefix=build/fuzz/ build/fuzz/proto-corpus tests/fuzz/proto-seeds
-fuzz: fuzz-config fuzz-proto fuzz-envs
+fuzz-hello: build/fuzz/fuzz_hello
+	@mkdir -p build/fuzz/hello-corpus
+	build/fuzz/fuzz_hello -max_total_time=$(FUZZ_TIME) -max_len=8192 -dict=tests/fuzz/hello.dict -artifact_prefix=build/fuzz/ build/fuzz/hello-corpus tests/fuzz/hello-seeds
+fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-envs
 
 clean:
 	rm -rf build

@@ -567,9 +567,10 @@ static bool load_scenes(loader *L, const ynode *n)
 
 /* ---- identity and end ---- */
 
-enum { I_PARAMS, I_STUDY_PARAMS, I_N };
+enum { I_PARAMS, I_STUDY_PARAMS, I_RESUME, I_N };
 static const char *const identity_keys[I_N] = {
     [I_PARAMS] = "params", [I_STUDY_PARAMS] = "study_params",
+    [I_RESUME] = "resume_without_token",
 };
 static const cfg_schema identity_schema = {"identity", "in identity", identity_keys, I_N};
 
@@ -601,6 +602,19 @@ static void default_identity(experiment *x)
     x->nstudy = 4;
     for (int i = 0; i < 4; i++)
         strcpy(x->study_params[i], study[i]);
+    x->resume_without_token = RESUME_UNTIL_GAME;
+}
+
+static bool load_resume(loader *L, const ynode *n, resume_policy *out)
+{
+    if (cfg_is(n, "until_game"))
+        *out = RESUME_UNTIL_GAME;
+    else if (cfg_is(n, "never"))
+        *out = RESUME_NEVER;
+    else
+        return cfg_fail(&L->c, n, "resume_without_token must be until_game or never, got %s",
+                        cfg_got(&L->c, n));
+    return true;
 }
 
 static bool load_identity(loader *L, const ynode *n)
@@ -612,8 +626,50 @@ static bool load_identity(loader *L, const ynode *n)
     if (f[I_PARAMS].val &&
         !load_params(L, f[I_PARAMS].val, "params", x->identity_params, &x->nidentity))
         return false;
-    return !f[I_STUDY_PARAMS].val ||
-           load_params(L, f[I_STUDY_PARAMS].val, "study_params", x->study_params, &x->nstudy);
+    if (f[I_STUDY_PARAMS].val &&
+        !load_params(L, f[I_STUDY_PARAMS].val, "study_params", x->study_params, &x->nstudy))
+        return false;
+    return !f[I_RESUME].val || load_resume(L, f[I_RESUME].val, &x->resume_without_token);
+}
+
+/* ---- limits ---- */
+
+#define MAX_PARTICIPANTS 1000000
+#define MIN_EXPIRY_S 10
+#define MAX_EXPIRY_S 86400
+
+enum { L_PARTICIPANTS, L_UNACTED, L_UNACTED_EXPIRY_S, L_N };
+static const char *const limits_keys[L_N] = {
+    [L_PARTICIPANTS] = "participants", [L_UNACTED] = "unacted",
+    [L_UNACTED_EXPIRY_S] = "unacted_expiry_s",
+};
+static const cfg_schema limits_schema = {"limits", "in limits", limits_keys, L_N};
+
+static void default_limits(limits_spec *l)
+{
+    l->participants = CFG_DEFAULT_PARTICIPANTS;
+    l->unacted = CFG_DEFAULT_UNACTED;
+    l->unacted_expiry_s = CFG_DEFAULT_UNACTED_EXPIRY_S;
+}
+
+static bool load_limits(loader *L, const ynode *n)
+{
+    cfg_field f[L_N];
+    limits_spec *l = &L->x->limits;
+    if (!cfg_mapping(&L->c, n, &limits_schema, f))
+        return false;
+    if (f[L_PARTICIPANTS].val && !cfg_int(&L->c, f[L_PARTICIPANTS].val, "participants", 1,
+                                          MAX_PARTICIPANTS, &l->participants))
+        return false;
+    /* A smaller participant cap lowers the default share of the not-yet-acted with it. */
+    if (!f[L_UNACTED].val && l->unacted > l->participants)
+        l->unacted = l->participants;
+    if (f[L_UNACTED].val &&
+        !cfg_int(&L->c, f[L_UNACTED].val, "unacted", 1, l->participants, &l->unacted))
+        return false;
+    return !f[L_UNACTED_EXPIRY_S].val ||
+           cfg_int(&L->c, f[L_UNACTED_EXPIRY_S].val, "unacted_expiry_s", MIN_EXPIRY_S,
+                   MAX_EXPIRY_S, &l->unacted_expiry_s);
 }
 
 enum { E_REDIRECT, E_CODES, E_N };
@@ -738,10 +794,10 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
     return true;
 }
 
-enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
+enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
-    [T_END] = "end", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
+    [T_END] = "end", [T_LIMITS] = "limits", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
     [T_DIRECTION] = "direction",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
@@ -756,7 +812,10 @@ static bool load_experiment(loader *L, const ynode *root)
         !cfg_ident(&L->c, f[T_EXPERIMENT].val, "experiment", "", x->id, sizeof x->id))
         return false;
     default_identity(x);
+    default_limits(&x->limits);
     if (f[T_IDENTITY].val && !load_identity(L, f[T_IDENTITY].val))
+        return false;
+    if (f[T_LIMITS].val && !load_limits(L, f[T_LIMITS].val))
         return false;
     if (!load_scenes(L, f[T_SCENES].val))
         return false;

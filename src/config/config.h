@@ -27,6 +27,22 @@ typedef enum { SEAT_HUMAN, SEAT_AI } seat_kind;
 typedef enum { DROP_END, DROP_DEFAULT, DROP_AI } drop_policy;
 typedef enum { MATCH_FIFO, MATCH_LATENCY_FIFO } matchmaker_kind;
 typedef enum { WAITROOM_END } waitroom_on_timeout; /* `end`: outcome waitroom_timeout */
+/* identity.resume_without_token: may a hello that names a known subject but lacks its
+ * token take that participant over? (src/flow/identity.h has the whole rule.) */
+typedef enum {
+    RESUME_UNTIL_GAME, /* default: only while they are away and have not started a game */
+    RESUME_NEVER       /* never: another browser needs the token */
+} resume_policy;
+
+/* limits: what one study holds in memory (src/flow, docs/EXPERIMENTS.md "Limits"). */
+#define CFG_DEFAULT_PARTICIPANTS 200000
+#define CFG_DEFAULT_UNACTED 10000
+#define CFG_DEFAULT_UNACTED_EXPIRY_S 600
+typedef struct {
+    int participants;     /* everyone held at once, recorded or not; 1..1000000 */
+    int unacted;          /* of whom not yet acted (nothing on disk); 1..participants */
+    int unacted_expiry_s; /* a disconnected one who never acted is forgotten; 10..86400 */
+} limits_spec;
 
 typedef struct {
     seat_kind kind;
@@ -96,6 +112,8 @@ typedef struct {
     char identity_params[CFG_MAX_PARAMS][CFG_ID_LEN];
     int nstudy;
     char study_params[CFG_MAX_PARAMS][CFG_ID_LEN];
+    resume_policy resume_without_token; /* default RESUME_UNTIL_GAME */
+    limits_spec limits;                 /* defaults CFG_DEFAULT_* */
     int nscenes;
     scene_spec scenes[CFG_MAX_SCENES];
     char redirect[CFG_PATH_LEN];     /* may contain {code}; may be empty */

@@ -20,9 +20,11 @@
 #include "identity.h"
 #include "../texts/texts.h"
 
-/* Far above any study, but a script opening sockets without an id cannot grow memory
- * without bound. */
-#define MAX_PARTICIPANTS 200000
+/* Events about strangers (connections of nobody who has acted: protocol errors, browser
+ * exclusions at hello) are written without a subject, at most this many a second in
+ * bursts of STRANGER_BURST: enough to see what happened, not a way to fill the disk. */
+#define STRANGER_EVENTS_PER_S 10
+#define STRANGER_BURST 100
 /* Everyone waiting hears the count again this often, so the remaining time stays right. */
 #define WAITING_REFRESH_MS 5000
 #define MAX_PAGE_BYTES ((size_t)1 << 20)
@@ -69,6 +71,52 @@ static void send_msg(flow *f, participant *p, char *text)
     free(text);
 }
 
+/* ---- what is written about a participant (docs/DESIGN.md section 5) --------------- */
+
+/* Nothing is written about someone until they first act; these two are the doors. */
+static void note_session(flow *f, participant *p, const char *event, const char *detail,
+                         loop_time now)
+{
+    if (p->recorded)
+        store_session(f->st, p->subject, event, detail, now.wall_ms);
+}
+
+/* An event about p; p NULL or not yet recorded: a stranger's, from a small budget. */
+static void note_event(flow *f, participant *p, const char *game, const char *kind,
+                       const char *detail, loop_time now)
+{
+    if (p && p->recorded) {
+        store_event(f->st, p->subject, game, kind, detail, now.wall_ms);
+        return;
+    }
+    int64_t secs = (now.mono_ms - f->stranger_refill_mono) / 1000;
+    if (secs > 0) {
+        int64_t budget = f->stranger_budget + secs * STRANGER_EVENTS_PER_S;
+        f->stranger_budget = budget > STRANGER_BURST ? STRANGER_BURST : (int)budget;
+        f->stranger_refill_mono += secs * 1000;
+    }
+    if (f->stranger_budget <= 0)
+        return;
+    f->stranger_budget--;
+    store_event(f->st, NULL, game, kind, detail, now.wall_ms);
+}
+
+/* The participant's first act: everything so far is written in the order it happened.
+ * The connections that came and went before are not (nobody needs them). */
+static void record_first_act(flow *f, participant *p, loop_time now)
+{
+    if (p->recorded)
+        return;
+    store_participant(f->st, p->subject, p->token, p->params_json ? p->params_json : "{}",
+                      p->created_wall);
+    participant_mark_recorded(f, p);
+    store_session(f->st, p->subject, "connect", p->conn ? f->io->peer(p->conn) : NULL,
+                  p->conn_wall);
+    if (p->scene < f->x->nscenes)
+        store_scene_visit(f->st, p->subject, p->scene, f->x->scenes[p->scene].id,
+                          p->created_wall);
+}
+
 static void conn_error(flow *f, net_conn *c, const char *code, const char *message,
                        loop_time now)
 {
@@ -83,8 +131,7 @@ static void conn_error(flow *f, net_conn *c, const char *code, const char *messa
                           f->io->peer(c));
     char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
-    store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, "protocol_error",
-                detail ? detail : "{}", now.wall_ms);
+    note_event(f, cl ? cl->p : NULL, NULL, "protocol_error", detail ? detail : "{}", now);
     free(detail);
     log_warn("connection %u (%s): %s: %s", f->io->id(c), f->io->peer(c), code, message);
 }
@@ -163,8 +210,9 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
     p->outcome = o;
     p->reason = why;
     snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
-    store_outcome(f->st, p->subject, outcome_name(o), p->code,
-                  why == REASON_NONE ? NULL : outcome_reason_name(why), now.wall_ms);
+    if (p->recorded) /* else: excluded at hello, before they ever acted (section 5) */
+        store_outcome(f->st, p->subject, outcome_name(o), p->code,
+                      why == REASON_NONE ? NULL : outcome_reason_name(why), now.wall_ms);
     send_scene(f, p);
 }
 
@@ -176,7 +224,8 @@ static void enter_scene(flow *f, participant *p, int index, loop_time now)
         flow_finish(f, p, OUTCOME_COMPLETED, REASON_NONE, now);
         return;
     }
-    store_scene_visit(f->st, p->subject, index, f->x->scenes[index].id, now.wall_ms);
+    if (p->recorded)
+        store_scene_visit(f->st, p->subject, index, f->x->scenes[index].id, now.wall_ms);
     send_scene(f, p);
 }
 
@@ -365,6 +414,7 @@ static void join_waitroom(flow *f, participant *p, loop_time now)
 {
     lobby *l = f->lobbies[p->scene];
     void *group[CFG_MAX_SEATS];
+    p->started_game = true;
     p->wait_start_mono = now.mono_ms;
     p->wait_start_wall = now.wall_ms;
     int got = lobby_arrive(l, p, p->rtt_ms, now.mono_ms, group);
@@ -395,17 +445,19 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl, loop_tim
             f->io->send_text(p->conn, text, strlen(text));
         free(text);
         f->io->close(p->conn, texts_for(f->x, TEXT_REPLACED));
-        store_session(f->st, p->subject, "replaced", NULL, now.wall_ms);
+        note_session(f, p, "replaced", NULL, now);
     }
+    participant_unidle(f, p);
     p->conn = c;
+    p->conn_wall = now.wall_ms;
     cl->p = p;
     if (cl->rtt.n > 0)
         p->rtt_ms = rtt_median(&cl->rtt);
 }
 
 /* welcome, with the experiment's words for the page (its overrides of the browser's texts,
- * its language). */
-static void send_welcome(flow *f, participant *p, bool resumed)
+ * its language), for that token. */
+static char *welcome_msg(flow *f, const char *subject, const char *token, bool resumed)
 {
     const experiment *x = f->x;
     const char *keys[CFG_MAX_TEXTS], *values[CFG_MAX_TEXTS];
@@ -415,7 +467,12 @@ static void send_welcome(flow *f, participant *p, bool resumed)
             keys[w.ntexts] = x->texts[i].key;
             values[w.ntexts++] = x->texts[i].value;
         }
-    send_msg(f, p, proto_msg_welcome(p->subject, p->token, x->id, resumed, &w));
+    return proto_msg_welcome(subject, token, x->id, resumed, &w);
+}
+
+static void send_welcome(flow *f, participant *p, bool resumed)
+{
+    send_msg(f, p, welcome_msg(f, p->subject, p->token, resumed));
 }
 
 static void *lookup_token(const char *token, void *ctx)
@@ -429,21 +486,105 @@ static void *lookup_subject(const char *subject, void *ctx)
 static const char *lookup_subject_of(void *who, void *ctx) { return ((participant *)who)->subject; }
 static bool lookup_connected(void *who, void *ctx) { return ((participant *)who)->conn != NULL; }
 static bool lookup_finished(void *who, void *ctx) { return ((participant *)who)->state == P_DONE; }
+static bool lookup_started(void *who, void *ctx) { return ((participant *)who)->started_game; }
+static bool lookup_acted(void *who, void *ctx) { return ((participant *)who)->recorded; }
 
-static void record_new_participant(flow *f, participant *p, json_t *params, loop_time now)
+/* Room for one more participant under the experiment's limits: the unrecorded who have
+ * been away longest are forgotten first (nothing of them is on disk, and they would
+ * expire anyway). False when there is none, with the refusal's code and text. */
+static bool make_room(flow *f, const char **code, text_id *text)
 {
-    json_t *study = identity_study_params(f->x, params);
-    json_t *all = json_pack("{s:O, s:O}", "params", params ? params : json_null(), "study", study);
-    char *pj = json_dumps(all, JSON_COMPACT);
-    store_participant(f->st, p->subject, p->token, pj, now.wall_ms);
-    free(pj);
-    json_decref(all);
-    json_decref(study);
+    const limits_spec *lim = &f->x->limits;
+    while ((int)map_size(f->by_subject) >= lim->participants || f->unrecorded >= lim->unacted) {
+        if (participant_forget_oldest(f, INT64_MAX))
+            continue;
+        bool full = (int)map_size(f->by_subject) >= lim->participants;
+        *code = full ? "study_full" : "busy";
+        *text = full ? TEXT_STUDY_FULL : TEXT_BUSY;
+        return false;
+    }
+    return true;
+}
+
+static participant *new_participant(flow *f, const char *subject, json_t *params, loop_time now)
+{
+    participant *p = participant_create(f, subject, NULL, false);
+    p->created_wall = now.wall_ms;
+    json_t *kept = identity_stored_params(f->x, params);
+    p->params_json = kept ? json_dumps(kept, JSON_COMPACT) : NULL;
+    json_decref(kept);
+    return p;
+}
+
+/* The same person from another browser, without the token (identity.h, rule 4): a new
+ * token, so the old browser's stops working; an exclusion they never acted past is
+ * forgotten (it was never recorded), so they start afresh and this browser is checked. */
+static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
+{
+    participant_new_token(f, p);
+    if (!p->recorded && p->state == P_DONE) {
+        p->state = P_PAGE;
+        p->scene = 0;
+        p->outcome = OUTCOME_COMPLETED; /* unused until they finish again */
+        p->reason = REASON_NONE;
+        p->code[0] = '\0';
+        return;
+    }
+    if (!p->recorded)
+        return;
+    store_participant(f->st, p->subject, p->token, NULL, now.wall_ms); /* the new token */
+    json_t *d = json_pack("{s:s}", "peer", f->io->peer(c));
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    note_event(f, p, NULL, "resumed_without_token", detail ? detail : "{}", now);
+    free(detail);
+}
+
+/* A finished participant's end page for a browser without their token: shown, and that
+ * is all (not their token, no binding, their own tab untouched). The browser contract
+ * wants a welcome first (docs/DESIGN.md section 10: window.cohort.connected), so it gets
+ * one whose token is fresh and names nobody: keeping it opens nothing, and a later hello
+ * with it counts as one without a token. */
+static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
+{
+    cl->viewer = true;
+    char nobody[PROTO_TOKEN_LEN + 1];
+    random_hex(nobody, PROTO_TOKEN_LEN / 2);
+    char *welcome = welcome_msg(f, p->subject, nobody, true);
+    if (welcome)
+        f->io->send_text(c, welcome, strlen(welcome));
+    free(welcome);
+    char redirect[CFG_PATH_LEN + CFG_ID_LEN];
+    build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
+    char *text = proto_msg_scene_end(f->x->nscenes, p->outcome, p->code, redirect,
+                                     texts_for(f->x, texts_end_message(p->outcome, p->reason)));
+    if (text)
+        f->io->send_text(c, text, strlen(text));
+    free(text);
+}
+
+/* Entry check: this browser cannot run the game. End politely now rather than let them
+ * wait for a partner and then fail. */
+static void exclude_browser(flow *f, participant *p, const char *missing, loop_time now)
+{
+    json_t *why = json_pack("{s:s}", "missing", missing);
+    char *detail = why ? json_dumps(why, JSON_COMPACT) : NULL;
+    json_decref(why);
+    note_event(f, p, NULL, "excluded_browser", detail ? detail : "{}", now);
+    free(detail);
+    if (p->state == P_WAITING)
+        leave_waitroom(f, p, WAIT_LEFT, now);
+    if (p->state == P_PLAYING && p->room) {
+        /* The room queues the seat's removal; finishing here first makes that a no-op
+         * when it is handled at the end of the pass. */
+        room_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
+    }
+    flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
 }
 
 static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time now)
 {
-    if (cl->p) {
+    if (cl->p || cl->viewer) {
         conn_error(f, c, "bad_message", "hello was already sent", now);
         return;
     }
@@ -452,58 +593,54 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
                               .subject_of = lookup_subject_of,
                               .connected = lookup_connected,
                               .finished = lookup_finished,
+                              .started_game = lookup_started,
+                              .acted = lookup_acted,
                               .ctx = f};
+    hello_claims claims = {.params = m->params,
+                           .subject = m->has_subject ? m->subject : NULL,
+                           .token = m->has_token ? m->token : NULL,
+                           .missing = m->missing[0] != '\0'};
     hello_decision d;
-    identity_decide(f->x, &lookup, m->params, m->has_subject ? m->subject : NULL,
-                    m->has_token ? m->token : NULL, &d);
+    identity_decide(f->x, &lookup, &claims, &d);
     if (d.verdict == HELLO_REFUSE) {
         conn_error(f, c, d.code, d.err, now);
         return;
     }
+    if (d.verdict == HELLO_VIEW) {
+        show_end_only(f, c, cl, d.who);
+        return;
+    }
     participant *p = d.who;
-    bool resumed = d.verdict != HELLO_NEW;
-    if (!p && f->draining) {
-        /* Nobody new while the study closes: they have done nothing yet, so there is no
-         * outcome to record, only a page to show. */
-        char *text = proto_msg_scene_closed(texts_for(f->x, TEXT_STUDY_CLOSED));
-        if (text)
-            f->io->send_text(c, text, strlen(text));
-        free(text);
-        f->io->close(c, texts_for(f->x, TEXT_STUDY_CLOSED));
-        return;
-    }
-    if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
-        conn_error(f, c, "study_full", texts_for(f->x, TEXT_STUDY_FULL), now);
-        return;
-    }
-    if (!p) {
-        p = participant_create(f, d.subject, NULL);
-        record_new_participant(f, p, m->params, now);
-    }
-    bind_conn(f, p, c, cl, now);
-    store_session(f->st, p->subject, resumed ? "resumed" : "connect", f->io->peer(c),
-                  now.wall_ms);
-    send_welcome(f, p, resumed);
-    if (m->missing[0] && p->state != P_DONE) {
-        /* Entry check: this browser cannot run the game. End politely now rather than
-         * let them wait for a partner and then fail. */
-        json_t *why = json_pack("{s:s}", "missing", m->missing);
-        char *detail = why ? json_dumps(why, JSON_COMPACT) : NULL;
-        json_decref(why);
-        store_event(f->st, p->subject, NULL, "excluded_browser", detail ? detail : "{}",
-                    now.wall_ms);
-        free(detail);
-        if (p->state == P_WAITING)
-            leave_waitroom(f, p, WAIT_LEFT, now);
-        if (p->state == P_PLAYING && p->room) {
-            /* The room queues the seat's removal; finishing here first makes that a
-             * no-op when it is handled at the end of the pass. */
-            room_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
+    if (d.verdict == HELLO_NEW) {
+        if (f->draining) {
+            /* Nobody new while the study closes: they have done nothing yet, so there is
+             * no outcome to record, only a page to show. */
+            char *text = proto_msg_scene_closed(texts_for(f->x, TEXT_STUDY_CLOSED));
+            if (text)
+                f->io->send_text(c, text, strlen(text));
+            free(text);
+            f->io->close(c, texts_for(f->x, TEXT_STUDY_CLOSED));
+            return;
         }
-        flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
+        const char *code;
+        text_id why;
+        if (!make_room(f, &code, &why)) {
+            conn_error(f, c, code, texts_for(f->x, why), now);
+            return;
+        }
+        p = new_participant(f, d.subject, m->params, now);
+    } else if (d.verdict == HELLO_RECLAIM) {
+        reclaim(f, p, c, now);
+    }
+    bool resumed = d.verdict != HELLO_NEW;
+    bind_conn(f, p, c, cl, now);
+    note_session(f, p, resumed ? "resumed" : "connect", f->io->peer(c), now);
+    send_welcome(f, p, resumed);
+    if (d.claims_count && m->missing[0] && p->state != P_DONE) {
+        exclude_browser(f, p, m->missing, now);
         return;
     }
-    if (!resumed) {
+    if (d.verdict == HELLO_NEW) {
         enter_scene(f, p, 0, now);
         return;
     }
@@ -522,6 +659,7 @@ static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
         resend_scene(f, p, now); /* a stale or doubled click: show where they really are */
         return;
     }
+    record_first_act(f, p, now);
     const scene_spec *sc = &x->scenes[p->scene];
     if (sc->form) {
         char *fj = m->form ? json_dumps(m->form, JSON_COMPACT) : strdup("{}");
@@ -542,6 +680,7 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
             resend_scene(f, p, now);
         return;
     }
+    record_first_act(f, p, now); /* pressing Start is an act, whatever follows */
     if (f->draining) { /* no game may start that the drain would cut */
         flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_STUDY_CLOSING, now);
         return;
@@ -553,7 +692,7 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
         char detail[96];
         snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms,
                  sc->entry_max_rtt_ms);
-        store_event(f->st, p->subject, NULL, "excluded_latency", detail, now.wall_ms);
+        note_event(f, p, NULL, "excluded_latency", detail, now);
         flow_finish(f, p, OUTCOME_EXCLUDED, REASON_LATENCY, now);
         return;
     }
@@ -572,7 +711,10 @@ static void on_text(net_conn *c, const char *text, size_t len, loop_time now, vo
     }
     participant *p = cl->p;
     if (m.type != MSG_HELLO && !p) {
-        conn_error(f, c, "bad_message", "the first message must be hello", now);
+        /* A viewer (shown an end page, bound to nobody) has nothing to do: its page's
+         * visibility changes and stray clicks are ignored. */
+        if (!cl->viewer)
+            conn_error(f, c, "bad_message", "the first message must be hello", now);
         proto_client_msg_free(&m);
         return;
     }
@@ -613,7 +755,8 @@ static void on_binary(net_conn *c, const uint8_t *buf, size_t len, loop_time now
     }
     participant *p = cl->p;
     if (!p) {
-        conn_error(f, c, "bad_message", "the first message must be hello", now);
+        if (!cl->viewer)
+            conn_error(f, c, "bad_message", "the first message must be hello", now);
         return;
     }
     if (p->state != P_PLAYING || !p->room)
@@ -642,7 +785,8 @@ static void on_close(net_conn *c, loop_time now, void *ud)
     participant *p = cl->p;
     if (p && p->conn == c) {
         p->conn = NULL;
-        store_session(f->st, p->subject, "disconnect", NULL, now.wall_ms);
+        note_session(f, p, "disconnect", NULL, now);
+        participant_idle(f, p, now.mono_ms); /* only the unrecorded: they may expire */
         if (p->state == P_WAITING)
             leave_waitroom(f, p, WAIT_DROPPED, now);
         else if (p->state == P_PLAYING && p->room)
@@ -658,7 +802,7 @@ static void on_violation(net_conn *c, const char *kind, const char *detail, loop
     flow *f = ud;
     if (strcmp(kind, "send_queue_full") == 0 || strcmp(kind, "ping_timeout") == 0) {
         client *cl = f->io->user(c);
-        store_event(f->st, cl && cl->p ? cl->p->subject : NULL, NULL, kind, NULL, now.wall_ms);
+        note_event(f, cl ? cl->p : NULL, NULL, kind, NULL, now);
         log_warn("connection %u (%s): %s", f->io->id(c), f->io->peer(c), kind);
         return;
     }
@@ -683,8 +827,7 @@ static void on_rtt(net_conn *c, uint32_t rtt, loop_time now, void *ud)
         if (limit > 0 && p->rtt_ms > (uint32_t)limit) {
             char detail[96];
             snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms, limit);
-            store_event(f->st, p->subject, room_id(p->room), "excluded_latency", detail,
-                        now.wall_ms);
+            note_event(f, p, room_id(p->room), "excluded_latency", detail, now);
             room_seat_remove(p->room, p->seat, REMOVAL_LATENCY, now);
         }
     }
@@ -730,6 +873,11 @@ static void on_tick(loop_time now, void *ud)
 {
     flow *f = ud;
     drain_tick(f, now);
+    /* The unrecorded who have been away longer than the expiry are forgotten (both maps);
+     * the queue is oldest first, so this looks at one entry when nobody is due. */
+    int64_t due = now.mono_ms - (int64_t)f->x->limits.unacted_expiry_s * 1000;
+    while (participant_forget_oldest(f, due))
+        ;
     for (int s = 0; s < f->x->nscenes; s++) {
         lobby *l = f->lobbies[s];
         if (!l)
@@ -900,6 +1048,8 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
     f->by_subject = map_new();
     f->by_token = map_new();
     f->started_mono = now.mono_ms;
+    f->stranger_budget = STRANGER_BURST;
+    f->stranger_refill_mono = now.mono_ms;
     for (int s = 0; s < x->nscenes; s++) {
         const scene_spec *sc = &x->scenes[s];
         if (sc->page[0]) {

@@ -33,11 +33,23 @@ typedef struct participant {
     outcome_reason reason;
     char code[CFG_ID_LEN];
     int64_t last_resend;        /* when a stale message last got the scene again (mono) */
+    /* On disk (docs/DESIGN.md section 5): a participant is written when they first act
+     * (an accepted advance or start); until then they live only here. */
+    bool recorded;
+    bool started_game;          /* joined a waiting room at least once */
+    int64_t created_wall;       /* first hello: the row's `created` and first visit's t */
+    int64_t conn_wall;          /* when the current connection's hello was taken */
+    char *params_json;          /* what the row will store; NULL once recorded */
+    /* Unrecorded and disconnected: queued, oldest first, to be forgotten (participant_idle). */
+    bool idle_queued;
+    int64_t idle_since_mono;
+    struct participant *idle_prev, *idle_next;
 } participant;
 
 /* What net_conn's user pointer holds: one per WebSocket. */
 typedef struct {
     participant *p;             /* NULL until hello, or after another tab took over */
+    bool viewer;                /* shown a finished participant's end page, bound to nobody */
     rtt_window rtt;
 } client;
 
@@ -70,14 +82,33 @@ struct flow {
     int64_t drain_limit_ms;
     void (*on_drained)(void *ctx);
     void *drained_ctx;
+    int unrecorded;                   /* participants in memory who never acted */
+    int stranger_budget;              /* events rows left for strangers (note_event) */
+    int64_t stranger_refill_mono;
+    participant *idle_head, *idle_tail; /* the unrecorded and disconnected, oldest first */
     int64_t started_mono;
     int64_t next_waiting_refresh;
     uint64_t games_started, protocol_errors;
 };
 
-/* participant.c: a new participant with a fresh token, in both maps (aborts if memory
- * runs out: a half-registered participant would be worse). */
-participant *participant_create(flow *f, const char *subject, const char *token);
+/* participant.c: a new participant with a fresh token (or `token`), in both maps (aborts
+ * if memory runs out: a half-registered participant would be worse). `recorded`: it
+ * already has its row (restore). */
+participant *participant_create(flow *f, const char *subject, const char *token,
+                                bool recorded);
+/* Its row has been written: it leaves the count and the queue of the unrecorded. */
+void participant_mark_recorded(flow *f, participant *p);
+/* A fresh token; the old one no longer finds it. */
+void participant_new_token(flow *f, participant *p);
+/* Disconnected and never acted: queued to be forgotten after the expiry; a reconnect or
+ * an act takes it out again (participant_unidle). */
+void participant_idle(flow *f, participant *p, int64_t now_mono);
+void participant_unidle(flow *f, participant *p);
+/* Forgets the unrecorded participant queued longest, if it has been idle since
+ * `before_mono` or earlier (INT64_MAX: whatever its age). False when there is none. Such
+ * a participant is disconnected, in no waiting room or game, and nothing of it is on
+ * disk, so nothing else points at it. */
+bool participant_forget_oldest(flow *f, int64_t before_mono);
 void participants_free(flow *f);
 
 /* restore.c: everyone the store knew, back where they were. -1 with err set on failure. */

@@ -20,7 +20,8 @@ static void restore_one(const known_participant *k, void *ctx)
     if (!proto_valid_subject(k->subject) || !proto_valid_token(k->token) ||
         map_get(f->by_subject, k->subject))
         return;
-    participant *p = participant_create(f, k->subject, k->token);
+    participant *p = participant_create(f, k->subject, k->token, true);
+    p->started_game = k->started_game;
     p->scene = k->scene_index < 0 ? 0 : k->scene_index;
     if (p->scene > f->x->nscenes)
         p->scene = f->x->nscenes;

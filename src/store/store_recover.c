@@ -32,14 +32,16 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
     sqlite3 *db = open_ro(s, err, errlen);
     if (!db)
         return -1;
-    /* The latest scene visit, the latest outcome, and whether that scene matched them. */
+    /* The latest scene visit, the latest outcome, whether they ever waited for a game, and
+     * (below) whether that scene matched them. */
     static const char *sql =
         "SELECT p.subject, p.token,"
         " (SELECT scene_index FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
         " (SELECT scene FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
-        " o.outcome, o.code, o.reason"
+        " o.outcome, o.code, o.reason,"
+        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject)"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
@@ -62,6 +64,7 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             .outcome = text(st, 4),
             .code = text(st, 5),
             .reason = text(st, 6),
+            .started_game = sqlite3_column_int(st, 7) != 0,
         };
         const char *scene = text(st, 3);
         if (!p.subject || !p.token)

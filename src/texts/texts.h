@@ -49,6 +49,11 @@
       "This study is closed and is not taking new participants. Thank you for your "        \
       "interest.")                                                                          \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
+    X(TEXT_BUSY, "busy",                                                                    \
+      "Too many people are arriving at once. Please try again in a few minutes.")          \
+    X(TEXT_BROWSER_UNSUPPORTED, "browser_unsupported",                                      \
+      "This browser lacks a feature the study needs. Please continue in the browser you "   \
+      "started in, or use a recent Chrome, Firefox, Safari or Edge.")                       \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 
 #define CLIENT_TEXT_LIST(X) \

@@ -244,6 +244,186 @@ def attack_forged_log(a):
     report(connections=a.count, refused=refused)
 
 
+def http_json(port, path, timeout=2.0):
+    """GET path on the loopback and parse the JSON body (None on any failure)."""
+    try:
+        s = socket.create_connection((HOST, port), timeout=timeout)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        return json.loads(data.partition(b"\r\n\r\n")[2])
+    except (OSError, ValueError):
+        return None
+
+
+def hello_once(port, params, subject=None, token=None, missing=None, timeout=3.0):
+    """One connection, one hello: (the first reply that is a welcome, an error or a scene,
+    the socket). The reply is None when the server closed or said nothing in time."""
+    ws = WS(port, timeout=timeout)
+    msg = {"type": "hello", "subject": subject, "token": token, "params": params}
+    if missing:
+        msg["missing"] = missing
+    ws.send_json(msg)
+    try:
+        while True:
+            m = ws.recv_json(timeout=timeout)
+            if m is None or m.get("type") in ("welcome", "error", "scene"):
+                return m, ws
+    except (ConnectionError, OSError, TimeoutError):
+        return None, ws
+
+
+def attack_newids(a):
+    """Participants from new ids as fast as this machine can make them: `workers` threads,
+    each connecting, saying hello with a fresh PROLIFIC_PID, reading the reply and hanging
+    up, for `seconds`. Counts the welcomes (participants the server took) and refusals,
+    and asks /healthz how many participants the server holds at the end."""
+    import threading
+    deadline = time.monotonic() + a.seconds
+    lock = threading.Lock()
+    tally = {"welcome": 0, "failed": 0}
+
+    def worker(w):
+        i = 0
+        while time.monotonic() < deadline:
+            i += 1
+            pid = f"{a.prefix}{w}-{i}-{os.urandom(3).hex()}"
+            try:
+                m, ws = hello_once(a.port, {"PROLIFIC_PID": pid}, timeout=2.0)
+                ws.close()
+            except (ConnectionError, OSError, TimeoutError):
+                m = None
+            kind = "failed" if m is None else m["type"] if m["type"] != "error" else m.get("code", "error")
+            with lock:
+                tally[kind] = tally.get(kind, 0) + 1
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(a.workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - t0
+    refused = sum(v for k, v in tally.items() if k not in ("welcome", "failed"))
+    codes = ",".join(f"{k}:{v}" for k, v in sorted(tally.items()) if k not in ("welcome", "failed")) or "-"
+    health = http_json(a.port, "/healthz") or {}
+    report(created=tally["welcome"], refused=refused, failed=tally["failed"], codes=codes,
+           seconds=f"{took:.1f}", per_s=int(tally["welcome"] / took),
+           held=health.get("participants", -1))
+
+
+def stuffed_params(pid):
+    """About 60 KB of parameters the experiment does not name, beside a real id."""
+    params = {f"junk{i}": "j" * 1900 for i in range(30)}
+    params.update({"PROLIFIC_PID": pid, "STUDY_ID": "S" * 200})
+    return params
+
+
+def attack_bigparams(a):
+    """Hellos with huge params. A configured study parameter over the length limit is
+    refused; `count` hellos stuffed with unconfigured parameters (about 60 KB each) from
+    new ids are welcome but never act; one more acts (advances from the first page), so
+    its participant row is written: with the configured parameters only."""
+    m, ws = hello_once(a.port, {"PROLIFIC_PID": f"{a.prefix}refused", "STUDY_ID": "x" * 300})
+    refused = int(m is not None and m.get("type") == "error")
+    code = m.get("code") if m else "none"
+    closed = int(ws.wait_closed(3.0))
+    ws.close()
+    print(f"over-long STUDY_ID: {code}, closed={closed}")
+    welcomed = 0
+    for i in range(a.count):
+        m, ws = hello_once(a.port, stuffed_params(f"{a.prefix}idle-{i}"))
+        welcomed += int(m is not None and m.get("type") == "welcome")
+        ws.close()
+    print(f"stuffed hellos that never act: {welcomed} of {a.count} welcomed")
+    m, ws = hello_once(a.port, stuffed_params(f"{a.prefix}stuffed"))
+    acted = 0
+    if m is not None and m.get("type") == "welcome":
+        scene = ws.recv_json(timeout=3.0, want="scene")
+        if scene and scene.get("kind") == "page":
+            ws.send_json({"type": "advance", "scene": scene["id"], "form": {}})
+            nxt = ws.recv_json(timeout=3.0, want="scene")
+            acted = int(nxt is not None and nxt.get("id") != scene["id"])
+    ws.close()
+    print(f"stuffed hello that acts: acted={acted}")
+    report(refused=refused, refused_code=code, refused_closed=closed, idle_welcomed=welcomed,
+           acted=acted)
+
+
+def wait_health(port, key, want, timeout):
+    """Poll /healthz until its `key` is at least `want`; the last value seen."""
+    deadline = time.monotonic() + timeout
+    v = None
+    while time.monotonic() < deadline:
+        h = http_json(port, "/healthz")
+        v = h.get(key) if h else None
+        if v is not None and v >= want:
+            return v
+        time.sleep(0.05)
+    return v
+
+
+def attack_hijack(a):
+    """Knowing an honest participant's id (bot-honest-INDEX): token-less hellos naming it,
+    by panel id and by remembered subject, each claiming missing browser features, while
+    that participant is connected and playing; then one after it finished and hung up,
+    and one more with the token that one was given. None may receive the victim's token
+    (the case compares every token printed here with cohort.db), push the victim off or
+    exclude anybody."""
+    found = {"tokens": 0, "in_use": 0, "views": 0, "other": 0}
+    seen = []
+    playing = wait_health(a.port, "playing", 2, 30.0)
+    print(f"honest pair playing: {playing}")
+    for _ in range(a.count):
+        for params, subject in (({"PROLIFIC_PID": a.victim}, None), ({}, a.victim)):
+            m, ws = hello_once(a.port, params, subject=subject, missing=["WebAssembly"])
+            ws.close()
+            if m is not None and m.get("type") == "welcome":
+                found["tokens"] += 1
+                seen.append(m.get("token"))
+            if m is not None and m.get("code") == "subject_in_use":
+                found["in_use"] += 1
+            else:
+                found["other"] += 1
+                print(f"while playing, got {m}")
+        time.sleep(0.1)  # spread over the game, not one burst
+    # Once the victim has finished and hung up: their end page at most, never the token.
+    deadline = time.monotonic() + 40.0
+    while time.monotonic() < deadline:
+        h = http_json(a.port, "/healthz")
+        if h and h.get("playing") == 0 and h.get("connected") == 0:
+            break
+        time.sleep(0.1)
+    view_outcome = "none"
+    given = None
+    for token in (None, "given"):
+        if token == "given" and not given:
+            break
+        m, ws = hello_once(a.port, {"PROLIFIC_PID": a.victim}, missing=["WebAssembly"],
+                           token=given if token else None)
+        try:
+            while m is not None and m.get("type") == "welcome":  # then the end scene
+                seen.append(m.get("token"))
+                given = m.get("token")
+                m = ws.recv_json(timeout=3.0)
+        except (ConnectionError, OSError, TimeoutError):
+            m = None
+        if m is not None and m.get("type") == "scene" and m.get("kind") == "end":
+            found["views"] += 1
+            view_outcome = m.get("outcome")
+        ws.close()
+    print(f"after the end: shown outcome {view_outcome}, {found['views']} times")
+    distinct = len(set(t for t in seen if t))
+    print(f"tokens received: {' '.join(t or '-' for t in seen) or 'none'}")
+    report(tokens_during_game=found["tokens"], in_use=found["in_use"], views=found["views"],
+           view_outcome=view_outcome, other=found["other"], tries=2 * a.count,
+           tokens_seen=",".join(t for t in seen if t) or "-", distinct_tokens=distinct)
+
 ATTACKS = {
     "flood": attack_flood,
     "fast_clock": attack_fast_clock,
@@ -251,6 +431,9 @@ ATTACKS = {
     "stale_advance": attack_stale_advance,
     "visibility_flap": attack_visibility_flap,
     "forged_log": attack_forged_log,
+    "newids": attack_newids,
+    "bigparams": attack_bigparams,
+    "hijack": attack_hijack,
 }
 
 
@@ -261,6 +444,10 @@ def main():
     p.add_argument("--count", type=int, default=2000)
     p.add_argument("--rate", type=float, default=190.0)
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--prefix", default="flood-")
+    p.add_argument("--victim", default="bot-honest-0")
     a = p.parse_args()
     ATTACKS[a.attack](a)
 

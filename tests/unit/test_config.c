@@ -122,6 +122,10 @@ static void test_good_full(void **state)
     assert_string_equal(x.identity_params[1], "worker.id");
     assert_int_equal(x.nstudy, 1);
     assert_string_equal(x.study_params[0], "STUDY_ID");
+    assert_int_equal(x.resume_without_token, RESUME_NEVER);
+    assert_int_equal(x.limits.participants, 5000);
+    assert_int_equal(x.limits.unacted, 700);
+    assert_int_equal(x.limits.unacted_expiry_s, 120);
     assert_int_equal(x.nscenes, 5);
 
     const scene_spec *s = &x.scenes[0];
@@ -216,6 +220,13 @@ static void test_good_minimal_defaults(void **state)
     assert_int_equal(x.nstudy, 4);
     assert_string_equal(x.study_params[0], "STUDY_ID");
     assert_string_equal(x.study_params[3], "hitId");
+    assert_int_equal(x.resume_without_token, RESUME_UNTIL_GAME);
+    assert_int_equal(x.limits.participants, CFG_DEFAULT_PARTICIPANTS);
+    assert_int_equal(x.limits.unacted, CFG_DEFAULT_UNACTED);
+    assert_int_equal(x.limits.unacted_expiry_s, CFG_DEFAULT_UNACTED_EXPIRY_S);
+    assert_int_equal(CFG_DEFAULT_PARTICIPANTS, 200000);
+    assert_int_equal(CFG_DEFAULT_UNACTED, 10000);
+    assert_int_equal(CFG_DEFAULT_UNACTED_EXPIRY_S, 600);
     assert_int_equal(x.nscenes, 1);
 
     const scene_spec *s = &x.scenes[0];
@@ -259,6 +270,9 @@ static void test_good_small_env(void **state)
     load_ok(path);
     assert_int_equal(x.nidentity, 0);
     assert_int_equal(x.nstudy, 0);
+    assert_int_equal(x.limits.participants, 50);
+    assert_int_equal(x.limits.unacted, 50);
+    assert_int_equal(x.limits.unacted_expiry_s, CFG_DEFAULT_UNACTED_EXPIRY_S);
     const game_spec *g = &x.scenes[0].game;
     assert_int_equal(g->nseats, 1);
     assert_int_equal(g->humans, 1);
@@ -328,8 +342,15 @@ static const struct {
      "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, episodes, "
      "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
-                             "experiment, identity, scenes, end, texts, "
+                             "experiment, identity, scenes, end, limits, texts, "
                              "language, direction)"},
+    {"bad_resume.yaml", "3:25: resume_without_token must be until_game or never, got "
+                        "\"always\""},
+    {"bad_limits_key.yaml", "2:29: unknown key \"pending\" in limits (expected one of: "
+                            "participants, unacted, unacted_expiry_s)"},
+    {"bad_limits_unacted.yaml", "4:12: unacted must be an integer from 1 to 100, got \"101\""},
+    {"bad_limits_expiry.yaml", "2:28: unacted_expiry_s must be an integer from 10 to 86400, "
+                               "got \"5\""},
     {"bad_unknown_env.yaml", "4:17: unknown env \"cooking/nowhere\""},
     {"bad_duplicate_scene.yaml", "7:9: scene id \"game\" is used twice (first at line 5)"},
     {"bad_duplicate_key.yaml", "8:7: duplicate key \"fps\" in game (first at line 6)"},

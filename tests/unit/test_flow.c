@@ -3,7 +3,8 @@
  * connections, a real experiment file, the real envs and a real store in a temp folder:
  * pages, forms, the waiting room (join, leave, drop, time out), matching, reconnects and
  * takeovers, refusals, drops past the grace, exclusion, finished participants coming
- * back, and a restart.
+ * back, and a restart; what is written when (nothing before the first act), the limits
+ * and expiry of those who never acted, and what a hello without the token may do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "config/config.h"
 #include "flow/flow.h"
+#include "flow/identity.h"
 #include "proto/proto.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -82,7 +84,8 @@ static loop_time at(int64_t ms_after_start)
     test_now = (loop_time){test_t0.mono_ms + ms_after_start, test_t0.wall_ms + ms_after_start};
     return test_now;
 }
-static net_conn conns[16];
+#define MAX_CONNS 160
+static net_conn conns[MAX_CONNS];
 static int nconns;
 
 static const char EXPERIMENT[] =
@@ -155,7 +158,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     stop_flow();
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < MAX_CONNS; i++)
         for (int k = 0; k < conns[i].ntext; k++)
             free(conns[i].texts[k]);
     return test_rm_tree(dir);
@@ -164,6 +167,7 @@ static int teardown(void **state)
 /* ---- driving it ------------------------------------------------------------------- */
 static net_conn *connect_one(void)
 {
+    assert_true(nconns < MAX_CONNS);
     net_conn *c = &conns[nconns++];
     c->id = (uint32_t)nconns;
     h.on_open(c, test_now, fl);
@@ -244,6 +248,8 @@ static net_conn *to_game_scene(const char *pid)
     expect_scene(c, "game");
     return c;
 }
+
+static void say_hello_with_token(net_conn *c, const char *pid, const char *tok);
 
 static char token_of(net_conn *c, char *out)
 {
@@ -523,14 +529,33 @@ static void finished_participants_see_their_code_again(void **state)
     json_decref(end);
     say(again, "{\"type\":\"start\",\"scene\":\"game\"}");
     assert_false(has(again, "waiting")); /* never a new game */
-    /* From another browser while this tab is still open: shown the code, not refused. */
+    /* From another browser while this tab is still open: shown the end page and nothing
+     * else. Its welcome's token is not a's and opens nothing; the open tab stays. */
+    char tok[33], given[33], given2[33];
+    token_of(again, tok);
     net_conn *other = connect_one();
     hello(other, "a");
     assert_false(other->closed);
     end = last(other, "scene");
     assert_string_equal(str(end, "code"), "WAIT1");
     json_decref(end);
-    assert_int_equal(count(again, "replaced"), 1);
+    token_of(other, given);
+    assert_string_not_equal(given, tok);
+    assert_int_equal(count(again, "replaced"), 0);
+    assert_false(again->closed);
+    net_conn *with_given = connect_one();
+    say_hello_with_token(with_given, "a", given);
+    token_of(with_given, given2);
+    assert_string_not_equal(given2, given); /* unknown: shown the end page again */
+    assert_string_not_equal(given2, tok);
+    assert_int_equal(count(again, "replaced"), 0);
+    /* What a shown end page sends (visibility, stray clicks) is ignored, not an error; a
+     * second hello is one. */
+    say(other, "{\"type\":\"visibility\",\"visible\":false}");
+    say(other, "{\"type\":\"start\",\"scene\":\"game\"}");
+    assert_false(other->closed);
+    hello(other, "a");
+    assert_true(other->closed);
 }
 
 static void a_slow_connection_is_excluded_at_entry(void **state)
@@ -655,6 +680,492 @@ static void restart_restores_everyone(void **state)
     assert_true(has(c2, "waiting"));
 }
 
+/* ---- what is written when, limits and expiry (docs/DESIGN.md section 5) ------------ */
+
+static void restart_with(const char *yaml)
+{
+    stop_flow();
+    char path[128];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    test_write_file(path, yaml);
+    start_flow();
+}
+
+static int people_known(void)
+{
+    flow_stats fs;
+    flow_get_stats(fl, test_now, &fs);
+    return fs.people.total;
+}
+
+static long long db_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long db_countf(const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return db_count(sql);
+}
+
+/* Rows about `subject` in every table that names one. */
+static long long rows_about(const char *subject)
+{
+    static const char *const tables[] = {"participants", "sessions", "scene_visits", "forms",
+                                         "waits", "outcomes", "events"};
+    long long n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        n += db_countf("SELECT count(*) FROM %s WHERE subject = '%s'", tables[i], subject);
+    return n;
+}
+
+static void say_hello_with_token(net_conn *c, const char *pid, const char *tok)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "{\"type\":\"hello\",\"token\":\"%s\",\"params\":{\"PROLIFIC_PID\":\"%s\"}}", tok, pid);
+    say(c, msg);
+}
+
+static void expect_refused(net_conn *c, const char *code)
+{
+    assert_true(c->closed);
+    json_t *e = last(c, "error");
+    assert_non_null(e);
+    assert_string_equal(str(e, "code"), code);
+    json_decref(e);
+    assert_false(has(c, "welcome"));
+}
+
+static bool welcomed_resumed(net_conn *c)
+{
+    json_t *w = last(c, "welcome");
+    assert_non_null(w);
+    bool r = json_is_true(json_object_get(w, "resumed"));
+    json_decref(w);
+    return r;
+}
+
+static void nothing_is_written_before_the_first_act(void **state)
+{
+    net_conn *c = connect_one();
+    say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"quiet\",\"STUDY_ID\":\"S1\","
+           "\"utm_campaign\":\"junk\"}}");
+    char tok[33];
+    token_of(c, tok);
+    expect_scene(c, "welcome");
+    /* A reload, a stale click and a page hidden: none of them is an act. */
+    hang_up(c);
+    at(1000);
+    net_conn *c2 = connect_one();
+    say_hello_with_token(c2, "quiet", tok);
+    assert_true(welcomed_resumed(c2));
+    say(c2, "{\"type\":\"advance\",\"scene\":\"consent\"}");
+    say(c2, "{\"type\":\"start\",\"scene\":\"game\"}");
+    say(c2, "{\"type\":\"visibility\",\"visible\":false}");
+    expect_scene(c2, "welcome");
+    assert_int_equal(rows_about("quiet"), 0);
+    /* The first act writes who they are (first hello's time, the token, only the
+     * configured params), the connection they act from, the page they read, then the act. */
+    at(2000);
+    say(c2, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    expect_scene(c2, "consent");
+    assert_int_equal(db_countf("SELECT count(*) FROM participants WHERE subject = 'quiet' AND "
+                               "token = '%s' AND created = %lld AND params LIKE '%%\"STUDY_ID\"%%'"
+                               " AND params NOT LIKE '%%utm_campaign%%'",
+                               tok, (long long)test_t0.wall_ms),
+                     1);
+    assert_int_equal(db_countf("SELECT count(*) FROM sessions WHERE subject = 'quiet' AND "
+                               "event = 'connect' AND t = %lld",
+                               (long long)test_t0.wall_ms + 1000),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM sessions WHERE subject = 'quiet'"), 1);
+    assert_int_equal(db_countf("SELECT count(*) FROM scene_visits WHERE subject = 'quiet' AND "
+                               "((scene = 'welcome' AND t = %lld) OR (scene = 'consent' AND "
+                               "t = %lld))",
+                               (long long)test_t0.wall_ms, (long long)test_t0.wall_ms + 2000),
+                     2);
+    /* From now on everything is written as it happens. */
+    hang_up(c2);
+    assert_int_equal(db_count("SELECT count(*) FROM sessions WHERE subject = 'quiet' AND "
+                              "event = 'disconnect'"),
+                     1);
+}
+
+static void a_game_scene_first_is_recorded_at_start(void **state)
+{
+    restart_with("experiment: t\n"
+                 "identity: {params: [PROLIFIC_PID]}\n"
+                 "scenes:\n"
+                 "  - id: game\n"
+                 "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30}\n");
+    net_conn *c = connect_one();
+    hello(c, "gamer");
+    expect_scene(c, "game");
+    assert_int_equal(rows_about("gamer"), 0);
+    say(c, "{\"type\":\"start\",\"scene\":\"game\"}");
+    assert_true(has(c, "waiting"));
+    assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject = 'gamer'"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM scene_visits WHERE subject = 'gamer' AND "
+                              "scene = 'game'"),
+                     1);
+}
+
+static void long_configured_params_are_refused_and_others_not_kept(void **state)
+{
+    char msg[8192], value[IDENTITY_VALUE_MAX + 2];
+    memset(value, 's', sizeof value - 1);
+    value[IDENTITY_VALUE_MAX + 1] = '\0'; /* one byte over */
+    net_conn *c = connect_one();
+    snprintf(msg, sizeof msg,
+             "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"long\",\"STUDY_ID\":\"%s\"}}", value);
+    say(c, msg);
+    expect_refused(c, "bad_params");
+    assert_int_equal(people_known(), 0);
+    /* At the limit it is accepted; the refused hello left nothing behind. Parameters the
+     * experiment does not name may be as long as the protocol allows, and are not kept. */
+    value[IDENTITY_VALUE_MAX] = '\0';
+    char junk[PROTO_MAX_VALUE + 1];
+    memset(junk, 'j', PROTO_MAX_VALUE);
+    junk[PROTO_MAX_VALUE] = '\0';
+    net_conn *ok = connect_one();
+    snprintf(msg, sizeof msg,
+             "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"long\",\"STUDY_ID\":\"%s\","
+             "\"junk\":\"%s\"}}",
+             value, junk);
+    say(ok, msg);
+    assert_false(ok->closed);
+    assert_false(welcomed_resumed(ok));
+    say(ok, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    assert_int_equal(db_countf("SELECT count(*) FROM participants WHERE subject = 'long' AND "
+                               "length(params) BETWEEN %d AND %d AND params NOT LIKE '%%junk%%'",
+                               IDENTITY_VALUE_MAX, IDENTITY_VALUE_MAX + 100),
+                     1);
+}
+
+static void excluded_before_acting_leaves_no_row_and_may_try_another_browser(void **state)
+{
+    net_conn *c = connect_one();
+    say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"old\"},\"missing\":[\"BigInt\"]}");
+    json_t *end = last(c, "scene");
+    assert_string_equal(str(end, "outcome"), "excluded");
+    json_decref(end);
+    char tok[33];
+    token_of(c, tok);
+    /* No row names them; the exclusion is counted without a name. */
+    assert_int_equal(rows_about("old"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'excluded_browser' AND "
+                              "subject IS NULL AND detail LIKE '%BigInt%'"),
+                     1);
+    /* The same browser comes back to the same end page. */
+    hang_up(c);
+    net_conn *again = connect_one();
+    say_hello_with_token(again, "old", tok);
+    end = last(again, "scene");
+    assert_string_equal(str(end, "outcome"), "excluded");
+    json_decref(end);
+    hang_up(again);
+    /* Another browser that also lacks the feature is turned away; one that has it starts
+     * afresh, with a new token (the old browser's no longer works). */
+    net_conn *weak = connect_one();
+    say(weak, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"old\"},\"missing\":[\"BigInt\"]}");
+    expect_refused(weak, "browser_unsupported");
+    net_conn *good = connect_one();
+    hello(good, "old");
+    expect_scene(good, "welcome");
+    char tok2[33];
+    token_of(good, tok2);
+    assert_string_not_equal(tok, tok2);
+    net_conn *stale = connect_one();
+    say_hello_with_token(stale, "old", tok);
+    expect_refused(stale, "subject_in_use");
+    say(good, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject = 'old'"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject = 'old'"), 0);
+}
+
+static void who_never_acted_is_forgotten_after_the_expiry(void **state)
+{
+    net_conn *idle = connect_one();
+    hello(idle, "idle");
+    char tok[33];
+    token_of(idle, tok);
+    hang_up(idle);
+    net_conn *kept = to_game_scene("kept");
+    hang_up(kept);
+    net_conn *live = connect_one();
+    hello(live, "live");
+    /* A reconnect starts the clock again. */
+    at(300 * 1000);
+    net_conn *back = connect_one();
+    say_hello_with_token(back, "idle", tok);
+    assert_true(welcomed_resumed(back));
+    hang_up(back);
+    assert_int_equal(people_known(), 3);
+    h.on_tick(at(899 * 1000), fl);
+    assert_int_equal(people_known(), 3);
+    h.on_tick(at(900 * 1000), fl);
+    assert_int_equal(people_known(), 2);
+    /* Forgotten in both maps: the token names nobody, the id is new again. */
+    net_conn *later = connect_one();
+    say_hello_with_token(later, "idle", tok);
+    assert_false(welcomed_resumed(later));
+    char tok2[33];
+    token_of(later, tok2);
+    assert_string_not_equal(tok, tok2);
+    /* Connected, however long: kept. Recorded, however long away: kept. */
+    h.on_tick(at(100000 * 1000LL), fl);
+    assert_int_equal(people_known(), 3);
+    assert_false(live->closed);
+    hang_up(live);
+    hang_up(later);
+    h.on_tick(at(100599 * 1000LL), fl);
+    assert_int_equal(people_known(), 3);
+    h.on_tick(at(100600 * 1000LL), fl);
+    assert_int_equal(people_known(), 1);
+    net_conn *k2 = connect_one();
+    hello(k2, "kept");
+    expect_scene(k2, "game");
+    assert_int_equal(rows_about("idle") + rows_about("live"), 0);
+}
+
+static const char LIMITED[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "limits: {participants: 3, unacted: 2, unacted_expiry_s: 60}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: consent\n"
+    "    page: consent.html\n"
+    "    form: true\n";
+
+static void limits_make_room_by_forgetting_the_longest_away(void **state)
+{
+    restart_with(LIMITED);
+    net_conn *u1 = connect_one(), *u2 = connect_one();
+    hello(u1, "u1");
+    hello(u2, "u2");
+    /* Two not yet acted and both here: a third must wait. */
+    net_conn *u3 = connect_one();
+    hello(u3, "u3");
+    expect_refused(u3, "busy");
+    hang_up(u1);
+    u3 = connect_one();
+    hello(u3, "u3");
+    assert_false(u3->closed);
+    assert_int_equal(people_known(), 2); /* u1 made room */
+    /* Acting moves them out of the unacted share; the cap counts everyone. */
+    say(u2, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    say(u3, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    net_conn *u4 = connect_one();
+    hello(u4, "u4");
+    net_conn *u5 = connect_one();
+    hello(u5, "u5");
+    expect_refused(u5, "study_full");
+    hang_up(u4);
+    u5 = connect_one();
+    hello(u5, "u5");
+    assert_false(u5->closed);
+    /* Someone recorded is never forgotten to make room, away or not. */
+    hang_up(u2);
+    net_conn *u6 = connect_one();
+    hello(u6, "u6");
+    expect_refused(u6, "study_full");
+    net_conn *u2b = connect_one();
+    hello(u2b, "u2");
+    expect_scene(u2b, "consent");
+}
+
+static void strangers_events_are_budgeted_participants_are_not(void **state)
+{
+    net_conn *known = to_game_scene("known");
+    for (int i = 0; i < 120; i++) {
+        net_conn *c = connect_one();
+        say(c, "{not json");
+        assert_true(c->closed);
+    }
+    /* A burst of 100 rows without a subject, then nothing until time passes. */
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'protocol_error' AND "
+                              "subject IS NULL"),
+                     100);
+    h.on_tick(at(1000), fl);
+    for (int i = 0; i < 20; i++)
+        say(connect_one(), "{not json");
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'protocol_error' AND "
+                              "subject IS NULL"),
+                     110);
+    /* Someone who acted is always written, with their id. */
+    say(known, "{not json");
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'protocol_error' AND "
+                              "subject = 'known'"),
+                     1);
+}
+
+/* ---- hellos without the token (src/flow/identity.h, rule 4) ----------------------- */
+
+static void a_live_participant_is_neither_taken_nor_excluded(void **state)
+{
+    net_conn *v = to_game_scene("v");
+    net_conn *intruder = connect_one();
+    say(intruder, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"v\"},"
+                  "\"missing\":[\"WebAssembly\"]}");
+    expect_refused(intruder, "subject_in_use");
+    net_conn *by_subject = connect_one();
+    say(by_subject, "{\"type\":\"hello\",\"subject\":\"v\",\"missing\":[\"WebAssembly\"]}");
+    expect_refused(by_subject, "subject_in_use");
+    assert_false(v->closed);
+    assert_int_equal(count(v, "replaced"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject = 'v'"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'excluded_browser'"), 0);
+    say(v, "{\"type\":\"start\",\"scene\":\"game\"}");
+    assert_true(has(v, "waiting"));
+}
+
+static void a_player_away_mid_game_is_neither_taken_nor_excluded(void **state)
+{
+    net_conn *a = to_game_scene("a"), *b = to_game_scene("b");
+    say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
+    say(b, "{\"type\":\"start\",\"scene\":\"game\"}");
+    h.on_tick(at(1100), fl);
+    assert_true(has(a, "episode_start"));
+    char tok[33];
+    token_of(a, tok);
+    hang_up(a);
+    pass();
+    for (int i = 0; i < 2; i++) {
+        net_conn *intruder = connect_one();
+        say(intruder, i == 0 ? "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"a\"},"
+                               "\"missing\":[\"WebAssembly\"]}"
+                             : "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"a\"}}");
+        expect_refused(intruder, "subject_in_use");
+    }
+    /* The real player comes back within the grace with the token: the seat is theirs. */
+    h.on_tick(at(3000), fl);
+    net_conn *a2 = connect_one();
+    say_hello_with_token(a2, "a", tok);
+    assert_true(welcomed_resumed(a2));
+    assert_int_equal(count(a2, "game_start"), 1);
+    assert_true(a2->nstate > 0);
+    assert_false(b->closed);
+    assert_false(has(b, "game_end"));
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'excluded_browser'"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind = 'resumed_without_token'"),
+                     0);
+}
+
+static void before_a_game_another_browser_gets_a_new_token(void **state)
+{
+    net_conn *v = to_game_scene("v");
+    char old[33], fresh[33];
+    token_of(v, old);
+    hang_up(v);
+    /* A browser that cannot run the game may not take over: refused, nothing changes. */
+    net_conn *weak = connect_one();
+    say(weak, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"v\"},\"missing\":[\"Web Workers\"]}");
+    expect_refused(weak, "browser_unsupported");
+    assert_int_equal(db_countf("SELECT count(*) FROM participants WHERE token = '%s'", old), 1);
+    /* An honest one does, with a token of its own; the old one stops working. */
+    net_conn *other = connect_one();
+    hello(other, "v");
+    assert_true(welcomed_resumed(other));
+    expect_scene(other, "game");
+    token_of(other, fresh);
+    assert_string_not_equal(old, fresh);
+    assert_int_equal(db_countf("SELECT count(*) FROM participants WHERE subject = 'v' AND "
+                               "token = '%s' AND params LIKE '%%\"PROLIFIC_PID\":\"v\"%%' AND "
+                               "created = %lld",
+                               fresh, (long long)test_t0.wall_ms),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE subject = 'v' AND "
+                              "kind = 'resumed_without_token'"),
+                     1);
+    net_conn *stale = connect_one();
+    say_hello_with_token(stale, "v", old);
+    expect_refused(stale, "subject_in_use"); /* the old token is unknown, v is connected */
+    assert_false(other->closed);
+    /* Once they have waited for a game, only the token brings them back. */
+    say(other, "{\"type\":\"start\",\"scene\":\"game\"}");
+    say(other, "{\"type\":\"leave\"}");
+    hang_up(other);
+    net_conn *late = connect_one();
+    hello(late, "v");
+    expect_refused(late, "subject_in_use");
+    net_conn *mine = connect_one();
+    say_hello_with_token(mine, "v", fresh);
+    assert_true(welcomed_resumed(mine));
+    expect_scene(mine, "game");
+    /* After a restart the new token is the one on disk; the old one stays revoked. */
+    stop_flow();
+    start_flow();
+    net_conn *old_again = connect_one();
+    say_hello_with_token(old_again, "v", old);
+    expect_refused(old_again, "subject_in_use"); /* unknown token, and v has waited */
+    net_conn *mine_again = connect_one();
+    say_hello_with_token(mine_again, "v", fresh);
+    assert_true(welcomed_resumed(mine_again));
+    expect_scene(mine_again, "game");
+}
+
+static void never_lets_only_the_token_back_in(void **state)
+{
+    restart_with("experiment: t\n"
+                 "identity: {params: [PROLIFIC_PID], resume_without_token: never}\n"
+                 "scenes:\n"
+                 "  - id: welcome\n"
+                 "    page: welcome.html\n"
+                 "  - id: consent\n"
+                 "    page: consent.html\n"
+                 "    form: true\n");
+    net_conn *v = connect_one();
+    hello(v, "v");
+    say(v, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    char tok[33];
+    token_of(v, tok);
+    hang_up(v);
+    net_conn *other = connect_one();
+    hello(other, "v");
+    expect_refused(other, "subject_in_use");
+    net_conn *mine = connect_one();
+    say_hello_with_token(mine, "v", tok);
+    assert_true(welcomed_resumed(mine));
+    /* Finished: their end page only with the token too. */
+    say(mine, "{\"type\":\"advance\",\"scene\":\"consent\",\"form\":{\"age\":\"20\"}}");
+    json_t *end = last(mine, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    json_decref(end);
+    hang_up(mine);
+    net_conn *viewer = connect_one();
+    hello(viewer, "v");
+    expect_refused(viewer, "subject_in_use");
+}
+
+static void restart_brings_back_only_those_who_acted(void **state)
+{
+    net_conn *q = connect_one();
+    hello(q, "quiet");
+    net_conn *w = to_game_scene("w");
+    say(w, "{\"type\":\"start\",\"scene\":\"game\"}");
+    say(w, "{\"type\":\"leave\"}");
+    net_conn *p = to_game_scene("p");
+    (void)p;
+    stop_flow();
+    start_flow();
+    assert_int_equal(people_known(), 2);
+    net_conn *q2 = connect_one();
+    hello(q2, "quiet");
+    assert_false(welcomed_resumed(q2)); /* new: nothing of them was kept */
+    net_conn *w2 = connect_one();
+    hello(w2, "w");
+    expect_refused(w2, "subject_in_use"); /* they waited for a game before the restart */
+    net_conn *p2 = connect_one();
+    hello(p2, "p");
+    assert_true(welcomed_resumed(p2));
+    expect_scene(p2, "game");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +1195,29 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_drain_lets_games_finish_and_takes_nobody_new, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restart_restores_everyone, setup, teardown),
+        cmocka_unit_test_setup_teardown(nothing_is_written_before_the_first_act, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_game_scene_first_is_recorded_at_start, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(long_configured_params_are_refused_and_others_not_kept,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            excluded_before_acting_leaves_no_row_and_may_try_another_browser, setup, teardown),
+        cmocka_unit_test_setup_teardown(who_never_acted_is_forgotten_after_the_expiry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(limits_make_room_by_forgetting_the_longest_away, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(strangers_events_are_budgeted_participants_are_not,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_live_participant_is_neither_taken_nor_excluded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_player_away_mid_game_is_neither_taken_nor_excluded,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(before_a_game_another_browser_gets_a_new_token, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(never_lets_only_the_token_back_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_brings_back_only_those_who_acted, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
