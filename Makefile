@@ -153,14 +153,22 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/
 build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
-.PHONY: fuzz fuzz-config fuzz-proto
+# The HTTP request path after lws: the query rebuilt from its arguments, the admin routes
+# (a stub flow stands in), X-Forwarded-For and the address parsers.
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
+.PHONY: fuzz fuzz-config fuzz-proto fuzz-http
 fuzz-config: build/fuzz/fuzz_config
 	@mkdir -p build/fuzz/config-corpus
 	build/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ build/fuzz/config-corpus tests/unit/configs experiments/demo
 fuzz-proto: build/fuzz/fuzz_proto
 	@mkdir -p build/fuzz/proto-corpus
 	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_TIME) -max_len=70000 -artifact_prefix=build/fuzz/ build/fuzz/proto-corpus tests/fuzz/proto-seeds
-fuzz: fuzz-config fuzz-proto fuzz-envs
+fuzz-http: build/fuzz/fuzz_http
+	@mkdir -p build/fuzz/http-corpus
+	build/fuzz/fuzz_http -max_total_time=$(FUZZ_TIME) -max_len=2048 -dict=tests/fuzz/http.dict -artifact_prefix=build/fuzz/ build/fuzz/http-corpus tests/fuzz/http-seeds
+fuzz: fuzz-config fuzz-proto fuzz-http fuzz-envs
 
 clean:
 	rm -rf build

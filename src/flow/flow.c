@@ -440,6 +440,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
         record_new_participant(f, p, m->params, now);
     }
     bind_conn(f, p, c, cl, now);
+    f->io->admit(c);
     store_session(f->st, p->subject, resumed ? "resumed" : "connect", f->io->peer(c),
                   now.wall_ms);
     send_msg(f, p, proto_msg_welcome(p->subject, p->token, f->x->id, resumed));
@@ -802,7 +803,7 @@ void flow_each_person(flow *f, bool (*fn)(const flow_person_view *p, void *ctx),
 const flow_io *flow_net_io(void)
 {
     static const flow_io io = {net_send_text, net_send_binary, net_close, net_conn_set_user,
-                               net_conn_user, net_conn_peer, net_conn_id};
+                               net_conn_user, net_conn_peer, net_conn_id, net_conn_admit};
     return &io;
 }
 
