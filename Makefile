@@ -211,10 +211,15 @@ build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
 # A hello from the wire to who the server says it is (identity_decide, a fake world).
-build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/flow/texts.c src/proto/proto.c src/util/ident.c src/util/clock.c
+build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/texts/texts.c src/proto/proto.c src/util/ident.c src/util/clock.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
-.PHONY: fuzz fuzz-config fuzz-proto fuzz-hello
+# The HTTP request path after lws: the query rebuilt from its arguments, the admin routes
+# (a stub flow stands in), X-Forwarded-For and the address parsers.
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
+.PHONY: fuzz fuzz-config fuzz-proto fuzz-hello fuzz-http
 fuzz-config: build/fuzz/fuzz_config
 	@mkdir -p build/fuzz/config-corpus
 	build/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ build/fuzz/config-corpus tests/unit/configs experiments/demo
@@ -224,7 +229,10 @@ fuzz-proto: build/fuzz/fuzz_proto
 fuzz-hello: build/fuzz/fuzz_hello
 	@mkdir -p build/fuzz/hello-corpus
 	build/fuzz/fuzz_hello -max_total_time=$(FUZZ_TIME) -max_len=8192 -dict=tests/fuzz/hello.dict -artifact_prefix=build/fuzz/ build/fuzz/hello-corpus tests/fuzz/hello-seeds
-fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-envs
+fuzz-http: build/fuzz/fuzz_http
+	@mkdir -p build/fuzz/http-corpus
+	build/fuzz/fuzz_http -max_total_time=$(FUZZ_TIME) -max_len=2048 -dict=tests/fuzz/http.dict -artifact_prefix=build/fuzz/ build/fuzz/http-corpus tests/fuzz/http-seeds
+fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-http fuzz-envs
 
 clean:
 	rm -rf build

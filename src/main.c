@@ -1,7 +1,7 @@
 /*
  * cohort: run real-time multiplayer experiments in the browser.
  *
- *   cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR]
+ *   cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [limits...]
  *   cohort check FILE
  *   cohort compare A.csv B.csv
  *   cohort replay A.csv
@@ -43,16 +43,35 @@ static void on_signal(int sig)
 
 static void on_drained(void *ctx) { net_stop(ctx); }
 
+/* Connection limits (docs/PROTOCOL.md, "Connection limits"). 4,000 open sockets: a study
+ * of 2,000 participants at once, each with a WebSocket, room for as many again in page
+ * loads and reconnects. 256 per address: a lab of 30 behind one NAT address, each browser
+ * opening up to 6 HTTP connections while the page loads, a WebSocket, and a reconnect
+ * overlapping the old one (30 x 8 = 240). 5 s for hello: a browser sends it as soon as the
+ * socket opens. */
+enum {
+    DEFAULT_MAX_CONNECTIONS = 4000,
+    DEFAULT_MAX_PER_ADDRESS = 256,
+    DEFAULT_HELLO_TIMEOUT_S = 5,
+    HTTP_HEADER_TIMEOUT_S = 5,
+};
+
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage:\n"
             "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [--admin-key KEY]\n"
             "               [--drain-s N]   on SIGTERM, running games may finish for N s (300)\n"
+            "               [--max-connections N] [--max-per-address N] [--hello-timeout-s N]\n"
+            "               [--trusted-proxy ADDR[,ADDR...]]...\n"
+            "      defaults: --max-connections %d (lowered to fit the open-file limit),\n"
+            "      --max-per-address %d (0 = no cap), --hello-timeout-s %d, no trusted proxy\n"
+            "      (X-Forwarded-For ignored); ADDR may be a network, ADDR/PREFIX\n"
             "  cohort check FILE\n"
             "  cohort compare A.csv B.csv\n"
             "  cohort replay A.csv\n"
-            "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n");
+            "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n",
+            DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS, DEFAULT_HELLO_TIMEOUT_S);
 }
 
 /* build/web beside the executable (the client and env modules `make` produced), else
@@ -115,11 +134,24 @@ static int parse_port(const char *s, int *out)
     return 0;
 }
 
+/* A count for a limit flag: 0 to max. */
+static int parse_count(const char *s, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     const char *file = NULL, *data = "data", *host = "127.0.0.1", *web = NULL;
     const char *admin_key_arg = getenv("COHORT_ADMIN_KEY");
-    int port = 8000, drain_s = 300;
+    int port = 8000, drain_s = 300, max_conns = DEFAULT_MAX_CONNECTIONS;
+    int max_per_addr = DEFAULT_MAX_PER_ADDRESS, hello_s = DEFAULT_HELLO_TIMEOUT_S;
+    net_trusted trusted = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -136,6 +168,30 @@ static int cmd_serve(int argc, char **argv)
                 return 2;
             }
             drain_s = (int)v;
+        } else if (strcmp(a, "--max-connections") == 0 && has_value) {
+            if (parse_count(argv[++i], 1000000, &max_conns) != 0 || max_conns == 0) {
+                fprintf(stderr, "cohort serve: --max-connections takes 1-1000000, got %s\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--max-per-address") == 0 && has_value) {
+            if (parse_count(argv[++i], 1000000, &max_per_addr) != 0) {
+                fprintf(stderr, "cohort serve: --max-per-address takes 0-1000000, got %s\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--hello-timeout-s") == 0 && has_value) {
+            if (parse_count(argv[++i], 3600, &hello_s) != 0) {
+                fprintf(stderr, "cohort serve: --hello-timeout-s takes 0-3600, got %s\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--trusted-proxy") == 0 && has_value) {
+            char why[160];
+            if (net_trusted_add(&trusted, argv[++i], why, sizeof why) != 0) {
+                fprintf(stderr, "cohort serve: --trusted-proxy: %s\n", why);
+                return 2;
+            }
         } else if (strcmp(a, "--data") == 0 && has_value) {
             data = argv[++i];
         } else if (strcmp(a, "--host") == 0 && has_value) {
@@ -210,6 +266,11 @@ static int cmd_serve(int argc, char **argv)
         .ping_interval_ms = 2000,
         .idle_timeout_ms = 30000,
         .tick_ms = 20,
+        .hello_timeout_ms = hello_s * 1000,
+        .max_connections = max_conns,
+        .max_per_address = max_per_addr,
+        .http_header_timeout_s = HTTP_HEADER_TIMEOUT_S,
+        .trusted_proxies = &trusted,
     };
     net_handlers handlers = flow_net_handlers();
     net *n = net_create(&cfg, &handlers, f);

@@ -548,6 +548,7 @@ static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
 static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
 {
     cl->viewer = true;
+    f->io->admit(c);
     char nobody[PROTO_TOKEN_LEN + 1];
     random_hex(nobody, PROTO_TOKEN_LEN / 2);
     char *welcome = welcome_msg(f, p->subject, nobody, true);
@@ -634,6 +635,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     }
     bool resumed = d.verdict != HELLO_NEW;
     bind_conn(f, p, c, cl, now);
+    f->io->admit(c); /* a participant's connection: net's hello deadline no longer applies */
     note_session(f, p, resumed ? "resumed" : "connect", f->io->peer(c), now);
     send_welcome(f, p, resumed);
     if (d.claims_count && m->missing[0] && p->state != P_DONE) {
@@ -1032,7 +1034,7 @@ void flow_each_person(flow *f, bool (*fn)(const flow_person_view *p, void *ctx),
 const flow_io *flow_net_io(void)
 {
     static const flow_io io = {net_send_text, net_send_binary, net_close, net_conn_set_user,
-                               net_conn_user, net_conn_peer, net_conn_id};
+                               net_conn_user, net_conn_peer, net_conn_id, net_conn_admit};
     return &io;
 }
 

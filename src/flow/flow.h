@@ -26,6 +26,7 @@ typedef struct {
     void *(*user)(const net_conn *c);
     const char *(*peer)(const net_conn *c);
     uint32_t (*id)(const net_conn *c);
+    void (*admit)(net_conn *c); /* the connection said a good hello (net_conn_admit) */
 } flow_io;
 
 /* The real connections of net.h. */

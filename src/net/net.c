@@ -9,6 +9,9 @@
  * loop calls poll() over every socket on every wake, which at 1000 connections cost more
  * CPU than the game itself (bench/README.md). If the plugin cannot be loaded the server
  * falls back to the poll() loop and says so.
+ *
+ * net binds the port itself and hands lws each accepted socket, so that the connection caps
+ * and the open-file limit are enforced before lws sees a connection (listen.c says why).
  */
 #include "net.h"
 
@@ -21,69 +24,18 @@
 
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "net_internal.h"
+#include "request.h"
 
 enum { OUT_TEXT, OUT_BINARY };
 enum { PING_LEN = 16 };
 enum { DRAIN_QUIET_MS = 200 };
 
-typedef struct out_msg {
+struct out_msg {
     struct out_msg *next;
     size_t len;
     int kind;
     unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
-} out_msg;
-
-struct net_conn {
-    struct lws *wsi;
-    net *n;
-    net_conn *prev, *next;
-    uint32_t id;
-    void *user;
-    out_msg *head, *tail;
-    size_t queued;
-    unsigned char *rx;
-    size_t rx_len, rx_cap;
-    bool rx_discard;           /* rest of an oversized message is being skipped */
-    double tokens;
-    int64_t tokens_at_ms;
-    int64_t ping_sent_us;
-    int64_t next_ping_ms;
-    int64_t last_pong_ms;
-    bool ping_due;
-    bool closing;
-    bool violated;             /* no more input is delivered */
-    int64_t last_rx_ms;        /* when bytes last arrived (a violator's socket drains first) */
-    char close_reason[120];
-    char peer[64];
-};
-
-/* Per-session data lws allocates for every connection, HTTP or WebSocket. */
-typedef struct {
-    net_conn *conn;
-    char *http_body;
-    size_t http_len, http_sent;
-} session;
-
-struct net {
-    struct lws_context *ctx;
-    struct ev_loop *loop;      /* NULL when lws runs its own poll() loop */
-    void *foreign_loops[1];
-    struct lws_vhost *vhost;
-    net_config cfg;
-    net_handlers h;
-    void *ud;
-    net_conn *conns;
-    uint32_t next_id;
-    volatile sig_atomic_t stop;
-    lws_sorted_usec_list_t tick_sul;
-    net_stats stats;
-    struct lws_protocols protocols[2];
-    struct lws_http_mount mounts[4];
-    struct lws_protocol_vhost_options mime[4];
-    net_http_fn http;
-    void *http_ud;
-    loop_time now;             /* this pass's time, once pass_time() has read it */
-    bool now_valid;
 };
 
 /* The time of the current loop pass: read from the clock by the first caller in a pass
@@ -97,6 +49,8 @@ static loop_time pass_time(net *n)
     }
     return n->now;
 }
+
+loop_time net_pass_time(net *n) { return pass_time(n); }
 
 static void conn_free_queue(net_conn *c)
 {
@@ -178,13 +132,19 @@ void net_close(net_conn *c, const char *reason)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
 }
 
+void net_conn_admit(net_conn *c)
+{
+    if (c)
+        c->admitted = true;
+}
+
 void net_conn_set_user(net_conn *c, void *user) { c->user = user; }
 void *net_conn_user(const net_conn *c) { return c->user; }
 const char *net_conn_peer(const net_conn *c) { return c->peer; }
 uint32_t net_conn_id(const net_conn *c) { return c->id; }
 size_t net_conn_queued(const net_conn *c) { return c->queued; }
 net_stats net_get_stats(const net *n) { return n->stats; }
-int net_port(const net *n) { return lws_get_vhost_listen_port(n->vhost); }
+int net_port(const net *n) { return n->port; }
 
 static bool take_token(net_conn *c)
 {
@@ -322,7 +282,8 @@ static net_conn *conn_new(net *n, struct lws *wsi)
     c->tokens_at_ms = pass_time(n).mono_ms;
     c->last_pong_ms = c->tokens_at_ms;
     c->next_ping_ms = c->tokens_at_ms + 200; /* an early sample for the matchmaker */
-    lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+    c->opened_ms = c->tokens_at_ms;
+    net_listen_peer(wsi, c->peer, sizeof c->peer);
     c->next = n->conns;
     if (n->conns)
         n->conns->prev = c;
@@ -349,19 +310,15 @@ static void conn_destroy(net_conn *c)
 
 static int http_begin(net *n, struct lws *wsi, session *s)
 {
-    char uri[256], query[512] = "";
+    char uri[NET_URI_MAX], query[NET_QUERY_MAX] = "";
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
         return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ? -1 : -1;
     size_t qlen = 0;
-    for (int i = 0; i < 8; i++) {
-        char frag[256];
+    for (int i = 0; i < NET_QUERY_FRAGS; i++) {
+        char frag[NET_QUERY_FRAG_MAX];
         int got = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (got <= 0)
+        if (got <= 0 || !net_query_append(query, sizeof query, &qlen, frag))
             break;
-        int w = snprintf(query + qlen, sizeof query - qlen, "%s%s", qlen ? "&" : "", frag);
-        if (w < 0 || (size_t)w >= sizeof query - qlen)
-            break;
-        qlen += (size_t)w;
     }
     char *body = NULL;
     const char *ctype = "application/json";
@@ -423,8 +380,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         char uri[32];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
             return 1; /* WebSockets only at /ws */
-        return 0;
+        return net_listen_upgrade(n, wsi);
     }
+    case LWS_CALLBACK_RAW_RX_FILE: /* the listening socket is readable */
+        if (wsi == n->listen_wsi)
+            net_listen_readable(n);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (wsi == n->listen_wsi)
+            n->listen_wsi = NULL;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (n)
+            net_listen_wsi_destroyed(n, wsi);
+        break;
     case LWS_CALLBACK_ESTABLISHED:
         s->conn = conn_new(n, wsi);
         if (!s->conn)
@@ -481,6 +450,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* A WebSocket that was never admitted (no good hello): it holds a socket and a participant
+ * slot for nothing. Closed with a policy-violation status and a reason the client can
+ * read; not reported to the handlers, which never knew of it as anyone. */
+static void hello_timeout(net_conn *c)
+{
+    net *n = c->n;
+    char reason[64];
+    snprintf(reason, sizeof reason, "no hello within %d ms", n->cfg.hello_timeout_ms);
+    n->stats.hello_timeouts++;
+    ratelog_line(&n->hello_log, pass_time(n).mono_ms, "connection %u (%s) closed: %s", c->id,
+                 c->peer, reason);
+    net_close(c, reason);
+    c->violated = true; /* 1008, and no more input is delivered */
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     net *n = lws_container_of(sul, net, tick_sul);
@@ -491,7 +475,14 @@ static void tick(lws_sorted_usec_list_t *sul)
             lws_callback_on_writable(c->wsi); /* is it quiet enough to close yet? */
             continue;
         }
-        if (c->closing || n->cfg.ping_interval_ms <= 0)
+        if (c->closing)
+            continue;
+        if (!c->admitted && n->cfg.hello_timeout_ms > 0 &&
+            now - c->opened_ms >= n->cfg.hello_timeout_ms) {
+            hello_timeout(c);
+            continue;
+        }
+        if (n->cfg.ping_interval_ms <= 0)
             continue;
         if (n->cfg.idle_timeout_ms > 0 && now - c->last_pong_ms > n->cfg.idle_timeout_ms) {
             violation(c, "ping_timeout", "no answer to pings");
@@ -503,6 +494,9 @@ static void tick(lws_sorted_usec_list_t *sul)
             lws_callback_on_writable(c->wsi);
         }
     }
+    ratelog_flush(&n->hello_log, now);
+    ratelog_flush(&n->refuse_log, now);
+    ratelog_flush(&n->accept_log, now);
     if (n->h.on_tick)
         n->h.on_tick(t, n->ud);
     lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
@@ -518,9 +512,20 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     n->ud = ud;
     if (n->cfg.tick_ms <= 0)
         n->cfg.tick_ms = 25;
+    if (n->cfg.http_header_timeout_s <= 0)
+        n->cfg.http_header_timeout_s = 5;
+    n->hello_log.what = "connections closed for sending no hello";
+    n->refuse_log.what = "connections refused";
+    n->accept_log.what = "accept failures";
 
     lws_set_log_level(LLL_ERR, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write must not kill the server */
+    /* Before lws's context: lws sizes its descriptor tables by the open-file limit. */
+    if (net_listen_open(n) != 0) {
+        net_listen_close(n);
+        free(n);
+        return NULL;
+    }
 
     n->protocols[0] = (struct lws_protocols){
         .name = "cohort",
@@ -559,15 +564,24 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.port = cfg->port; /* lws binds an ephemeral port for 0 on a server vhost */
-    info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") != 0 ? cfg->host : NULL;
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* a server vhost; net listens (listen.c) */
     info.protocols = n->protocols;
     info.mounts = n->mounts;
     info.user = n;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.timeout_secs = 20;
-    info.max_http_header_pool = 1024;
-    info.fd_limit_per_thread = 0;
+    /* The longest a file being sent (or a request body) may stall. */
+    info.timeout_secs = 10;
+    /* Once a request's first bytes arrive, the rest of its headers must follow within
+     * this (slowloris); a connection that sends nothing gets the same from listen.c. */
+    info.timeout_secs_ah_idle = (unsigned)n->cfg.http_header_timeout_s;
+    /* A request being read holds a header table; with fewer tables than connections, a
+     * connection that finds none waits in a queue with its input off. 1,100 half-sent
+     * requests against a pool of 1,024 kept new connections waiting 9.5 s. One table per
+     * connection the caps allow means nobody waits. The tables are made as needed and
+     * kept: 1,100 half-sent requests grew the server by 6.5 MB, which stays. */
+    info.max_http_header_pool =
+        (unsigned short)(n->max_connections < 65535 ? n->max_connections : 65535);
+    info.fd_limit_per_thread = 0; /* the open-file limit, as raised by net_listen_open */
     /* Liveness is ours (pings every ping_interval_ms, cut after idle_timeout_ms). lws's
      * own validity timer would be re-armed on every message, a sorted insert into a list
      * as long as the connection count. A zero hangup turns it off. */
@@ -596,14 +610,16 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     if (!n->ctx) {
         if (n->loop)
             ev_loop_destroy(n->loop);
+        net_listen_close(n);
         free(n);
         return NULL;
     }
     n->vhost = lws_get_vhost_by_name(n->ctx, "default");
-    if (!n->vhost || lws_get_vhost_listen_port(n->vhost) <= 0) {
+    if (!n->vhost || net_listen_start(n) != 0) {
         lws_context_destroy(n->ctx);
         if (n->loop)
             ev_loop_destroy(n->loop);
+        net_listen_close(n);
         free(n);
         return NULL;
     }
@@ -643,5 +659,6 @@ void net_destroy(net *n)
     lws_context_destroy(n->ctx); /* closes every connection: on_close runs for each */
     if (n->loop)
         ev_loop_destroy(n->loop);
+    net_listen_close(n);
     free(n);
 }

@@ -7,6 +7,13 @@
  * larger than max_message; a connection that sends too much, too fast, or stops reading
  * what we send is cut off with a close reason, and on_violation is called first so the
  * caller can say why. Sends are queued per connection and never block.
+ *
+ * Connection limits (docs/PROTOCOL.md, "Connection limits"): at most max_connections
+ * sockets open, HTTP and WebSocket together, and max_per_address from one address; over a
+ * cap a connection is closed at once. A WebSocket starts unadmitted and is closed
+ * hello_timeout_ms after it opened unless the caller admits it (net_conn_admit, once the
+ * participant has said who they are). A request's headers must be whole within
+ * http_header_timeout_s. Refusals and timeouts are logged at most once a second.
  */
 #ifndef COHORT_NET_H
 #define COHORT_NET_H
@@ -16,6 +23,7 @@
 #include <stdint.h>
 
 #include "../util/clock.h"
+#include "forwarded.h"
 
 typedef struct net net;
 typedef struct net_conn net_conn;
@@ -31,6 +39,14 @@ typedef struct {
     int ping_interval_ms;    /* WebSocket pings for round-trip times; 0 = none */
     int idle_timeout_ms;     /* no pong for this long: the connection is dead */
     int tick_ms;             /* on_tick period */
+    int hello_timeout_ms;    /* a WebSocket not admitted by then is closed; 0 = never */
+    int max_connections;     /* open sockets; lowered to fit the open-file limit; 0 = that */
+    int max_per_address;     /* open sockets per address; trusted proxies exempt; 0 = no cap */
+    int http_header_timeout_s; /* a request's headers must be whole by then; 0 = 5 */
+    /* X-Forwarded-For is believed only from these (NULL = nobody): the participant's address
+     * (net_conn_peer, the per-address cap of WebSockets) is then its right-most untrusted
+     * hop. Copied by net_create. */
+    const net_trusted *trusted_proxies;
 } net_config;
 
 /* Every handler gets the time of the loop pass it runs in (net stamps it once per pass:
@@ -71,8 +87,11 @@ int net_send_binary(net_conn *c, const void *msg, size_t len);
 /* Sends what is queued, then closes with the reason (a short sentence for the client). */
 void net_close(net_conn *c, const char *reason);
 
+/* This connection has said who it is: the hello deadline no longer applies to it. */
+void net_conn_admit(net_conn *c);
 void net_conn_set_user(net_conn *c, void *user);
 void *net_conn_user(const net_conn *c);
+/* The participant's address: the TCP peer's, or X-Forwarded-For's behind a trusted proxy. */
 const char *net_conn_peer(const net_conn *c);
 uint32_t net_conn_id(const net_conn *c);
 size_t net_conn_queued(const net_conn *c);
@@ -80,6 +99,9 @@ size_t net_conn_queued(const net_conn *c);
 typedef struct {
     uint64_t connections_open, connections_total, messages_in, messages_out, bytes_in,
         bytes_out, violations;
+    uint64_t refused;        /* over a connection cap */
+    uint64_t hello_timeouts; /* closed for not saying hello in time */
+    uint64_t accept_errors;  /* accept() failures (EMFILE, ...), each followed by a pause */
 } net_stats;
 net_stats net_get_stats(const net *n);
 

@@ -10,6 +10,7 @@ import argparse
 import base64
 import json
 import os
+import selectors
 import socket
 import struct
 import sys
@@ -22,8 +23,9 @@ class WS:
     """A minimal WebSocket client (RFC 6455): enough to say what a browser says, and what
     a browser never would."""
 
-    def __init__(self, port, path="/ws", timeout=5.0, headers=()):
-        self.sock = socket.create_connection((HOST, port), timeout=timeout)
+    def __init__(self, port, path="/ws", timeout=5.0, headers=(), source=None):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join(f"{h}\r\n" for h in headers)
         self.sock.sendall(
@@ -424,6 +426,219 @@ def attack_hijack(a):
            view_outcome=view_outcome, other=found["other"], tries=2 * a.count,
            tokens_seen=",".join(t for t in seen if t) or "-", distinct_tokens=distinct)
 
+def tcp(port, source=None, timeout=5.0):
+    """A plain TCP connection to the server, optionally from another loopback address
+    (127.0.0.2 and so on: the whole of 127/8 is the loopback on Linux)."""
+    return socket.create_connection((HOST, port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
+
+
+def closed_now(sock, wait):
+    """True if the server closes (EOF or reset) the socket within `wait` seconds; bytes it
+    sends meanwhile are read and dropped."""
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            sock.settimeout(left)
+            if not sock.recv(4096):
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def close_reason(data):
+    """The reason in the first close frame among a server's (unmasked) frames, or None."""
+    off = 0
+    while off + 2 <= len(data):
+        op, n, hdr = data[off] & 0x0F, data[off + 1] & 0x7F, 2
+        if n == 126:
+            n, hdr = struct.unpack(">H", data[off + 2:off + 4])[0], 4
+        elif n == 127:
+            n, hdr = struct.unpack(">Q", data[off + 2:off + 10])[0], 10
+        if op == 8:
+            return data[off + hdr + 2:off + hdr + n].decode(errors="replace")
+        off += hdr + n
+    return None
+
+
+def watch_closes(socks, t0, wait, keep=None):
+    """Seconds from t0 until the server closed each socket (None: still open after `wait`
+    seconds). Whatever arrives is read and dropped, except that keep[i] (a bytearray), if
+    given, collects what socket i received."""
+    when = [None] * len(socks)
+    sel = selectors.DefaultSelector()
+    for i, s in enumerate(socks):
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, i)
+    deadline = time.monotonic() + wait
+    open_n = len(socks)
+    while open_n and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=max(0.0, min(0.5, deadline - time.monotonic()))):
+            i = key.data
+            try:
+                data = socks[i].recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if keep is not None and i in keep:
+                keep[i] += data
+            if not data:
+                when[i] = time.monotonic() - t0
+                sel.unregister(socks[i])
+                open_n -= 1
+    sel.close()
+    return when
+
+
+def close_all(socks):
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def attack_silent(a):
+    """WebSockets that complete the handshake and never say hello: the server must close
+    every one of them once the hello deadline passes."""
+    conns, failed = [], 0
+    for _ in range(a.count):
+        try:
+            conns.append(WS(a.port, source=a.source))
+        except (ConnectionError, OSError):
+            failed += 1
+    t0 = time.monotonic()
+    keep = {0: bytearray(conns[0].buf)} if conns else {}
+    when = watch_closes([c.sock for c in conns], t0, a.wait, keep)
+    done = [w for w in when if w is not None]
+    close_all(c.sock for c in conns)
+    reason = close_reason(bytes(keep[0])) if conns else None
+    print(f"close reason: {reason}")
+    report(opened=len(conns), failed=failed, closed=len(done),
+           max_s=f"{max(done):.1f}" if done else "-", min_s=f"{min(done):.1f}" if done else "-",
+           reason_ok=int(bool(reason) and "hello" in reason))
+
+
+def attack_conns(a):
+    """Many connections at once from one address, held open: those over the server's caps
+    must be refused (closed at once). With --ws each does the WebSocket handshake (accepted
+    = answered 101); without, each only connects (accepted = still open after a second)."""
+    socks, accepted, refused, failed = [], 0, 0, 0
+    t0 = time.monotonic()
+    for _ in range(a.count):
+        try:
+            if a.ws:
+                socks.append(WS(a.port, source=a.source, timeout=3.0).sock)
+                accepted += 1
+            else:
+                socks.append(tcp(a.port, a.source, timeout=3.0))
+        except (ConnectionError, OSError):
+            refused += 1 if a.ws else 0
+            failed += 0 if a.ws else 1
+    open_at = time.monotonic() - t0
+    if not a.ws:
+        # Give the server a second to refuse what is over its caps, then count.
+        when = watch_closes(socks, time.monotonic(), 1.0)
+        refused = sum(1 for w in when if w is not None)
+        accepted = len(socks) - refused
+    time.sleep(max(0.0, a.hold - (time.monotonic() - t0)))
+    close_all(socks)
+    report(attempts=a.count, accepted=accepted, refused=refused, failed=failed,
+           open_s=f"{open_at:.1f}")
+
+
+def http_probe(port, path="/healthz", timeout=30.0, source=None):
+    """Milliseconds for a fresh connection to get a whole answer to GET path; -1 if it
+    does not within the timeout."""
+    t0 = time.monotonic()
+    try:
+        s = tcp(port, source, timeout=timeout)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            s.settimeout(max(0.01, timeout - (time.monotonic() - t0)))
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        if not data.startswith(b"HTTP/1.1 200"):
+            return -1
+    except OSError:
+        return -1
+    return int((time.monotonic() - t0) * 1000)
+
+
+def attack_slowloris(a):
+    """Half-sent HTTP requests (slowloris): each sends a request line and a header, then one
+    more header line every second, never the blank line that ends the headers. The server
+    must close them after its header timeout, and meanwhile still answer a new request."""
+    socks = []
+    for _ in range(a.count):
+        try:
+            s = tcp(a.port, a.source, timeout=3.0)
+            s.sendall(f"GET /index.html HTTP/1.1\r\nHost: {HOST}\r\n".encode())
+            socks.append(s)
+        except OSError:
+            pass
+    t0 = time.monotonic()
+    time.sleep(0.5)
+    probe_ms = http_probe(a.port, timeout=a.wait)
+    when = [None] * len(socks)
+    deadline = t0 + a.wait
+    next_trickle = t0 + 1.0
+    while time.monotonic() < deadline and any(w is None for w in when):
+        # trickle a header to every open one, then watch for closes until the next trickle
+        if time.monotonic() >= next_trickle:
+            next_trickle += 1.0
+            for i, s in enumerate(socks):
+                if when[i] is None:
+                    try:
+                        s.setblocking(True)
+                        s.settimeout(0.2)
+                        s.send(b"X-Slow: 1\r\n")
+                    except OSError:
+                        when[i] = time.monotonic() - t0
+        open_idx = [i for i, w in enumerate(when) if w is None]
+        got = watch_closes([socks[i] for i in open_idx], t0,
+                           max(0.0, min(next_trickle, deadline) - time.monotonic()))
+        for i, w in zip(open_idx, got):
+            if w is not None:
+                when[i] = w
+    done = [w for w in when if w is not None]
+    close_all(socks)
+    report(opened=len(socks), closed=len(done), probe_ms=probe_ms,
+           max_s=f"{max(done):.1f}" if done else "-")
+
+
+def attack_xff(a):
+    """A participant whose request carries X-Forwarded-For: welcome expected; what the
+    server records as the address is checked by the case in cohort.db. With --more N, N more
+    WebSockets with the same header are opened beside it (the per-address cap applies to
+    the forwarded address when the peer is a trusted proxy)."""
+    headers = [f"X-Forwarded-For: {a.xff}"]
+    ws = WS(a.port, headers=headers, source=a.source)
+    ws.send_json({"type": "hello", "subject": a.subject, "token": None,
+                  "params": {"PROLIFIC_PID": a.subject}})
+    msg = ws.recv_json(timeout=5.0, want="welcome")
+    more, accepted, refused = [], 0, 0
+    for _ in range(a.more):
+        try:
+            more.append(WS(a.port, headers=headers, source=a.source, timeout=3.0))
+            accepted += 1
+        except (ConnectionError, OSError):
+            refused += 1
+    close_all(w.sock for w in more)
+    ws.close()
+    report(welcome=int(msg is not None), more_accepted=accepted, more_refused=refused)
+
+
 ATTACKS = {
     "flood": attack_flood,
     "fast_clock": attack_fast_clock,
@@ -434,6 +649,10 @@ ATTACKS = {
     "newids": attack_newids,
     "bigparams": attack_bigparams,
     "hijack": attack_hijack,
+    "silent": attack_silent,
+    "conns": attack_conns,
+    "slowloris": attack_slowloris,
+    "xff": attack_xff,
 }
 
 
@@ -448,6 +667,13 @@ def main():
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--prefix", default="flood-")
     p.add_argument("--victim", default="bot-honest-0")
+    p.add_argument("--source", default=None, help="a loopback address to connect from")
+    p.add_argument("--wait", type=float, default=10.0, help="seconds to watch for closes")
+    p.add_argument("--hold", type=float, default=3.0, help="seconds to hold connections")
+    p.add_argument("--ws", action="store_true", help="conns: do the WebSocket handshake")
+    p.add_argument("--xff", default="203.0.113.7", help="xff: the X-Forwarded-For value")
+    p.add_argument("--subject", default="xff-probe", help="xff: the participant's id")
+    p.add_argument("--more", type=int, default=0, help="xff: more sockets with the header")
     a = p.parse_args()
     ATTACKS[a.attack](a)
 

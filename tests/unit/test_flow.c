@@ -68,8 +68,9 @@ static void fake_set_user(net_conn *c, void *u) { c->user = u; }
 static void *fake_user(const net_conn *c) { return c->user; }
 static const char *fake_peer(const net_conn *c) { return "127.0.0.1"; }
 static uint32_t fake_id(const net_conn *c) { return c->id; }
+static void fake_admit(net_conn *c) { (void)c; }
 static const flow_io FAKE_IO = {fake_send_text, fake_send_binary, fake_close, fake_set_user,
-                                fake_user,      fake_peer,        fake_id};
+                                fake_user,      fake_peer,        fake_id,    fake_admit};
 
 /* ---- the world: an experiment, a store, a flow ------------------------------------ */
 static char dir[64];
