@@ -618,8 +618,8 @@ def attack_slowloris(a):
 
 
 def attack_xff(a):
-    """A participant whose request carries X-Forwarded-For: welcome expected; what the
-    server records as the address is checked by the case in cohort.db. With --more N, N more
+    """A participant whose request carries X-Forwarded-For and who acts once: welcome
+    expected; what the server records as the address is checked by the case in cohort.db. With --more N, N more
     WebSockets with the same header are opened beside it (the per-address cap applies to
     the forwarded address when the peer is a trusted proxy)."""
     headers = [f"X-Forwarded-For: {a.xff}"]
@@ -627,6 +627,11 @@ def attack_xff(a):
     ws.send_json({"type": "hello", "subject": a.subject, "token": None,
                   "params": {"PROLIFIC_PID": a.subject}})
     msg = ws.recv_json(timeout=5.0, want="welcome")
+    # Act (the consent page's Continue): only then is the participant, and the address of
+    # the connection they act from, written down (docs/DESIGN.md section 5).
+    scene = ws.recv_json(timeout=5.0, want="scene")
+    ws.send_json({"type": "advance", "scene": scene["id"], "form": {"consent": "yes", "age": "30"}})
+    ws.recv_json(timeout=5.0, want="scene")
     more, accepted, refused = [], 0, 0
     for _ in range(a.more):
         try:
