@@ -43,6 +43,32 @@ static void on_signal(int sig)
 
 static void on_drained(void *ctx) { net_stop(ctx); }
 
+/* SIGHUP: read the TLS certificate and key again (a renewed certificate), dropping nobody. */
+static void on_hup(int sig)
+{
+    (void)sig;
+    if (running)
+        net_reload_tls(running);
+}
+
+/* The admin key from a file: its first line, without the newline. 0, or -1 said on stderr. */
+static int read_key_file(const char *path, char *out, size_t len)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        fprintf(stderr, "cohort serve: --admin-key-file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    bool got = fgets(out, (int)len, fp) != NULL;
+    fclose(fp);
+    out[got ? strcspn(out, "\r\n") : 0] = '\0';
+    if (!got || !out[0]) {
+        fprintf(stderr, "cohort serve: --admin-key-file %s is empty\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 /* Connection limits (docs/PROTOCOL.md, "Connection limits"). 4,000 open sockets: a study
  * of 2,000 participants at once, each with a WebSocket, room for as many again in page
  * loads and reconnects. 256 per address: a lab of 30 behind one NAT address, each browser
@@ -60,7 +86,10 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage:\n"
-            "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR] [--admin-key KEY]\n"
+            "  cohort serve FILE [--port N] [--data DIR] [--host ADDR] [--web DIR]\n"
+            "               [--admin-key-file FILE | --admin-key KEY]  16-128 characters; default:\n"
+            "                                   COHORT_ADMIN_KEY, else a random key, printed\n"
+            "               [--tls-cert FILE --tls-key FILE]  serve https and wss (SIGHUP reloads)\n"
             "               [--drain-s N]   on SIGTERM, running games may finish for N s (300)\n"
             "               [--max-connections N] [--max-per-address N] [--hello-timeout-s N]\n"
             "               [--trusted-proxy ADDR[,ADDR...]]...\n"
@@ -149,6 +178,9 @@ static int cmd_serve(int argc, char **argv)
 {
     const char *file = NULL, *data = "data", *host = "127.0.0.1", *web = NULL;
     const char *admin_key_arg = getenv("COHORT_ADMIN_KEY");
+    const char *admin_key_file = NULL, *tls_cert = NULL, *tls_key = NULL;
+    bool key_on_command_line = false;
+    char key_from_file[ADMIN_KEY_MAX + 2];
     int port = 8000, drain_s = 300, max_conns = DEFAULT_MAX_CONNECTIONS;
     int max_per_addr = DEFAULT_MAX_PER_ADDRESS, hello_s = DEFAULT_HELLO_TIMEOUT_S;
     net_trusted trusted = {0};
@@ -200,6 +232,13 @@ static int cmd_serve(int argc, char **argv)
             web = argv[++i];
         } else if (strcmp(a, "--admin-key") == 0 && has_value) {
             admin_key_arg = argv[++i];
+            key_on_command_line = true;
+        } else if (strcmp(a, "--admin-key-file") == 0 && has_value) {
+            admin_key_file = argv[++i];
+        } else if (strcmp(a, "--tls-cert") == 0 && has_value) {
+            tls_cert = argv[++i];
+        } else if (strcmp(a, "--tls-key") == 0 && has_value) {
+            tls_key = argv[++i];
         } else if (a[0] != '-' && !file) {
             file = a;
         } else {
@@ -211,6 +250,25 @@ static int cmd_serve(int argc, char **argv)
     if (!file) {
         usage(stderr);
         return 2;
+    }
+    if (!tls_cert != !tls_key) {
+        fprintf(stderr, "cohort serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (admin_key_file && read_key_file(admin_key_file, key_from_file, sizeof key_from_file) != 0)
+        return 2;
+    if (admin_key_file)
+        admin_key_arg = key_from_file;
+    bool key_chosen = admin_key_arg && admin_key_arg[0];
+    if (key_chosen) {
+        char why[128];
+        if (admin_key_check(admin_key_arg, why, sizeof why) != 0) {
+            fprintf(stderr, "cohort serve: %s\n", why);
+            return 2;
+        }
+        if (key_on_command_line)
+            log_warn("--admin-key shows the key to every user of this machine (ps); prefer "
+                     "--admin-key-file or COHORT_ADMIN_KEY");
     }
     experiment *x = load_experiment(file);
     if (!x)
@@ -271,6 +329,8 @@ static int cmd_serve(int argc, char **argv)
         .max_per_address = max_per_addr,
         .http_header_timeout_s = HTTP_HEADER_TIMEOUT_S,
         .trusted_proxies = &trusted,
+        .tls_cert = tls_cert,
+        .tls_key = tls_key,
     };
     net_handlers handlers = flow_net_handlers();
     net *n = net_create(&cfg, &handlers, f);
@@ -290,9 +350,19 @@ static int cmd_serve(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
 
-    printf("listening on http://%s:%d\n", host, net_port(n));
-    printf("admin page: http://%s:%d/admin.html#key=%s\n", host, net_port(n), admin_key(adm));
+    const char *scheme = tls_cert ? "https" : "http";
+    printf("listening on %s://%s:%d\n", scheme, host, net_port(n));
+    /* A key the researcher chose is theirs to know: it is never printed (logs are read by
+     * more people than the key is for). A generated one must be shown once. */
+    if (key_chosen)
+        printf("admin page: %s://%s:%d/admin.html (with the admin key you set)\n", scheme, host,
+               net_port(n));
+    else
+        printf("admin page: %s://%s:%d/admin.html#key=%s\n", scheme, host, net_port(n),
+               admin_key(adm));
     fflush(stdout);
     log_info("experiment %s from %s, data in %s", x->id, file, store_dir(st));
     int loop = net_run(n);

@@ -10,10 +10,40 @@
 /* The dashboard lists this many people; the counts cover everyone. */
 #define STATE_PEOPLE_MAX 1000
 
+/* Failed key attempts, per client address: after FAIL_BURST in a row, one more only every
+ * FAIL_GAP_MS (429 meanwhile). The table is small and fixed; a new address takes the slot
+ * of the one that failed longest ago, so a flood of addresses costs nothing but slots. */
+#define FAIL_SLOTS 256
+#define FAIL_BURST 5
+#define FAIL_GAP_MS 2000
+
+typedef struct {
+    char client[64];
+    int failures;
+    int64_t last_ms;
+} fail_slot;
+
 struct admin {
     flow *f;
-    char key[65];
+    char key[ADMIN_KEY_MAX + 1];
+    fail_slot fails[FAIL_SLOTS];
 };
+
+int admin_key_check(const char *key, char *err, size_t errlen)
+{
+    size_t n = strlen(key);
+    if (n < ADMIN_KEY_MIN || n > ADMIN_KEY_MAX) {
+        snprintf(err, errlen, "the admin key must be %d to %d characters (got %zu)", ADMIN_KEY_MIN,
+                 ADMIN_KEY_MAX, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (key[i] <= ' ' || key[i] > '~') {
+            snprintf(err, errlen, "the admin key may hold printable ASCII but no spaces");
+            return -1;
+        }
+    return 0;
+}
 
 admin *admin_new(flow *f, const char *key)
 {
@@ -43,24 +73,33 @@ bool admin_key_ok(const admin *a, const char *presented)
     return diff == 0;
 }
 
-/* The value of `name` in a query string "a=1&key=xyz" (no decoding: keys are hex). */
-static bool query_value(const char *query, const char *name, char *out, size_t len)
+/* Whether the query string names `name` ("key=..." anywhere in "a=1&key=xyz"). */
+static bool query_has(const char *query, const char *name)
 {
     size_t nlen = strlen(name);
     for (const char *p = query; p && *p;) {
-        const char *end = strchr(p, '&');
-        size_t seg = end ? (size_t)(end - p) : strlen(p);
-        if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            size_t vlen = seg - nlen - 1;
-            if (vlen >= len)
-                return false;
-            memcpy(out, p + nlen + 1, vlen);
-            out[vlen] = '\0';
+        if (strncmp(p, name, nlen) == 0 && (p[nlen] == '=' || p[nlen] == '&' || !p[nlen]))
             return true;
-        }
-        p = end ? end + 1 : NULL;
+        p = strchr(p, '&');
+        p = p ? p + 1 : NULL;
     }
     return false;
+}
+
+static fail_slot *fail_slot_of(admin *a, const char *client, bool take)
+{
+    fail_slot *oldest = &a->fails[0];
+    for (int i = 0; i < FAIL_SLOTS; i++) {
+        if (strcmp(a->fails[i].client, client) == 0)
+            return &a->fails[i];
+        if (a->fails[i].last_ms < oldest->last_ms)
+            oldest = &a->fails[i];
+    }
+    if (!take)
+        return NULL;
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->client, sizeof oldest->client, "%s", client);
+    return oldest;
 }
 
 static char *dump(json_t *j)
@@ -182,10 +221,11 @@ char *admin_metrics_text(admin *a, loop_time now)
     return out;
 }
 
-int admin_http(const char *path, const char *query, char **body, const char **ctype,
-               loop_time now, void *ud)
+int admin_http(const net_http_request *req, char **body, const char **ctype, loop_time now,
+               void *ud)
 {
     admin *a = ud;
+    const char *path = req->path;
     *ctype = "application/json";
     if (strcmp(path, "/healthz") == 0) {
         *body = admin_health_json(a, now);
@@ -193,11 +233,27 @@ int admin_http(const char *path, const char *query, char **body, const char **ct
     }
     if (strcmp(path, "/api/state") != 0 && strcmp(path, "/api/metrics") != 0)
         return 404;
-    char key[80];
-    if (!query_value(query, "key", key, sizeof key) || !admin_key_ok(a, key)) {
+    if (query_has(req->query, "key")) {
+        /* An address ends up in proxy and access logs: a key in one is as good as leaked. */
+        *body = strdup("{\"error\":\"send the admin key in an Authorization: Bearer header, "
+                       "never in the address\"}");
+        return 400;
+    }
+    const char *client = req->client ? req->client : "";
+    fail_slot *fs = fail_slot_of(a, client, false);
+    if (fs && fs->failures >= FAIL_BURST && now.mono_ms - fs->last_ms < FAIL_GAP_MS) {
+        *body = strdup("{\"error\":\"too many wrong admin keys: wait and try again\"}");
+        return 429;
+    }
+    if (!admin_key_ok(a, req->bearer)) {
+        fs = fs ? fs : fail_slot_of(a, client, true);
+        fs->failures++;
+        fs->last_ms = now.mono_ms;
         *body = strdup("{\"error\":\"admin key required\"}");
         return 403;
     }
+    if (fs)
+        memset(fs, 0, sizeof *fs); /* a right key clears the address's record */
     if (strcmp(path, "/api/metrics") == 0) {
         *ctype = "text/plain; version=0.0.4";
         *body = admin_metrics_text(a, now);

@@ -15,15 +15,25 @@
 
 typedef struct admin admin;
 
-/* key: the admin key; NULL or "" = a random one (see admin_key). */
+/* A key chosen by the researcher: at least ADMIN_KEY_MIN characters (guessing stays out of
+ * reach even with the failure limit), printable ASCII without spaces. */
+#define ADMIN_KEY_MIN 16
+#define ADMIN_KEY_MAX 128
+/* 0, or -1 with the reason in err. */
+int admin_key_check(const char *key, char *err, size_t errlen);
+
+/* key: the admin key (checked by admin_key_check); NULL or "" = a random one (admin_key). */
 admin *admin_new(flow *f, const char *key);
 void admin_free(admin *a);
 const char *admin_key(const admin *a);
 /* Routes /healthz and /api/... of n to this admin. */
 void admin_register(admin *a, net *n);
-/* An HTTP GET: fills body (malloc'd) and ctype, returns the status (net_http_fn). */
-int admin_http(const char *path, const char *query, char **body, const char **ctype,
-               loop_time now, void *a);
+/* An HTTP GET: fills body (malloc'd) and ctype, returns the status (net_http_fn). The
+ * API wants the key as "Authorization: Bearer KEY": a key in the query is refused (400),
+ * a wrong one is 403, and after 5 wrong ones from an address it may try once every 2 s
+ * (429 meanwhile). */
+int admin_http(const net_http_request *req, char **body, const char **ctype, loop_time now,
+               void *a);
 /* Constant-time check of a presented key. */
 bool admin_key_ok(const admin *a, const char *presented);
 

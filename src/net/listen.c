@@ -304,7 +304,9 @@ static void take(net *n, int fd, const struct sockaddr *sa)
     }
     int one = 1; /* as lws's own listener does: inputs leave at once */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    lws_adopt_desc_t info = {.vh = n->vhost, .type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP,
+    lws_adopt_desc_t info = {.vh = n->vhost,
+                             .type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
+                                     (n->cfg.tls_cert ? LWS_ADOPT_ALLOW_SSL : 0),
                              .fd.sockfd = fd};
     struct lws *wsi = lws_adopt_descriptor_vhost_via_info(&info);
     if (!wsi) { /* lws closed fd; its WSI_DESTROY, if any, saw no peer */
@@ -379,6 +381,23 @@ int net_listen_upgrade(net *n, struct lws *wsi)
     net_peers_release(n->peers, p); /* the socket now counts for the participant */
     lws_set_opaque_user_data(wsi, q);
     return 0;
+}
+
+void net_listen_client(net *n, struct lws *wsi, char *out, size_t len)
+{
+    const net_peer *p = lws_get_opaque_user_data(wsi);
+    char xff[XFF_BUF];
+    net_addr client;
+    int got;
+    if (p && net_trusted_has(&n->trusted, &p->addr) &&
+        (got = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR)) > 0 &&
+        net_forwarded_client(xff, (size_t)got, &n->trusted, &client)) {
+        char addr[NET_ADDR_STRLEN];
+        net_addr_format(&client, addr);
+        snprintf(out, len, "%s", addr);
+        return;
+    }
+    net_listen_peer(wsi, out, len);
 }
 
 void net_listen_peer(const struct lws *wsi, char *out, size_t len)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/clock.h"
 #include "../util/log.h"
@@ -308,6 +309,34 @@ static void conn_destroy(net_conn *c)
     free(c);
 }
 
+/*
+ * Sent with every response, files and API alike. The page runs only its own scripts (no
+ * inline script anywhere) and its own WebAssembly; it talks only to its own origin (the
+ * WebSocket included: CSP's 'self' covers ws and wss of the same host); no site may frame
+ * it; no address (a participant's id is in the query) leaks through the Referer.
+ */
+static const struct {
+    const char *name, *value;
+} SECURITY_HEADERS[] = {
+    {"content-security-policy:",
+     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' "
+     "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; "
+     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+    {"x-content-type-options:", "nosniff"},
+    {"referrer-policy:", "no-referrer"},
+    {"x-frame-options:", "DENY"},
+};
+
+static int add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    for (size_t i = 0; i < sizeof SECURITY_HEADERS / sizeof SECURITY_HEADERS[0]; i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)SECURITY_HEADERS[i].name,
+                                        (const unsigned char *)SECURITY_HEADERS[i].value,
+                                        (int)strlen(SECURITY_HEADERS[i].value), p, end))
+            return -1;
+    return 0;
+}
+
 static int http_begin(net *n, struct lws *wsi, session *s)
 {
     char uri[NET_URI_MAX], query[NET_QUERY_MAX] = "";
@@ -320,9 +349,17 @@ static int http_begin(net *n, struct lws *wsi, session *s)
         if (got <= 0 || !net_query_append(query, sizeof query, &qlen, frag))
             break;
     }
+    /* The admin key travels in a header, never in the address (which proxies log). */
+    char auth[160] = "", client[NET_ADDR_STRLEN];
+    const char *bearer = "";
+    if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+        strncasecmp(auth, "Bearer ", 7) == 0)
+        bearer = auth + 7;
+    net_listen_client(n, wsi, client, sizeof client);
+    net_http_request req = {uri, query, bearer, client};
     char *body = NULL;
     const char *ctype = "application/json";
-    int status = n->http ? n->http(uri, query, &body, &ctype, pass_time(n), n->http_ud) : 404;
+    int status = n->http ? n->http(&req, &body, &ctype, pass_time(n), n->http_ud) : 404;
     if (!body) {
         body = strdup(status == 404 ? "{\"error\":\"not found\"}" : "{}");
         if (!body)
@@ -338,6 +375,8 @@ static int http_begin(net *n, struct lws *wsi, session *s)
         return -1;
     if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const unsigned char *)"no-store", 8, &p, end))
+        return -1;
+    if (add_security_headers(wsi, &p, end))
         return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
@@ -433,6 +472,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_HTTP:
         return http_begin(n, wsi, s);
+    case LWS_CALLBACK_ADD_HEADERS: { /* a file lws serves from a mount */
+        struct lws_process_html_args *args = in;
+        unsigned char *p = (unsigned char *)args->p;
+        if (add_security_headers(wsi, &p, p + args->max_len))
+            return 1;
+        args->max_len -= (int)(p - (unsigned char *)args->p);
+        args->p = (char *)p;
+        return 0;
+    }
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (s && s->http_body)
             return http_write(wsi, s);
@@ -465,9 +513,25 @@ static void hello_timeout(net_conn *c)
     c->violated = true; /* 1008, and no more input is delivered */
 }
 
+/* SIGHUP (net_reload_tls): every vhost using these paths reads the files again; connections
+ * already open keep the certificate they were given. */
+static void reload_tls(net *n)
+{
+    n->reload_tls = 0;
+    if (!n->cfg.tls_cert)
+        log_warn("SIGHUP: no --tls-cert to reload");
+    else if (lws_tls_cert_updated(n->ctx, n->cfg.tls_cert, n->cfg.tls_key, NULL, 0, NULL, 0) == 0)
+        log_info("TLS certificate reloaded from %s", n->cfg.tls_cert);
+    else
+        log_error("TLS certificate reload from %s failed: still serving the old one",
+                  n->cfg.tls_cert);
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     net *n = lws_container_of(sul, net, tick_sul);
+    if (n->reload_tls)
+        reload_tls(n);
     loop_time t = pass_time(n);
     int64_t now = t.mono_ms;
     for (net_conn *c = n->conns; c; c = c->next) {
@@ -555,10 +619,13 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     if (cfg->pages_root)
         n->mounts[m++] = (struct lws_http_mount){
             .mountpoint = "/pages", .mountpoint_len = 6, .origin = cfg->pages_root,
-            .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime};
+            .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime, .protocol = "cohort"};
+    /* Files go out with lws's Cache-Control: no-store, so a new client version reaches a
+     * participant on their next load. .protocol binds the file's transaction to our
+     * callback, which adds the security headers (LWS_CALLBACK_ADD_HEADERS). */
     n->mounts[m++] = (struct lws_http_mount){
         .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->web_root, .def = "index.html",
-        .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime};
+        .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime, .protocol = "cohort"};
     for (int i = 0; i + 1 < m; i++)
         n->mounts[i].mount_next = &n->mounts[i + 1];
 
@@ -569,6 +636,14 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     info.mounts = n->mounts;
     info.user = n;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (cfg->tls_cert && cfg->tls_key) {
+        /* HTTPS and WSS on the one port (OpenSSL through lws); HTTP/1.1 only, so a
+         * browser never tries WebSockets over HTTP/2. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+        info.alpn = "http/1.1";
+    }
     /* The longest a file being sent (or a request body) may stall. */
     info.timeout_secs = 10;
     /* Once a request's first bytes arrive, the rest of its headers must follow within
@@ -645,6 +720,7 @@ int net_run(net *n)
 }
 
 void net_stop(net *n) { n->stop = 1; }
+void net_reload_tls(net *n) { n->reload_tls = 1; }
 
 void net_set_http(net *n, net_http_fn fn, void *ud)
 {

@@ -47,6 +47,10 @@ typedef struct {
      * (net_conn_peer, the per-address cap of WebSockets) is then its right-most untrusted
      * hop. Copied by net_create. */
     const net_trusted *trusted_proxies;
+    /* HTTPS and WSS on the one port: PEM files (both or neither). net_reload_tls reads them
+     * again, for a renewed certificate, without closing anyone's connection. */
+    const char *tls_cert;
+    const char *tls_key;
 } net_config;
 
 /* Every handler gets the time of the loop pass it runs in (net stamps it once per pass:
@@ -68,7 +72,13 @@ typedef struct {
 net *net_create(const net_config *cfg, const net_handlers *h, void *ud);
 /* Where GET /healthz and /api/... go: fill *body (malloc'd) and *ctype, return the status.
  * Until one is set they answer 404. */
-typedef int (*net_http_fn)(const char *path, const char *query, char **body, const char **ctype,
+typedef struct {
+    const char *path;
+    const char *query;         /* "a=1&b=2", decoded per argument; "" if none */
+    const char *bearer;        /* the token of an "Authorization: Bearer ..." header, or "" */
+    const char *client;        /* the client's address (X-Forwarded-For from a trusted proxy) */
+} net_http_request;
+typedef int (*net_http_fn)(const net_http_request *req, char **body, const char **ctype,
                            loop_time now, void *ud);
 void net_set_http(net *n, net_http_fn fn, void *ud);
 
@@ -76,6 +86,9 @@ void net_set_http(net *n, net_http_fn fn, void *ud);
 int net_port(const net *n);
 /* Runs until net_stop (0), or until the event loop fails (-1). */
 int net_run(net *n);
+/* Safe from a signal handler: the certificate and key are read again on the next tick
+ * (new connections get them; open ones keep theirs). */
+void net_reload_tls(net *n);
 /* Safe from a signal handler: the loop ends within one tick. */
 void net_stop(net *n);
 void net_destroy(net *n);

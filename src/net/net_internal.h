@@ -68,6 +68,7 @@ struct net {
     net_conn *conns;
     uint32_t next_id;
     volatile sig_atomic_t stop;
+    volatile sig_atomic_t reload_tls; /* net_reload_tls: read the certificate again */
     lws_sorted_usec_list_t tick_sul;
     net_stats stats;
     struct lws_protocols protocols[2];
@@ -113,6 +114,9 @@ void net_listen_wsi_destroyed(net *n, struct lws *wsi);
 int net_listen_upgrade(net *n, struct lws *wsi);
 /* The participant's address of a connection, printed. */
 void net_listen_peer(const struct lws *wsi, char *out, size_t len);
+/* The client of an HTTP request: the forwarded address when the peer is a trusted proxy
+ * that said one, else the peer. */
+void net_listen_client(net *n, struct lws *wsi, char *out, size_t len);
 void net_listen_close(net *n);
 
 #endif

@@ -106,8 +106,9 @@ test('two browsers play a game through Caddy over https and wss: parity, replay,
   expect(h.status).toBe(200);
   expect(h.authorized).toBe(true);
   expect(JSON.parse(h.body)).toMatchObject({ status: 'ok', experiment: 'e2e-game', playing: 0, games: 0, games_started: 1 });
-  expect((await caddy.get('/api/state?key=wrong')).status).toBe(403);
-  const st = await caddy.get(`/api/state?key=${server.adminKey}`);
+  expect((await caddy.get('/api/state', { headers: { Authorization: 'Bearer wrong-key-0123456789' } })).status).toBe(403);
+  expect((await caddy.get(`/api/state?key=${server.adminKey}`)).status, 'a key in the address is refused').toBe(400);
+  const st = await caddy.get('/api/state', { headers: { Authorization: `Bearer ${server.adminKey}` } });
   expect(st.status, st.body).toBe(200);
 
   // docs/DEPLOY.md's backup while the server runs: sqlite3's .backup of the live database

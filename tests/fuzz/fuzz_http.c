@@ -100,8 +100,11 @@ static void request(const char *target, size_t len)
     char *body = NULL;
     const char *ctype = NULL;
     loop_time now = {.mono_ms = 5000, .wall_ms = 1700000000000};
-    int status = admin_http(path, query, &body, &ctype, now, adm);
-    if (status != 200 && status != 403 && status != 404)
+    /* The bearer token: the key itself when the input's first byte is odd, else garbage
+     * from the path (a wrong key), so both branches and the failure limit are reached. */
+    net_http_request req = {path, query, (len > 0 && (target[0] & 1)) ? KEY : path, "203.0.113.9"};
+    int status = admin_http(&req, &body, &ctype, now, adm);
+    if (status != 200 && status != 400 && status != 403 && status != 404 && status != 429)
         __builtin_trap();
     if (status != 404 && (!body || !ctype))
         __builtin_trap();

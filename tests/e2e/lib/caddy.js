@@ -166,10 +166,10 @@ export class Caddy {
   }
 
   /** GET path over HTTPS, the chain verified against Caddy's root only: {status, headers, body}. */
-  get(p, { timeoutMs = 5000 } = {}) {
+  get(p, { timeoutMs = 5000, headers = {} } = {}) {
     const ca = fs.readFileSync(this.rootCert);
     return new Promise((resolve, reject) => {
-      const req = https.get(`${this.url}${p}`, { ca, timeout: timeoutMs }, (res) => {
+      const req = https.get(`${this.url}${p}`, { ca, timeout: timeoutMs, headers }, (res) => {
         const authorized = res.socket?.authorized === true; // rejectUnauthorized is on anyway
         let body = '';
         res.setEncoding('utf8');

@@ -5,6 +5,8 @@
 // kept in memory (`log`) and attached to failed tests by the fixture.
 
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +45,17 @@ const live = new Set();
 process.on('exit', () => {
   for (const pgid of live) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
 });
+
+/** The status of a GET, 0 if none came. Readiness only: a self-signed certificate (the
+ * TLS tests') is not checked here. */
+function statusOf(url) {
+  const get = url.startsWith('https:') ? https.get : http.get;
+  return new Promise((resolve) => {
+    const req = get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
 
 export class Server {
   /**
@@ -85,7 +98,7 @@ export class Server {
         buf += s;
         const k = buf.match(/[#?&]key=([0-9A-Za-z]+)/);
         if (k) this.adminKey = k[1];
-        const m = buf.match(/listening on (http:\/\/[^\s]+)/);
+        const m = buf.match(/listening on (https?:\/\/[^\s]+)/);
         if (m) resolve(m[1].replace(/\/$/, ''));
       });
       this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
@@ -104,10 +117,7 @@ export class Server {
     // Ready means /healthz answers 200.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      try {
-        const r = await fetch(`${this.url}/healthz`);
-        if (r.status === 200) break;
-      } catch { /* not yet */ }
+      if (await statusOf(`${this.url}/healthz`) === 200) break;
       if (Date.now() > deadline) throw new Error(`${this.url}/healthz never answered 200:\n${this.log}`);
       await sleep(50);
     }
@@ -127,7 +137,7 @@ export class Server {
       // The admin line may come just after "listening on".
       for (let i = 0; i < 20 && !this.adminKey; i++) await sleep(50);
     }
-    const r = await fetch(`${this.url}/api/state?key=${this.adminKey ?? ''}`);
+    const r = await fetch(`${this.url}/api/state`, { headers: { Authorization: `Bearer ${this.adminKey ?? ''}` } });
     if (r.status !== 200) throw new Error(`/api/state: ${r.status} ${await r.text()} (admin key ${this.adminKey ?? 'not seen in the server output'})`);
     return r.json();
   }

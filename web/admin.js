@@ -1,0 +1,92 @@
+// The researcher's dashboard (web/admin.html). The admin key comes in the URL fragment,
+// which browsers never send to the server, and goes to the API in an Authorization
+// header, never in an address (addresses end up in proxy and access logs).
+const keyFromHash = (() => {
+  const m = location.hash.match(/(?:^#|&)key=([^&]*)/);
+  return m ? decodeURIComponent(m[1]) : null;
+})();
+let key = keyFromHash || sessionStorage.getItem('cohort.adminKey') || '';
+const $ = (id) => document.getElementById(id);
+
+function cell(tag, text, cls) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (cls) el.className = cls;
+  return el;
+}
+
+function table(el, headers, rows) {
+  el.replaceChildren();
+  const head = document.createElement('tr');
+  headers.forEach((h) => head.appendChild(cell('th', h)));
+  el.appendChild(head);
+  if (rows.length === 0) {
+    const tr = document.createElement('tr');
+    const td = cell('td', 'none', 'off');
+    td.colSpan = headers.length;
+    tr.appendChild(td);
+    el.appendChild(tr);
+  }
+  for (const r of rows) {
+    const tr = document.createElement('tr');
+    r.forEach((v) => tr.appendChild(cell('td', String(v))));
+    el.appendChild(tr);
+  }
+}
+
+function cards(s) {
+  const p = s.participants;
+  const desyncs = s.games.reduce((n, g) => n + g.desyncs, 0);
+  const items = [
+    ['participants', p.total], ['connected', p.connected], ['waiting', p.waiting],
+    ['playing', p.playing], ['finished', p.done], ['games running', s.games.length],
+    ['games started', s.games_started], ['desyncs (running)', desyncs, desyncs > 0],
+    ['protocol errors', s.protocol_errors, s.protocol_errors > 0],
+  ];
+  for (const [outcome, n] of Object.entries(s.outcomes)) items.push([outcome, n]);
+  $('cards').replaceChildren(...items.map(([label, n, bad]) => {
+    const c = cell('div', label, 'card' + (bad ? ' bad' : ''));
+    c.prepend(cell('b', n));
+    return c;
+  }));
+}
+
+async function poll() {
+  try {
+    const res = await fetch('/api/state', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    if (res.status === 429) {
+      $('status').textContent = 'too many wrong keys: wait a moment';
+      $('keyform').hidden = false;
+      return;
+    }
+    if (res.status === 403) {
+      $('status').textContent = 'admin key needed';
+      $('keyform').hidden = false;
+      return;
+    }
+    const s = await res.json();
+    sessionStorage.setItem('cohort.adminKey', key);
+    $('keyform').hidden = true;
+    $('status').textContent = 'live';
+    $('status').className = '';
+    $('experiment').textContent = s.experiment;
+    $('uptime').textContent = 'up ' + Math.floor(s.uptime_s / 60) + ' min';
+    cards(s);
+    table($('games'), ['game', 'scene', 'episode', 'frame', 'verified hashes', 'desyncs', 'late inputs', 'defaulted'],
+      s.games.map((g) => [g.game, g.scene, g.episode, g.frame, g.hashes_verified, g.desyncs, g.late_inputs, g.defaulted]));
+    table($('waiting'), ['scene', 'waiting'], Object.entries(s.waiting));
+    table($('people'), ['subject', 'state', 'scene', 'connected', 'rtt ms', 'game', 'outcome'],
+      s.people.map((p) => [p.subject, p.state, p.scene, p.connected ? 'yes' : 'no', p.rtt_ms, p.game, p.outcome]));
+  } catch (e) {
+    $('status').textContent = 'server unreachable';
+    $('status').className = 'error';
+  }
+}
+
+$('keyform').addEventListener('submit', (e) => {
+  e.preventDefault();
+  key = $('key').value.trim();
+  poll();
+});
+poll();
+setInterval(poll, 2000);
