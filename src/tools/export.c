@@ -1042,7 +1042,7 @@ static void plan(snapshot *s, const char *data_dir, vec *outs, frame_schema *fs,
         json_t *f;
         json_array_foreach(files, fi, f) {
             const char *rel = json_string_value(f);
-            char path[4096];
+            char path[8192];
             snprintf(path, sizeof path, "%s/%s", data_dir, rel ? rel : "");
             size_t n = rel ? strlen(rel) : 0;
             if (n > 4 && n < sizeof eo->file && strcmp(rel + n - 4, ".csv") == 0 &&
