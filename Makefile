@@ -65,6 +65,18 @@ build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
+# `cohort export` over one million frames (bench/export): a data folder written through the
+# store, then the export timed.
+build/bench/export_gen: bench/export/gen.c $(filter build/obj/src/store/% build/obj/src/util/% build/obj/src/proto/names.o build/obj/envs/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
+build/bench/export: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash bench/export/run "$$@"\n' > $@
+	@chmod +x $@
+BENCHES += build/bench/export
+BENCH_DEPS += build/bench/export build/bench/export_gen
+
 .PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup setup-test clean
 all: build/cohort build/cohort-san build/cohort-bots web
 
