@@ -77,7 +77,7 @@ build/bench/export: Makefile
 BENCHES += build/bench/export
 BENCH_DEPS += build/bench/export build/bench/export_gen
 
-.PHONY: all web test test-unit test-hostile test-e2e test-load demo bench setup setup-test clean
+.PHONY: all web test test-unit test-hostile test-export test-e2e test-load demo bench setup setup-test clean
 all: build/cohort build/cohort-san build/cohort-bots web
 
 # What building and serving needs; setup-test adds the test tools.
@@ -134,7 +134,7 @@ test:
 	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-hostile test-e2e test-load; do \
+	for suite in test-unit test-hostile test-export test-e2e test-load; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -150,6 +150,10 @@ test-e2e: all
 
 test-load: all
 	@bash tests/load/run
+
+# `cohort export` on a bot run's data: pandas, R, the Overcooked-AI format (tests/export).
+test-export: all
+	@bash tests/export/run
 
 # Hostile and broken clients beside honest ones (tests/hostile/cases): one case or all.
 test-hostile: all

@@ -1109,9 +1109,10 @@ static int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const f
     xt_col(t, "scene", XT_STRING, "", false, "id of the game scene in the experiment file");
     xt_col(t, "env", XT_STRING, "", false, "the game played: FAMILY/VARIANT (docs/DESIGN.md section 7)");
     xt_col(t, "condition", XT_STRING, "", true, "experimental condition (reserved: empty for now)");
-    xt_col(t, "seed", XT_INTEGER, "", false,
-           "seed the episode was reset with: an unsigned 64-bit integer (read it as text, or "
-           "as uint64, to keep every digit)");
+    json_object_set_new(xt_col(t, "seed", XT_INTEGER, "", false,
+                               "seed the episode was reset with: an unsigned 64-bit integer "
+                               "(read it as uint64 or as text to keep every digit)"),
+                        "uint64", json_true());
     xt_col(t, "horizon", XT_INTEGER, "step", false, "step limit of the episode");
     xt_col(t, "frames", XT_INTEGER, "step", false, "frames played (rows in frames.csv)");
     json_object_set_new(xt_col(t, "end_reason", XT_STRING, "", false,
