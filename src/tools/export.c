@@ -921,6 +921,17 @@ static int export_episode(frame_pass *fp, episode_out *eo)
                 reward_differs = true;
         eo->rewards_recomputed += reward_differs;
 
+        for (uint32_t k = 0; k < env->players && rc == 0; k++) {
+            const char *foc = csv_cell(&f, r, (size_t)cc.focused[k]);
+            const char *ver = csv_cell(&f, r, (size_t)cc.verified[k]);
+            if ((strcmp(foc, "0") != 0 && strcmp(foc, "1") != 0) ||
+                (ver[0] && strcmp(ver, "0") != 0 && strcmp(ver, "1") != 0))
+                rc = fail_frame(eo->file, r, "focused.%u '%s' or verified.%u '%s' is not 0/1",
+                                k, foc, k, ver);
+        }
+        if (rc)
+            break;
+
         /* the row */
         xt_str(t, er->game);
         xt_uint(t, er->episode);
@@ -1260,10 +1271,9 @@ typedef struct {
     json_t *study;                /* params.study */
 } person;
 
-static void index_runs(const vec *v, size_t offset_subject, map *m, size_t which)
+static void index_runs(const vec *v, size_t offset_subject, map *m)
 {
     /* rows are ordered by subject: record the first row and the run length of each */
-    (void)which;
     for (size_t i = 0; i < v->n;) {
         const char *subj = *(const char *const *)((const char *)v->items + i * v->size + offset_subject);
         size_t j = i + 1;
@@ -1298,8 +1308,8 @@ static int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, c
     for (size_t i = 0; i < np; i++)
         map_put(by_subject, AT(s->participants, participant_row, i)->subject,
                 &people[i]);
-    index_runs(&s->visits, offsetof(visit_row, subject), visit_runs, 0);
-    index_runs(&s->forms, offsetof(form_row, subject), form_runs, 1);
+    index_runs(&s->visits, offsetof(visit_row, subject), visit_runs);
+    index_runs(&s->forms, offsetof(form_row, subject), form_runs);
 
     /* column sets: study params, scenes (by index), form fields per scene */
     strset params = {0};
@@ -1613,10 +1623,14 @@ static int write_events(xfiles *xf, json_t *codebook, const snapshot *s, uint64_
     xt_col(t, "t_iso", XT_DATETIME, "", false, "t as an ISO 8601 UTC time");
     xt_col(t, "subject", XT_STRING, "", true, "the participant it concerns, if any");
     xt_col(t, "game", XT_STRING, "", true, "the game it concerns, if any");
+    /* an open vocabulary: the kinds known today are examples, not a closed list */
     json_object_set_new(xt_col(t, "kind", XT_STRING, "", false,
-                               "what happened (docs/DESIGN.md section 8; other kinds may appear "
-                               "as the server learns new ones)"),
-                        "values", xt_words(kinds));
+                               "what happened (docs/DESIGN.md section 8); kinds known when this "
+                               "cohort was built: desync, ahead_of_clock, drop, excluded, "
+                               "disconnect, reconnect, visible, hidden, protocol_error, "
+                               "excluded_browser, excluded_latency, send_queue_full, "
+                               "ping_timeout"),
+                        "examples", xt_words(kinds));
     /* the flattened detail keys: name, type, meaning */
     static const struct {
         const char *key, *type, *unit, *meaning;
