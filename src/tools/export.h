@@ -1,9 +1,10 @@
 /*
- * Internals of `cohort export` (docs/DATA.md), shared by its source files:
- *   export.c             the command: the database snapshot, the four tables, the manifest
+ * The output side of `cohort export` (docs/DATA.md), shared by its source files:
  *   export_table.c       CSV tables written through temporary files, each column documented
  *                        as it is declared, and the codebook made from those declarations
  *   export_overcooked.c  cooking episodes in Overcooked-AI's trajectory JSON
+ * The reading and the tables themselves are in export.c, export_db.c, export_frames.c and
+ * export_people.c (export_internal.h).
  */
 #ifndef COHORT_EXPORT_H
 #define COHORT_EXPORT_H
