@@ -72,7 +72,19 @@ build/bench/bench_restart: bench/restart/bench_restart.c $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 
-.PHONY: all web test test-unit test-hostile test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
+# `cohort export` over one million frames (bench/export): a data folder written through the
+# store, then the export timed.
+build/bench/export_gen: bench/export/gen.c $(filter build/obj/src/store/% build/obj/src/util/% build/obj/src/proto/names.o build/obj/envs/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
+build/bench/export: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash bench/export/run "$$@"\n' > $@
+	@chmod +x $@
+BENCHES += build/bench/export
+BENCH_DEPS += build/bench/export build/bench/export_gen
+
+.PHONY: all web test test-unit test-hostile test-export test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
 all: build/cohort build/cohort-san build/cohort-bots web
 
 # What building and serving needs; setup-test adds the test tools.
@@ -129,7 +141,7 @@ test:
 	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-hostile test-e2e test-load test-deploy; do \
+	for suite in test-unit test-hostile test-export test-e2e test-load test-deploy; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -150,6 +162,10 @@ test-load: all
 # server, the systemd unit, and two browsers playing through a real Caddy over https/wss.
 test-deploy: all
 	@bash tests/deploy/run
+
+# `cohort export` on a bot run's data: pandas, R, the Overcooked-AI format (tests/export).
+test-export: all
+	@bash tests/export/run
 
 # Hostile and broken clients beside honest ones (tests/hostile/cases): one case or all.
 test-hostile: all

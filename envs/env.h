@@ -20,6 +20,8 @@
 #define ENV_MAX_POLICIES 4
 #define ENV_MAX_DRAW 512
 #define ENV_TEXT_LEN 24
+#define ENV_MAX_FIELDS 128 /* decoded state fields (columns) of one env */
+#define ENV_FIELD_NAME 32
 
 /* What one step produced. Rewards are integers (fixed point if an env needs fractions). */
 typedef struct {
@@ -52,6 +54,27 @@ typedef struct {
     env_draw items[ENV_MAX_DRAW];
 } env_drawlist;
 
+/*
+ * State description (docs/DESIGN.md section 7): the fields a state decodes into, one
+ * integer each, so that exports and codebooks come from the env itself. A field is one
+ * column of an exported frame table.
+ *   INT   a count, coordinate or fixed-point number in `unit`, within min..max
+ *   ENUM  a code within min..max; labels[v - min] names value v (nlabels = max - min + 1)
+ *   BOOL  0 or 1
+ */
+enum { ENV_FIELD_INT = 0, ENV_FIELD_ENUM = 1, ENV_FIELD_BOOL = 2 };
+
+typedef struct {
+    char name[ENV_FIELD_NAME]; /* column name: [a-z0-9_.], unique within the env */
+    uint32_t type;             /* ENV_FIELD_* */
+    int32_t min, max;          /* decode of any state that reset and step can reach gives
+                                  a value within min..max */
+    const char *unit;          /* "cell", "1/256 world unit", "step", "" for none */
+    const char *meaning;       /* one sentence for the codebook */
+    uint32_t nlabels;          /* ENUM only */
+    const char *const *labels;
+} env_field;
+
 typedef struct env_def {
     const char *name;        /* "cooking/cramped_room" */
     uint32_t players;
@@ -74,9 +97,32 @@ typedef struct env_def {
     const char *policy_names[ENV_MAX_POLICIES];
     /* Scripted AI: the action `seat` takes in `state`. Deterministic; may be NULL. */
     int32_t (*policy)(uint32_t policy_index, const void *state, uint32_t seat);
+
+    /* ---- Description for exports and codebooks (all may be NULL / 0) ---- */
+    /* Reward convention: what rewards[k] pays seat k for. Every env credits each reward
+     * to the seat that earned it, so that the team's reward is the plain sum of the
+     * seats' rewards (never the same points counted for two seats). */
+    const char *reward_meaning;
+    const char *info_meanings[ENV_MAX_INFO]; /* one sentence per info field */
+    /* The state's fields: returns how many there are (at most ENV_MAX_FIELDS) and, when
+     * i is below that, fills *out with field i. Deterministic, freestanding. */
+    uint32_t (*fields)(uint32_t i, env_field *out);
+    /* Decodes a state into its field values, in field order, at most `cap` of them;
+     * returns how many it wrote. Reads the state only; any bytes are safe. */
+    uint32_t (*decode)(const void *state, int32_t *values, uint32_t cap);
 } env_def;
 
 /* A fixed 64-bit hash (FNV-1a) of the state bytes; the same on every target. */
 uint64_t env_hash(const void *state, uint32_t size);
+
+/* Freestanding helpers for building field names (envs/describe.c): append text or a
+ * decimal integer to a NUL-terminated name, cutting at ENV_FIELD_NAME - 1 characters. */
+void env_name_add(char *name, const char *text);
+void env_name_add_int(char *name, int32_t v);
+/* Fills *out with name prefix + suffix; a helper for `fields` functions. labels is used
+ * for ENV_FIELD_ENUM only (max - min + 1 of them). */
+void env_field_set(env_field *out, const char *prefix, const char *suffix, uint32_t type,
+                   int32_t min, int32_t max, const char *unit, const char *meaning,
+                   const char *const *labels);
 
 #endif

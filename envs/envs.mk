@@ -13,7 +13,7 @@ ENV_HDR      := $(wildcard envs/*.h) $(wildcard envs/*/*.h)
 ENV_OBJ      := $(ENV_SRC:%.c=build/obj/%.o)
 ENV_OBJ_SAN  := $(ENV_SRC:%.c=build/san/%.o)
 # Freestanding sources shared by every family (registry.c uses libc: native only).
-ENV_COMMON   := envs/hash.c envs/drawlist.c
+ENV_COMMON   := envs/hash.c envs/drawlist.c envs/describe.c
 
 # --- wasm --------------------------------------------------------------------------
 # clang targets wasm32 out of the box (Debian clang 14 + lld). -mbulk-memory turns

@@ -5,6 +5,7 @@
  *   cohort check FILE
  *   cohort compare A.csv B.csv
  *   cohort replay A.csv
+ *   cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]
  *   cohort bots URL -n N [...]
  */
 #include <errno.h>
@@ -99,6 +100,7 @@ static void usage(FILE *to)
             "  cohort check FILE\n"
             "  cohort compare A.csv B.csv\n"
             "  cohort replay A.csv\n"
+            "  cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]\n"
             "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n",
             DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS, DEFAULT_HELLO_TIMEOUT_S);
 }
@@ -426,6 +428,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     if (strcmp(cmd, "bots") == 0)
         return exec_bots(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

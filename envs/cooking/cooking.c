@@ -71,8 +71,7 @@ static void interact(cooking_state *s, const cooking_layout *L, int i, env_step_
             s->score += COOKING_SOUP_REWARD;
             s->soups_served++;
             s->served[i]++;
-            out->rewards[0] += COOKING_SOUP_REWARD;
-            out->rewards[1] += COOKING_SOUP_REWARD;
+            out->rewards[i] += COOKING_SOUP_REWARD; /* the server's; the team's is the sum */
         }
         break;
     }
@@ -149,7 +148,8 @@ static void cooking_step(void *state, const int32_t *actions, env_step_out *out)
 }
 
 #define LAYOUT_RESET(i, fn) \
-    static void fn(void *state, uint64_t seed, uint32_t horizon) { reset_layout(state, i, seed, horizon); }
+    static void fn(void *state, uint64_t seed, uint32_t horizon) { reset_layout(state, i, seed, horizon); } \
+    static uint32_t fn##_fields(uint32_t k, env_field *out) { return cooking_fields(i, k, out); }
 LAYOUT_RESET(0, reset_cramped_room)
 LAYOUT_RESET(1, reset_asymmetric_advantages)
 LAYOUT_RESET(2, reset_coordination_ring)
@@ -166,6 +166,14 @@ LAYOUT_RESET(4, reset_counter_circuit)
         .action_names = {"up", "down", "left", "right", "stay", "interact"},               \
         .reset = fn, .step = cooking_step, .render = cooking_render,                       \
         .npolicies = 1, .policy_names = {"greedy"}, .policy = cooking_policy,              \
+        .reward_meaning = "20 to the chef who serves a soup at the serving window, 0 "     \
+                          "otherwise (the team's reward is the sum of the two chefs')",    \
+        .info_meanings = {"team score after the step: 20 per soup served",                \
+                          "soups served so far by both chefs",                            \
+                          "soups served so far by chef 0", "soups served so far by chef 1", \
+                          "onions put into pots so far by chef 0",                        \
+                          "onions put into pots so far by chef 1"},                       \
+        .fields = fn##_fields, .decode = cooking_decode,                                   \
     }
 
 static const env_def cooking_defs[COOKING_NLAYOUTS] = {

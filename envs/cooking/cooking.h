@@ -14,7 +14,9 @@
  *   pot               an onion goes in if it holds fewer than 3; the third onion starts
  *                     cooking, and the soup is ready COOKING_COOK_TIME steps later; a dish
  *                     takes a ready soup out (the chef then holds a soup, the pot is empty)
- *   serving window    a soup is served: reward COOKING_SOUP_REWARD to both chefs
+ *   serving window    a soup is served: reward COOKING_SOUP_REWARD to the chef who serves
+ *                     it (as Overcooked-AI credits it), so the team's reward is the sum
+ *                     of the two chefs' rewards and each soup counts once
  *
  * One step, in this fixed order:
  *   1. interactions, chef 0 first then chef 1 (so chef 0 wins a race for the same item,
@@ -98,6 +100,9 @@ uint32_t cooking_family_count(void);
 const env_def *cooking_family_at(uint32_t i);
 
 void cooking_render(const void *state, env_drawlist *out);
+/* The state description (describe.c): fields of a layout, and a state's values. */
+uint32_t cooking_fields(uint32_t layout, uint32_t i, env_field *out);
+uint32_t cooking_decode(const void *state, int32_t *values, uint32_t cap);
 int32_t cooking_policy(uint32_t policy_index, const void *state, uint32_t seat);
 
 #endif

@@ -273,6 +273,13 @@ static const env_def volley_defs[1] = {{
     .action_names = {"stay", "left", "right", "jump", "jump_left", "jump_right"},
     .reset = volley_reset, .step = volley_step, .render = volley_render,
     .npolicies = 1, .policy_names = {"tracker"}, .policy = volley_policy,
+    .reward_meaning = "+1 to the player who wins a rally, -1 to the other (zero-sum: the "
+                      "team's reward, the sum, is always 0)",
+    .info_meanings = {"points won so far by player 0 (left)",
+                      "points won so far by player 1 (right)",
+                      "ball touches so far by player 0", "ball touches so far by player 1",
+                      "rallies played so far"},
+    .fields = volley_fields, .decode = volley_decode,
 }};
 
 uint32_t volley_family_count(void)

@@ -91,6 +91,9 @@ uint32_t volley_family_count(void);
 const env_def *volley_family_at(uint32_t i);
 
 void volley_render(const void *state, env_drawlist *out);
+/* The state description (describe.c). */
+uint32_t volley_fields(uint32_t i, env_field *out);
+uint32_t volley_decode(const void *state, int32_t *values, uint32_t cap);
 int32_t volley_policy(uint32_t policy_index, const void *state, uint32_t seat);
 
 #endif

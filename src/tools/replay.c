@@ -26,8 +26,8 @@ typedef struct {
     uint64_t seed;
     uint32_t horizon;
     long long rows; /* -1 when the sidecar does not say */
-    bool cut;       /* end_reason "cut": the server ended it early and marked the last
-                       row truncated itself */
+    bool cut;       /* end_reason "cut" or "stalled": the server ended it early and
+                       marked the last row truncated itself */
 } sidecar;
 
 /* Columns of the file, resolved against the env. */
@@ -109,7 +109,8 @@ static int load_sidecar(const char *path, sidecar *sc)
     }
     sc->horizon = (uint32_t)json_integer_value(horizon);
     json_t *reason = json_object_get(o, "end_reason");
-    sc->cut = json_is_string(reason) && strcmp(json_string_value(reason), "cut") == 0;
+    sc->cut = json_is_string(reason) && (strcmp(json_string_value(reason), "cut") == 0 ||
+                                         strcmp(json_string_value(reason), "stalled") == 0);
     sc->rows = json_is_integer(rows) ? (long long)json_integer_value(rows) : -1;
     rc = 0;
 out:

@@ -20,6 +20,12 @@ int cmd_compare(int argc, char **argv);
  * terminated/truncated flags, info fields and state hash. */
 int cmd_replay(int argc, char **argv);
 
+/* `cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]`: tidy CSV tables
+ * (participants, episodes, frames with the decoded state, events) with their codebook,
+ * every episode re-simulated and its hashes verified (docs/DATA.md). Exit 0 exported,
+ * 1 an episode disagrees with its re-simulation (nothing written), 2 usage or I/O. */
+int cmd_export(int argc, char **argv);
+
 /* ---- Episode CSV reading, shared by the commands ---- */
 
 typedef struct {

@@ -76,6 +76,12 @@ static uint64_t run(const env_def *e, uint8_t *state, const uint8_t *acts, size_
         if (t % 64 == 0 || t + 1 == nsteps) {
             e->render(state, dl);
             check(dl->count <= ENV_MAX_DRAW, "draw list overflow");
+            if (e->decode) { /* reads any state without touching it (envs/env.h) */
+                int32_t v[ENV_MAX_FIELDS];
+                uint64_t h = env_hash(state, e->state_size);
+                check(e->decode(state, v, ENV_MAX_FIELDS) == e->fields(0, NULL), "decode count");
+                check(env_hash(state, e->state_size) == h, "decode changed the state");
+            }
         }
     }
     return env_hash(state, e->state_size);

@@ -198,7 +198,7 @@ static void test_plate_and_serve(void **unused)
     out = step2(e, &s, I, S);
     assert_int_equal(s.chef[0].held, ITEM_NONE);
     assert_int_equal(out.rewards[0], COOKING_SOUP_REWARD);
-    assert_int_equal(out.rewards[1], COOKING_SOUP_REWARD); /* shared */
+    assert_int_equal(out.rewards[1], 0); /* credited to the chef who served, not both */
     assert_int_equal(s.score, 20);
     assert_int_equal(s.soups_served, 1);
     assert_int_equal(out.info[COOKING_INFO_SCORE], 20);
