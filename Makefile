@@ -232,9 +232,9 @@ build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/texts/tex
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
 # The HTTP request path after lws: the query rebuilt from its arguments, the admin routes
 # (a stub flow stands in), X-Forwarded-For and the address parsers.
-build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c src/util/file.c src/util/ident.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson sqlite3) -o $@
 .PHONY: fuzz fuzz-config fuzz-proto fuzz-hello fuzz-http
 fuzz-config: build/fuzz/fuzz_config
 	@mkdir -p build/fuzz/config-corpus

@@ -344,6 +344,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     admin_register(adm, n);
+    admin_set_data_dir(adm, store_dir(st));
     running = n;
     running_flow = f;
     flow_on_drained(f, (int64_t)drain_s * 1000, on_drained, n);

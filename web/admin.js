@@ -83,10 +83,51 @@ async function poll() {
   }
 }
 
+// Every written episode, newest first, each a link to the viewer, which re-simulates it
+// from its recorded actions and checks every hash (the key goes along in the fragment).
+async function pollEpisodes() {
+  if (!key) return;
+  try {
+    const res = await fetch('/api/episodes', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    if (!res.ok) return;
+    const { episodes } = await res.json();
+    const t = $('episodes');
+    const rows = episodes.map((e) => {
+      const a = document.createElement('a');
+      a.href = `viewer.html#key=${encodeURIComponent(key)}&game=${encodeURIComponent(e.game)}&episode=${e.episode}`;
+      a.textContent = 'replay';
+      return [e.game, e.episode, e.scene, e.env, e.frames, e.reason, a];
+    });
+    t.replaceChildren();
+    const head = document.createElement('tr');
+    for (const h of ['game', 'episode', 'scene', 'env', 'frames', 'end', '']) head.append(cell('th', h));
+    t.append(head);
+    if (!rows.length) {
+      const tr = document.createElement('tr');
+      const td = cell('td', 'none', 'muted');
+      td.colSpan = 7;
+      tr.append(td);
+      t.append(tr);
+    }
+    for (const r of rows) {
+      const tr = document.createElement('tr');
+      for (const v of r) {
+        const td = document.createElement('td');
+        if (v instanceof Node) td.append(v); else td.textContent = String(v);
+        tr.append(td);
+      }
+      t.append(tr);
+    }
+  } catch { /* the next poll tries again */ }
+}
+
 $('keyform').addEventListener('submit', (e) => {
   e.preventDefault();
   key = $('key').value.trim();
   poll();
+  pollEpisodes();
 });
 poll();
 setInterval(poll, 2000);
+pollEpisodes();
+setInterval(pollEpisodes, 10000);

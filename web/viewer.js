@@ -92,6 +92,47 @@ export async function readExport(files) {
   return { episodes, cols };
 }
 
+// The columns of an episode file (SCENE/SUBJECT_epN.csv) or of frames.csv, by name.
+export function columnsOf(header) {
+  const col = (name) => header.indexOf(name);
+  const seats = header.filter((h) => /^action\.\d+$/.test(h)).length;
+  const cols = { frame: col('frame'), hash: col('hash'), team: col('reward.team'), action: [], source: [], reward: [], focused: [], verified: [] };
+  for (let k = 0; k < seats; k++) {
+    for (const c of ['action', 'source', 'reward', 'focused', 'verified']) cols[c].push(col(`${c}.${k}`));
+  }
+  return cols;
+}
+
+// The server's episodes (GET /api/episodes, the admin key in a header): the same shape as
+// readExport's, each episode's frames fetched when it is opened (GET /api/episode).
+export async function readServer(key, fetchImpl = fetch) {
+  const auth = { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' };
+  const res = await fetchImpl('api/episodes', auth);
+  if (res.status === 403) throw new Error('the admin key was refused');
+  if (!res.ok) throw new Error(`the server has no episode list (${res.status})`);
+  const { episodes } = await res.json();
+  return {
+    cols: null,
+    episodes: episodes.map((e) => ({
+      game: e.game, episode: Number(e.episode), env: e.env, seed: 0n, horizon: 0,
+      frames: Number(e.frames), endReason: e.reason, team: '', seats: [], rows: [],
+      async fetch() {
+        const q = new URLSearchParams({ game: e.game, episode: String(e.episode) });
+        const r = await fetchImpl(`api/episode?${q}`, auth);
+        if (!r.ok) throw new Error(`episode ${e.game}/${e.episode}: ${r.status}`);
+        const { meta, csv } = await r.json();
+        const t = parseCsv(csv);
+        this.rows = t.rows;
+        this.cols = columnsOf(t.header);
+        this.seed = BigInt(meta.seed);
+        this.horizon = Number(meta.horizon);
+        this.seats = (meta.seats ?? []).map((s) => (typeof s === 'string' ? s : s.name ?? ''));
+        this.fetch = null;
+      },
+    })),
+  };
+}
+
 // Re-simulates an episode: the state before each frame (for drawing), and every frame's
 // hash compared with the recorded one.
 export function replay(env, ep, cols) {
@@ -132,7 +173,7 @@ async function load(files) {
   setError(null);
   stop();
   try {
-    data = await readExport(files);
+    data = files === 'server' ? await readServer(serverKey) : await readExport(files);
   } catch (e) {
     setError(e.message);
     return;
@@ -152,7 +193,10 @@ async function load(files) {
     tr.addEventListener('click', () => select(i));
     tbody.appendChild(tr);
   });
-  if (data.episodes.length) await select(0);
+  // viewer.html#key=...&game=G&episode=N opens that one.
+  const want = new URLSearchParams(location.hash.slice(1));
+  const pick = data.episodes.findIndex((e) => e.game === want.get('game') && String(e.episode) === want.get('episode'));
+  if (data.episodes.length) await select(pick >= 0 ? pick : 0);
 }
 
 async function envFor(name) {
@@ -164,6 +208,15 @@ async function select(i) {
   stop();
   const ep = data.episodes[i];
   current = ep;
+  if (ep.fetch) {
+    try {
+      await ep.fetch();
+    } catch (e) {
+      setError(e.message);
+      return;
+    }
+  }
+  if (ep.cols) data.cols = ep.cols;
   for (const tr of $('episodes').querySelectorAll('tbody tr')) tr.classList.toggle('selected', tr.dataset.index === String(i));
   $('title').textContent = `${ep.game} episode ${ep.episode}: ${ep.env}`;
   const v = $('verify');
@@ -259,6 +312,14 @@ function play() {
     show(state.frame + 1);
   }, 1000 / fps);
 }
+
+// Opened from the admin page (viewer.html#key=...): the server's own episodes. The key
+// stays in the fragment, which browsers never send, and goes to the API in a header.
+const serverKey = (() => {
+  const m = location.hash.match(/(?:^#|&)key=([^&]*)/);
+  return m ? decodeURIComponent(m[1]) : null;
+})();
+if (serverKey) load('server');
 
 $('folder').addEventListener('change', (ev) => load([...ev.target.files]));
 $('files').addEventListener('change', (ev) => load([...ev.target.files]));

@@ -1,11 +1,14 @@
 #include "admin.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/file.h"
+#include "../util/ident.h"
 
 /* The dashboard lists this many people; the counts cover everyone. */
 #define STATE_PEOPLE_MAX 1000
@@ -25,6 +28,7 @@ typedef struct {
 
 struct admin {
     flow *f;
+    char data_dir[4096];
     char key[ADMIN_KEY_MAX + 1];
     fail_slot fails[FAIL_SLOTS];
 };
@@ -59,6 +63,154 @@ admin *admin_new(flow *f, const char *key)
 }
 
 void admin_free(admin *a) { free(a); }
+
+static char *dump(json_t *j);
+
+void admin_set_data_dir(admin *a, const char *dir)
+{
+    snprintf(a->data_dir, sizeof a->data_dir, "%s", dir ? dir : "");
+}
+
+/* The value of `name` in a query "a=1&game=g-1" (net decoded each argument), into out. */
+static bool query_value(const char *query, const char *name, char *out, size_t len)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t seg = end ? (size_t)(end - p) : strlen(p);
+        if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = seg - nlen - 1;
+            if (vlen >= len)
+                return false;
+            memcpy(out, p + nlen + 1, vlen);
+            out[vlen] = '\0';
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static sqlite3 *open_db(const admin *a)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cohort.db", a->data_dir);
+    sqlite3 *db = NULL;
+    if (!a->data_dir[0] || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 200);
+    return db;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_NULL:
+        return json_null();
+    default:
+        return json_string((const char *)sqlite3_column_text(st, i));
+    }
+}
+
+/* The files column: a JSON array of paths (an empty one if unreadable). */
+static json_t *files_json(sqlite3_stmt *st, int i)
+{
+    const unsigned char *text = sqlite3_column_text(st, i);
+    json_t *files = text ? json_loads((const char *)text, 0, NULL) : NULL;
+    if (json_is_array(files))
+        return files;
+    json_decref(files);
+    return json_array();
+}
+
+static int episodes_json(admin *a, char **body)
+{
+    sqlite3 *db = open_db(a);
+    if (!db)
+        return 404;
+    sqlite3_stmt *st = NULL;
+    json_t *list = json_array();
+    if (sqlite3_prepare_v2(db, "SELECT game, episode, scene, env, frames, reason, files, t FROM episodes"
+                               " ORDER BY t DESC LIMIT 5000", -1, &st, NULL) == SQLITE_OK) {
+        static const char *const names[] = {"game", "episode", "scene", "env", "frames", "reason", "files", "t"};
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *row = json_object();
+            for (int i = 0; i < 8; i++)
+                json_object_set_new(row, names[i], i == 6 ? files_json(st, i) : column_json(st, i));
+            json_array_append_new(list, row);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    *body = dump(json_pack("{s:o}", "episodes", list));
+    return 200;
+}
+
+/* A path from the episodes table, relative to the data folder: plain names only. */
+static bool safe_relative(const char *path)
+{
+    if (!path[0] || path[0] == '/' || strlen(path) > 512)
+        return false;
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s", path);
+    char *save = NULL;
+    for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+        if (!ident_valid(part, 128, "."))
+            return false;
+    return true;
+}
+
+#define EPISODE_FILE_MAX ((size_t)16 << 20)
+
+static int episode_json(admin *a, const char *query, char **body)
+{
+    char game[80], ep[16];
+    if (!query_value(query, "game", game, sizeof game) || !query_value(query, "episode", ep, sizeof ep))
+        return 400;
+    sqlite3 *db = open_db(a);
+    if (!db)
+        return 404;
+    sqlite3_stmt *st = NULL;
+    char first[600] = "";
+    if (sqlite3_prepare_v2(db, "SELECT files FROM episodes WHERE game = ?1 AND episode = ?2", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, game, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, strtoll(ep, NULL, 10));
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *files = files_json(st, 0);
+            const char *f0 = json_string_value(json_array_get(files, 0));
+            if (f0)
+                snprintf(first, sizeof first, "%s", f0);
+            json_decref(files);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    size_t n = strlen(first);
+    if (n < 5 || strcmp(first + n - 4, ".csv") != 0 || !safe_relative(first))
+        return 404;
+    char path[4800];
+    snprintf(path, sizeof path, "%s/%s", a->data_dir, first);
+    char *csv = NULL, *meta = NULL;
+    size_t len;
+    if (file_read_all(path, EPISODE_FILE_MAX, &csv, &len) != FILE_OK)
+        return 404;
+    memcpy(path + strlen(path) - 4, ".json", 6);
+    if (file_read_all(path, EPISODE_FILE_MAX, &meta, &len) != FILE_OK) {
+        free(csv);
+        return 404;
+    }
+    json_t *m = json_loads(meta, 0, NULL);
+    free(meta);
+    *body = dump(json_pack("{s:s, s:o, s:s}", "file", first, "meta", m ? m : json_object(), "csv",
+                           csv));
+    free(csv);
+    return 200;
+}
 const char *admin_key(const admin *a) { return a->key; }
 void admin_register(admin *a, net *n) { net_set_http(n, admin_http, a); }
 
@@ -231,7 +383,8 @@ int admin_http(const net_http_request *req, char **body, const char **ctype, loo
         *body = admin_health_json(a, now);
         return 200;
     }
-    if (strcmp(path, "/api/state") != 0 && strcmp(path, "/api/metrics") != 0)
+    if (strcmp(path, "/api/state") != 0 && strcmp(path, "/api/metrics") != 0 &&
+        strcmp(path, "/api/episodes") != 0 && strcmp(path, "/api/episode") != 0)
         return 404;
     if (query_has(req->query, "key")) {
         /* An address ends up in proxy and access logs: a key in one is as good as leaked. */
@@ -254,6 +407,10 @@ int admin_http(const net_http_request *req, char **body, const char **ctype, loo
     }
     if (fs)
         memset(fs, 0, sizeof *fs); /* a right key clears the address's record */
+    if (strcmp(path, "/api/episodes") == 0)
+        return episodes_json(a, body);
+    if (strcmp(path, "/api/episode") == 0)
+        return episode_json(a, req->query, body);
     if (strcmp(path, "/api/metrics") == 0) {
         *ctype = "text/plain; version=0.0.4";
         *body = admin_metrics_text(a, now);

@@ -26,6 +26,9 @@ int admin_key_check(const char *key, char *err, size_t errlen);
 admin *admin_new(flow *f, const char *key);
 void admin_free(admin *a);
 const char *admin_key(const admin *a);
+/* The experiment's data folder (DATA/EXPERIMENT): where /api/episodes finds cohort.db and
+ * the episode files. Until set, those routes answer 404. */
+void admin_set_data_dir(admin *a, const char *dir);
 /* Routes /healthz and /api/... of n to this admin. */
 void admin_register(admin *a, net *n);
 /* An HTTP GET: fills body (malloc'd) and ctype, returns the status (net_http_fn). The
@@ -36,6 +39,12 @@ int admin_http(const net_http_request *req, char **body, const char **ctype, loo
                void *a);
 /* Constant-time check of a presented key. */
 bool admin_key_ok(const admin *a, const char *presented);
+
+/* GET /api/episodes: every written episode (newest first, at most 5,000): game, episode,
+ * scene, env, frames, reason, files. GET /api/episode?game=G&episode=N: one of them for
+ * the viewer (web/viewer.html): its first file's sidecar ("meta") and CSV text ("csv").
+ * Both read the disk on the loop thread: a query on an index and one file of at most a few
+ * MiB, for a researcher's click, not for participants' traffic. */
 
 /* The bodies, for tests and tools (malloc'd). */
 char *admin_health_json(admin *a, loop_time now);

@@ -108,3 +108,36 @@ test('the viewer replays an exported episode, verifies every hash and flags a ta
   fs.rmSync(bad, { recursive: true, force: true });
   fs.rmSync(exportDir, { recursive: true, force: true });
 });
+
+// From the admin page: it lists every episode the server wrote; "replay" opens the viewer
+// on the server's own files (GET /api/episode, the admin key in a header), which
+// re-simulates the episode and verifies every recorded hash.
+test('the admin page lists every episode; its replay link opens the viewer on the server\'s files', async ({ server, page }, testInfo) => {
+  test.setTimeout(90_000);
+  const out = await runBots(server.url);
+  expect(out).toContain('completed=2');
+  if (!server.adminKey) await server.state(); // waits for the admin line
+  await page.goto(`${server.url}/admin.html#key=${server.adminKey}`);
+  const links = page.locator('#episodes a', { hasText: 'replay' });
+  await expect.poll(() => links.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+  const listed = await links.count();
+  const written = Number((await import('./lib/exports.js')).sqlite(server.db, 'SELECT count(*) AS n FROM episodes')[0].n);
+  expect(listed, 'every written episode is listed').toBe(written);
+  await page.screenshot({ path: path.join(REPO, 'build/e2e/admin-episodes.png') });
+  const href = await links.first().getAttribute('href');
+  expect(href).toMatch(/^viewer\.html#key=/);
+  await page.goto(`${server.url}/${href}`);
+  await expect.poll(() => page.evaluate(() => window.cohortViewer?.selected ?? null), { timeout: 15_000 }).not.toBeNull();
+  const st = await page.evaluate(() => window.cohortViewer);
+  expect(st.error).toBeNull();
+  expect(st.mismatches).toEqual([]);
+  expect(st.frames).toBeGreaterThan(0);
+  expect(st.verifiedFrames).toBe(st.frames);
+  await expect(page.locator('#verify')).toHaveText(/All \d+ recorded state hashes verified/);
+  await page.locator('#play').click();
+  await expect.poll(() => page.evaluate(() => window.cohortViewer.frame), { timeout: 10_000 }).toBeGreaterThan(30);
+  await page.screenshot({ path: path.join(REPO, 'build/e2e/viewer-from-admin.png') });
+  // Without the key nothing is listed.
+  const res = await page.evaluate(async () => (await fetch('/api/episodes')).status);
+  expect(res).toBe(403);
+});
