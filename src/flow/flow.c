@@ -387,6 +387,19 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl, loop_tim
         p->rtt_ms = rtt_median(&cl->rtt);
 }
 
+/* A newcomer while the store cannot write (a full disk): nothing they did could be
+ * recorded, so they are turned away politely before anything of theirs exists. Not a
+ * protocol error, and not logged per hello: the store already says it is failing. */
+static void refuse_try_later(flow *f, net_conn *c)
+{
+    const char *why = texts_get(TEXT_TRY_LATER);
+    char *text = proto_msg_error("try_later", why);
+    if (text)
+        f->io->send_text(c, text, strlen(text));
+    free(text);
+    f->io->close(c, why);
+}
+
 static void *lookup_token(const char *token, void *ctx)
 {
     return map_get(((flow *)ctx)->by_token, token);
@@ -431,6 +444,11 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     }
     participant *p = d.who;
     bool resumed = d.verdict != HELLO_NEW;
+    /* Returning participants go on: their records are small and the store retries them. */
+    if (!p && store_failing(f->st)) {
+        refuse_try_later(f, c);
+        return;
+    }
     if (!p && map_size(f->by_subject) >= MAX_PARTICIPANTS) {
         conn_error(f, c, "study_full", texts_get(TEXT_STUDY_FULL), now);
         return;

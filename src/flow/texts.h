@@ -31,6 +31,9 @@
       "cannot take part. Thank you for your interest.")                                     \
     X(TEXT_END_ABANDONED, "end_abandoned", "The game ended because you were away for too long.") \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
+    X(TEXT_TRY_LATER, "try_later",                                                          \
+      "The study cannot take new participants right now. Please try again in a few "        \
+      "minutes.")                                                                           \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 
 #define TEXTS_ENUM_ITEM(id, key, text) id,

@@ -158,7 +158,22 @@ def attack_flood(a):
     report(sent=sent, error=int(got_error), closed=int(ws.closed or True))
 
 
-ATTACKS = {"flood": attack_flood}
+def attack_hello(a):
+    """A newcomer's hello (a fresh PROLIFIC_PID): prints the server's first reply, which is
+    a welcome, or an error with its code and message (then the connection must close)."""
+    ws = WS(a.port)
+    subject = a.subject or f"newcomer-{os.getpid()}-{int(time.time() * 1000) % 100000}"
+    ws.send_json({"type": "hello", "subject": None, "token": None,
+                  "params": {"PROLIFIC_PID": subject}})
+    msg = ws.recv_json(timeout=5.0)
+    print(json.dumps(msg), flush=True)
+    kind = msg.get("type") if msg else "none"
+    closed = ws.wait_closed(timeout=3.0) if kind == "error" else False
+    ws.close()
+    report(type=kind, code=(msg or {}).get("code", "-"), closed=int(closed), subject=subject)
+
+
+ATTACKS = {"flood": attack_flood, "hello": attack_hello}
 
 
 def main():
@@ -166,6 +181,7 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("attack", choices=sorted(ATTACKS))
     p.add_argument("--count", type=int, default=2000)
+    p.add_argument("--subject", default=None, help="hello: the PROLIFIC_PID to send")
     a = p.parse_args()
     ATTACKS[a.attack](a)
 

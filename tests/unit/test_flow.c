@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -577,6 +578,70 @@ static void restart_restores_everyone(void **state)
     assert_true(has(c2, "waiting"));
 }
 
+/* Bounded polling: until the store says it is healthy again (it retries every second). */
+static bool store_recovers(int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (!store_failing(st))
+            return true;
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* While the store cannot write, a newcomer is refused with the try-later sentence and
+ * nothing of theirs is recorded; someone already in the study goes on, and a code is
+ * shown without waiting for a disk that is full. Admission comes back by itself. */
+static void newcomers_wait_while_the_store_fails(void **state)
+{
+    net_conn *a = to_game_scene("a");
+    char token[33];
+    token_of(a, token);
+    hang_up(a);
+    store_flush(st);
+    store_fault_commits(0, -1); /* every commit fails, as on a full disk */
+    store_participant(st, "probe", NULL, NULL, 1);
+    store_flush(st);
+    assert_true(store_failing(st));
+
+    net_conn *n = connect_one();
+    hello(n, "newcomer");
+    json_t *e = last(n, "error");
+    assert_non_null(e);
+    assert_string_equal(str(e, "code"), "try_later");
+    assert_string_equal(str(e, "message"), "The study cannot take new participants right "
+                                           "now. Please try again in a few minutes.");
+    json_decref(e);
+    assert_true(n->closed);
+    assert_false(has(n, "welcome"));
+
+    net_conn *back = connect_one();
+    char msg[160];
+    snprintf(msg, sizeof msg, "{\"type\":\"hello\",\"token\":\"%s\",\"params\":"
+                              "{\"PROLIFIC_PID\":\"a\"}}", token);
+    say(back, msg);
+    assert_false(back->closed);
+    expect_scene(back, "game");
+    for (int i = 0; i < 5; i++)
+        h.on_rtt(back, 900, test_now, fl);
+    say(back, "{\"type\":\"start\",\"scene\":\"game\"}"); /* too slow: excluded */
+    json_t *end = last(back, "scene");
+    assert_non_null(end); /* shown at once: the outcome is held and retried */
+    assert_string_equal(str(end, "code"), "EXCL1");
+    json_decref(end);
+
+    store_fault_commits(0, 0);
+    assert_true(store_recovers(5000));
+    net_conn *later = connect_one();
+    hello(later, "newcomer");
+    assert_true(has(later, "welcome"));
+    assert_false(later->closed);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='a' AND code='EXCL1'"),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject='newcomer'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(input_far_ahead_cuts_off_only_that_player, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restart_restores_everyone, setup, teardown),
+        cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
