@@ -120,10 +120,58 @@ static void build_redirect(const char *tmpl, const char *code, char *out, size_t
     }
 }
 
+/* An end scene (its completion code) is shown only once its outcome is committed
+ * (store_durable): a crash must never lose a code a participant has seen. The writer
+ * commits an outcome at once, so the wait is a few milliseconds. While the store is
+ * failing the scene is shown anyway (the outcome is held in memory and retried: nobody
+ * waits on a full disk for their code), and after END_WAIT_MS whatever the store says. */
+#define END_WAIT_MS 2000
+
+static bool end_waiting(const flow *f, const participant *p)
+{
+    for (int i = 0; i < f->ending.n; i++)
+        if (f->ending.items[i].p == p)
+            return true;
+    return false;
+}
+
+static void end_wait_push(flow *f, participant *p, uint64_t ticket, int64_t now_mono)
+{
+    end_list *l = &f->ending;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        struct end_wait *grown = realloc(l->items, (size_t)cap * sizeof *grown);
+        if (!grown)
+            abort();
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->n++] = (struct end_wait){p, ticket, now_mono + END_WAIT_MS};
+}
+
+static void send_scene(flow *f, participant *p);
+
+/* At the end of every pass: the end scenes whose outcomes are now durable. */
+static void show_due_ends(flow *f, loop_time now)
+{
+    bool failing = store_failing(f->st);
+    for (int i = 0; i < f->ending.n;) {
+        struct end_wait w = f->ending.items[i];
+        if (!failing && !store_durable(f->st, w.ticket) && now.mono_ms < w.deadline) {
+            i++;
+            continue;
+        }
+        f->ending.items[i] = f->ending.items[--f->ending.n];
+        send_scene(f, w.p);
+    }
+}
+
 static void send_scene(flow *f, participant *p)
 {
     const experiment *x = f->x;
     if (p->state == P_DONE || p->scene >= x->nscenes) {
+        if (end_waiting(f, p))
+            return; /* show_due_ends sends it */
         char redirect[CFG_PATH_LEN + CFG_ID_LEN];
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
         send_msg(f, p,
@@ -149,8 +197,11 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
     p->outcome = o;
     p->reason = why;
     snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
-    store_outcome(f->st, p->subject, outcome_name(o), p->code,
-                  why == REASON_NONE ? NULL : outcome_reason_name(why), now.wall_ms);
+    uint64_t ticket = store_outcome(f->st, p->subject, outcome_name(o), p->code,
+                                    why == REASON_NONE ? NULL : outcome_reason_name(why),
+                                    now.wall_ms);
+    if (!store_durable(f->st, ticket) && !store_failing(f->st))
+        end_wait_push(f, p, ticket, now.mono_ms);
     send_scene(f, p);
 }
 
@@ -716,6 +767,8 @@ static void on_pass_end(loop_time now, void *ud)
     for (int i = 0; i < f->dead.n; i++)
         room_free(f->dead.items[i]);
     f->dead.n = 0;
+    if (f->ending.n > 0)
+        show_due_ends(f, now);
 }
 
 net_handlers flow_net_handlers(void)
@@ -891,5 +944,6 @@ void flow_free(flow *f, loop_time now)
     free(f->dirty.items);
     free(f->dead.items);
     free(f->events.items);
+    free(f->ending.items);
     free(f);
 }

@@ -197,6 +197,14 @@ static void hang_up(net_conn *c)
 
 static void pass(void) { h.on_pass_end(test_now, fl); }
 
+/* An end scene is shown once its outcome is committed (flow.c, store_durable): let the
+ * writer commit what is queued, then end a pass. */
+static void settle(void)
+{
+    store_flush(st);
+    pass();
+}
+
 /* The newest message of `type` sent to c, parsed (caller decrefs), or NULL. */
 static json_t *last(net_conn *c, const char *type)
 {
@@ -387,6 +395,7 @@ static void waitroom_timeout_ends_with_its_code(void **state)
     assert_string_equal(str(end, "kind"), "game");
     json_decref(end);
     h.on_tick(at(61000), fl);
+    settle();
     end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "waitroom_timeout");
@@ -467,7 +476,8 @@ static void partner_drop_past_grace_pays_the_survivor(void **state)
     h.on_tick(at(4000), fl);
     assert_false(has(a, "game_end"));
     h.on_tick(at(5100), fl);
-    pass();
+    pass(); /* the room's news: the game ends, outcomes are recorded */
+    settle();
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "partner_dropped");
@@ -476,6 +486,7 @@ static void partner_drop_past_grace_pays_the_survivor(void **state)
     /* b comes back later: the game is gone; b's outcome is abandoned, shown again. */
     net_conn *b2 = connect_one();
     hello(b2, "b");
+    settle();
     end = last(b2, "scene");
     assert_string_equal(str(end, "outcome"), "abandoned");
     assert_string_equal(str(end, "code"), "GONE1");
@@ -490,6 +501,7 @@ static void finished_participants_see_their_code_again(void **state)
     hang_up(a);
     net_conn *again = connect_one();
     hello(again, "a");
+    settle();
     json_t *end = last(again, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "code"), "WAIT1");
@@ -512,6 +524,7 @@ static void a_slow_connection_is_excluded_at_entry(void **state)
     for (int i = 0; i < 5; i++)
         h.on_rtt(a, 900, test_now, fl);
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
+    settle();
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "outcome"), "excluded");
     assert_string_equal(str(end, "code"), "EXCL1");
@@ -524,6 +537,7 @@ static void a_browser_that_cannot_run_the_game_is_excluded_at_once(void **state)
     net_conn *c = connect_one();
     say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"old\"},"
            "\"missing\":[\"WebAssembly\",\"Web Workers\"]}");
+    settle();
     json_t *end = last(c, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "excluded");
@@ -567,6 +581,7 @@ static void restart_restores_everyone(void **state)
     /* a was mid-game: paid, told why. c was on the game page: carries on from there. */
     net_conn *a2 = connect_one();
     hello(a2, "a");
+    settle();
     json_t *end = last(a2, "scene");
     assert_string_equal(str(end, "outcome"), "partner_dropped");
     assert_non_null(strstr(str(end, "message"), "restarted"));
@@ -576,6 +591,27 @@ static void restart_restores_everyone(void **state)
     expect_scene(c2, "game");
     say(c2, "{\"type\":\"start\",\"scene\":\"game\"}");
     assert_true(has(c2, "waiting"));
+}
+
+/* A completion code is shown only once its outcome is in cohort.db: a crash right after
+ * can never lose a code a participant has seen. While the writer has not committed it,
+ * the participant waits (a few milliseconds in practice). */
+static void an_end_scene_waits_for_its_outcome(void **state)
+{
+    store_test_pause(st, true); /* the writer takes nothing until told */
+    net_conn *c = connect_one();
+    say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"slow\"},"
+           "\"missing\":[\"WebAssembly\"]}");
+    pass();
+    assert_true(has(c, "welcome"));
+    assert_false(has(c, "scene")); /* excluded, but not yet recorded: no code yet */
+    store_test_pause(st, false);
+    settle();
+    json_t *end = last(c, "scene");
+    assert_non_null(end);
+    assert_string_equal(str(end, "code"), "EXCL1");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='slow'"), 1);
 }
 
 /* Bounded polling: until the store says it is healthy again (it retries every second). */
@@ -666,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(input_far_ahead_cuts_off_only_that_player, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(restart_restores_everyone, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_end_scene_waits_for_its_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
