@@ -61,7 +61,7 @@ BENCH_DEPS += build/bench/load
 # The store's writer: frames per second it sustains, and what a caller pays per call.
 BENCHES += build/bench/bench_store
 BENCH_DEPS += build/bench/bench_store
-build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/% build/obj/src/util/% build/obj/envs/%,$(OBJ))
+build/bench/bench_store: bench/store/bench_store.c $(filter build/obj/src/store/% build/obj/src/util/% build/obj/src/proto/names.o build/obj/envs/%,$(OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
 

@@ -197,6 +197,8 @@ function onMessage(msg) {
       end(t('replaced_tab'));
       break;
     case 'error':
+      // The server cannot take newcomers for now (its disk is full): its sentence says so.
+      if (msg.code === 'try_later') { end(msg.message || 'Please try again in a few minutes.'); break; }
       // A stored identity the server refuses (say, a stale token from an earlier study on
       // this address): forget it and try once more as a newcomer.
       if (!welcomedOnce && identity.fromStorage && !retriedFresh) {

@@ -261,17 +261,37 @@ static char *dump(json_t *j)
     return out;
 }
 
+/* Public: counts and flags only. The store's last error can name a subject (a file
+ * path), so it is in /api/state, behind the key. "degraded" while the store's writes fail
+ * (store.h): new participants are refused meanwhile. Still 200: a proxy that took the
+ * server out would cut off the participants it still carries. */
 char *admin_health_json(admin *a, loop_time now)
 {
     flow_stats s;
     flow_get_stats(a->f, now, &s);
-    return dump(json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "status", "ok",
-                          "experiment", s.experiment, "uptime_s", (json_int_t)s.uptime_s,
-                          "participants", s.people.total, "connected", s.people.connected,
-                          "waiting", s.people.waiting, "playing", s.people.playing, "games",
-                          s.games_running, "games_started", (json_int_t)s.games_started,
-                          "store_errors", (json_int_t)s.store.errors, "store_cache_kb",
+    const store_health_info *h = &s.store.health;
+    return dump(json_pack("{s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:b, s:I, s:I}",
+                          "status", h->failing ? "degraded" : "ok", "experiment", s.experiment,
+                          "uptime_s", (json_int_t)s.uptime_s, "participants", s.people.total,
+                          "connected", s.people.connected, "waiting", s.people.waiting,
+                          "playing", s.people.playing, "games", s.games_running,
+                          "games_started", (json_int_t)s.games_started, "store_errors",
+                          (json_int_t)s.store.errors, "store_failing", h->failing,
+                          "store_held", (json_int_t)h->held, "store_cache_kb",
                           (json_int_t)(s.store.sqlite_heap_bytes / 1024)));
+}
+
+/* The store's side of /api/state: what the researcher needs to act on a full disk. */
+static json_t *store_json(const store_stats *st)
+{
+    return json_pack("{s:s, s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "status",
+                     st->health.failing ? "degraded" : "ok", "failing", st->health.failing,
+                     "errors", (json_int_t)st->errors, "last_error", st->health.last_error,
+                     "held", (json_int_t)st->health.held, "held_bytes",
+                     (json_int_t)st->health.held_bytes, "jobs_dropped",
+                     (json_int_t)st->jobs_dropped, "frames_dropped",
+                     (json_int_t)st->frames_dropped, "frames_pruned",
+                     (json_int_t)st->frames_pruned);
 }
 
 static void game_json(const flow_game_view *g, void *ctx)
@@ -312,14 +332,14 @@ char *admin_state_json(admin *a, loop_time now)
         if (s.people.outcomes[o] > 0)
             json_object_set_new(outcomes, outcome_name((outcome)o),
                                 json_integer(s.people.outcomes[o]));
-    return dump(json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I}",
+    return dump(json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I, s:o}",
                           "experiment", s.experiment, "uptime_s", (json_int_t)s.uptime_s, "games",
                           games, "waiting", waiting, "participants", "total", s.people.total,
                           "connected", s.people.connected, "waiting", s.people.waiting,
                           "playing", s.people.playing, "done", s.people.done, "outcomes",
                           outcomes, "people", people, "games_started",
                           (json_int_t)s.games_started, "protocol_errors",
-                          (json_int_t)s.protocol_errors));
+                          (json_int_t)s.protocol_errors, "store", store_json(&s.store)));
 }
 
 typedef struct {

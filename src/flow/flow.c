@@ -171,10 +171,58 @@ static void build_redirect(const char *tmpl, const char *code, char *out, size_t
     }
 }
 
+/* An end scene (its completion code) is shown only once its outcome is committed
+ * (store_durable): a crash must never lose a code a participant has seen. The writer
+ * commits an outcome at once, so the wait is a few milliseconds. While the store is
+ * failing the scene is shown anyway (the outcome is held in memory and retried: nobody
+ * waits on a full disk for their code), and after END_WAIT_MS whatever the store says. */
+#define END_WAIT_MS 2000
+
+static bool end_waiting(const flow *f, const participant *p)
+{
+    for (int i = 0; i < f->ending.n; i++)
+        if (f->ending.items[i].p == p)
+            return true;
+    return false;
+}
+
+static void end_wait_push(flow *f, participant *p, uint64_t ticket, int64_t now_mono)
+{
+    end_list *l = &f->ending;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        struct end_wait *grown = realloc(l->items, (size_t)cap * sizeof *grown);
+        if (!grown)
+            abort();
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->n++] = (struct end_wait){p, ticket, now_mono + END_WAIT_MS};
+}
+
+static void send_scene(flow *f, participant *p);
+
+/* At the end of every pass: the end scenes whose outcomes are now durable. */
+static void show_due_ends(flow *f, loop_time now)
+{
+    bool failing = store_failing(f->st);
+    for (int i = 0; i < f->ending.n;) {
+        struct end_wait w = f->ending.items[i];
+        if (!failing && !store_durable(f->st, w.ticket) && now.mono_ms < w.deadline) {
+            i++;
+            continue;
+        }
+        f->ending.items[i] = f->ending.items[--f->ending.n];
+        send_scene(f, w.p);
+    }
+}
+
 static void send_scene(flow *f, participant *p)
 {
     const experiment *x = f->x;
     if (p->state == P_DONE || p->scene >= x->nscenes) {
+        if (end_waiting(f, p))
+            return; /* show_due_ends sends it */
         char redirect[CFG_PATH_LEN + CFG_ID_LEN];
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
         send_msg(f, p,
@@ -210,9 +258,13 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
     p->outcome = o;
     p->reason = why;
     snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
-    if (p->recorded) /* else: excluded at hello, before they ever acted (section 5) */
-        store_outcome(f->st, p->subject, outcome_name(o), p->code,
-                      why == REASON_NONE ? NULL : outcome_reason_name(why), now.wall_ms);
+    if (p->recorded) { /* else: excluded at hello, before they ever acted (section 5) */
+        uint64_t ticket = store_outcome(f->st, p->subject, outcome_name(o), p->code,
+                                        why == REASON_NONE ? NULL : outcome_reason_name(why),
+                                        now.wall_ms);
+        if (!store_durable(f->st, ticket) && !store_failing(f->st))
+            end_wait_push(f, p, ticket, now.mono_ms);
+    }
     send_scene(f, p);
 }
 
@@ -475,6 +527,19 @@ static void send_welcome(flow *f, participant *p, bool resumed)
     send_msg(f, p, welcome_msg(f, p->subject, p->token, resumed));
 }
 
+/* A newcomer while the store cannot write (a full disk): nothing they did could be
+ * recorded, so they are turned away politely before anything of theirs exists. Not a
+ * protocol error, and not logged per hello: the store already says it is failing. */
+static void refuse_try_later(flow *f, net_conn *c)
+{
+    const char *why = texts_for(f->x, TEXT_TRY_LATER);
+    char *text = proto_msg_error("try_later", why);
+    if (text)
+        f->io->send_text(c, text, strlen(text));
+    free(text);
+    f->io->close(c, why);
+}
+
 static void *lookup_token(const char *token, void *ctx)
 {
     return map_get(((flow *)ctx)->by_token, token);
@@ -613,6 +678,12 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     }
     participant *p = d.who;
     if (d.verdict == HELLO_NEW) {
+        /* Returning participants go on: their records are small and the store retries
+         * them. A newcomer could have nothing recorded: turned away politely. */
+        if (store_failing(f->st)) {
+            refuse_try_later(f, c);
+            return;
+        }
         if (f->draining) {
             /* Nobody new while the study closes: they have done nothing yet, so there is
              * no outcome to record, only a page to show. */
@@ -930,6 +1001,8 @@ static void on_pass_end(loop_time now, void *ud)
     for (int i = 0; i < f->dead.n; i++)
         room_free(f->dead.items[i]);
     f->dead.n = 0;
+    if (f->ending.n > 0)
+        show_due_ends(f, now);
 }
 
 net_handlers flow_net_handlers(void)
@@ -1107,5 +1180,6 @@ void flow_free(flow *f, loop_time now)
     free(f->dirty.items);
     free(f->dead.items);
     free(f->events.items);
+    free(f->ending.items);
     free(f);
 }

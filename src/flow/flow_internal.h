@@ -63,6 +63,16 @@ typedef struct {
     int n, cap;
 } event_list;
 
+/* End scenes waiting for their outcome to be durable (flow.c, show_due_ends). */
+typedef struct {
+    struct end_wait {
+        participant *p;
+        uint64_t ticket;      /* store_durable */
+        int64_t deadline;     /* mono ms: shown by then whatever the store says */
+    } *items;
+    int n, cap;
+} end_list;
+
 struct flow {
     const experiment *x;
     const flow_io *io;
@@ -75,6 +85,7 @@ struct flow {
     room_list dirty;                  /* need room_flush this pass */
     room_list dead;                   /* over; freed at the end of the pass */
     event_list events;                /* what rooms said this pass; handled at its end */
+    end_list ending;                  /* end scenes waiting for a durable outcome */
     bool waiting_changed[CFG_MAX_SCENES]; /* send `waiting` to that room's people at pass end */
     volatile sig_atomic_t drain_requested; /* set from a signal handler */
     bool draining, drained;

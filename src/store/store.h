@@ -16,6 +16,20 @@
  *   seats(game, seat, name, kind)           one row per seat of a game (store_game); kind is
  *                                           'human' or 'ai'
  * games.seats keeps the JSON array of seat names for analysts; nothing reads it back.
+ *
+ * Durability (docs/DESIGN.md section 8). Records are of two kinds:
+ *   important  participants, sessions, scene visits, forms, waits, outcomes, matches,
+ *              games, seats, game ends, episode starts, episodes: what pay and analysis
+ *              rest on. Never dropped for want of queue space, committed in their own
+ *              transaction before any frame, and kept and retried (about once a second)
+ *              while a write fails, until it succeeds.
+ *   bulk       frames and events: dropped (and counted) when the queue is over its limit
+ *              or their transaction fails. Frames are a crash log: the episode record
+ *              carries every row again.
+ * An episode counts as written when all its files are durable (temporary file, fsync,
+ * rename, fsync of the folder): only then is its `episodes` row inserted, and once that
+ * row is committed its frames are deleted from the log. While writes fail the store is
+ * degraded (store_health); flow admits no new participants then.
  */
 #ifndef COHORT_STORE_H
 #define COHORT_STORE_H
@@ -29,12 +43,24 @@
 
 typedef struct store store;
 
+/* Folders are created 0700 and files 0600 (set explicitly, whatever the umask): on a shared
+ * machine other accounts must not read participant ids, answers, addresses or tokens. The
+ * environment variable COHORT_DATA_MODE (octal, e.g. 0750) relaxes it for a lab that
+ * shares data with a group: folders get that mode, files the same without execute bits
+ * (0640). It must keep 0700 for the owner and give nobody else write access. */
+#define STORE_DATA_MODE 0700u
+
 /* Creates DATA/EXPERIMENT/, opens cohort.db (WAL), creates the schema, starts the writer
- * thread. NULL on failure with a message in err. */
+ * thread. The folder and the database files get the data mode at every open. NULL on
+ * failure with a message in err. */
 store *store_open(const char *data_dir, const char *experiment, char *err, size_t errlen);
-/* Writes everything still queued, stops the thread, closes the database. */
+/* Writes everything still queued, stops the thread, closes the database. Important
+ * records that still cannot be written are retried for up to 5 s; whatever is left then
+ * is printed on stderr (a line per record, "store: NOT SAVED ...") so that no completion
+ * code is lost without a trace. */
 void store_close(store *s);
-/* Blocks until every job queued before this call is on disk. For shutdown and tests. */
+/* Blocks until every job queued before this call has been tried: committed, or (while
+ * writes fail) held for retry, which store_health reports. For shutdown and tests. */
 void store_flush(store *s);
 /* Folder DATA/EXPERIMENT (for tests and for the CLI). */
 const char *store_dir(const store *s);
@@ -51,9 +77,15 @@ void store_form(store *s, const char *subject, const char *scene, const char *fo
 /* how: a wait_end_name (proto/names.h): matched, timeout, left, dropped */
 void store_wait(store *s, const char *subject, const char *scene, int64_t t_start,
                 int64_t t_end, const char *how, const char *game);
-/* what: an outcome_name, reason an outcome_reason_name or NULL (proto/names.h) */
-void store_outcome(store *s, const char *subject, const char *what, const char *code,
-                   const char *reason, int64_t t);
+/* what: an outcome_name, reason an outcome_reason_name or NULL (proto/names.h). The
+ * writer is woken at once for it. Returns a ticket for store_durable (0 when the record
+ * could not be queued: it is then printed on stderr). */
+uint64_t store_outcome(store *s, const char *subject, const char *what, const char *code,
+                       const char *reason, int64_t t);
+/* True once the record with this ticket is committed (and for ticket 0). One atomic load:
+ * flow shows a completion code only when its outcome is durable, so that a crash can
+ * never lose a code a participant has seen. */
+bool store_durable(const store *s, uint64_t ticket);
 /* Anything worth knowing later (desync, protocol_error, late_inputs, drop, reconnect...).
  * subject and game may be NULL; detail_json may be NULL or a JSON value. */
 void store_event(store *s, const char *subject, const char *game, const char *kind,
@@ -95,7 +127,8 @@ typedef struct {
     uint32_t t_ms;                      /* server time since episode start */
 } frame_row;
 
-/* The durable log: frames are appended to SQLite and committed at least once a second. */
+/* The crash log: frames are appended to SQLite and committed within a cycle (250 ms).
+ * Bulk: dropped (and counted) when the queue is over its limit or the write fails. */
 void store_frames(store *s, const char *game, uint32_t episode, const frame_row *rows,
                   uint32_t n);
 
@@ -119,7 +152,9 @@ typedef struct {
 } episode_record;
 
 /* Writes SCENE/SUBJECT_epN.csv (+ SUBJECT_epN.json: env, seed, horizon, seats, reason)
- * for every human seat, and an `episodes` row. Takes ownership of rec->rows. */
+ * for every human seat, then, once every one of them is durable, the `episodes` row; once
+ * that row is committed the episode's frames leave the log. A file that fails to write is
+ * retried (the rows stay in memory until then). Takes ownership of rec->rows. */
 void store_episode(store *s, episode_record *rec);
 
 /* Column layout shared by the writer, `cohort compare` and `cohort replay`. Each writes
@@ -128,15 +163,47 @@ void store_episode(store *s, episode_record *rec);
 int store_csv_header(const episode_record *rec, char *buf, size_t len);
 int store_csv_row(const episode_record *rec, const frame_row *row, char *buf, size_t len);
 
-/* Counters for /healthz and tests. jobs_dropped counts calls whose data was not queued
- * (out of memory, the queue's byte limit, or the store closing); each also counts as an
- * error. */
+/* The store's health. failing is true from the first write that fails (a full disk, an
+ * I/O error, a queue over its limit) until a later cycle of the writer succeeded with
+ * nothing left to retry and a probe file of 256 KiB could be written and synced: the
+ * writer notices by itself, about once a second, that space came back. */
+typedef enum { STORE_OK, STORE_DEGRADED } store_status;
+typedef struct {
+    store_status status;   /* DEGRADED exactly while failing */
+    bool failing;
+    uint64_t errors;       /* since open, failing or not */
+    uint64_t held;         /* important records waiting for a retry */
+    uint64_t held_bytes;   /* their memory, queued or held */
+    char last_error[200];  /* "" when none; may name a subject: not for public pages */
+} store_health_info;
+store_health_info store_health(store *s);
+/* One atomic load, for the event loop (flow's admission). False for a NULL store. */
+bool store_failing(const store *s);
+
+/* Counters for /healthz and tests. jobs_dropped counts calls whose data was not queued or
+ * was given up (out of memory, a bulk queue over its limit, a failed bulk transaction,
+ * the store closing); each also counts as an error. frames_dropped counts frame rows lost
+ * that way. A record refused for good (an unsafe name, a constraint) counts as an error
+ * and as done. */
 typedef struct {
     uint64_t jobs_queued, jobs_done, frames_logged, files_written, errors;
-    uint64_t jobs_dropped;
+    uint64_t jobs_dropped, frames_dropped, frames_pruned;
     uint64_t sqlite_heap_bytes; /* SQLite's heap in this process (all stores), mostly page cache */
+    store_health_info health;
 } store_stats;
 store_stats store_get_stats(store *s);
+
+/* ---- Test hooks (never called by the server) ---- */
+
+/* After `skip` more file writes succeed, the next `count` fail with ENOSPC (all of them
+ * when count < 0); store_fault_files(0, 0) ends it. Process-wide. */
+void store_fault_files(int skip, int count);
+/* The same for the writer's commits (each transaction's COMMIT fails as SQLITE_FULL). */
+void store_fault_commits(int skip, int count);
+/* The bulk queue's byte limit (0: the default, 512 MB), and a pause: while paused the
+ * writer takes nothing from the queue, so a test can fill it deterministically. */
+void store_test_limit(store *s, size_t max_bulk_bytes);
+void store_test_pause(store *s, bool paused);
 
 /* ---- Synchronous helpers (no queue): used by the writer thread, tools and tests. ---- */
 
@@ -146,18 +213,31 @@ store_stats store_get_stats(store *s);
 bool store_safe_name(const char *name);
 /* "input", "default", "ai" for SOURCE_*, NULL for anything else. */
 const char *store_source_name(int source);
-/* mkdir -p. 0 or -1 with errno. */
-int store_mkdirs(const char *path);
+/* mkdir -p: each folder created gets `mode` (chmod'd) and its parent is fsync'd. Existing
+ * folders are left alone. 0 or -1 with errno. */
+int store_mkdirs(const char *path, unsigned mode);
+/* What the file writers return besides a count: BAD when a name can never be a file
+ * (retrying cannot help), RETRY when the disk refused (full, I/O error, permissions):
+ * the same call may succeed later. */
+#define STORE_FILE_OK 0
+#define STORE_FILE_BAD (-1)
+#define STORE_FILE_RETRY (-2)
 /* Writes DIR/SCENE/SUBJECT_epN.json and .csv for each human seat of rec, each through a
- * temporary file and a rename. files_json (may be NULL) receives a JSON array of the CSV
- * paths relative to dir. Returns the number of files written, or -1 with err set (files
- * of other seats may still have been written). */
+ * temporary file, fsync and rename, then fsyncs the folder; folders get `mode`, files
+ * mode without execute bits. files_json (may be NULL) receives a JSON array of the CSV
+ * paths written, relative to dir. Returns the number of files written when every human
+ * seat has its files, else STORE_FILE_RETRY or STORE_FILE_BAD with err set (RETRY wins
+ * when both happened; files of other seats may have been written). */
 int store_write_episode_files(const char *dir, const char *experiment,
-                              const episode_record *rec, char *files_json, size_t files_len,
-                              char *err, size_t errlen);
-/* Writes DIR/SCENE/SUBJECT_form.json (form_json re-encoded; NULL means {}). 0 or -1. */
+                              const episode_record *rec, unsigned mode, char *files_json,
+                              size_t files_len, char *err, size_t errlen);
+/* Writes DIR/SCENE/SUBJECT_form.json (form_json re-encoded; NULL means {}), durably.
+ * STORE_FILE_OK, BAD or RETRY. */
 int store_write_form_file(const char *dir, const char *scene, const char *subject,
-                          const char *form_json, char *err, size_t errlen);
+                          const char *form_json, unsigned mode, char *err, size_t errlen);
+/* Writes, fsyncs and removes a hidden file of `bytes` bytes in dir: is there room again?
+ * STORE_FILE_OK or STORE_FILE_RETRY. */
+int store_probe_space(const char *dir, size_t bytes, char *err, size_t errlen);
 /* Reads the durable frame log of one episode from DB_PATH (opened read-only), ordered by
  * frame: *rows is malloc'd (free it), NULL when there are none. 0, or -1 on error. */
 int store_frames_load(const char *db_path, const char *game, uint32_t episode,

@@ -3,16 +3,23 @@
  * and form answers (docs/DESIGN.md section 8).
  *
  * Every file is written under a hidden temporary name, fsync'd and renamed into place,
- * so anyone watching the folder (a researcher, the e2e harness, `cohort compare`) sees
- * either no file or the whole file. These functions run on the writer thread; they are
- * also callable directly (tests, rebuilding an episode file from the durable log).
+ * and then its folder is fsync'd, so anyone watching the folder (a researcher, the e2e
+ * harness, `cohort compare`) sees either no file or the whole file, and a power cut after
+ * the call returned cannot take the rename back. Folders and files get the store's modes
+ * explicitly (chmod/fchmod), whatever the umask. These functions run on the writer
+ * thread; they are also callable directly (tests).
+ *
+ * Failures are told apart (store.h, STORE_FILE_*): a name that can never be a file is
+ * BAD (retrying cannot help), anything the disk said (ENOSPC, EIO, EACCES, ...) is RETRY:
+ * the writer keeps the job and tries again.
  */
-#include "store.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,7 +255,49 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int store_mkdirs(const char *path)
+/* fsync of the folder holding path: makes a rename or a new entry in it durable. 0 or an
+ * errno value. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* The folder holding path (path itself must not end in '/'). */
+static int sync_parent(const char *path)
+{
+    char parent[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n == 0)
+        return slash ? sync_dir("/") : sync_dir(".");
+    if (n >= sizeof parent)
+        return ENAMETOOLONG;
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    return sync_dir(parent);
+}
+
+/* One folder: created with mode (chmod'd, so the umask cannot narrow or widen it) and its
+ * parent fsync'd so the new entry survives a power cut. An existing folder is left as it
+ * is. */
+static int make_dir(const char *path, unsigned mode)
+{
+    if (mkdir(path, (mode_t)mode) != 0)
+        return errno == EEXIST ? 0 : -1;
+    int e = chmod(path, (mode_t)mode) == 0 ? sync_parent(path) : errno;
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int store_mkdirs(const char *path, unsigned mode)
 {
     char tmp[4096];
     size_t n = strlen(path);
@@ -257,18 +306,48 @@ int store_mkdirs(const char *path)
         return -1;
     }
     memcpy(tmp, path, n + 1);
+    while (n > 1 && tmp[n - 1] == '/')
+        tmp[--n] = '\0';
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        if (make_dir(tmp, mode) != 0)
             return -1;
         *p = '/';
     }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    return make_dir(tmp, mode);
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Fault injection (store.h, store_fault_files): tests make file writes fail as a full
+ * disk would. Two counters, read on every write; both 0 in the server.
+ * ------------------------------------------------------------------------------------- */
+
+static _Atomic int fault_skip, fault_count;
+
+void store_fault_files(int skip, int count)
+{
+    atomic_store(&fault_skip, skip > 0 ? skip : 0);
+    atomic_store(&fault_count, count);
+}
+
+bool store_fault_take(_Atomic int *skip_left, _Atomic int *count_left)
+{
+    if (atomic_load_explicit(count_left, memory_order_relaxed) == 0)
+        return false;
+    int skip = atomic_load(skip_left);
+    while (skip > 0)
+        if (atomic_compare_exchange_weak(skip_left, &skip, skip - 1))
+            return false;
+    int c = atomic_load(count_left);
+    while (c != 0)
+        if (atomic_compare_exchange_weak(count_left, &c, c < 0 ? c : c - 1))
+            return true;
+    return false;
+}
+
+static bool fault_fires(void) { return store_fault_take(&fault_skip, &fault_count); }
 
 static bool write_all(int fd, const char *data, size_t len)
 {
@@ -286,24 +365,33 @@ static bool write_all(int fd, const char *data, size_t len)
 }
 
 /* Writes `data` to dir/name through dir/.name.tmp.PID: the temporary name is hidden and
- * does not end in .csv/.json, so a reader globbing for data files never picks it up. */
+ * does not end in .csv/.json, so a reader globbing for data files never picks it up. The
+ * caller fsyncs dir afterwards (once for several files). 0, or an errno value with err
+ * set. */
 static int write_file_atomic(const char *dir, const char *name, const char *data, size_t len,
-                             char *err, size_t errlen)
+                             unsigned mode, char *err, size_t errlen)
 {
     char path[4096], tmp[4096];
     int n1 = snprintf(path, sizeof path, "%s/%s", dir, name);
     int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
     if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof path || (size_t)n2 >= sizeof tmp) {
         set_err(err, errlen, "path too long: %s/%s", dir, name);
-        return -1;
+        return ENAMETOOLONG;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fault_fires()) {
+        set_err(err, errlen, "%s: %s (injected)", path, strerror(ENOSPC));
+        return ENOSPC;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
+        int e = errno;
+        set_err(err, errlen, "%s: %s", tmp, strerror(e));
+        return e;
     }
-    /* fsync before rename: without it a power cut can leave a renamed but empty file. */
-    bool ok = write_all(fd, data, len) && fsync(fd) == 0;
+    /* fchmod: open's mode is narrowed by the umask, and a leftover temporary file from a
+     * crash keeps whatever mode it had. fsync before rename: without it a power cut can
+     * leave a renamed but empty file. */
+    bool ok = fchmod(fd, (mode_t)mode) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
         ok = false;
@@ -316,25 +404,25 @@ static int write_file_atomic(const char *dir, const char *name, const char *data
     if (!ok) {
         set_err(err, errlen, "%s: %s", path, strerror(saved));
         unlink(tmp);
-        return -1;
+        return saved ? saved : EIO;
     }
     return 0;
 }
 
 /* JSON text plus a final newline, so the file reads well with cat. */
-static int write_json_file(const char *dir, const char *name, const char *json, char *err,
-                           size_t errlen)
+static int write_json_file(const char *dir, const char *name, const char *json, unsigned mode,
+                           char *err, size_t errlen)
 {
     size_t n = strlen(json);
     char *text = malloc(n + 2);
     if (!text) {
         set_err(err, errlen, "out of memory");
-        return -1;
+        return ENOMEM;
     }
     memcpy(text, json, n);
     text[n] = '\n';
     text[n + 1] = '\0';
-    int rc = write_file_atomic(dir, name, text, n + 1, err, errlen);
+    int rc = write_file_atomic(dir, name, text, n + 1, mode, err, errlen);
     free(text);
     return rc;
 }
@@ -372,25 +460,33 @@ static char *episode_meta_json(const char *experiment, const episode_record *rec
     return text;
 }
 
-/* Ensures DIR/SCENE exists; writes its path into out. */
-static int scene_dir(const char *dir, const char *scene, char *out, size_t outlen, char *err,
-                     size_t errlen)
+/* The file mode that goes with a folder mode: the same bits without execute. */
+static unsigned file_mode(unsigned dir_mode) { return dir_mode & 0666; }
+
+/* Ensures DIR/SCENE exists; writes its path into out. STORE_FILE_OK, or BAD (the scene
+ * cannot name a folder) or RETRY (the disk said no) with err set. */
+static int scene_dir(const char *dir, const char *scene, unsigned mode, char *out,
+                     size_t outlen, char *err, size_t errlen)
 {
     if (!store_safe_name(scene)) {
         set_err(err, errlen, "unsafe scene id '%s'", scene ? scene : "(null)");
-        return -1;
+        return STORE_FILE_BAD;
     }
     int n = snprintf(out, outlen, "%s/%s", dir, scene);
     if (n < 0 || (size_t)n >= outlen) {
         set_err(err, errlen, "path too long: %s/%s", dir, scene);
-        return -1;
+        return STORE_FILE_BAD;
     }
-    if (store_mkdirs(out) != 0) {
+    if (store_mkdirs(out, mode) != 0) {
         set_err(err, errlen, "%s: %s", out, strerror(errno));
-        return -1;
+        return STORE_FILE_RETRY;
     }
-    return 0;
+    return STORE_FILE_OK;
 }
+
+/* An errno from a write: our own refusals (a name too long) can never pass; everything
+ * the disk says (ENOSPC, EDQUOT, EIO, EACCES, EROFS, ...) may, once someone acts. */
+static int classify(int e) { return e == ENAMETOOLONG || e == EINVAL ? STORE_FILE_BAD : STORE_FILE_RETRY; }
 
 /* Copies a fixed-size name field into a NUL-terminated buffer even if the caller filled
  * the field to the brim. */
@@ -403,70 +499,100 @@ static void copy_field(char *dst, size_t dstlen, const char *src, size_t srclen)
     dst[n] = '\0';
 }
 
-int store_write_episode_files(const char *dir, const char *experiment,
-                              const episode_record *rec_in, char *files_json, size_t files_len,
-                              char *err, size_t errlen)
+/* A copy of rec_in whose name fields are certainly terminated. */
+static void terminated_copy(episode_record *rec, const episode_record *rec_in)
 {
-    /* Work on a copy whose name fields are certainly terminated. */
-    episode_record rec = *rec_in;
-    copy_field(rec.scene, sizeof rec.scene, rec_in->scene, sizeof rec_in->scene);
-    copy_field(rec.game, sizeof rec.game, rec_in->game, sizeof rec_in->game);
-    copy_field(rec.env, sizeof rec.env, rec_in->env, sizeof rec_in->env);
-    copy_field(rec.end_reason, sizeof rec.end_reason, rec_in->end_reason,
+    *rec = *rec_in;
+    copy_field(rec->scene, sizeof rec->scene, rec_in->scene, sizeof rec_in->scene);
+    copy_field(rec->game, sizeof rec->game, rec_in->game, sizeof rec_in->game);
+    copy_field(rec->env, sizeof rec->env, rec_in->env, sizeof rec_in->env);
+    copy_field(rec->end_reason, sizeof rec->end_reason, rec_in->end_reason,
                sizeof rec_in->end_reason);
     for (uint32_t i = 0; i < ENV_MAX_PLAYERS; i++)
-        copy_field(rec.seat_names[i], sizeof rec.seat_names[i], rec_in->seat_names[i],
+        copy_field(rec->seat_names[i], sizeof rec->seat_names[i], rec_in->seat_names[i],
                    sizeof rec_in->seat_names[i]);
     for (uint32_t i = 0; i < ENV_MAX_INFO; i++)
-        copy_field(rec.info_names[i], sizeof rec.info_names[i], rec_in->info_names[i],
+        copy_field(rec->info_names[i], sizeof rec->info_names[i], rec_in->info_names[i],
                    sizeof rec_in->info_names[i]);
+}
+
+/* One seat's sidecar and CSV. The sidecar goes first: whoever sees the CSV can rely on
+ * its JSON being there. 0 or an errno value. */
+static int write_seat_files(const char *sdir, const char *experiment, const episode_record *rec,
+                            uint32_t seat, const textbuf *csv, unsigned mode, char *err,
+                            size_t errlen)
+{
+    char csv_name[256], json_name[256];
+    snprintf(csv_name, sizeof csv_name, "%s_ep%" PRIu32 ".csv", rec->seat_names[seat],
+             rec->episode);
+    snprintf(json_name, sizeof json_name, "%s_ep%" PRIu32 ".json", rec->seat_names[seat],
+             rec->episode);
+    char *meta = episode_meta_json(experiment, rec, seat);
+    if (!meta) {
+        set_err(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec->game, rec->episode);
+        return ENOMEM;
+    }
+    int e = write_json_file(sdir, json_name, meta, file_mode(mode), err, errlen);
+    free(meta);
+    if (e == 0)
+        e = write_file_atomic(sdir, csv_name, csv->data, csv->len, file_mode(mode), err, errlen);
+    return e;
+}
+
+int store_write_episode_files(const char *dir, const char *experiment,
+                              const episode_record *rec_in, unsigned mode, char *files_json,
+                              size_t files_len, char *err, size_t errlen)
+{
+    episode_record rec;
+    terminated_copy(&rec, rec_in);
     if (rec.nrows > 0 && !rec.rows) {
         set_err(err, errlen, "episode %s/%" PRIu32 ": rows missing", rec.game, rec.episode);
-        return -1;
+        return STORE_FILE_BAD;
     }
-
     char sdir[4096];
-    if (scene_dir(dir, rec.scene, sdir, sizeof sdir, err, errlen) != 0)
-        return -1;
+    int rc = scene_dir(dir, rec.scene, mode, sdir, sizeof sdir, err, errlen);
+    if (rc != STORE_FILE_OK)
+        return rc;
 
     textbuf csv = {0};
     if (!episode_csv_text(&rec, &csv)) {
         free(csv.data);
         set_err(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec.game, rec.episode);
-        return -1;
+        return STORE_FILE_RETRY;
     }
 
     json_t *files = json_array();
-    int written = 0, rc = 0;
+    int written = 0;
+    bool bad = false, retry = false;
     for (uint32_t seat = 0; seat < clamp_seats(&rec); seat++) {
         if (!rec.seat_is_human[seat])
             continue;
-        const char *subject = rec.seat_names[seat];
-        if (!store_safe_name(subject)) {
-            set_err(err, errlen, "unsafe subject id '%s'", subject);
-            rc = -1;
+        if (!store_safe_name(rec.seat_names[seat])) {
+            set_err(err, errlen, "unsafe subject id '%s'", rec.seat_names[seat]);
+            bad = true;
             continue;
         }
-        char csv_name[256], json_name[256];
-        snprintf(csv_name, sizeof csv_name, "%s_ep%" PRIu32 ".csv", subject, rec.episode);
-        snprintf(json_name, sizeof json_name, "%s_ep%" PRIu32 ".json", subject, rec.episode);
-
-        /* The sidecar goes first: whoever sees the CSV can rely on its JSON being there. */
-        char *meta = episode_meta_json(experiment, &rec, seat);
-        bool ok = meta &&
-                  write_json_file(sdir, json_name, meta, err, errlen) == 0 &&
-                  write_file_atomic(sdir, csv_name, csv.data, csv.len, err, errlen) == 0;
-        free(meta);
-        if (!ok) {
-            rc = -1;
+        int e = write_seat_files(sdir, experiment, &rec, seat, &csv, mode, err, errlen);
+        if (e != 0) {
+            if (classify(e) == STORE_FILE_BAD)
+                bad = true;
+            else
+                retry = true;
             continue;
         }
         written += 2;
         char rel[512];
-        snprintf(rel, sizeof rel, "%s/%s", rec.scene, csv_name);
+        snprintf(rel, sizeof rel, "%s/%s_ep%" PRIu32 ".csv", rec.scene, rec.seat_names[seat],
+                 rec.episode);
         json_array_append_new(files, json_string(rel));
     }
     free(csv.data);
+    /* The renames are durable only once the folder is. */
+    int e = written > 0 ? sync_dir(sdir) : 0;
+    if (e != 0) {
+        set_err(err, errlen, "%s: fsync: %s", sdir, strerror(e));
+        retry = true;
+    }
 
     if (files_json && files_len > 0) {
         char *text = json_dumps(files, JSON_COMPACT);
@@ -474,19 +600,20 @@ int store_write_episode_files(const char *dir, const char *experiment,
         free(text);
     }
     json_decref(files);
-    return rc == 0 ? written : -1;
+    return retry ? STORE_FILE_RETRY : bad ? STORE_FILE_BAD : written;
 }
 
 int store_write_form_file(const char *dir, const char *scene, const char *subject,
-                          const char *form_json, char *err, size_t errlen)
+                          const char *form_json, unsigned mode, char *err, size_t errlen)
 {
     if (!store_safe_name(subject)) {
         set_err(err, errlen, "unsafe subject id '%s'", subject ? subject : "(null)");
-        return -1;
+        return STORE_FILE_BAD;
     }
     char sdir[4096];
-    if (scene_dir(dir, scene, sdir, sizeof sdir, err, errlen) != 0)
-        return -1;
+    int rc = scene_dir(dir, scene, mode, sdir, sizeof sdir, err, errlen);
+    if (rc != STORE_FILE_OK)
+        return rc;
 
     /* Re-encode through jansson so the file is always valid, readable JSON. */
     json_error_t jerr;
@@ -494,17 +621,37 @@ int store_write_form_file(const char *dir, const char *scene, const char *subjec
     if (!form || !json_is_object(form)) {
         json_decref(form);
         set_err(err, errlen, "form of %s in %s is not a JSON object", subject, scene);
-        return -1;
+        return STORE_FILE_BAD;
     }
     char *text = json_dumps(form, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(form);
     if (!text) {
         set_err(err, errlen, "out of memory");
-        return -1;
+        return STORE_FILE_RETRY;
     }
     char name[256];
     snprintf(name, sizeof name, "%s_form.json", subject);
-    int rc = write_json_file(sdir, name, text, err, errlen);
+    int e = write_json_file(sdir, name, text, file_mode(mode), err, errlen);
     free(text);
-    return rc;
+    if (e == 0 && (e = sync_dir(sdir)) != 0)
+        set_err(err, errlen, "%s: fsync: %s", sdir, strerror(e));
+    return e == 0 ? STORE_FILE_OK : classify(e);
+}
+
+int store_probe_space(const char *dir, size_t bytes, char *err, size_t errlen)
+{
+    char *zeros = calloc(1, bytes ? bytes : 1);
+    if (!zeros) {
+        set_err(err, errlen, "out of memory");
+        return STORE_FILE_RETRY;
+    }
+    /* Real bytes, not a hole: the file system must find the blocks. */
+    memset(zeros, 'p', bytes);
+    char name[64], path[4200];
+    snprintf(name, sizeof name, ".probe.%ld", (long)getpid());
+    int e = write_file_atomic(dir, name, zeros, bytes, 0600, err, errlen);
+    free(zeros);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+    return e == 0 ? STORE_FILE_OK : STORE_FILE_RETRY;
 }

@@ -1,9 +1,26 @@
+/*
+ * Start-up: the participants the store knew, and every episode the frame log still holds
+ * (docs/DESIGN.md section 8). The log holds only episodes that are not known to be
+ * written: a row is deleted once its episode's files are durable and its `episodes` row
+ * committed. So what is found here is one of:
+ *   - no `episodes` row, files missing: the server died (or the disk was full) before the
+ *     episode was written. Rebuilt from the log.
+ *   - no `episodes` row, but every file whole on disk: it died between the files and the
+ *     row. The files are adopted as they are (the log may have lost frames the files
+ *     have).
+ *   - an `episodes` row, files missing (an older version recorded rows for files it
+ *     failed to write): rebuilt.
+ *   - an `episodes` row and its files: it died before the prune. Pruned.
+ */
 #include "store_recover.h"
+#include "store_internal.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static sqlite3 *open_ro(store *s, char *err, size_t errlen)
 {
@@ -133,48 +150,311 @@ static int load_seats(sqlite3 *db, const char *game, episode_record *rec)
     return rc == SQLITE_DONE ? (int)rec->nseats : -1;
 }
 
-static int rebuild_one(store *s, sqlite3 *db, const char *game, int episode,
-                       const char *scene, const char *env,
-                       const env_def *(*find_env)(const char *name), char *err, size_t errlen)
+/* What the log and the tables say about one episode in the log. */
+typedef struct {
+    const char *game;
+    int episode;
+    char scene[64], env[64];
+    bool has_row;          /* an `episodes` row exists */
+    char row_reason[32];
+    int64_t row_frames, row_t;
+} logged;
+
+/* The game's scene and env, and the episode's `episodes` row if any. 0, 1 when the game
+ * has no games row, -1 on error. */
+static int read_episode_rows(sqlite3 *db, logged *e)
 {
-    episode_record rec;
-    memset(&rec, 0, sizeof rec);
-    snprintf(rec.scene, sizeof rec.scene, "%s", scene);
-    snprintf(rec.game, sizeof rec.game, "%s", game);
-    snprintf(rec.env, sizeof rec.env, "%s", env);
-    rec.episode = (uint32_t)episode;
-    snprintf(rec.end_reason, sizeof rec.end_reason, "cut");
-    int rc = episode_meta(db, game, episode, &rec.seed, &rec.horizon);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT scene, env FROM games WHERE game = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, e->game, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(e->scene, sizeof e->scene, "%s", text(st, 0) ? text(st, 0) : "");
+        snprintf(e->env, sizeof e->env, "%s", text(st, 1) ? text(st, 1) : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 1 : -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT reason, frames, t FROM episodes WHERE game = ?1 AND"
+                           " episode = ?2", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, e->game, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, e->episode);
+    rc = sqlite3_step(st);
+    e->has_row = rc == SQLITE_ROW;
+    if (e->has_row) {
+        snprintf(e->row_reason, sizeof e->row_reason, "%s", text(st, 0) ? text(st, 0) : "");
+        e->row_frames = sqlite3_column_int64(st, 1);
+        e->row_t = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Everything of the episode's record but its rows: seed and horizon, seats, info names. */
+static int fill_record(sqlite3 *db, const logged *e, const env_def *(*find_env)(const char *),
+                       episode_record *rec, char *err, size_t errlen)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->scene, sizeof rec->scene, "%s", e->scene);
+    snprintf(rec->game, sizeof rec->game, "%s", e->game);
+    snprintf(rec->env, sizeof rec->env, "%s", e->env);
+    rec->episode = (uint32_t)e->episode;
+    int rc = episode_meta(db, e->game, e->episode, &rec->seed, &rec->horizon);
     if (rc != 0) {
-        snprintf(err, errlen, "game %s episode %d: %s", game, episode,
+        snprintf(err, errlen, "game %s episode %d: %s", e->game, e->episode,
                  rc > 0 ? "no episode start recorded" : sqlite3_errmsg(db));
         return -1;
     }
-    rc = load_seats(db, game, &rec);
+    rc = load_seats(db, e->game, rec);
     if (rc <= 0) {
-        snprintf(err, errlen, "game %s episode %d: %s", game, episode,
+        snprintf(err, errlen, "game %s episode %d: %s", e->game, e->episode,
                  rc == 0 ? "no seats recorded" : sqlite3_errmsg(db));
         return -1;
     }
-    const env_def *def = find_env ? find_env(env) : NULL;
+    const env_def *def = find_env ? find_env(e->env) : NULL;
     if (def) {
-        rec.ninfo = def->ninfo < ENV_MAX_INFO ? def->ninfo : ENV_MAX_INFO;
-        for (uint32_t k = 0; k < rec.ninfo; k++)
-            snprintf(rec.info_names[k], sizeof rec.info_names[k], "%s",
+        rec->ninfo = def->ninfo < ENV_MAX_INFO ? def->ninfo : ENV_MAX_INFO;
+        for (uint32_t k = 0; k < rec->ninfo; k++)
+            snprintf(rec->info_names[k], sizeof rec->info_names[k], "%s",
                      def->info_names[k] ? def->info_names[k] : "");
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cohort.db", store_dir(s));
-    if (store_frames_load(path, game, (uint32_t)episode, &rec.rows, &rec.nrows) != 0 ||
-        rec.nrows == 0) {
-        free(rec.rows);
-        snprintf(err, errlen, "game %s episode %d: frame log unreadable", game, episode);
-        return -1;
-    }
-    rec.rows[rec.nrows - 1].truncated = 1;
-    store_episode(s, &rec);
     return 0;
 }
+
+/* How many human seats the episode has, and how many of them have both files on disk;
+ * files_json gets the CSVs found (as an `episodes` row lists them). */
+static void seat_files(const store *s, const episode_record *rec, int *humans, int *present,
+                       char *files_json, size_t files_len)
+{
+    json_t *files = json_array();
+    *humans = *present = 0;
+    for (uint32_t i = 0; i < rec->nseats; i++) {
+        if (!rec->seat_is_human[i])
+            continue;
+        (*humans)++;
+        char csv[4400], side[4400], rel[512];
+        snprintf(rel, sizeof rel, "%s/%s_ep%u.csv", rec->scene, rec->seat_names[i],
+                 (unsigned)rec->episode);
+        snprintf(csv, sizeof csv, "%s/%s", store_dir(s), rel);
+        snprintf(side, sizeof side, "%s/%s/%s_ep%u.json", store_dir(s), rec->scene,
+                 rec->seat_names[i], (unsigned)rec->episode);
+        struct stat sb;
+        if (store_safe_name(rec->seat_names[i]) && stat(csv, &sb) == 0 && stat(side, &sb) == 0) {
+            (*present)++;
+            json_array_append_new(files, json_string(rel));
+        }
+    }
+    char *text = json_dumps(files, JSON_COMPACT);
+    snprintf(files_json, files_len, "%s", text ? text : "[]");
+    free(text);
+    json_decref(files);
+}
+
+/* rows and end_reason of the first human seat's sidecar; false when unreadable. */
+static bool read_sidecar(const store *s, const episode_record *rec, int64_t *rows,
+                         char *reason, size_t len)
+{
+    for (uint32_t i = 0; i < rec->nseats; i++) {
+        if (!rec->seat_is_human[i])
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s/%s_ep%u.json", store_dir(s), rec->scene,
+                 rec->seat_names[i], (unsigned)rec->episode);
+        json_t *o = json_load_file(path, 0, NULL);
+        json_t *r = json_object_get(o, "rows"), *why = json_object_get(o, "end_reason");
+        bool ok = json_is_integer(r) && json_is_string(why);
+        if (ok) {
+            *rows = json_integer_value(r);
+            snprintf(reason, len, "%s", json_string_value(why));
+        }
+        json_decref(o);
+        return ok;
+    }
+    return false;
+}
+
+/* How the logged episode ended, from its last row: the env's own end when the log shows
+ * it, else cut (the server stopped before the end, or frames were lost). A cut marks its
+ * last row truncated itself (room.c), so truncated counts as the env's only at the
+ * horizon; terminated is only ever the env's. */
+static const char *logged_end(const frame_row *last, uint32_t n, uint32_t horizon)
+{
+    if (last->terminated)
+        return "terminated";
+    if (last->truncated && horizon > 0 && n >= horizon)
+        return "truncated";
+    return "cut";
+}
+
+/* Rows 0..k-1 without a gap: frames lost from the log (a failed bulk transaction) end the
+ * part that can be replayed. */
+static uint32_t contiguous(const frame_row *rows, uint32_t n)
+{
+    uint32_t k = 0;
+    while (k < n && rows[k].frame == k)
+        k++;
+    return k;
+}
+
+/* Rebuilds the files (and the row) from the log. The reason is the row's when the row
+ * exists and counts the same frames, else read from the log. 0 or -1 with err set. */
+static int rebuild_from_log(store *s, const logged *e, episode_record *rec, char *err,
+                            size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cohort.db", store_dir(s));
+    uint32_t n = 0;
+    if (store_frames_load(path, e->game, (uint32_t)e->episode, &rec->rows, &n) != 0 ||
+        (n = contiguous(rec->rows, n)) == 0) {
+        free(rec->rows);
+        rec->rows = NULL;
+        snprintf(err, errlen, "game %s episode %d: frame log unreadable", e->game, e->episode);
+        return -1;
+    }
+    rec->nrows = n;
+    const char *why = e->has_row && e->row_frames == (int64_t)n && e->row_reason[0]
+                          ? e->row_reason
+                          : logged_end(&rec->rows[n - 1], n, rec->horizon);
+    snprintf(rec->end_reason, sizeof rec->end_reason, "%s", why);
+    if (strcmp(why, "cut") == 0)
+        rec->rows[n - 1].truncated = 1; /* as room.c marks a cut */
+    rec->t = e->has_row ? e->row_t : 0;
+    store_episode(s, rec);
+    return 0;
+}
+
+/* The number of frames the log holds for the episode (-1 on error). */
+static int64_t logged_frames(sqlite3 *db, const logged *e)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM frames WHERE game = ?1 AND episode = ?2",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, e->game, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, e->episode);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Files whole on disk without a row: adopted when they hold at least what the log does.
+ * True when done. */
+static bool adopt_files(store *s, sqlite3 *db, const logged *e, episode_record *rec,
+                        const char *files_json)
+{
+    int64_t rows = 0;
+    if (!read_sidecar(s, rec, &rows, rec->end_reason, sizeof rec->end_reason) || rows <= 0 ||
+        rows < logged_frames(db, e))
+        return false;
+    rec->nrows = (uint32_t)rows;
+    store_episode_adopt(s, rec, files_json);
+    return true;
+}
+
+/* One episode of the log (see the top of this file). 1 when its files were rebuilt or
+ * adopted, 0 when only its frames were pruned, -1 when skipped (err says why). */
+static int recover_one(store *s, sqlite3 *db, logged *e,
+                       const env_def *(*find_env)(const char *), char *err, size_t errlen)
+{
+    int rc = read_episode_rows(db, e);
+    if (rc != 0) {
+        snprintf(err, errlen, "game %s episode %d: %s", e->game, e->episode,
+                 rc > 0 ? "no game recorded" : sqlite3_errmsg(db));
+        return -1;
+    }
+    episode_record rec;
+    if (fill_record(db, e, find_env, &rec, err, errlen) != 0)
+        return -1;
+    int humans, present;
+    char files[2048];
+    seat_files(s, &rec, &humans, &present, files, sizeof files);
+    bool whole = humans > 0 && present == humans;
+    if (whole && e->has_row) {
+        store_prune_episode(s, e->game, (uint32_t)e->episode);
+        return 0;
+    }
+    if (whole && !e->has_row && adopt_files(s, db, e, &rec, files))
+        return 1;
+    return rebuild_from_log(s, e, &rec, err, errlen) == 0 ? 1 : -1;
+}
+
+/* The next (game, episode) in the frame log after the one in *e, in key order: one seek
+ * in the primary key, so start-up costs what the episodes still logged cost, never the
+ * whole history. 1 found (e and its game buffer updated), 0 none, -1 error. */
+static int next_logged(sqlite3_stmt *st, logged *e, char *game, size_t len)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, game, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, e->episode);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 0 : -1;
+    const char *g = text(st, 0);
+    snprintf(game, len, "%s", g ? g : "");
+    memset(e, 0, sizeof *e);
+    e->game = game;
+    e->episode = sqlite3_column_int(st, 1);
+    return 1;
+}
+
+/* The CSV paths (relative to the store's folder) that an `episodes` row lists, and their
+ * sidecars: how many of them are missing. */
+static int missing_files(const store *s, const char *files_json)
+{
+    json_t *files = json_loads(files_json ? files_json : "[]", 0, NULL);
+    size_t i;
+    json_t *v;
+    int missing = 0;
+    json_array_foreach(files, i, v)
+    {
+        const char *rel = json_string_value(v);
+        size_t n = rel ? strlen(rel) : 0;
+        if (n < 4 || strcmp(rel + n - 4, ".csv") != 0)
+            continue;
+        char csv[4400], side[4400];
+        snprintf(csv, sizeof csv, "%s/%s", store_dir(s), rel);
+        snprintf(side, sizeof side, "%s/%.*s.json", store_dir(s), (int)(n - 4), rel);
+        struct stat sb;
+        missing += stat(csv, &sb) != 0 || stat(side, &sb) != 0;
+    }
+    json_decref(files);
+    return missing;
+}
+
+/* Recorded episodes whose files are gone and whose frames were already pruned (someone
+ * deleted them): nothing can bring them back, but the researcher must hear of it. One
+ * stat per file of the history: cheap beside reading frames. The number found; err names
+ * the last. */
+static int report_lost_files(store *s, sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int lost = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT e.game, e.episode, e.files FROM episodes e WHERE NOT EXISTS"
+                           " (SELECT 1 FROM frames f WHERE f.game = e.game AND"
+                           " f.episode = e.episode)", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (missing_files(s, text(st, 2)) == 0)
+            continue;
+        lost++;
+        snprintf(err, errlen, "game %s episode %d: files missing, and the frame log no longer"
+                 " has its frames", text(st, 0), sqlite3_column_int(st, 1));
+    }
+    sqlite3_finalize(st);
+    return lost;
+}
+
+/* Seeks the log's episodes one by one (next_logged). Exposed for the plan test. */
+const char STORE_NEXT_LOGGED_SQL[] =
+    "SELECT game, episode FROM frames WHERE (game, episode) > (?1, ?2)"
+    " ORDER BY game, episode LIMIT 1";
 
 int store_rebuild_episodes(store *s, const char *experiment,
                            const env_def *(*find_env)(const char *name), char *err,
@@ -187,27 +467,27 @@ int store_rebuild_episodes(store *s, const char *experiment,
     sqlite3 *db = open_ro(s, err, errlen);
     if (!db)
         return -1;
-    static const char *sql =
-        "SELECT DISTINCT f.game, f.episode, g.scene, g.env FROM frames f"
-        " JOIN games g ON g.game = f.game"
-        " WHERE NOT EXISTS (SELECT 1 FROM episodes e WHERE e.game = f.game AND"
-        "   e.episode = f.episode)";
     sqlite3_stmt *st = NULL;
-    int rebuilt = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, STORE_NEXT_LOGGED_SQL, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "finding unwritten episodes: %s", sqlite3_errmsg(db));
         sqlite3_close(db);
         return -1;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *game = text(st, 0), *scene = text(st, 2), *env = text(st, 3);
-        if (!game || !scene || !env)
-            continue;
-        if (rebuild_one(s, db, game, sqlite3_column_int(st, 1), scene, env, find_env, err,
-                        errlen) == 0)
-            rebuilt++;
+    char game[128] = "", skipped[512] = "";
+    logged e = {.game = game, .episode = -1};
+    int rebuilt = 0, rc;
+    while ((rc = next_logged(st, &e, game, sizeof game)) > 0) {
+        int one = recover_one(s, db, &e, find_env, skipped, sizeof skipped);
+        rebuilt += one > 0;
     }
+    if (rc < 0)
+        snprintf(skipped, sizeof skipped, "reading the frame log: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
+    report_lost_files(s, db, skipped, sizeof skipped);
     sqlite3_close(db);
+    if (errlen)
+        snprintf(err, errlen, "%s", skipped);
+    /* What was queued is written before the server opens its doors. */
+    store_flush(s);
     return rebuilt;
 }

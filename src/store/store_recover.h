@@ -31,17 +31,34 @@ typedef struct {
 int store_load_participants(store *s, void (*fn)(const known_participant *p, void *ctx),
                             void *ctx, char *err, size_t errlen);
 
-/* Writes the episode files of every episode that is in the durable frame log but was
- * never written (the server died mid-episode): the partial episode, its last row marked
- * truncated, end reason "cut". Seed and horizon come from episode_starts, seat names and
- * which seats are human from seats (a file for each human seat), the info column names
- * from find_env(games.env): when find_env is NULL or returns NULL the files have no info
- * columns. An episode without an episode_starts row, without seats rows (both absent in
- * databases of earlier versions) or whose frames cannot be read is skipped.
- * Returns how many episodes were rebuilt, or -1 with err set. err is emptied first; after
- * a return >= 0 it describes the last episode skipped, if any. */
+/* Finishes every episode the durable frame log still holds (it holds only episodes not
+ * known to be written; store.h):
+ *   - never written (the server died mid-episode, or its files failed to write): rebuilt
+ *     from the log's rows 0..N-1 (up to the first gap). Its end reason is what the log
+ *     shows: `terminated` when the last row is terminated, `truncated` when the last row
+ *     is truncated at the horizon, else `cut` (the last row is then marked truncated);
+ *   - never recorded although every file is whole on disk (the server died between the
+ *     files and the row): the files are kept as they are and get their row;
+ *   - recorded, but files missing: rebuilt, with the row's reason when the log has the
+ *     frames the row counts;
+ *   - recorded, files present: only its frames are deleted (the prune the server did not
+ *     live to do).
+ * Seed and horizon come from episode_starts, seat names and which seats are human from
+ * seats (a file for each human seat), the info column names from find_env(games.env):
+ * when find_env is NULL or returns NULL the files have no info columns. An episode
+ * without a games row, an episode_starts row or seats rows (absent in databases of
+ * earlier versions), or whose frames cannot be read, is skipped; so is a recorded episode
+ * whose files are gone once its frames were pruned (nothing can rebuild it: it is named
+ * in err so that the researcher hears of it). What is queued is
+ * flushed before the call returns. Returns how many episodes were rebuilt or adopted, or
+ * -1 with err set. err is emptied first; after a return >= 0 it describes the last
+ * episode skipped, if any. */
 int store_rebuild_episodes(store *s, const char *experiment,
                            const env_def *(*find_env)(const char *name), char *err,
                            size_t errlen);
+
+/* The query that walks the log's episodes, one primary-key seek each (for the test that
+ * keeps it indexed). */
+extern const char STORE_NEXT_LOGGED_SQL[];
 
 #endif

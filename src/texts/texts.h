@@ -49,6 +49,9 @@
       "This study is closed and is not taking new participants. Thank you for your "        \
       "interest.")                                                                          \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
+    X(TEXT_TRY_LATER, "try_later",                                                          \
+      "The study cannot take new participants right now. Please try again in a few "        \
+      "minutes.")                                                                           \
     X(TEXT_BUSY, "busy",                                                                    \
       "Too many people are arriving at once. Please try again in a few minutes.")          \
     X(TEXT_BROWSER_UNSUPPORTED, "browser_unsupported",                                      \

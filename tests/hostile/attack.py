@@ -14,6 +14,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import time
 
 HOST = "127.0.0.1"
@@ -624,8 +625,9 @@ def attack_xff(a):
     the forwarded address when the peer is a trusted proxy)."""
     headers = [f"X-Forwarded-For: {a.xff}"]
     ws = WS(a.port, headers=headers, source=a.source)
-    ws.send_json({"type": "hello", "subject": a.subject, "token": None,
-                  "params": {"PROLIFIC_PID": a.subject}})
+    subject = a.subject or "xff-probe"
+    ws.send_json({"type": "hello", "subject": subject, "token": None,
+                  "params": {"PROLIFIC_PID": subject}})
     msg = ws.recv_json(timeout=5.0, want="welcome")
     # Act (the consent page's Continue): only then is the participant, and the address of
     # the connection they act from, written down (docs/DESIGN.md section 5).
@@ -644,6 +646,122 @@ def attack_xff(a):
     report(welcome=int(msg is not None), more_accepted=accepted, more_refused=refused)
 
 
+def attack_hello(a):
+    """A newcomer's hello (a fresh PROLIFIC_PID): prints the server's first reply, which is
+    a welcome, or an error with its code and message (then the connection must close)."""
+    ws = WS(a.port)
+    subject = a.subject or f"newcomer-{os.getpid()}-{int(time.time() * 1000) % 100000}"
+    ws.send_json({"type": "hello", "subject": None, "token": None,
+                  "params": {"PROLIFIC_PID": subject}})
+    msg = ws.recv_json(timeout=5.0)
+    print(json.dumps(msg), flush=True)
+    kind = msg.get("type") if msg else "none"
+    closed = ws.wait_closed(timeout=3.0) if kind == "error" else False
+    ws.close()
+    report(type=kind, code=(msg or {}).get("code", "-"), closed=int(closed), subject=subject)
+
+
+class Pipe(threading.Thread):
+    """One direction of a relayed connection. From the server it also reads the WebSocket
+    frames (unmasked) as they pass, to note who was welcomed and what end scene they got."""
+
+    def __init__(self, src, dst, conn, watch):
+        super().__init__(daemon=True)
+        self.src, self.dst, self.conn, self.watch = src, dst, conn, watch
+        self.buf, self.head_done, self.partial = b"", False, b""
+
+    def run(self):
+        try:
+            while True:
+                data = self.src.recv(65536)
+                if not data:
+                    break
+                self.dst.sendall(data)
+                if self.watch:
+                    self.parse(data)
+        except OSError:
+            pass
+        for s in (self.src, self.dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def parse(self, data):
+        self.buf += data
+        if not self.head_done:
+            head, sep, rest = self.buf.partition(b"\r\n\r\n")
+            if not sep:
+                return
+            self.head_done, self.buf = True, rest
+        while len(self.buf) >= 2:
+            b0, n, off = self.buf[0], self.buf[1] & 0x7F, 2
+            if n == 126:
+                if len(self.buf) < 4:
+                    return
+                n, off = struct.unpack(">H", self.buf[2:4])[0], 4
+            elif n == 127:
+                if len(self.buf) < 10:
+                    return
+                n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
+            if len(self.buf) < off + n:
+                return
+            payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+            op = b0 & 0x0F
+            if op in (0, 1):
+                self.partial += payload
+                if b0 & 0x80:
+                    self.conn.message(self.partial)
+                    self.partial = b""
+
+
+class Relayed:
+    """What the relay learned about one connection."""
+    lock = threading.Lock()
+    log = None
+
+    def __init__(self):
+        self.subject = None
+
+    def message(self, payload):
+        try:
+            msg = json.loads(payload)
+        except ValueError:
+            return
+        if msg.get("type") == "welcome":
+            self.subject = msg.get("subject")
+        elif msg.get("type") == "scene" and msg.get("kind") == "end":
+            with Relayed.lock:
+                Relayed.log.write(f"seen {self.subject} {msg.get('outcome')} {msg.get('code')}\n")
+                Relayed.log.flush()
+
+
+def attack_relay(a):
+    """Not an attack: a transparent relay from a port of its own (written to --port-file)
+    to PORT, so that clients keep one address while the server behind it is killed and
+    restarted. Every end scene the server sends is noted in --log as `seen SUBJECT OUTCOME
+    CODE`: what participants were shown. Runs until it is killed."""
+    Relayed.log = open(a.log, "a")
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind((HOST, 0))
+    lst.listen(512)
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write(str(lst.getsockname()[1]))
+    os.rename(a.port_file + ".tmp", a.port_file)
+    while True:
+        client, _ = lst.accept()
+        try:
+            server = socket.create_connection((HOST, a.port), timeout=2.0)
+            server.settimeout(None)
+        except OSError:
+            client.close()  # the server is down: as if it had refused the connection
+            continue
+        conn = Relayed()
+        Pipe(client, server, conn, False).start()
+        Pipe(server, client, conn, True).start()
+
+
 ATTACKS = {
     "flood": attack_flood,
     "fast_clock": attack_fast_clock,
@@ -658,6 +776,8 @@ ATTACKS = {
     "conns": attack_conns,
     "slowloris": attack_slowloris,
     "xff": attack_xff,
+    "hello": attack_hello,
+    "relay": attack_relay,
 }
 
 
@@ -677,8 +797,10 @@ def main():
     p.add_argument("--hold", type=float, default=3.0, help="seconds to hold connections")
     p.add_argument("--ws", action="store_true", help="conns: do the WebSocket handshake")
     p.add_argument("--xff", default="203.0.113.7", help="xff: the X-Forwarded-For value")
-    p.add_argument("--subject", default="xff-probe", help="xff: the participant's id")
+    p.add_argument("--subject", default=None, help="xff, hello: the participant's id")
     p.add_argument("--more", type=int, default=0, help="xff: more sockets with the header")
+    p.add_argument("--port-file", default=None, help="relay: where to write its own port")
+    p.add_argument("--log", default=None, help="relay: where to note the end scenes seen")
     a = p.parse_args()
     ATTACKS[a.attack](a)
 

@@ -95,3 +95,81 @@ case_end() {
   [ -z "${HONEST_N:-}" ] || honest_records
   exit "$CASE_FAILED"
 }
+
+# ---- durability cases (disk_full, kill9) ----------------------------------------------
+
+# small_disk SIZE: a tmpfs of SIZE mounted at $WORK/disk (DISK), unmounted on exit (after
+# every process started here is stopped). A case that needs it fails loudly when mount is
+# not permitted: CI runs as root, and a skipped disk-full test would prove nothing.
+small_disk() {
+  DISK=$WORK/disk
+  mkdir -p "$DISK"
+  if ! mount -t tmpfs -o "size=$1,mode=0755" tmpfs "$DISK"; then
+    echo "  FAIL: cannot mount a $1 tmpfs at $DISK (this case must run as root)"
+    exit 1
+  fi
+  trap 'load_cleanup; umount "$DISK" 2>/dev/null || umount -l "$DISK" 2>/dev/null; rm -rf "$WORK"' EXIT
+}
+
+# health_field NAME: the value of NAME in the server's /healthz ("" when it does not
+# answer).
+health_field() {
+  { http_get "$SRV_PORT" /healthz 2>/dev/null || true; } |
+    sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[a-z0-9]*\).*/\1/p" | tr -d '"'
+}
+
+# wait_health NAME VALUE SECONDS: bounded polling (every 0.1 s) until /healthz has
+# NAME=VALUE. Prints how long it took; returns 1 when it never did.
+wait_health() {
+  local t0 t
+  t0=$(date +%s%N)
+  for _ in $(seq $(($3 * 10))); do
+    if [ "$(health_field "$1")" = "$2" ]; then
+      t=$((($(date +%s%N) - t0) / 1000000))
+      echo "$t"
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# bots_run N RUN FILE [options...]: N honest greedy bots (subjects bot-RUN-*) in the
+# background, report in FILE; sets BOTS_PID.
+bots_run() {
+  local n=$1 run=$2 out=$3
+  shift 3
+  "${BOTS[@]}" "$URL" -n "$n" --policy greedy --duration 60 --run "$run" "$@" >"$out" 2>&1 &
+  BOTS_PID=$!
+  LOAD_PIDS+=("$BOTS_PID")
+}
+
+# sql QUERY: one value from cohort.db ($DB), read-only.
+sql() { sqlite3 "file:$DB?mode=ro" "$1"; }
+
+# episodes_intact: every `episodes` row has a CSV and a sidecar for each human seat, and
+# every CSV replays (`cohort replay`); a full-length episode (frames = horizon) is never
+# labelled cut, a truncated one is full-length. Prints what it checked; 1 on any failure.
+episodes_intact() {
+  local bad=0 n=0 missing=0 replayed=0 game ep scene reason frames horizon subject
+  while IFS='|' read -r game ep scene reason frames horizon; do
+    n=$((n + 1))
+    if [ "$frames" = "$horizon" ] && [ "$reason" = cut ]; then
+      echo "    $game episode $ep: full length ($frames frames) but labelled cut"; bad=1
+    fi
+    if [ "$reason" = truncated ] && [ "$frames" != "$horizon" ]; then
+      echo "    $game episode $ep: truncated after $frames of $horizon frames"; bad=1
+    fi
+    for subject in $(sql "SELECT name FROM seats WHERE game='$game' AND kind='human'"); do
+      local csv=$DATA/hostile/$scene/${subject}_ep$ep.csv
+      if [ ! -f "$csv" ] || [ ! -f "${csv%.csv}.json" ]; then
+        echo "    $game episode $ep: $csv or its sidecar missing"; missing=$((missing + 1)); bad=1
+        continue
+      fi
+      if "$COHORT" replay "$csv" >/dev/null 2>&1; then replayed=$((replayed + 1))
+      else echo "    replay $csv:"; "$COHORT" replay "$csv" 2>&1 | tail -2 | sed 's/^/      /'; bad=1; fi
+    done
+  done < <(sql "SELECT e.game, e.episode, e.scene, e.reason, e.frames, e.horizon FROM episodes e ORDER BY e.t")
+  echo "    $n episodes recorded, $replayed files replayed, $missing missing"
+  return $bad
+}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -193,9 +194,20 @@ static void hang_up(net_conn *c)
 
 static void pass(void) { h.on_pass_end(test_now, fl); }
 
-/* The newest message of `type` sent to c, parsed (caller decrefs), or NULL. */
+/* An end scene is shown once its outcome is committed (flow.c, store_durable): let the
+ * writer commit what is queued, then end a pass. */
+static void settle(void)
+{
+    store_flush(st);
+    pass();
+}
+
+/* The newest message of `type` sent to c, parsed (caller decrefs), or NULL. An end scene
+ * waits for its outcome's commit: looking for a scene lets the store and a pass settle. */
 static json_t *last(net_conn *c, const char *type)
 {
+    if (strcmp(type, "scene") == 0)
+        settle();
     for (int i = c->ntext - 1; i >= 0; i--) {
         json_t *m = json_loads(c->texts[i], 0, NULL);
         if (m && strcmp(json_string_value(json_object_get(m, "type")), type) == 0)
@@ -421,6 +433,7 @@ static void waitroom_timeout_ends_with_its_code(void **state)
     assert_string_equal(str(end, "kind"), "game");
     json_decref(end);
     h.on_tick(at(61000), fl);
+    settle();
     end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "waitroom_timeout");
@@ -501,7 +514,8 @@ static void partner_drop_past_grace_pays_the_survivor(void **state)
     h.on_tick(at(4000), fl);
     assert_false(has(a, "game_end"));
     h.on_tick(at(5100), fl);
-    pass();
+    pass(); /* the room's news: the game ends, outcomes are recorded */
+    settle();
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "partner_dropped");
@@ -510,6 +524,7 @@ static void partner_drop_past_grace_pays_the_survivor(void **state)
     /* b comes back later: the game is gone; b's outcome is abandoned, shown again. */
     net_conn *b2 = connect_one();
     hello(b2, "b");
+    settle();
     end = last(b2, "scene");
     assert_string_equal(str(end, "outcome"), "abandoned");
     assert_string_equal(str(end, "code"), "GONE1");
@@ -524,6 +539,7 @@ static void finished_participants_see_their_code_again(void **state)
     hang_up(a);
     net_conn *again = connect_one();
     hello(again, "a");
+    settle();
     json_t *end = last(again, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "code"), "WAIT1");
@@ -565,6 +581,7 @@ static void a_slow_connection_is_excluded_at_entry(void **state)
     for (int i = 0; i < 5; i++)
         h.on_rtt(a, 900, test_now, fl);
     say(a, "{\"type\":\"start\",\"scene\":\"game\"}");
+    settle();
     json_t *end = last(a, "scene");
     assert_string_equal(str(end, "outcome"), "excluded");
     assert_string_equal(str(end, "code"), "EXCL1");
@@ -577,6 +594,7 @@ static void a_browser_that_cannot_run_the_game_is_excluded_at_once(void **state)
     net_conn *c = connect_one();
     say(c, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"old\"},"
            "\"missing\":[\"WebAssembly\",\"Web Workers\"]}");
+    settle();
     json_t *end = last(c, "scene");
     assert_string_equal(str(end, "kind"), "end");
     assert_string_equal(str(end, "outcome"), "excluded");
@@ -670,6 +688,7 @@ static void restart_restores_everyone(void **state)
     /* a was mid-game: paid, told why. c was on the game page: carries on from there. */
     net_conn *a2 = connect_one();
     hello(a2, "a");
+    settle();
     json_t *end = last(a2, "scene");
     assert_string_equal(str(end, "outcome"), "partner_dropped");
     assert_non_null(strstr(str(end, "message"), "restarted"));
@@ -1167,6 +1186,93 @@ static void restart_brings_back_only_those_who_acted(void **state)
     expect_scene(p2, "game");
 }
 
+/* A completion code is shown only once its outcome is in cohort.db: a crash right after
+ * can never lose a code a participant has seen. While the writer has not committed it,
+ * the participant waits (a few milliseconds in practice). */
+static void an_end_scene_waits_for_its_outcome(void **state)
+{
+    net_conn *c = to_game_scene("slow"); /* acted: what happens to them is recorded */
+    for (int i = 0; i < 5; i++)
+        h.on_rtt(c, 900, test_now, fl);
+    store_test_pause(st, true); /* the writer takes nothing until told */
+    int scenes = count(c, "scene");
+    say(c, "{\"type\":\"start\",\"scene\":\"game\"}"); /* too slow: excluded */
+    pass();
+    assert_int_equal(count(c, "scene"), scenes); /* excluded, not yet recorded: no code yet */
+    store_test_pause(st, false);
+    settle();
+    json_t *end = last(c, "scene");
+    assert_non_null(end);
+    assert_string_equal(str(end, "code"), "EXCL1");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='slow'"), 1);
+}
+
+/* Bounded polling: until the store says it is healthy again (it retries every second). */
+static bool store_recovers(int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (!store_failing(st))
+            return true;
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* While the store cannot write, a newcomer is refused with the try-later sentence and
+ * nothing of theirs is recorded; someone already in the study goes on, and a code is
+ * shown without waiting for a disk that is full. Admission comes back by itself. */
+static void newcomers_wait_while_the_store_fails(void **state)
+{
+    net_conn *a = to_game_scene("a");
+    char token[33];
+    token_of(a, token);
+    hang_up(a);
+    store_flush(st);
+    store_fault_commits(0, -1); /* every commit fails, as on a full disk */
+    store_participant(st, "probe", NULL, NULL, 1);
+    store_flush(st);
+    assert_true(store_failing(st));
+
+    net_conn *n = connect_one();
+    hello(n, "newcomer");
+    json_t *e = last(n, "error");
+    assert_non_null(e);
+    assert_string_equal(str(e, "code"), "try_later");
+    assert_string_equal(str(e, "message"), "The study cannot take new participants right "
+                                           "now. Please try again in a few minutes.");
+    json_decref(e);
+    assert_true(n->closed);
+    assert_false(has(n, "welcome"));
+
+    net_conn *back = connect_one();
+    char msg[160];
+    snprintf(msg, sizeof msg, "{\"type\":\"hello\",\"token\":\"%s\",\"params\":"
+                              "{\"PROLIFIC_PID\":\"a\"}}", token);
+    say(back, msg);
+    assert_false(back->closed);
+    expect_scene(back, "game");
+    for (int i = 0; i < 5; i++)
+        h.on_rtt(back, 900, test_now, fl);
+    say(back, "{\"type\":\"start\",\"scene\":\"game\"}"); /* too slow: excluded */
+    json_t *end = last(back, "scene");
+    assert_non_null(end); /* shown at once: the outcome is held and retried */
+    assert_string_equal(str(end, "code"), "EXCL1");
+    json_decref(end);
+
+    store_fault_commits(0, 0);
+    assert_true(store_recovers(5000));
+    net_conn *later = connect_one();
+    hello(later, "newcomer");
+    assert_true(has(later, "welcome"));
+    assert_false(later->closed);
+    say(later, "{\"type\":\"advance\",\"scene\":\"welcome\"}"); /* acts: now recorded */
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='a' AND code='EXCL1'"),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject='newcomer'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1219,6 +1325,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(never_lets_only_the_token_back_in, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_brings_back_only_those_who_acted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(an_end_scene_waits_for_its_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

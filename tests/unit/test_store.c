@@ -877,7 +877,7 @@ static void test_old_database_opens(void **state)
     fixture *f = *state;
     char path[256];
     snprintf(path, sizeof path, "%s/exp1", f->root);
-    assert_int_equal(store_mkdirs(path), 0);
+    assert_int_equal(store_mkdirs(path, STORE_DATA_MODE), 0);
     snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -977,6 +977,529 @@ static void test_load_participants(void **state)
     sqlite3_close(db);
 }
 
+/* ---- durability (docs/DESIGN.md section 8) ------------------------------------------ */
+
+/* A read-write connection beside the writer's, for what an older version or another
+ * program would have left in the database. */
+static void exec_rw(const fixture *f, const char *sql)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* Bounded polling: true as soon as the store is healthy with nothing held (the writer
+ * retries about once a second), false after timeout_ms. */
+static bool wait_healthy(store *s, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        store_health_info h = store_health(s);
+        if (!h.failing && h.held == 0)
+            return true;
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static int64_t count_rows(const fixture *f, const char *sql)
+{
+    sqlite3 *db = open_ro(f);
+    int64_t n = query_int(db, sql);
+    sqlite3_close(db);
+    return n;
+}
+
+static bool exists(const fixture *f, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/%s", f->root, rel);
+    return access(path, F_OK) == 0;
+}
+
+/* DIR/exp1/REL's text; fails the test when it is missing. */
+static char *read_scene_file(const fixture *f, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/%s", f->root, rel);
+    char *text = read_file(path);
+    if (!text)
+        fail_msg("%s is missing", path);
+    return text;
+}
+
+static unsigned mode_of(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        fail_msg("stat %s", path);
+    return (unsigned)sb.st_mode & 0777;
+}
+
+/* A queue over its byte limit drops frames and events, counted, and never an outcome,
+ * form, session or any other important record; the store says it is failing meanwhile
+ * and recovers by itself once the writer has caught up. */
+static void test_drop_rule(void **state)
+{
+    fixture *f = *state;
+    store_test_pause(f->s, true);
+    store_test_limit(f->s, 16 << 10);
+    frame_row r = make_row(0);
+    for (uint32_t i = 0; i < 200; i++) {
+        r.frame = i;
+        store_frames(f->s, "g1", 0, &r, 1);
+        char subject[32];
+        snprintf(subject, sizeof subject, "p%u", i);
+        store_outcome(f->s, subject, "completed", "CODE", NULL, 1000 + i);
+        if (i % 4 == 0) {
+            store_event(f->s, subject, "g1", "desync", NULL, 1000 + i);
+            store_form(f->s, subject, "consent", "{\"agree\":\"yes\"}", 1000 + i);
+            store_session(f->s, subject, "connect", NULL, 1000 + i);
+        }
+    }
+    store_stats st = store_get_stats(f->s);
+    assert_true(st.frames_dropped > 0);
+    assert_true(st.health.failing);
+    assert_true(store_failing(f->s));
+    assert_int_equal(st.health.status, STORE_DEGRADED);
+    assert_non_null(strstr(st.health.last_error, "bulk queue over its limit"));
+    store_test_pause(f->s, false);
+    store_flush(f->s);
+
+    st = store_get_stats(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 200);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 50);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM sessions"), 50);
+    int64_t frames = count_rows(f, "SELECT count(*) FROM frames");
+    int64_t events = count_rows(f, "SELECT count(*) FROM events");
+    assert_int_equal(frames + (int64_t)st.frames_dropped, 200);
+    assert_int_equal(st.frames_logged, (uint64_t)frames);
+    assert_int_equal(st.jobs_dropped, st.frames_dropped + (uint64_t)(50 - events));
+    assert_true(frames > 0 && frames < 200);
+    /* The writer caught up and its probe found room: healthy again, by itself. */
+    assert_false(store_failing(f->s));
+    assert_int_equal(store_health(f->s).status, STORE_OK);
+    store_test_limit(f->s, 0);
+}
+
+/* What a room does for one episode of a game: game and seats, its start, its frames. */
+static void log_episode(store *s, const char *game, uint32_t episode, uint32_t nframes,
+                        uint32_t horizon)
+{
+    const store_seat seats[] = {{"alice", true}, {"bob", true}};
+    store_game(s, game, "game", "stub/env", seats, 2, 1000);
+    store_episode_start(s, game, episode, 9, horizon, 1100);
+    frame_row rows[8];
+    assert_true(nframes <= 8);
+    for (uint32_t i = 0; i < nframes; i++)
+        rows[i] = make_row(i);
+    store_frames(s, game, episode, rows, nframes);
+}
+
+/* make_record's episode as game g1 episode 0, with the rows make_row gives. */
+static void episode_g1(store *s, uint32_t nrows)
+{
+    episode_record rec;
+    make_record(&rec, nrows);
+    rec.episode = 0;
+    rec.horizon = nrows;
+    store_episode(s, &rec);
+}
+
+/* The `episodes` row is inserted only once every file of the episode is durable: the
+ * second file write fails (the disk is full), so there is no row and the frames stay in
+ * the log; the writer retries, and once the files are whole the row appears and the
+ * frames are pruned. */
+static void test_episode_row_after_durable_files(void **state)
+{
+    fixture *f = *state;
+    log_episode(f->s, "g1", 0, 3, 3);
+    store_flush(f->s);
+    store_fault_files(1, 1); /* alice's sidecar is written, her CSV is not */
+    episode_g1(f->s, 3);
+    store_flush(f->s);
+
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 3);
+    assert_false(exists(f, "game/alice_ep0.csv"));
+    store_health_info h = store_health(f->s);
+    assert_true(h.failing);
+    assert_int_equal(h.held, 1);
+    assert_non_null(strstr(h.last_error, "alice_ep0.csv"));
+
+    /* The fault is spent: the next retry succeeds without anyone's help. */
+    assert_true(wait_healthy(f->s, 5000));
+    store_flush(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes WHERE game='g1'"), 1);
+    assert_true(exists(f, "game/alice_ep0.csv") && exists(f, "game/bob_ep0.csv"));
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 0);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/exp1/game", f->root);
+    assert_int_equal(count_entries(dir, ".tmp"), 0);
+    store_stats st = store_get_stats(f->s);
+    assert_int_equal(st.frames_pruned, 3);
+    assert_int_equal(st.jobs_dropped, 0);
+}
+
+/* An episode whose files never got written before the server stopped stays unwritten:
+ * its frames stay in the log, and the next start rebuilds it (as truncated: its last
+ * logged row is truncated at the horizon). The close prints what it could not save. */
+static void test_unwritten_episode_rebuilt_at_start(void **state)
+{
+    fixture *f = *state;
+    log_episode(f->s, "g1", 0, 3, 3);
+    store_fault_files(0, -1);
+    episode_g1(f->s, 3);
+    store_outcome(f->s, "alice", "completed", "C1", NULL, 5000);
+    store_flush(f->s);
+    assert_true(store_failing(f->s));
+    store_close(f->s); /* retries for a while, then gives the episode up */
+    f->s = NULL;
+    store_fault_files(0, 0);
+
+    char err[256];
+    f->s = store_open(f->root, "exp1", err, sizeof err);
+    assert_non_null(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 1);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    char buf[64];
+    sqlite3 *db = open_ro(f);
+    assert_string_equal(query_text(db, "SELECT reason || ' ' || frames FROM episodes", buf,
+                                   sizeof buf), "truncated 3");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    sqlite3_close(db);
+    json_t *meta = load_meta(f, "bob_ep0.json");
+    assert_non_null(meta);
+    assert_string_equal(json_string_value(json_object_get(meta, "end_reason")), "truncated");
+    json_decref(meta);
+}
+
+/* Frames of one episode go once its row commits; another episode's stay. */
+static void test_prune_after_write(void **state)
+{
+    fixture *f = *state;
+    log_episode(f->s, "g1", 0, 3, 3);
+    log_episode(f->s, "g1", 1, 2, 3);
+    episode_g1(f->s, 3);
+    store_flush(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames WHERE episode=0"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames WHERE episode=1"), 2);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes"), 1);
+    assert_int_equal(store_get_stats(f->s).frames_pruned, 3);
+    assert_int_equal(store_get_stats(f->s).frames_logged, 5);
+}
+
+/* Start-up finds the log's episodes by seeks in the frames primary key, not by scanning
+ * the table. */
+static void test_rebuild_query_indexed(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db = open_ro(f);
+    char sql[512];
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", STORE_NEXT_LOGGED_SQL);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    char plan[512] = "";
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        size_t used = strlen(plan);
+        snprintf(plan + used, sizeof plan - used, "%s;", sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (!strstr(plan, "SEARCH frames USING PRIMARY KEY") || strstr(plan, "SCAN") ||
+        strstr(plan, "TEMP B-TREE"))
+        fail_msg("the log's episodes are not found by the primary key: %s", plan);
+}
+
+/* The label of a rebuilt episode comes from its last logged row: the env's terminated or
+ * truncated (at the horizon) is kept; an episode that stopped early, or whose log has a
+ * gap, is cut. */
+static void test_rebuild_labels(void **state)
+{
+    fixture *f = *state;
+    frame_row rows[4];
+    for (uint32_t i = 0; i < 4; i++) {
+        rows[i] = make_row(i);
+        rows[i].truncated = 0;
+    }
+    const store_seat seats[] = {{"alice", true}};
+    const struct {
+        const char *game;
+        uint32_t n, horizon;
+        int terminated_at, truncated_at, skip; /* -1: none */
+        const char *want;
+        int64_t frames;
+    } cases[] = {
+        {"gt", 3, 10, 2, -1, -1, "terminated", 3}, /* the env ended it */
+        {"gh", 4, 4, -1, 3, -1, "truncated", 4},   /* the horizon */
+        {"gc", 3, 10, -1, 2, -1, "cut", 3},        /* a cut marks its last row truncated */
+        {"gs", 2, 10, -1, -1, -1, "cut", 2},       /* the server died mid-episode */
+        {"gg", 4, 4, -1, 3, 2, "cut", 2},          /* frame 2 lost: only 0..1 replay */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        /* each in its own scene, so that each has its own files */
+        store_game(f->s, cases[c].game, cases[c].game, "stub/env", seats, 1, 1000);
+        store_episode_start(f->s, cases[c].game, 0, 5, cases[c].horizon, 1100);
+        for (uint32_t i = 0; i < cases[c].n; i++) {
+            frame_row r = rows[i];
+            r.terminated = (int)i == cases[c].terminated_at;
+            r.truncated = (int)i == cases[c].truncated_at;
+            if ((int)i != cases[c].skip)
+                store_frames(f->s, cases[c].game, 0, &r, 1);
+        }
+    }
+    char err[256];
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 5);
+    sqlite3 *db = open_ro(f);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char sql[160], buf[64], want[64];
+        snprintf(sql, sizeof sql, "SELECT reason || ' ' || frames FROM episodes WHERE game='%s'",
+                 cases[c].game);
+        snprintf(want, sizeof want, "%s %lld", cases[c].want, (long long)cases[c].frames);
+        assert_string_equal(query_text(db, sql, buf, sizeof buf), want);
+    }
+    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    sqlite3_close(db);
+    /* A cut's last row is marked truncated, as the room marks it; the gap's file ends
+     * before the gap; the env's ending is left as it was logged. */
+    char *csv = read_scene_file(f, "gc/alice_ep0.csv");
+    assert_non_null(strstr(csv, "\n2,0,gc,alice,2,input,20,0,1,"));
+    free(csv);
+    csv = read_scene_file(f, "gg/alice_ep0.csv");
+    assert_non_null(strstr(csv, "\n1,0,gg,alice,1,input,0,0,1,"));
+    assert_null(strstr(csv, "\n2,0,gg,"));
+    free(csv);
+    csv = read_scene_file(f, "gt/alice_ep0.csv");
+    assert_non_null(strstr(csv, "\n2,0,gt,alice,2,input,20,1,0,"));
+    free(csv);
+}
+
+/* Start-up: an `episodes` row whose files are missing (an older version recorded it
+ * although its CSV failed) is rebuilt from the log; a row whose files are there only
+ * loses its frames; files whole on disk without a row are adopted as they are, even
+ * when the log lost frames the files have. */
+static void test_rebuild_missing_files(void **state)
+{
+    fixture *f = *state;
+    log_episode(f->s, "gm", 0, 3, 3); /* row, no files */
+    log_episode(f->s, "gp", 0, 3, 3); /* row and files */
+    log_episode(f->s, "ga", 0, 2, 3); /* files (3 rows), no row, the log lost frame 2 */
+    store_flush(f->s);
+    exec_rw(f, "INSERT INTO episodes VALUES('gm', 0, 'game', 'stub/env', '9', 3, 3,"
+               " 'truncated', '[\"game/alice_ep0.csv\"]', 1);"
+               "INSERT INTO episodes VALUES('gp', 0, 'game', 'stub/env', '9', 3, 3,"
+               " 'truncated', '[]', 1);");
+    char err[256];
+    for (int g = 0; g < 2; g++) {
+        episode_record rec;
+        make_record(&rec, 3);
+        rec.episode = 0;
+        snprintf(rec.game, sizeof rec.game, "%s", g ? "ga" : "gp");
+        snprintf(rec.scene, sizeof rec.scene, "%s", g ? "scene_a" : "scene_p");
+        snprintf(rec.end_reason, sizeof rec.end_reason, "terminated");
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s/exp1", f->root);
+        assert_int_equal(store_write_episode_files(dir, "exp1", &rec, STORE_DATA_MODE, NULL, 0,
+                                                   err, sizeof err), 4);
+        free(rec.rows);
+    }
+    exec_rw(f, "UPDATE games SET scene='scene_p' WHERE game='gp';"
+               "UPDATE games SET scene='scene_a' WHERE game='ga';");
+
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 2);
+    assert_string_equal(err, "");
+    assert_true(exists(f, "game/alice_ep0.csv") && exists(f, "game/bob_ep0.json"));
+    sqlite3 *db = open_ro(f);
+    char buf[128];
+    assert_string_equal(query_text(db, "SELECT reason || ' ' || frames || ' ' || files FROM"
+                                       " episodes WHERE game='gm'", buf, sizeof buf),
+                        "truncated 3 [\"game/alice_ep0.csv\",\"game/bob_ep0.csv\"]");
+    assert_string_equal(query_text(db, "SELECT reason || ' ' || frames FROM episodes WHERE"
+                                       " game='ga'", buf, sizeof buf), "terminated 3");
+    assert_string_equal(query_text(db, "SELECT files FROM episodes WHERE game='ga'", buf,
+                                   sizeof buf),
+                        "[\"scene_a/alice_ep0.csv\",\"scene_a/bob_ep0.csv\"]");
+    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    sqlite3_close(db);
+    /* The adopted files are the whole episode, not the shorter log. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp1/scene_a/alice_ep0.csv", f->root);
+    char *csv = read_file(path);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "\n2,0,ga,alice,"));
+    free(csv);
+    /* Nothing left: the next start does nothing. */
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    /* Files deleted after their frames were pruned cannot come back: said, not hidden. */
+    snprintf(path, sizeof path, "%s/exp1/game/bob_ep0.csv", f->root);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
+    assert_non_null(strstr(err, "game gm episode 0: files missing"));
+}
+
+/* Folders 0700 and files 0600 whatever the umask; COHORT_DATA_MODE relaxes it for a
+ * group (0750: files 0640) and refuses what would let others write. */
+static void check_modes(const char *root, unsigned dmode)
+{
+    const char *dirs[] = {"exp1", "exp1/game", "exp1/consent"};
+    const char *files[] = {"exp1/cohort.db",          "exp1/cohort.db-wal",
+                           "exp1/game/alice_ep1.csv", "exp1/game/alice_ep1.json",
+                           "exp1/consent/alice_form.json"};
+    char path[512];
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        if (mode_of(path) != dmode)
+            fail_msg("%s is %o, not %o", path, mode_of(path), dmode);
+    }
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, files[i]);
+        if (mode_of(path) != (dmode & 0666))
+            fail_msg("%s is %o, not %o", path, mode_of(path), dmode & 0666);
+    }
+}
+
+static void write_some(store *s)
+{
+    episode_record rec;
+    make_record(&rec, 3);
+    store_episode(s, &rec);
+    store_form(s, "alice", "consent", "{}", 1);
+    store_flush(s);
+    assert_int_equal(store_get_stats(s).errors, 0);
+}
+
+static void test_modes(void **state)
+{
+    fixture *f = *state;
+    mode_t old = umask(0); /* would make everything world-writable if modes were left to it */
+    char err[256];
+    f->s = store_open(f->root, "exp1", err, sizeof err);
+    assert_non_null(f->s);
+    write_some(f->s);
+    check_modes(f->root, 0700);
+    store_close(f->s);
+    f->s = NULL;
+
+    /* Reopened with a group mode under a strict umask: the store's folder and database
+     * follow the setting, new folders and files get it. */
+    umask(077);
+    setenv("COHORT_DATA_MODE", "0750", 1);
+    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(mkdir(f->root, 0700), 0);
+    f->s = store_open(f->root, "exp1", err, sizeof err);
+    assert_non_null(f->s);
+    write_some(f->s);
+    check_modes(f->root, 0750);
+    store_close(f->s);
+    f->s = NULL;
+
+    const char *bad[] = {"0777", "0755x", "0600", "0770", "9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("COHORT_DATA_MODE", bad[i], 1);
+        assert_null(store_open(f->root, "exp1", err, sizeof err));
+        assert_non_null(strstr(err, "COHORT_DATA_MODE"));
+    }
+    unsetenv("COHORT_DATA_MODE");
+    umask(old);
+}
+
+/* A frames transaction that fails (here a trigger rolls the whole transaction back, as
+ * SQLite may on a full disk) loses only frames: outcomes, forms and sessions queued in the
+ * same batch are committed in their own transaction first. */
+static void test_outcomes_survive_frames_failure(void **state)
+{
+    fixture *f = *state;
+    store_flush(f->s);
+    exec_rw(f, "CREATE TRIGGER frames_fail BEFORE INSERT ON frames"
+               " BEGIN SELECT RAISE(ROLLBACK, 'no room for frames'); END;");
+    frame_row rows[3] = {make_row(0), make_row(1), make_row(2)};
+    store_test_pause(f->s, true); /* one batch: everything below in the same cycle */
+    store_frames(f->s, "g1", 0, rows, 3);
+    store_outcome(f->s, "alice", "completed", "C1", NULL, 10);
+    store_frames(f->s, "g1", 0, rows, 2);
+    store_form(f->s, "alice", "consent", "{\"a\":\"1\"}", 11);
+    store_session(f->s, "alice", "disconnect", NULL, 12);
+    store_event(f->s, "alice", NULL, "hidden", NULL, 13);
+    store_test_pause(f->s, false);
+    store_flush(f->s);
+
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes WHERE code='C1'"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM sessions"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 0);
+    store_stats st = store_get_stats(f->s);
+    assert_int_equal(st.frames_dropped, 5);
+    assert_int_equal(st.jobs_dropped, 3);
+    assert_true(st.health.failing);
+    assert_non_null(strstr(st.health.last_error, "no room for frames"));
+
+    /* Frames go in again once the cause is gone, and the store says it is healthy. */
+    exec_rw(f, "DROP TRIGGER frames_fail;");
+    store_frames(f->s, "g1", 0, rows, 3);
+    assert_true(wait_healthy(f->s, 5000));
+    store_flush(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 3);
+}
+
+/* A commit of important rows that fails keeps them; they are retried until they are in,
+ * once each, and the store is healthy again by itself. */
+static void test_important_retried(void **state)
+{
+    fixture *f = *state;
+    store_fault_commits(0, 1); /* the important transaction's COMMIT */
+    frame_row r = make_row(0);
+    store_test_pause(f->s, true);
+    store_outcome(f->s, "alice", "completed", "C1", NULL, 10);
+    store_wait(f->s, "alice", "game", 1, 2, "matched", "g1");
+    store_frames(f->s, "g1", 0, &r, 1);
+    store_test_pause(f->s, false);
+    store_flush(f->s);
+
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 1); /* its own commit */
+    store_health_info h = store_health(f->s);
+    assert_true(h.failing);
+    assert_int_equal(h.held, 2);
+    assert_true(h.held_bytes > 0);
+    assert_non_null(strstr(h.last_error, "commit"));
+
+    assert_true(wait_healthy(f->s, 5000));
+    store_flush(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes WHERE code='C1'"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM waits"), 1);
+    store_stats st = store_get_stats(f->s);
+    assert_int_equal(st.jobs_dropped, 0);
+    assert_int_equal(st.jobs_done, st.jobs_queued);
+    assert_int_equal(st.health.held_bytes, 0);
+}
+
+/* A form file that fails to write is retried; its row does not wait for it. */
+static void test_form_file_retried(void **state)
+{
+    fixture *f = *state;
+    store_fault_files(0, -1);
+    store_form(f->s, "alice", "consent", "{\"agree\":\"yes\"}", 10);
+    store_flush(f->s);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 1);
+    assert_false(exists(f, "consent/alice_form.json"));
+    assert_true(store_failing(f->s));
+    assert_int_equal(store_health(f->s).held, 1);
+    store_fault_files(0, 0);
+    assert_true(wait_healthy(f->s, 5000));
+    assert_true(exists(f, "consent/alice_form.json"));
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1521,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebuild_skips_unrecorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_database_opens, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_load_participants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_episode_row_after_durable_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritten_episode_rebuilt_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_after_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_query_indexed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_missing_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modes, setup_empty, teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes_survive_frames_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_important_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_form_file_retried, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
