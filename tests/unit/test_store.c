@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1028,7 +1029,7 @@ static char *read_scene_file(const fixture *f, const char *rel)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/exp1/%s", f->root, rel);
-    char *text = read_file(path);
+    char *text = test_read_file(path, NULL);
     if (!text)
         fail_msg("%s is missing", path);
     return text;
@@ -1332,7 +1333,7 @@ static void test_rebuild_missing_files(void **state)
     /* The adopted files are the whole episode, not the shorter log. */
     char path[512];
     snprintf(path, sizeof path, "%s/exp1/scene_a/alice_ep0.csv", f->root);
-    char *csv = read_file(path);
+    char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "\n2,0,ga,alice,"));
     free(csv);
@@ -1393,7 +1394,7 @@ static void test_modes(void **state)
      * follow the setting, new folders and files get it. */
     umask(077);
     setenv("COHORT_DATA_MODE", "0750", 1);
-    nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_rm_tree(f->root);
     assert_int_equal(mkdir(f->root, 0700), 0);
     f->s = store_open(f->root, "exp1", err, sizeof err);
     assert_non_null(f->s);
