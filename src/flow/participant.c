@@ -1,6 +1,7 @@
 /* Creating and freeing participants: one place for new arrivals and for restore. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/clock.h"
 #include "flow_internal.h"
@@ -19,6 +20,10 @@ participant *participant_create(flow *f, const char *subject, const char *token)
     p->state = P_PAGE;
     map_put(f->by_subject, p->subject, p);
     map_put(f->by_token, p->token, p);
+#ifdef COHORT_SOAK_LEAK_BYTES /* only build/cohort-leak*, bench/soak/soak.mk: a leak to catch */
+    static void *volatile soak_leak; /* volatile: the compiler may not drop the malloc */
+    if ((soak_leak = malloc(COHORT_SOAK_LEAK_BYTES))) memset(soak_leak, 0x5a, COHORT_SOAK_LEAK_BYTES);
+#endif
     return p;
 }
 
