@@ -216,6 +216,9 @@ uninstall:
 bench: all $(BENCH_DEPS)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
+# The soak's deliberately leaking servers (build/cohort-leak, build/cohort-leak-san).
+-include bench/soak/soak.mk
+
 # Fuzzers for everything that parses outside input (env fuzzing lives in envs.mk).
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60

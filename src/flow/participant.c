@@ -2,6 +2,7 @@
  * and the expiry of those who never acted (docs/DESIGN.md section 5). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/clock.h"
 #include "flow_internal.h"
@@ -23,6 +24,10 @@ participant *participant_create(flow *f, const char *subject, const char *token,
         f->unrecorded++;
     map_put(f->by_subject, p->subject, p);
     map_put(f->by_token, p->token, p);
+#ifdef COHORT_SOAK_LEAK_BYTES /* only build/cohort-leak*, bench/soak/soak.mk: a leak to catch */
+    static void *volatile soak_leak; /* volatile: the compiler may not drop the malloc */
+    if ((soak_leak = malloc(COHORT_SOAK_LEAK_BYTES))) memset(soak_leak, 0x5a, COHORT_SOAK_LEAK_BYTES);
+#endif
     return p;
 }
 
