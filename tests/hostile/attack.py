@@ -762,7 +762,30 @@ def attack_relay(a):
         Pipe(server, client, conn, True).start()
 
 
+def attack_slow_reader(a):
+    """A player who reaches a game and then stops reading its socket (and so stops
+    answering pings), holding it open: the server must not buffer for it forever."""
+    ws = WS(a.port, timeout=60)
+    to_game(ws, "slowreader")
+    ws.recv_json(timeout=60, want="waiting")
+    print("waiting", flush=True)
+    ws.recv_json(timeout=60, want="game_start")
+    t0 = time.monotonic()
+    time.sleep(a.hold)  # reads nothing: pings, CONFIRMs and STATEs pile up unread
+    closed_after = None
+    try:
+        ws.sock.settimeout(5.0)
+        while True:
+            if not ws.sock.recv(65536):
+                closed_after = time.monotonic() - t0
+                break
+    except (ConnectionError, OSError):
+        closed_after = time.monotonic() - t0
+    report(closed=int(closed_after is not None), held_s=f"{a.hold:.0f}")
+
+
 ATTACKS = {
+    "slow_reader": attack_slow_reader,
     "flood": attack_flood,
     "fast_clock": attack_fast_clock,
     "silent_pair": attack_silent_pair,
