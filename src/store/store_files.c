@@ -13,6 +13,7 @@
  * BAD (retrying cannot help), anything the disk said (ENOSPC, EIO, EACCES, ...) is RETRY:
  * the writer keeps the job and tries again.
  */
+#include "../util/err.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -243,18 +244,6 @@ static bool episode_csv_text(const episode_record *rec, textbuf *out)
  * Atomic file writes
  * ------------------------------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* fsync of the folder holding path: makes a rename or a new entry in it durable. 0 or an
  * errno value. */
 static int sync_dir(const char *dir)
@@ -375,17 +364,17 @@ static int write_file_atomic(const char *dir, const char *name, const char *data
     int n1 = snprintf(path, sizeof path, "%s/%s", dir, name);
     int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
     if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof path || (size_t)n2 >= sizeof tmp) {
-        set_err(err, errlen, "path too long: %s/%s", dir, name);
+        err_set(err, errlen, "path too long: %s/%s", dir, name);
         return ENAMETOOLONG;
     }
     if (fault_fires()) {
-        set_err(err, errlen, "%s: %s (injected)", path, strerror(ENOSPC));
+        err_set(err, errlen, "%s: %s (injected)", path, strerror(ENOSPC));
         return ENOSPC;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", tmp, strerror(e));
+        err_set(err, errlen, "%s: %s", tmp, strerror(e));
         return e;
     }
     /* fchmod: open's mode is narrowed by the umask, and a leftover temporary file from a
@@ -402,7 +391,7 @@ static int write_file_atomic(const char *dir, const char *name, const char *data
         saved = errno;
     }
     if (!ok) {
-        set_err(err, errlen, "%s: %s", path, strerror(saved));
+        err_set(err, errlen, "%s: %s", path, strerror(saved));
         unlink(tmp);
         return saved ? saved : EIO;
     }
@@ -416,7 +405,7 @@ static int write_json_file(const char *dir, const char *name, const char *json, 
     size_t n = strlen(json);
     char *text = malloc(n + 2);
     if (!text) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return ENOMEM;
     }
     memcpy(text, json, n);
@@ -469,16 +458,16 @@ static int scene_dir(const char *dir, const char *scene, unsigned mode, char *ou
                      size_t outlen, char *err, size_t errlen)
 {
     if (!store_safe_name(scene)) {
-        set_err(err, errlen, "unsafe scene id '%s'", scene ? scene : "(null)");
+        err_set(err, errlen, "unsafe scene id '%s'", scene ? scene : "(null)");
         return STORE_FILE_BAD;
     }
     int n = snprintf(out, outlen, "%s/%s", dir, scene);
     if (n < 0 || (size_t)n >= outlen) {
-        set_err(err, errlen, "path too long: %s/%s", dir, scene);
+        err_set(err, errlen, "path too long: %s/%s", dir, scene);
         return STORE_FILE_BAD;
     }
     if (store_mkdirs(out, mode) != 0) {
-        set_err(err, errlen, "%s: %s", out, strerror(errno));
+        err_set(err, errlen, "%s: %s", out, strerror(errno));
         return STORE_FILE_RETRY;
     }
     return STORE_FILE_OK;
@@ -529,7 +518,7 @@ static int write_seat_files(const char *sdir, const char *experiment, const epis
              rec->episode);
     char *meta = episode_meta_json(experiment, rec, seat);
     if (!meta) {
-        set_err(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec->game, rec->episode);
+        err_set(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec->game, rec->episode);
         return ENOMEM;
     }
     int e = write_json_file(sdir, json_name, meta, file_mode(mode), err, errlen);
@@ -546,7 +535,7 @@ int store_write_episode_files(const char *dir, const char *experiment,
     episode_record rec;
     terminated_copy(&rec, rec_in);
     if (rec.nrows > 0 && !rec.rows) {
-        set_err(err, errlen, "episode %s/%" PRIu32 ": rows missing", rec.game, rec.episode);
+        err_set(err, errlen, "episode %s/%" PRIu32 ": rows missing", rec.game, rec.episode);
         return STORE_FILE_BAD;
     }
     char sdir[4096];
@@ -557,7 +546,7 @@ int store_write_episode_files(const char *dir, const char *experiment,
     textbuf csv = {0};
     if (!episode_csv_text(&rec, &csv)) {
         free(csv.data);
-        set_err(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec.game, rec.episode);
+        err_set(err, errlen, "episode %s/%" PRIu32 ": out of memory", rec.game, rec.episode);
         return STORE_FILE_RETRY;
     }
 
@@ -568,7 +557,7 @@ int store_write_episode_files(const char *dir, const char *experiment,
         if (!rec.seat_is_human[seat])
             continue;
         if (!store_safe_name(rec.seat_names[seat])) {
-            set_err(err, errlen, "unsafe subject id '%s'", rec.seat_names[seat]);
+            err_set(err, errlen, "unsafe subject id '%s'", rec.seat_names[seat]);
             bad = true;
             continue;
         }
@@ -590,7 +579,7 @@ int store_write_episode_files(const char *dir, const char *experiment,
     /* The renames are durable only once the folder is. */
     int e = written > 0 ? sync_dir(sdir) : 0;
     if (e != 0) {
-        set_err(err, errlen, "%s: fsync: %s", sdir, strerror(e));
+        err_set(err, errlen, "%s: fsync: %s", sdir, strerror(e));
         retry = true;
     }
 
@@ -607,7 +596,7 @@ int store_write_form_file(const char *dir, const char *scene, const char *subjec
                           const char *form_json, unsigned mode, char *err, size_t errlen)
 {
     if (!store_safe_name(subject)) {
-        set_err(err, errlen, "unsafe subject id '%s'", subject ? subject : "(null)");
+        err_set(err, errlen, "unsafe subject id '%s'", subject ? subject : "(null)");
         return STORE_FILE_BAD;
     }
     char sdir[4096];
@@ -620,13 +609,13 @@ int store_write_form_file(const char *dir, const char *scene, const char *subjec
     json_t *form = form_json ? json_loads(form_json, 0, &jerr) : json_object();
     if (!form || !json_is_object(form)) {
         json_decref(form);
-        set_err(err, errlen, "form of %s in %s is not a JSON object", subject, scene);
+        err_set(err, errlen, "form of %s in %s is not a JSON object", subject, scene);
         return STORE_FILE_BAD;
     }
     char *text = json_dumps(form, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(form);
     if (!text) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return STORE_FILE_RETRY;
     }
     char name[256];
@@ -634,7 +623,7 @@ int store_write_form_file(const char *dir, const char *scene, const char *subjec
     int e = write_json_file(sdir, name, text, file_mode(mode), err, errlen);
     free(text);
     if (e == 0 && (e = sync_dir(sdir)) != 0)
-        set_err(err, errlen, "%s: fsync: %s", sdir, strerror(e));
+        err_set(err, errlen, "%s: fsync: %s", sdir, strerror(e));
     return e == 0 ? STORE_FILE_OK : classify(e);
 }
 
@@ -642,7 +631,7 @@ int store_probe_space(const char *dir, size_t bytes, char *err, size_t errlen)
 {
     char *zeros = calloc(1, bytes ? bytes : 1);
     if (!zeros) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return STORE_FILE_RETRY;
     }
     /* Real bytes, not a hole: the file system must find the blocks. */

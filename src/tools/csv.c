@@ -1,4 +1,6 @@
 /* Reading episode CSV files: the whole file in memory, cells unescaped in place. */
+#include "../util/err.h"
+#include "../util/file.h"
 #include "tools.h"
 
 #include <errno.h>
@@ -8,46 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, fp);
-        if (n < cap - 1)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    bool failed = ferror(fp);
-    fclose(fp);
-    if (!buf || failed) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
+/* Episode files of the longest studies are tens of MB; this is far past any. */
+#define CSV_MAX_BYTES ((size_t)1 << 30)
 
 typedef struct {
     char **cells;
@@ -116,14 +80,16 @@ int csv_load(const char *path, csv_file *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     size_t len = 0;
-    char *text = slurp(path, &len);
-    if (!text) {
-        set_err(err, errlen, "%s: %s", path, errno ? strerror(errno) : "cannot read");
+    char *text = NULL;
+    file_status rc = file_read_all(path, CSV_MAX_BYTES, &text, &len);
+    if (rc != FILE_OK) {
+        err_set(err, errlen, "%s: %s", path,
+                rc == FILE_CANNOT_OPEN && errno ? strerror(errno) : file_status_text(rc));
         return -1;
     }
     if (len == 0) {
         free(text);
-        set_err(err, errlen, "%s: empty file", path);
+        err_set(err, errlen, "%s: empty file", path);
         return -1;
     }
 
@@ -136,14 +102,14 @@ int csv_load(const char *path, csv_file *out, char *err, size_t errlen)
         char delim;
         char *cell = parse_cell(&p, &delim, &line);
         if (!cell) {
-            set_err(err, errlen, "%s:%d: malformed quoted cell", path, row_line);
+            err_set(err, errlen, "%s:%d: malformed quoted cell", path, row_line);
             goto fail;
         }
         /* A final newline leaves one empty "row" at the very end: not a row. */
         if (delim == '\0' && row_cells == 0 && cell[0] == '\0')
             break;
         if (!push_cell(&l, cell)) {
-            set_err(err, errlen, "%s: out of memory", path);
+            err_set(err, errlen, "%s: out of memory", path);
             goto fail;
         }
         row_cells++;
@@ -152,7 +118,7 @@ int csv_load(const char *path, csv_file *out, char *err, size_t errlen)
         if (ncols == 0) {
             ncols = row_cells;
         } else if (row_cells != ncols) {
-            set_err(err, errlen, "%s:%d: %zu cells, the header has %zu", path, row_line,
+            err_set(err, errlen, "%s:%d: %zu cells, the header has %zu", path, row_line,
                     row_cells, ncols);
             goto fail;
         } else {

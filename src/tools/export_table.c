@@ -3,6 +3,7 @@
  * together at the end, and the codebook built from the very declarations that write the
  * header, so no column can be written without being documented.
  */
+#include "../util/err.h"
 #include "export.h"
 
 #include <errno.h>
@@ -13,16 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- the set of files ---------------------------------------------------------------- */
 
@@ -70,14 +61,14 @@ FILE *xf_open(xfiles *xf, const char *name, char *err, size_t errlen)
         char sub[4096 + 256];
         snprintf(sub, sizeof sub, "%s/%.*s", xf->dir, (int)(slash - name), name);
         if (mkdirs(sub) != 0) {
-            set_err(err, errlen, "%s: %s", sub, strerror(errno));
+            err_set(err, errlen, "%s: %s", sub, strerror(errno));
             return NULL;
         }
         snprintf(tmp, sizeof tmp, "%s/%.*s/.%s.tmp", xf->dir, (int)(slash - name), name,
                  slash + 1);
     } else {
         if (mkdirs(xf->dir) != 0) {
-            set_err(err, errlen, "%s: %s", xf->dir, strerror(errno));
+            err_set(err, errlen, "%s: %s", xf->dir, strerror(errno));
             return NULL;
         }
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp", xf->dir, name);
@@ -86,7 +77,7 @@ FILE *xf_open(xfiles *xf, const char *name, char *err, size_t errlen)
         size_t cap = xf->cap ? xf->cap * 2 : 16;
         xfile *grown = realloc(xf->files, cap * sizeof *grown);
         if (!grown) {
-            set_err(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
             return NULL;
         }
         xf->files = grown;
@@ -94,7 +85,7 @@ FILE *xf_open(xfiles *xf, const char *name, char *err, size_t errlen)
     }
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         return NULL;
     }
     xf->files[xf->n].tmp = strdup(tmp);
@@ -109,7 +100,7 @@ int xf_commit(xfiles *xf, char *err, size_t errlen)
         if (!xf->files[i].tmp)
             continue;
         if (rename(xf->files[i].tmp, xf->files[i].final) != 0) {
-            set_err(err, errlen, "%s: %s", xf->files[i].final, strerror(errno));
+            err_set(err, errlen, "%s: %s", xf->files[i].final, strerror(errno));
             return -1;
         }
         free(xf->files[i].tmp);
@@ -153,7 +144,7 @@ xtable *xt_new(xfiles *xf, const char *name, const char *description, char *err,
 {
     xtable *t = calloc(1, sizeof *t);
     if (!t) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return NULL;
     }
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -163,7 +154,7 @@ xtable *xt_new(xfiles *xf, const char *name, const char *description, char *err,
     t->fp = t->buf ? xf_open(xf, name, err, errlen) : NULL;
     if (!t->fp) {
         if (!t->buf)
-            set_err(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
         free(t->buf);
         free(t->description);
         json_decref(t->cols);
@@ -337,7 +328,7 @@ int xt_finish(xtable *t, json_t *codebook, char *err, size_t errlen)
     if (fclose(t->fp) != 0)
         ok = false;
     if (!ok)
-        set_err(err, errlen, "%s: write failed: %s", t->name, strerror(errno));
+        err_set(err, errlen, "%s: write failed: %s", t->name, strerror(errno));
     else
         json_array_append_new(codebook, json_pack("{s:s, s:s, s:I, s:O}", "file", t->name,
                                                   "description", t->description, "rows",
