@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test as e2e, expect } from '../e2e/fixtures.js';
 import { GameOrchestrator } from '../e2e/lib/orchestrator.js';
+import { trustingBrowser } from '../e2e/lib/trust.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohort-tls-'));
 const CERT = path.join(dir, 'cert.pem'), KEY = path.join(dir, 'key.pem');
@@ -58,15 +59,8 @@ function get(url, headers = {}) {
 }
 
 const test = e2e.extend({
-  browser: [async ({ playwright, launchOptions }, use) => {
-    const args = [...(launchOptions.args ?? []), `--ignore-certificate-errors-spki-list=${FIRST},${SECOND}`];
-    const browser = await playwright.chromium.launch({ ...launchOptions, headless: true, args });
-    try {
-      await use(browser);
-    } finally {
-      await browser.close();
-    }
-  }, { scope: 'worker' }],
+  browser: [async ({ playwright, launchOptions }, use) =>
+    trustingBrowser({ playwright, launchOptions, spkis: [FIRST, SECOND] }, use), { scope: 'worker' }],
 });
 
 test.use({ experiment: 'game', serveArgs: ['--drain-s', '0', '--tls-cert', CERT, '--tls-key', KEY] });
