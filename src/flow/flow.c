@@ -923,7 +923,10 @@ static void drain_tick(flow *f, loop_time now)
             }
         }
     }
-    if (f->draining && !f->drained && (f->rooms.n == 0 || now.mono_ms >= f->drain_deadline)) {
+    /* Over once no game runs and every end scene held for its outcome's commit has gone
+     * out: stopping sooner would cut off the codes of the last game's players. */
+    if (f->draining && !f->drained &&
+        ((f->rooms.n == 0 && f->ending.n == 0) || now.mono_ms >= f->drain_deadline)) {
         f->drained = true;
         log_info("drained: %s", f->rooms.n == 0 ? "every game finished"
                                                 : "the drain limit passed; the rest are cut");

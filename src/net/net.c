@@ -31,6 +31,7 @@
 enum { OUT_TEXT, OUT_BINARY };
 enum { PING_LEN = 16 };
 enum { DRAIN_QUIET_MS = 200 };
+enum { STOP_FLUSH_MS = 2000 };
 
 struct out_msg {
     struct out_msg *next;
@@ -702,23 +703,42 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     return n;
 }
 
-int net_run(net *n)
+/* One wait for events and the callbacks they cause, then on_pass_end: one loop pass. */
+static int run_pass(net *n)
 {
-    while (!n->stop) {
-        if (n->loop) {
-            /* One wait for events and the callbacks they cause: one loop pass. */
-            ev_run(n->loop, EVRUN_ONCE);
-        } else if (lws_service(n->ctx, 0) < 0) {
-            log_error("event loop failed (lws_service)");
-            return -1;
-        }
-        if (n->h.on_pass_end)
-            n->h.on_pass_end(pass_time(n), n->ud);
-        n->now_valid = false;
+    if (n->loop) {
+        ev_run(n->loop, EVRUN_ONCE);
+    } else if (lws_service(n->ctx, 0) < 0) {
+        log_error("event loop failed (lws_service)");
+        return -1;
     }
+    if (n->h.on_pass_end)
+        n->h.on_pass_end(pass_time(n), n->ud);
+    n->now_valid = false;
     return 0;
 }
 
+static bool output_queued(const net *n)
+{
+    for (const net_conn *c = n->conns; c; c = c->next)
+        if (c->head && !c->violated)
+            return true;
+    return false;
+}
+
+int net_run(net *n)
+{
+    while (!n->stop)
+        if (run_pass(n) != 0)
+            return -1;
+    /* Stopping: what is queued was promised to someone (an end scene with its code, say).
+     * Let it go out, for at most STOP_FLUSH_MS, before net_destroy closes the sockets. */
+    int64_t until = clock_mono_ms() + STOP_FLUSH_MS;
+    while (output_queued(n) && clock_mono_ms() < until)
+        if (run_pass(n) != 0)
+            return -1;
+    return 0;
+}
 void net_stop(net *n) { n->stop = 1; }
 void net_reload_tls(net *n) { n->reload_tls = 1; }
 
