@@ -670,7 +670,8 @@ static void a_drain_lets_games_finish_and_takes_nobody_new(void **state)
     hang_up(a);
     hang_up(b);
     h.on_tick(at(200 + 6000), fl); /* past the grace: the game is over */
-    settle(); /* their outcomes committed, their end scenes out: nothing is held */
+    pass();   /* the room's news handled: their outcomes queued, their end scenes held */
+    settle(); /* the outcomes committed, the end scenes out: nothing is held */
     h.on_tick(at(200 + 6100), fl);
     assert_int_equal(drained_calls, 1);
     h.on_tick(at(200 + 6200), fl);
