@@ -14,12 +14,8 @@
 #include <string.h>
 
 #include "flow/identity.h"
+#include "../unit/fake_people.h"
 #include "proto/proto.h"
-
-typedef struct {
-    const char *subject, *token;
-    bool connected, finished, started, acted;
-} known;
 
 static known world[] = {
     {"alice", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true, false, false, true},
@@ -32,33 +28,8 @@ static known world[] = {
 };
 #define NWORLD (sizeof world / sizeof world[0])
 
-static void *by_token(const char *t, void *ctx)
-{
-    for (size_t i = 0; i < NWORLD; i++)
-        if (strcmp(world[i].token, t) == 0)
-            return &world[i];
-    return NULL;
-}
-static void *by_subject(const char *s, void *ctx)
-{
-    for (size_t i = 0; i < NWORLD; i++)
-        if (strcmp(world[i].subject, s) == 0)
-            return &world[i];
-    return NULL;
-}
-static const char *subject_of(void *who, void *ctx) { return ((known *)who)->subject; }
-static bool connected(void *who, void *ctx) { return ((known *)who)->connected; }
-static bool finished(void *who, void *ctx) { return ((known *)who)->finished; }
-static bool started(void *who, void *ctx) { return ((known *)who)->started; }
-static bool acted(void *who, void *ctx) { return ((known *)who)->acted; }
-
-static const identity_lookup LOOKUP = {.by_token = by_token,
-                                       .by_subject = by_subject,
-                                       .subject_of = subject_of,
-                                       .connected = connected,
-                                       .finished = finished,
-                                       .started_game = started,
-                                       .acted = acted};
+static fake_world WORLD = {world, sizeof world / sizeof world[0]};
+static identity_lookup LOOKUP; /* fake_lookup(&WORLD), set up before the first use */
 
 #define CHECK(cond)                                                                         \
     do {                                                                                    \
@@ -76,6 +47,7 @@ static void setup_once(void)
     if (done)
         return;
     done = true;
+    LOOKUP = fake_lookup(&WORLD);
     x.nidentity = 3;
     snprintf(x.identity_params[0], CFG_ID_LEN, "PROLIFIC_PID");
     snprintf(x.identity_params[1], CFG_ID_LEN, "workerId");
@@ -121,7 +93,7 @@ static void check_decision(const hello_claims *h, const hello_decision *d)
         return;
     }
     if (d->verdict == HELLO_NEW) {
-        CHECK(who == NULL && proto_valid_subject(d->subject) && !by_subject(d->subject, NULL));
+        CHECK(who == NULL && proto_valid_subject(d->subject) && !fake_by_subject(d->subject, &WORLD));
         return;
     }
     /* Without the token: a reclaim or an end page, never for a live participant's game. */

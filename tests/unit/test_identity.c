@@ -13,11 +13,7 @@
 #include <cmocka.h>
 
 #include "flow/identity.h"
-
-typedef struct {
-    const char *subject, *token;
-    bool connected, finished, started, acted;
-} known;
+#include "fake_people.h"
 
 /* One of each kind of participant the rules tell apart. */
 static known people[] = {
@@ -33,37 +29,13 @@ static known people[] = {
 };
 #define NPEOPLE (sizeof people / sizeof people[0])
 
-static void *by_token(const char *t, void *ctx)
-{
-    for (size_t i = 0; i < NPEOPLE; i++)
-        if (strcmp(people[i].token, t) == 0)
-            return &people[i];
-    return NULL;
-}
-static void *by_subject(const char *s, void *ctx)
-{
-    for (size_t i = 0; i < NPEOPLE; i++)
-        if (strcmp(people[i].subject, s) == 0)
-            return &people[i];
-    return NULL;
-}
-static const char *subject_of(void *who, void *ctx) { return ((known *)who)->subject; }
-static bool connected(void *who, void *ctx) { return ((known *)who)->connected; }
-static bool finished(void *who, void *ctx) { return ((known *)who)->finished; }
-static bool started(void *who, void *ctx) { return ((known *)who)->started; }
-static bool acted(void *who, void *ctx) { return ((known *)who)->acted; }
-
-static const identity_lookup LOOKUP = {.by_token = by_token,
-                                       .by_subject = by_subject,
-                                       .subject_of = subject_of,
-                                       .connected = connected,
-                                       .finished = finished,
-                                       .started_game = started,
-                                       .acted = acted};
+static fake_world WORLD = {people, sizeof people / sizeof people[0]};
+static identity_lookup LOOKUP; /* fake_lookup(&WORLD), set up before the first use */
 static experiment x;
 
 static int setup(void **state)
 {
+    LOOKUP = fake_lookup(&WORLD);
     memset(&x, 0, sizeof x);
     x.nidentity = 3;
     snprintf(x.identity_params[0], CFG_ID_LEN, "PROLIFIC_PID");
@@ -76,7 +48,7 @@ static int setup(void **state)
     return 0;
 }
 
-static known *person(const char *subject) { return by_subject(subject, NULL); }
+static known *person(const char *subject) { return fake_by_subject(subject, &WORLD); }
 
 static void first_configured_param_present_names_the_subject(void **state)
 {
