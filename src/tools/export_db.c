@@ -2,7 +2,6 @@
  * small helpers the export shares (export_internal.h). */
 #include "export_internal.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -250,28 +249,6 @@ void free_snapshot(snapshot *s)
  * Small helpers
  * ------------------------------------------------------------------------------------- */
 
-bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-void hex16(uint64_t h, char out[17])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
-        out[i] = digits[h & 15];
-        h >>= 4;
-    }
-    out[16] = '\0';
-}
 
 size_t strset_find(const strset *set, const char *s, bool *found)
 {

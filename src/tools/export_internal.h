@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "numbers.h"
 #include "export.h"
 #include "tools.h"
 
@@ -100,27 +101,6 @@ int load_snapshot(const char *db_path, snapshot *s);
 void free_snapshot(snapshot *s);
 
 /* ---- helpers ---- */
-static inline bool parse_int(const char *s, int64_t *out)
-{
-    const char *p = s;
-    bool neg = *p == '-';
-    if (neg)
-        p++;
-    if (*p < '0' || *p > '9')
-        return false;
-    uint64_t v = 0;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p || v > (uint64_t)INT64_MAX)
-        return false;
-    *out = neg ? -(int64_t)v : (int64_t)v;
-    return true;
-}
-bool parse_u64(const char *s, uint64_t *out);
-void hex16(uint64_t h, char out[17]);
 /* Sorted, de-duplicated list of strings (pointers stay owned by the caller). */
 typedef struct {
     const char **s;

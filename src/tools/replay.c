@@ -7,9 +7,9 @@
  * of frame f is the hash of the state after stepping f). Rows must be frames 0..N-1 with
  * none missing, and the sidecar's row count must match.
  */
+#include "numbers.h"
 #include "tools.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,32 +38,6 @@ typedef struct {
     long info_col[ENV_MAX_INFO];
     uint32_t info_index[ENV_MAX_INFO]; /* index into env_step_out.info */
 } columns;
-
-static bool parse_i64(const char *s, int64_t *out)
-{
-    if (!s[0])
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s[0] || s[0] == '-' || s[0] == '+')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
 
 /* A.csv -> A.json (or A.csv.json when the name does not end in .csv). */
 static void sidecar_path(const char *csv, char *out, size_t len)
@@ -174,7 +148,7 @@ static bool check_int(const csv_file *f, size_t row, long col, int64_t want)
 {
     const char *cell = csv_cell(f, row, (size_t)col);
     int64_t got;
-    if (!parse_i64(cell, &got)) {
+    if (!parse_int(cell, &got)) {
         printf("frame %zu: %s '%s' is not a number\n", row, csv_name(f, (size_t)col), cell);
         return false;
     }
@@ -192,7 +166,7 @@ static bool replay_row(const csv_file *f, size_t row, const env_def *env, const 
 {
     int64_t frame;
     const char *fcell = csv_cell(f, row, (size_t)cols->frame);
-    if (!parse_i64(fcell, &frame) || frame != (int64_t)row) {
+    if (!parse_int(fcell, &frame) || frame != (int64_t)row) {
         printf("frame %zu: missing (row %zu holds frame %s; rows must be frames 0..N-1)\n",
                row, row, fcell);
         return false;
@@ -201,7 +175,7 @@ static bool replay_row(const csv_file *f, size_t row, const env_def *env, const 
     for (uint32_t k = 0; k < env->players; k++) {
         int64_t a;
         const char *cell = csv_cell(f, row, (size_t)cols->action[k]);
-        if (!parse_i64(cell, &a) || a < INT32_MIN || a > INT32_MAX) {
+        if (!parse_int(cell, &a) || a < INT32_MIN || a > INT32_MAX) {
             printf("frame %zu: action.%" PRIu32 " '%s' is not an action\n", row, k, cell);
             return false;
         }
