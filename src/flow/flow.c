@@ -71,6 +71,14 @@ static void send_msg(flow *f, participant *p, char *text)
     free(text);
 }
 
+/* The same to a connection that is nobody's (yet, or any more); takes the text. */
+static void send_conn(flow *f, net_conn *c, char *text)
+{
+    if (text)
+        f->io->send_text(c, text, strlen(text));
+    free(text);
+}
+
 /* ---- what is written about a participant (docs/DESIGN.md section 5) --------------- */
 
 /* Nothing is written about someone until they first act; these two are the doors. */
@@ -120,10 +128,7 @@ static void record_first_act(flow *f, participant *p, loop_time now)
 static void conn_error(flow *f, net_conn *c, const char *code, const char *message,
                        loop_time now)
 {
-    char *text = proto_msg_error(code, message);
-    if (text)
-        f->io->send_text(c, text, strlen(text));
-    free(text);
+    send_conn(f, c, proto_msg_error(code, message));
     f->io->close(c, message);
     f->protocol_errors++;
     client *cl = f->io->user(c);
@@ -492,10 +497,7 @@ static void bind_conn(flow *f, participant *p, net_conn *c, client *cl, loop_tim
         client *old = f->io->user(p->conn);
         if (old)
             old->p = NULL;
-        char *text = proto_msg_replaced();
-        if (text)
-            f->io->send_text(p->conn, text, strlen(text));
-        free(text);
+        send_conn(f, p->conn, proto_msg_replaced());
         f->io->close(p->conn, texts_for(f->x, TEXT_REPLACED));
         note_session(f, p, "replaced", NULL, now);
     }
@@ -533,10 +535,7 @@ static void send_welcome(flow *f, participant *p, bool resumed)
 static void refuse_try_later(flow *f, net_conn *c)
 {
     const char *why = texts_for(f->x, TEXT_TRY_LATER);
-    char *text = proto_msg_error("try_later", why);
-    if (text)
-        f->io->send_text(c, text, strlen(text));
-    free(text);
+    send_conn(f, c, proto_msg_error("try_later", why));
     f->io->close(c, why);
 }
 
@@ -616,17 +615,11 @@ static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
     f->io->admit(c);
     char nobody[PROTO_TOKEN_LEN + 1];
     random_hex(nobody, PROTO_TOKEN_LEN / 2);
-    char *welcome = welcome_msg(f, p->subject, nobody, true);
-    if (welcome)
-        f->io->send_text(c, welcome, strlen(welcome));
-    free(welcome);
+    send_conn(f, c, welcome_msg(f, p->subject, nobody, true));
     char redirect[CFG_PATH_LEN + CFG_ID_LEN];
     build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
-    char *text = proto_msg_scene_end(f->x->nscenes, p->outcome, p->code, redirect,
-                                     texts_for(f->x, texts_end_message(p->outcome, p->reason)));
-    if (text)
-        f->io->send_text(c, text, strlen(text));
-    free(text);
+    send_conn(f, c, proto_msg_scene_end(f->x->nscenes, p->outcome, p->code, redirect,
+                                        texts_for(f->x, texts_end_message(p->outcome, p->reason))));
 }
 
 /* Entry check: this browser cannot run the game. End politely now rather than let them
@@ -687,10 +680,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
         if (f->draining) {
             /* Nobody new while the study closes: they have done nothing yet, so there is
              * no outcome to record, only a page to show. */
-            char *text = proto_msg_scene_closed(texts_for(f->x, TEXT_STUDY_CLOSED));
-            if (text)
-                f->io->send_text(c, text, strlen(text));
-            free(text);
+            send_conn(f, c, proto_msg_scene_closed(texts_for(f->x, TEXT_STUDY_CLOSED)));
             f->io->close(c, texts_for(f->x, TEXT_STUDY_CLOSED));
             return;
         }
