@@ -676,12 +676,11 @@ enum { E_REDIRECT, E_CODES, E_N };
 static const char *const end_keys[E_N] = {[E_REDIRECT] = "redirect", [E_CODES] = "codes"};
 static const cfg_schema end_schema = {"end", "in end", end_keys, E_N};
 
-enum { C_COMPLETED, C_PARTNER_DROPPED, C_WAITROOM_TIMEOUT, C_EXCLUDED, C_ABANDONED, C_N };
-static const char *const code_keys[C_N] = {
-    [C_COMPLETED] = "completed", [C_PARTNER_DROPPED] = "partner_dropped",
-    [C_WAITROOM_TIMEOUT] = "waitroom_timeout", [C_EXCLUDED] = "excluded",
-    [C_ABANDONED] = "abandoned",
-};
+/* One key per outcome, named as the outcome is (proto/names.h). */
+#define CODE_KEY(id, name) [id] = name,
+static const char *const code_keys[outcome_COUNT_] = {OUTCOME_LIST(CODE_KEY)};
+#undef CODE_KEY
+#define C_N outcome_COUNT_
 static const cfg_schema codes_schema = {"codes", "in codes", code_keys, C_N};
 
 /* An http(s) address without spaces, whose only placeholder is {code}. */
@@ -710,19 +709,13 @@ static bool load_redirect(loader *L, const ynode *n, char *out)
 static bool load_codes(loader *L, const ynode *n)
 {
     cfg_field f[C_N];
-    completion_codes *codes = &L->x->codes;
-    char *dst[C_N] = {
-        [C_COMPLETED] = codes->completed, [C_PARTNER_DROPPED] = codes->partner_dropped,
-        [C_WAITROOM_TIMEOUT] = codes->waitroom_timeout, [C_EXCLUDED] = codes->excluded,
-        [C_ABANDONED] = codes->abandoned,
-    };
     if (!cfg_mapping(&L->c, n, &codes_schema, f))
         return false;
     for (int i = 0; i < C_N; i++) {
         const ynode *v = f[i].val;
         /* "" means "no code for that outcome", same as leaving the key out. */
         if (v && !(v->kind == YNODE_SCALAR && !v->is_null && v->len == 0) &&
-            !cfg_ident(&L->c, v, code_keys[i], "", dst[i], CFG_ID_LEN))
+            !cfg_ident(&L->c, v, code_keys[i], "", L->x->codes[i], CFG_ID_LEN))
             return false;
     }
     return true;

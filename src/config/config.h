@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/names.h"
+
 #define CFG_MAX_SEATS 4
 #define CFG_MAX_TEXTS 64
 #define CFG_TEXT_LEN 1024
@@ -93,13 +95,9 @@ typedef struct {
     int continuous_max_rtt_ms;       /* during play, median of recent pings; 0 = off */
 } scene_spec;
 
-typedef struct {
-    char completed[CFG_ID_LEN];
-    char partner_dropped[CFG_ID_LEN];
-    char waitroom_timeout[CFG_ID_LEN];
-    char excluded[CFG_ID_LEN];
-    char abandoned[CFG_ID_LEN];
-} completion_codes;
+/* end.codes: the completion code per outcome, indexed by outcome (proto/names.h); ""
+ * = no code for that outcome. */
+typedef char completion_codes[outcome_COUNT_][CFG_ID_LEN];
 
 typedef struct {
     char path[CFG_PATH_LEN];         /* the file as given */

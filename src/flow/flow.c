@@ -143,18 +143,7 @@ static void conn_error(flow *f, net_conn *c, const char *code, const char *messa
 
 static const char *outcome_code(const experiment *x, outcome o)
 {
-    switch (o) {
-    case OUTCOME_COMPLETED:
-        return x->codes.completed;
-    case OUTCOME_PARTNER_DROPPED:
-        return x->codes.partner_dropped;
-    case OUTCOME_WAITROOM_TIMEOUT:
-        return x->codes.waitroom_timeout;
-    case OUTCOME_EXCLUDED:
-        return x->codes.excluded;
-    default:
-        return x->codes.abandoned;
-    }
+    return (unsigned)o < outcome_COUNT_ ? x->codes[o] : "";
 }
 
 /* The redirect with {code} replaced (every occurrence). */

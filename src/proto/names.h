@@ -18,7 +18,9 @@
     X(OUTCOME_PARTNER_DROPPED, "partner_dropped")                                          \
     X(OUTCOME_WAITROOM_TIMEOUT, "waitroom_timeout")                                        \
     X(OUTCOME_EXCLUDED, "excluded")                                                        \
-    X(OUTCOME_ABANDONED, "abandoned")
+    X(OUTCOME_ABANDONED, "abandoned")                                                      \
+    X(OUTCOME_QUIZ_FAILED, "quiz_failed")       /* a comprehension quiz failed out */      \
+    X(OUTCOME_SCREENED_OUT, "screened_out")     /* the device does not meet `require:` */
 
 /* Why they got it, recorded beside the outcome; REASON_NONE is recorded as no reason. */
 #define REASON_LIST(X)                                                                     \

@@ -94,6 +94,10 @@ text_id texts_end_message(outcome o, outcome_reason why)
         return TEXT_END_PARTNER_DROPPED;
     case OUTCOME_WAITROOM_TIMEOUT:
         return TEXT_END_WAITROOM_TIMEOUT;
+    case OUTCOME_QUIZ_FAILED:
+        return TEXT_END_QUIZ_FAILED;
+    case OUTCOME_SCREENED_OUT:
+        return TEXT_END_SCREENED_OUT;
     case OUTCOME_EXCLUDED:
         switch (why) {
         case REASON_INACTIVE:

@@ -38,6 +38,12 @@
     X(TEXT_END_EXCLUDED_LATENCY, "end_excluded_latency",                                    \
       "Your connection to the study server is too slow for this real-time game, so you "    \
       "cannot take part. Thank you for your interest.")                                     \
+    X(TEXT_END_QUIZ_FAILED, "end_quiz_failed",                                              \
+      "You did not pass the comprehension check, so the study ends here. Thank you for "   \
+      "your interest.")                                                                     \
+    X(TEXT_END_SCREENED_OUT, "end_screened_out",                                            \
+      "This study needs a computer with a keyboard and a large enough window, so you "      \
+      "cannot take part on this device. Thank you for your interest.")                      \
     X(TEXT_END_ABANDONED, "end_abandoned", "The game ended because you were away for too long.") \
     X(TEXT_END_STALLED, "end_stalled",                                                      \
       "The game stopped because no key presses reached the study server for a long "       \

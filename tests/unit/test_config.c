@@ -198,11 +198,11 @@ static void test_good_full(void **state)
     assert_int_equal(s->on_partner_drop, DROP_DEFAULT);
 
     assert_string_equal(x.redirect, "https://app.prolific.com/submissions/complete?cc={code}");
-    assert_string_equal(x.codes.completed, "C1A2B3");
-    assert_string_equal(x.codes.partner_dropped, "C4D5E6");
-    assert_string_equal(x.codes.waitroom_timeout, "C7F8G9");
-    assert_string_equal(x.codes.excluded, "NOCODE");
-    assert_string_equal(x.codes.abandoned, "");
+    assert_string_equal(x.codes[OUTCOME_COMPLETED], "C1A2B3");
+    assert_string_equal(x.codes[OUTCOME_PARTNER_DROPPED], "C4D5E6");
+    assert_string_equal(x.codes[OUTCOME_WAITROOM_TIMEOUT], "C7F8G9");
+    assert_string_equal(x.codes[OUTCOME_EXCLUDED], "NOCODE");
+    assert_string_equal(x.codes[OUTCOME_ABANDONED], "");
 }
 
 static void test_good_minimal_defaults(void **state)
@@ -258,8 +258,8 @@ static void test_good_minimal_defaults(void **state)
     assert_int_equal(s->entry_max_rtt_ms, 0);
 
     assert_string_equal(x.redirect, "");
-    assert_string_equal(x.codes.completed, "");
-    assert_string_equal(x.codes.excluded, "");
+    assert_string_equal(x.codes[OUTCOME_COMPLETED], "");
+    assert_string_equal(x.codes[OUTCOME_EXCLUDED], "");
 }
 
 static void test_good_small_env(void **state)
@@ -311,7 +311,7 @@ static void test_shipped_experiments(void **state)
             assert_int_equal(x.scenes[s].game.seats[1].kind, shipped[i].seat1);
         }
         assert_int_equal(games, 1);
-        assert_string_not_equal(x.codes.completed, "");
+        assert_string_not_equal(x.codes[OUTCOME_COMPLETED], "");
     }
     /* The demo as docs/DESIGN.md section 4 describes it. */
     char path[PATH_MAX];
@@ -421,7 +421,7 @@ static const struct {
                           "spaces, whose only placeholder is {code}, got "
                           "\"app.prolific.com/submissions/complete?cc...\""},
     {"bad_code_key.yaml", "5:30: unknown key \"finished\" in codes (expected one of: completed, "
-                          "partner_dropped, waitroom_timeout, excluded, abandoned)"},
+                          "partner_dropped, waitroom_timeout, excluded, abandoned, quiz_failed, screened_out)"},
     {"bad_code_value.yaml", "6:16: completed must be 1 to 63 letters, digits, \"_\" or \"-\", "
                             "got \"C1 A2 B3\""},
     {"bad_text_key.yaml", "7:3: texts: \"waiting_title\" is not a text cohort shows; "
