@@ -275,6 +275,12 @@ static void enter_scene(flow *f, participant *p, int index, loop_time now)
     send_scene(f, p);
 }
 
+/* On to the scene after this one (or the end, past the last). */
+static void next_scene(flow *f, participant *p, loop_time now)
+{
+    next_scene(f, p, now);
+}
+
 /* ---- waiting rooms ---------------------------------------------------------------- */
 
 static void send_waiting(flow *f, participant *p, loop_time now)
@@ -379,7 +385,7 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         participant *p = ev->peers[i];
         p->room = NULL;
         if (ev->end == GAME_COMPLETED)
-            enter_scene(f, p, p->scene + 1, now);
+            next_scene(f, p, now);
         else if (ev->end == GAME_PARTNER_DROPPED)
             flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_DROPPED, now);
         else if (ev->end == GAME_STALLED)
@@ -718,7 +724,7 @@ static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
         store_form(f->st, p->subject, sc->id, fj ? fj : "{}", now.wall_ms);
         free(fj);
     }
-    enter_scene(f, p, p->scene + 1, now);
+    next_scene(f, p, now);
 }
 
 static void on_start(flow *f, participant *p, client_msg *m, loop_time now)

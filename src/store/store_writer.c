@@ -83,6 +83,45 @@ static const char SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS outcomes_subject ON outcomes(subject);"
     "CREATE INDEX IF NOT EXISTS waits_subject_scene ON waits(subject, scene);";
 
+/* Columns added after a table's first version: a database an earlier version wrote lacks
+ * them, and CREATE TABLE IF NOT EXISTS does not add them, so each is added at open when
+ * missing (add_missing_columns). New columns go here, not into SCHEMA, so that both new
+ * and old databases end up with the same tables. */
+static const struct {
+    const char *table, *column, *type;
+} ADDED_COLUMNS[] = {
+    {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
+};
+
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int add_missing_columns(sqlite3 *db, char **msg)
+{
+    for (size_t i = 0; ADDED_COLUMNS[i].table; i++) {
+        if (has_column(db, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column))
+            continue;
+        char sql[200];
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", ADDED_COLUMNS[i].table,
+                 ADDED_COLUMNS[i].column, ADDED_COLUMNS[i].type);
+        int rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
 static const char *const STMT_SQL[ST_COUNT] = {
     [ST_PARTICIPANT] = "INSERT INTO participants(subject, token, params, created)"
                        " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(subject) DO UPDATE SET"
@@ -967,7 +1006,8 @@ int store_open_db(store *s, char *err, size_t errlen)
     if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                             " PRAGMA wal_autocheckpoint=8192; PRAGMA cache_size=-" STR(CACHE_KB) ";",
                      NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(s->db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
+        add_missing_columns(s->db, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -1;
