@@ -278,7 +278,7 @@ static void enter_scene(flow *f, participant *p, int index, loop_time now)
 /* On to the scene after this one (or the end, past the last). */
 static void next_scene(flow *f, participant *p, loop_time now)
 {
-    next_scene(f, p, now);
+    enter_scene(f, p, p->scene + 1, now);
 }
 
 /* ---- waiting rooms ---------------------------------------------------------------- */
