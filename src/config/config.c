@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config_loader.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -34,14 +35,6 @@
 #define MAX_GRACE_S 600
 #define MAX_TIMEOUT_S 3600
 #define MAX_PAGE_BYTES (1024 * 1024)
-
-typedef struct {
-    cfg_ctx c;
-    const config_hooks *hooks;
-    experiment *x;
-    const char *text; /* the file, for hints after a syntax error */
-    size_t len;
-} loader;
 
 /* ---- the env registry, through the caller's hooks ---- */
 
@@ -527,19 +520,20 @@ static bool check_scene_kind(loader *L, const ynode *n, const cfg_field *f, cons
     return true;
 }
 
-static bool load_scene(loader *L, const ynode *n, int index, int *id_lines)
+bool loader_scene(loader *L, const ynode *n, const char *suffix, scene_spec *s,
+                  const ynode **id_node)
 {
-    scene_spec *s = &L->x->scenes[index];
     cfg_field f[S_N];
     if (!cfg_mapping(&L->c, n, &scene_schema, f) ||
         !cfg_require(&L->c, n, &scene_schema, f, S_ID) ||
         !cfg_ident(&L->c, f[S_ID].val, "scene id", "", s->id, sizeof s->id))
         return false;
-    for (int i = 0; i < index; i++)
-        if (strcmp(L->x->scenes[i].id, s->id) == 0)
-            return cfg_fail(&L->c, f[S_ID].val, "scene id \"%s\" is used twice (first at line %d)",
-                            s->id, id_lines[i]);
-    id_lines[index] = f[S_ID].val->line;
+    if (strlen(s->id) + strlen(suffix) >= sizeof s->id)
+        return cfg_fail(&L->c, f[S_ID].val, "scene id \"%s\" is too long to number its "
+                                            "repetitions (at most %zu characters here)",
+                        s->id, sizeof s->id - 1 - strlen(suffix));
+    strcat(s->id, suffix);
+    *id_node = f[S_ID].val;
     if (!check_scene_kind(L, n, f, s->id))
         return false;
     s->kind = f[S_GAME].key ? SCENE_GAME : SCENE_PAGE;
@@ -550,19 +544,6 @@ static bool load_scene(loader *L, const ynode *n, int index, int *id_lines)
     if (s->kind == SCENE_PAGE)
         return check_form(L, s, f[S_PAGE].val, f[S_FORM].key);
     return load_game(L, f[S_GAME].val, &s->game) && load_game_settings(L, f, s);
-}
-
-static bool load_scenes(loader *L, const ynode *n)
-{
-    if (!cfg_list(&L->c, n, "scenes", "scenes", 1, CFG_MAX_SCENES))
-        return false;
-    int id_lines[CFG_MAX_SCENES]; /* where each scene's id is, for "used twice" */
-    int i = 0;
-    for (const ynode *s = n->first; s; s = s->next, i++)
-        if (!load_scene(L, s, i, id_lines))
-            return false;
-    L->x->nscenes = i;
-    return true;
 }
 
 /* ---- identity and end ---- */
@@ -787,11 +768,16 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
     return true;
 }
 
-enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
+enum {
+    T_EXPERIMENT, T_IDENTITY, T_SCENES, T_EXIT_SCENES, T_ON_OUTCOME, T_CONDITIONS,
+    T_ASSIGNMENT, T_MIX_CONDITIONS, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N
+};
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
-    [T_END] = "end", [T_LIMITS] = "limits", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
-    [T_DIRECTION] = "direction",
+    [T_EXIT_SCENES] = "exit_scenes", [T_ON_OUTCOME] = "on_outcome",
+    [T_CONDITIONS] = "conditions", [T_ASSIGNMENT] = "assignment",
+    [T_MIX_CONDITIONS] = "mix_conditions", [T_END] = "end", [T_LIMITS] = "limits",
+    [T_TEXTS] = "texts", [T_LANGUAGE] = "language", [T_DIRECTION] = "direction",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -810,7 +796,15 @@ static bool load_experiment(loader *L, const ynode *root)
         return false;
     if (f[T_LIMITS].val && !load_limits(L, f[T_LIMITS].val))
         return false;
-    if (!load_scenes(L, f[T_SCENES].val))
+    design_nodes d = {
+        .scenes = f[T_SCENES].val,
+        .exit_scenes = f[T_EXIT_SCENES].val,
+        .on_outcome = f[T_ON_OUTCOME].val,
+        .conditions = f[T_CONDITIONS].val,
+        .assignment = f[T_ASSIGNMENT].val,
+        .mix_conditions = f[T_MIX_CONDITIONS].val,
+    };
+    if (!load_design(L, &d))
         return false;
     if (f[T_TEXTS].val && !load_texts(L, f[T_TEXTS].val))
         return false;

@@ -20,7 +20,12 @@
 #define CFG_LANG_LEN 36
 #define CFG_MAX_KEYS 32
 #define CFG_MAX_PARAMS 8
-#define CFG_MAX_SCENES 64
+/* The scene table holds every scene once per repetition (`repeat:`) and per condition
+ * variant; one participant's route holds at most CFG_MAX_ROUTE of them. */
+#define CFG_MAX_SCENES 128
+#define CFG_MAX_ROUTE 64
+#define CFG_MAX_CONDITIONS 16
+#define CFG_MAX_PLAN 256
 #define CFG_ID_LEN 64
 #define CFG_PATH_LEN 1024
 
@@ -73,8 +78,15 @@ typedef struct {
 } game_spec;
 
 typedef struct {
-    char id[CFG_ID_LEN];             /* [A-Za-z0-9_-]+, unique in the file */
+    char id[CFG_ID_LEN];             /* [A-Za-z0-9_-]+, unique in the file; a repetition's
+                                        is the written id and "-N" (round-1, round-2...) */
     scene_kind kind;
+    /* Where it stands in the design: `base` is the index of the scene it is a variant of
+     * (itself for a base scene); `condition` the condition it belongs to, -1 for a scene
+     * every condition shares. Variants share their base's id. */
+    int base;
+    int condition;
+    bool exit_only;                  /* from exit_scenes: reached only after an outcome */
     char page[CFG_PATH_LEN];         /* absolute path, resolved against the file's folder;
                                         empty if none (a game scene may have no page) */
     bool form;
@@ -99,6 +111,26 @@ typedef struct {
  * = no code for that outcome. */
 typedef char completion_codes[outcome_COUNT_][CFG_ID_LEN];
 
+/* conditions: how a participant gets theirs. */
+typedef enum {
+    ASSIGN_BALANCED, /* default: to the condition with the fewest completed or in progress */
+    ASSIGN_RANDOM,   /* uniformly at random */
+    ASSIGN_PARAM     /* named by a URL parameter (assignment_param) */
+} assignment_kind;
+
+/* The order of scenes, as a tree in prefix order: each node is followed by its subtree
+ * (`size` nodes in all, itself included). The root, plan[0], is a sequence. */
+typedef enum {
+    PLAN_SCENE,    /* one base scene (`scene`) */
+    PLAN_SEQUENCE, /* its children in order (a repeat block, a [list] inside a shuffle) */
+    PLAN_SHUFFLE   /* its children in a random order per participant */
+} plan_kind;
+typedef struct {
+    plan_kind kind;
+    int scene;
+    int size;
+} plan_node;
+
 typedef struct {
     char path[CFG_PATH_LEN];         /* the file as given */
     char dir[CFG_PATH_LEN];          /* its folder, absolute */
@@ -112,8 +144,24 @@ typedef struct {
     char study_params[CFG_MAX_PARAMS][CFG_ID_LEN];
     resume_policy resume_without_token; /* default RESUME_UNTIL_GAME */
     limits_spec limits;                 /* defaults CFG_DEFAULT_* */
+    /* The scene table: scenes[0..nbase) are the base scenes (the plan's, in file order,
+     * then exit_scenes), then the condition variants. */
     int nscenes;
+    int nbase;
     scene_spec scenes[CFG_MAX_SCENES];
+    int nplan;
+    plan_node plan[CFG_MAX_PLAN];
+    /* conditions (none: nconditions 0, everyone in "condition" -1). */
+    int nconditions;
+    char conditions[CFG_MAX_CONDITIONS][CFG_ID_LEN];
+    assignment_kind assignment;
+    char assignment_param[CFG_ID_LEN]; /* ASSIGN_PARAM: the URL parameter */
+    bool mix_conditions;             /* group people of different conditions together */
+    int16_t variant[CFG_MAX_SCENES][CFG_MAX_CONDITIONS]; /* [base][condition]: table index */
+    /* on_outcome: the base scenes (page scenes) shown after that outcome, before the end
+     * page; nexit 0 = straight to the end page. */
+    int nexit[outcome_COUNT_];
+    int16_t exits[outcome_COUNT_][CFG_MAX_ROUTE];
     char redirect[CFG_PATH_LEN];     /* may contain {code}; may be empty */
     completion_codes codes;          /* empty string = no code for that outcome */
     /* `texts:`: the participant's words where they differ from the defaults
@@ -152,6 +200,22 @@ int config_load(const char *path, const config_hooks *hooks, experiment *out,
  */
 int config_load_buffer(const char *path, const char *text, size_t len,
                        const config_hooks *hooks, experiment *out, char *err, size_t errlen);
+
+/* ---- the design (src/config/design.c) ---- */
+
+/* The scene of base scene `base` that condition `condition` (-1: none) goes through. */
+int experiment_scene_for(const experiment *x, int base, int condition);
+/* A participant's route: the table indices of the scenes they go through, shuffle blocks
+ * ordered by `rnd` (uniform 64-bit numbers). Writes at most CFG_MAX_ROUTE; returns the
+ * count. */
+int experiment_route(const experiment *x, int condition, uint64_t (*rnd)(void *ctx),
+                     void *ctx, int16_t *out);
+/* The scenes shown after outcome o, before the end page (table indices). */
+int experiment_exit_route(const experiment *x, int condition, outcome o, int16_t *out);
+/* The condition of that id, or -1. */
+int experiment_condition(const experiment *x, const char *id);
+/* The table index of the scene with that id as condition `condition` sees it, or -1. */
+int experiment_find_scene(const experiment *x, const char *id, int condition);
 
 /* Hooks backed by the real env registry (envs/registry.h). */
 const config_hooks *config_registry_hooks(void);

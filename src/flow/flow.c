@@ -115,14 +115,17 @@ static void record_first_act(flow *f, participant *p, loop_time now)
 {
     if (p->recorded)
         return;
+    char *route = condition_route_json(f, p);
     store_participant(f->st, p->subject, p->token, p->params_json ? p->params_json : "{}",
+                      p->condition >= 0 ? f->x->conditions[p->condition] : NULL, route,
                       p->created_wall);
+    free(route);
     participant_mark_recorded(f, p);
     store_session(f->st, p->subject, "connect", p->conn ? f->io->peer(p->conn) : NULL,
                   p->conn_wall);
-    if (p->scene < f->x->nscenes)
-        store_scene_visit(f->st, p->subject, p->scene, f->x->scenes[p->scene].id,
-                          p->created_wall);
+    if (p->pos < p->nroute)
+        store_scene_visit(f->st, p->subject, p->pos, f->x->scenes[p->scene].id,
+                          p->after_outcome, p->created_wall);
 }
 
 static void conn_error(flow *f, net_conn *c, const char *code, const char *message,
@@ -214,22 +217,22 @@ static void show_due_ends(flow *f, loop_time now)
 static void send_scene(flow *f, participant *p)
 {
     const experiment *x = f->x;
-    if (p->state == P_DONE || p->scene >= x->nscenes) {
+    if (p->state == P_DONE || p->pos >= p->nroute) {
         if (end_waiting(f, p))
             return; /* show_due_ends sends it */
         char redirect[CFG_PATH_LEN + CFG_ID_LEN];
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
         send_msg(f, p,
-                 proto_msg_scene_end(x->nscenes, p->outcome, p->code, redirect,
+                 proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
                                      texts_for(f->x, texts_end_message(p->outcome, p->reason))));
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
     const char *html = f->pages[p->scene] ? f->pages[p->scene] : "";
     if (sc->kind == SCENE_PAGE)
-        send_msg(f, p, proto_msg_scene_page(p->scene, sc->id, html, sc->form));
+        send_msg(f, p, proto_msg_scene_page(p->pos, sc->id, html, sc->form));
     else
-        send_msg(f, p, proto_msg_scene_game(p->scene, sc->id, html, sc->waitroom_timeout_s,
+        send_msg(f, p, proto_msg_scene_game(p->pos, sc->id, html, sc->waitroom_timeout_s,
                                             sc->game.humans));
 }
 
@@ -243,42 +246,70 @@ static void resend_scene(flow *f, participant *p, loop_time now)
     send_scene(f, p);
 }
 
+/* The end page, once the outcome's record is committed (END_WAIT_MS). */
+static void show_end(flow *f, participant *p, loop_time now)
+{
+    p->state = P_DONE;
+    if (p->outcome_ticket && !store_durable(f->st, p->outcome_ticket) && !store_failing(f->st))
+        end_wait_push(f, p, p->outcome_ticket, now.mono_ms);
+    send_scene(f, p);
+}
+
+static void enter_scene(flow *f, participant *p, int pos, loop_time now);
+
 void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_time now)
 {
-    if (p->state == P_DONE)
-        return;
-    p->state = P_DONE;
+    if (p->state == P_DONE || p->after_outcome)
+        return; /* an outcome is given once */
     p->room = NULL;
     p->outcome = o;
     p->reason = why;
     snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
-    if (p->recorded) { /* else: excluded at hello, before they ever acted (section 5) */
-        uint64_t ticket = store_outcome(f->st, p->subject, outcome_name(o), p->code,
-                                        why == REASON_NONE ? NULL : outcome_reason_name(why),
-                                        now.wall_ms);
-        if (!store_durable(f->st, ticket) && !store_failing(f->st))
-            end_wait_push(f, p, ticket, now.mono_ms);
-    }
-    send_scene(f, p);
-}
-
-static void enter_scene(flow *f, participant *p, int index, loop_time now)
-{
-    p->scene = index;
-    p->state = P_PAGE;
-    if (index >= f->x->nscenes) {
-        flow_finish(f, p, OUTCOME_COMPLETED, REASON_NONE, now);
+    condition_counts_outcome(f, p, o);
+    p->outcome_ticket = 0;
+    if (p->recorded) /* else: excluded at hello, before they ever acted (section 5) */
+        p->outcome_ticket = store_outcome(f->st, p->subject, outcome_name(o), p->code,
+                                          why == REASON_NONE ? NULL : outcome_reason_name(why),
+                                          now.wall_ms);
+    /* The outcome (and so the code) is recorded now; the exit scenes come before the end
+     * page shows it. Someone who never acted has nothing to answer for: the end page. */
+    int16_t exits[CFG_MAX_ROUTE];
+    int n = o == OUTCOME_COMPLETED ? 0 : experiment_exit_route(f->x, p->condition, o, exits);
+    if (n > 0 && p->recorded) {
+        memcpy(p->route, exits, (size_t)n * sizeof exits[0]);
+        p->nroute = n;
+        p->after_outcome = true;
+        enter_scene(f, p, 0, now);
         return;
     }
+    show_end(f, p, now);
+}
+
+static void enter_scene(flow *f, participant *p, int pos, loop_time now)
+{
+    p->pos = pos;
+    p->state = P_PAGE;
+    if (pos >= p->nroute) {
+        if (!p->after_outcome) {
+            flow_finish(f, p, OUTCOME_COMPLETED, REASON_NONE, now);
+            return;
+        }
+        /* Past the last exit scene: a visit without a scene says so, for a restart. */
+        store_scene_visit(f->st, p->subject, pos, "", true, now.wall_ms);
+        show_end(f, p, now);
+        return;
+    }
+    p->scene = p->route[pos];
     if (p->recorded)
-        store_scene_visit(f->st, p->subject, index, f->x->scenes[index].id, now.wall_ms);
+        store_scene_visit(f->st, p->subject, pos, f->x->scenes[p->scene].id, p->after_outcome,
+                          now.wall_ms);
     send_scene(f, p);
 }
 
 /* On to the scene after this one (or the end, past the last). */
 static void next_scene(flow *f, participant *p, loop_time now)
 {
-    enter_scene(f, p, p->scene + 1, now);
+    enter_scene(f, p, p->pos + 1, now);
 }
 
 /* ---- waiting rooms ---------------------------------------------------------------- */
@@ -565,10 +596,14 @@ static bool make_room(flow *f, const char **code, text_id *text)
     return true;
 }
 
-static participant *new_participant(flow *f, const char *subject, json_t *params, loop_time now)
+static participant *new_participant(flow *f, const char *subject, int condition,
+                                    json_t *params, loop_time now)
 {
     participant *p = participant_create(f, subject, NULL, false);
     p->created_wall = now.wall_ms;
+    p->condition = condition;
+    condition_route(f, p);
+    condition_counts_assigned(f, p);
     json_t *kept = identity_stored_params(f->x, params);
     p->params_json = kept ? json_dumps(kept, JSON_COMPACT) : NULL;
     json_decref(kept);
@@ -582,8 +617,10 @@ static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
 {
     participant_new_token(f, p);
     if (!p->recorded && p->state == P_DONE) {
+        condition_counts_reopened(f, p);
         p->state = P_PAGE;
-        p->scene = 0;
+        p->pos = 0;
+        p->scene = p->nroute > 0 ? p->route[0] : 0;
         p->outcome = OUTCOME_COMPLETED; /* unused until they finish again */
         p->reason = REASON_NONE;
         p->code[0] = '\0';
@@ -591,7 +628,7 @@ static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
     }
     if (!p->recorded)
         return;
-    store_participant(f->st, p->subject, p->token, NULL, now.wall_ms); /* the new token */
+    store_participant(f->st, p->subject, p->token, NULL, NULL, NULL, now.wall_ms); /* the new token */
     json_t *d = json_pack("{s:s}", "peer", f->io->peer(c));
     char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
@@ -613,7 +650,7 @@ static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
     send_conn(f, c, welcome_msg(f, p->subject, nobody, true));
     char redirect[CFG_PATH_LEN + CFG_ID_LEN];
     build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
-    send_conn(f, c, proto_msg_scene_end(f->x->nscenes, p->outcome, p->code, redirect,
+    send_conn(f, c, proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
                                         texts_for(f->x, texts_end_message(p->outcome, p->reason))));
 }
 
@@ -685,7 +722,12 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
             conn_error(f, c, code, texts_for(f->x, why), now);
             return;
         }
-        p = new_participant(f, d.subject, m->params, now);
+        int condition = condition_choose(f, m->params, &code, &why);
+        if (condition < 0 && f->x->nconditions > 0) {
+            conn_error(f, c, code, texts_for(f->x, why), now);
+            return;
+        }
+        p = new_participant(f, d.subject, condition, m->params, now);
     } else if (d.verdict == HELLO_RECLAIM) {
         reclaim(f, p, c, now);
     }
@@ -712,7 +754,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
 static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
 {
     const experiment *x = f->x;
-    if (p->state != P_PAGE || p->scene >= x->nscenes || x->scenes[p->scene].kind != SCENE_PAGE ||
+    if (p->state != P_PAGE || p->pos >= p->nroute || x->scenes[p->scene].kind != SCENE_PAGE ||
         strcmp(m->scene, x->scenes[p->scene].id) != 0) {
         resend_scene(f, p, now); /* a stale or doubled click: show where they really are */
         return;
@@ -730,7 +772,7 @@ static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
 static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
 {
     const experiment *x = f->x;
-    if (p->state != P_PAGE || p->scene >= x->nscenes || x->scenes[p->scene].kind != SCENE_GAME ||
+    if (p->state != P_PAGE || p->pos >= p->nroute || x->scenes[p->scene].kind != SCENE_GAME ||
         strcmp(m->scene, x->scenes[p->scene].id) != 0) {
         if (p->state == P_WAITING)
             send_waiting(f, p, now);
@@ -1075,7 +1117,8 @@ static void view_one(const char *key, void *value, void *ctx)
     flow_person_view v = {
         .subject = p->subject,
         .state = state_name(p->state),
-        .scene = p->scene < x->nscenes ? x->scenes[p->scene].id : "end",
+        .scene = p->state != P_DONE && p->pos < p->nroute ? x->scenes[p->scene].id : "end",
+        .condition = p->condition >= 0 ? x->conditions[p->condition] : "",
         .game = p->room ? room_id(p->room) : "",
         .outcome = p->state == P_DONE ? outcome_name(p->outcome) : "",
         .connected = p->conn != NULL,

@@ -84,6 +84,7 @@ typedef struct {
     const char *subject;
     const char *state;   /* page, waiting, playing, done */
     const char *scene;   /* the scene's id, or "end" */
+    const char *condition; /* "" when the experiment has none */
     const char *game;    /* "" when not in a game */
     const char *outcome; /* "" until done */
     bool connected;

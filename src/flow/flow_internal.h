@@ -12,6 +12,7 @@
 #include "../proto/names.h"
 #include "../proto/proto.h"
 #include "../room/room.h"
+#include "../texts/texts.h"
 #include "../util/map.h"
 #include "../util/rtt.h"
 #include "flow.h"
@@ -21,7 +22,18 @@ typedef enum { P_PAGE, P_WAITING, P_PLAYING, P_DONE } pstate;
 typedef struct participant {
     char subject[PROTO_SUBJECT_MAX + 1];
     char token[PROTO_TOKEN_LEN + 1];
-    int scene;                  /* index into x->scenes; nscenes = past the last */
+    /* Where they are (docs/DESIGN.md section 4): their route is the list of scenes they go
+     * through (table indices, shuffles drawn, their condition's variants); pos their place
+     * in it, nroute once past the last. After an outcome with exit scenes (on_outcome) the
+     * route is replaced by those and after_outcome is set. scene = route[pos] while
+     * pos < nroute. */
+    int scene;
+    int16_t route[CFG_MAX_ROUTE];
+    int nroute;
+    int pos;
+    bool after_outcome;
+    int condition;              /* index into x->conditions; -1 when there are none */
+    uint64_t outcome_ticket;    /* store_outcome's: the end page waits for it to commit */
     pstate state;
     net_conn *conn;             /* NULL while disconnected */
     room *room;
@@ -100,6 +112,10 @@ struct flow {
     int64_t started_mono;
     int64_t next_waiting_refresh;
     uint64_t games_started, protocol_errors;
+    /* Per condition: assigned and without an outcome yet (in progress, acted or not),
+     * completed, and ended otherwise (these free their place: conditions.c). */
+    int cond_open[CFG_MAX_CONDITIONS], cond_completed[CFG_MAX_CONDITIONS];
+    int cond_other[CFG_MAX_CONDITIONS];
 };
 
 /* participant.c: a new participant with a fresh token (or `token`), in both maps (aborts
@@ -121,6 +137,21 @@ void participant_unidle(flow *f, participant *p);
  * disk, so nothing else points at it. */
 bool participant_forget_oldest(flow *f, int64_t before_mono);
 void participants_free(flow *f);
+
+/* conditions.c: a newcomer's condition: by the experiment's assignment, from the hello's
+ * URL parameters for `param`. -1 with *code and *text set when the link names none. */
+int condition_choose(flow *f, json_t *params, const char **code, text_id *text);
+/* The participant's route for their condition, shuffles drawn now. */
+void condition_route(flow *f, participant *p);
+/* The counts that balanced assignment reads, at each change of a participant's state:
+ * assigned (in progress), given an outcome, forgotten, or back in progress (reclaim). */
+void condition_counts_assigned(flow *f, const participant *p);
+void condition_counts_outcome(flow *f, const participant *p, outcome o);
+void condition_counts_forgotten(flow *f, const participant *p);
+void condition_counts_reopened(flow *f, const participant *p);
+/* The route as JSON (the scene ids in order), as the participants row keeps it;
+ * malloc'd. */
+char *condition_route_json(const flow *f, const participant *p);
 
 /* restore.c: everyone the store knew, back where they were. -1 with err set on failure. */
 int flow_restore(flow *f, loop_time now, char *err, size_t errlen);

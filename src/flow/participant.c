@@ -18,6 +18,7 @@ participant *participant_create(flow *f, const char *subject, const char *token,
     else
         random_hex(p->token, PROTO_TOKEN_LEN / 2);
     p->seat = -1;
+    p->condition = -1;
     p->state = P_PAGE;
     p->recorded = recorded;
     if (!recorded)
@@ -86,6 +87,7 @@ bool participant_forget_oldest(flow *f, int64_t before_mono)
     if (!p || p->idle_since_mono > before_mono)
         return false;
     participant_unidle(f, p);
+    condition_counts_forgotten(f, p);
     map_del(f->by_subject, p->subject);
     map_del(f->by_token, p->token);
     f->unrecorded--;

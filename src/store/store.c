@@ -466,10 +466,11 @@ void store_test_pause(store *s, bool paused)
  * ------------------------------------------------------------------------------------- */
 
 void store_participant(store *s, const char *subject, const char *token,
-                       const char *params_json, int64_t t)
+                       const char *params_json, const char *condition, const char *route_json,
+                       int64_t t)
 {
-    const char *strs[] = {subject, token, params_json};
-    job *j = job_new(s, JOB_PARTICIPANT, strs, 3);
+    const char *strs[] = {subject, token, params_json, condition, route_json};
+    job *j = job_new(s, JOB_PARTICIPANT, strs, 5);
     if (!j)
         return;
     j->t = t;
@@ -487,13 +488,15 @@ void store_session(store *s, const char *subject, const char *event, const char 
     submit(s, j);
 }
 
-void store_scene_visit(store *s, const char *subject, int index, const char *scene, int64_t t)
+void store_scene_visit(store *s, const char *subject, int index, const char *scene,
+                       bool after_outcome, int64_t t)
 {
     const char *strs[] = {subject, scene};
     job *j = job_new(s, JOB_SCENE_VISIT, strs, 2);
     if (!j)
         return;
     j->num = index;
+    j->t2 = after_outcome;
     j->t = t;
     submit(s, j);
 }

@@ -66,11 +66,17 @@ void store_flush(store *s);
 const char *store_dir(const store *s);
 
 /* People */
+/* NULL token, params, condition or route: keep what the row has. route_json is the JSON
+ * array of the scene ids of their route, in their order. */
 void store_participant(store *s, const char *subject, const char *token,
-                       const char *params_json, int64_t t);
+                       const char *params_json, const char *condition, const char *route_json,
+                       int64_t t);
 void store_session(store *s, const char *subject, const char *event /* connect, disconnect,
                    replaced, resumed */, const char *detail, int64_t t);
-void store_scene_visit(store *s, const char *subject, int index, const char *scene, int64_t t);
+/* index: the scene's place in the participant's route (from 0); after_outcome: the route
+ * shown after their outcome (on_outcome), where index counts from that route's start. */
+void store_scene_visit(store *s, const char *subject, int index, const char *scene,
+                       bool after_outcome, int64_t t);
 /* Also writes DATA/EXPERIMENT/SCENE/SUBJECT_form.json. form_json is a JSON object. */
 void store_form(store *s, const char *subject, const char *scene, const char *form_json,
                 int64_t t);

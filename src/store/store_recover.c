@@ -58,7 +58,10 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
         " (SELECT scene FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
         " o.outcome, o.code, o.reason,"
-        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject)"
+        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject),"
+        " (SELECT after_outcome FROM scene_visits v WHERE v.subject = p.subject"
+        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
+        " p.condition, p.route"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
@@ -82,8 +85,12 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             .code = text(st, 5),
             .reason = text(st, 6),
             .started_game = sqlite3_column_int(st, 7) != 0,
+            .after_outcome = sqlite3_column_int(st, 8) != 0,
+            .condition = text(st, 9),
+            .route = text(st, 10),
         };
         const char *scene = text(st, 3);
+        p.scene = scene;
         if (!p.subject || !p.token)
             continue;
         if (scene) {

@@ -19,7 +19,11 @@
 typedef struct {
     const char *subject;
     const char *token;
-    int scene_index;           /* the last scene entered; -1 if none */
+    int scene_index;           /* the last scene entered (its place in the route); -1 if none */
+    const char *scene;         /* its id; NULL if none */
+    bool after_outcome;        /* that visit was on the route after their outcome */
+    const char *condition;     /* NULL: none recorded */
+    const char *route;         /* JSON array of scene ids; NULL: none recorded */
     const char *outcome;       /* NULL while they had none */
     const char *code;
     const char *reason;

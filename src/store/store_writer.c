@@ -90,6 +90,14 @@ static const char SCHEMA[] =
 static const struct {
     const char *table, *column, *type;
 } ADDED_COLUMNS[] = {
+    /* The participant's condition and route (the scene ids in their order, JSON). */
+    {"participants", "condition", "TEXT"},
+    {"participants", "route", "TEXT"},
+    /* 1 for a visit on the route after an outcome (on_outcome), where scene_index counts
+     * from that route's start. */
+    {"scene_visits", "after_outcome", "INTEGER DEFAULT 0"},
+    /* The condition of a game's group ("" when the scene mixes conditions). */
+    {"games", "condition", "TEXT"},
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
@@ -123,12 +131,15 @@ static int add_missing_columns(sqlite3 *db, char **msg)
 }
 
 static const char *const STMT_SQL[ST_COUNT] = {
-    [ST_PARTICIPANT] = "INSERT INTO participants(subject, token, params, created)"
-                       " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(subject) DO UPDATE SET"
+    [ST_PARTICIPANT] = "INSERT INTO participants(subject, token, params, created, condition,"
+                       " route) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(subject) DO UPDATE SET"
                        " token = coalesce(excluded.token, token),"
-                       " params = coalesce(excluded.params, params)",
+                       " params = coalesce(excluded.params, params),"
+                       " condition = coalesce(excluded.condition, condition),"
+                       " route = coalesce(excluded.route, route)",
     [ST_SESSION] = "INSERT INTO sessions VALUES(?1, ?2, ?3, ?4)",
-    [ST_SCENE_VISIT] = "INSERT INTO scene_visits VALUES(?1, ?2, ?3, ?4)",
+    [ST_SCENE_VISIT] = "INSERT INTO scene_visits(subject, scene_index, scene, t, after_outcome)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_FORM] = "INSERT INTO forms VALUES(?1, ?2, ?3, ?4)",
     [ST_WAIT] = "INSERT INTO waits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_OUTCOME] = "INSERT INTO outcomes VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -488,12 +499,12 @@ static int job_rows(store *s, const job *j)
     switch (j->kind) {
     case JOB_PARTICIPANT:
         return run_row(s, ST_PARTICIPANT, "participant",
-                       PARAMS(S(a[0]), S(a[1]), S(a[2]), I(j->t)));
+                       PARAMS(S(a[0]), S(a[1]), S(a[2]), I(j->t), S(a[3]), S(a[4])));
     case JOB_SESSION:
         return run_row(s, ST_SESSION, "session", PARAMS(S(a[0]), S(a[1]), S(a[2]), I(j->t)));
     case JOB_SCENE_VISIT:
         return run_row(s, ST_SCENE_VISIT, "scene_visit",
-                       PARAMS(S(a[0]), I(j->num), S(a[1]), I(j->t)));
+                       PARAMS(S(a[0]), I(j->num), S(a[1]), I(j->t), I(j->t2)));
     case JOB_FORM:
         return run_row(s, ST_FORM, "form", PARAMS(S(a[0]), S(a[1]), S(a[2]), I(j->t)));
     case JOB_WAIT:

@@ -54,6 +54,9 @@
     X(TEXT_STUDY_CLOSED, "study_closed",                                                    \
       "This study is closed and is not taking new participants. Thank you for your "        \
       "interest.")                                                                          \
+    X(TEXT_BAD_CONDITION, "bad_condition",                                                  \
+      "This study link is incomplete, so the study cannot start. Please open it again from " \
+      "the study's page.")                                                                  \
     X(TEXT_STUDY_FULL, "study_full", "This study is not taking new participants.")          \
     X(TEXT_TRY_LATER, "try_later",                                                          \
       "The study cannot take new participants right now. Please try again in a few "        \

@@ -342,7 +342,8 @@ static const struct {
      "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, episodes, "
      "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
-                             "experiment, identity, scenes, end, limits, texts, "
+                             "experiment, identity, scenes, exit_scenes, on_outcome, "
+                             "conditions, assignment, mix_conditions, end, limits, texts, "
                              "language, direction)"},
     {"bad_resume.yaml", "3:25: resume_without_token must be until_game or never, got "
                         "\"always\""},

@@ -120,12 +120,12 @@ static int group_setup(void **unused)
         snprintf(params, sizeof params,
                  "{\"params\":{\"PROLIFIC_PID\":\"%s\",\"STUDY_ID\":\"s1\"},"
                  "\"study\":{\"STUDY_ID\":\"s1\",\"SESSION_ID\":\"x%d\"}}", people[i], i);
-        store_participant(s, people[i], "tok", params, T0 + i);
-        store_scene_visit(s, people[i], 0, "consent", T0 + i);
+        store_participant(s, people[i], "tok", params, NULL, NULL, T0 + i);
+        store_scene_visit(s, people[i], 0, "consent", false, T0 + i);
         store_form(s, people[i], "consent", i == 2 ? "{\"age\":\"30\",\"agree\":true}"
                                                    : "{\"age\":\"4,\\\"2\\\"\"}",
                    T0 + 1000 + i);
-        store_scene_visit(s, people[i], 1, "game", T0 + 1000 + i);
+        store_scene_visit(s, people[i], 1, "game", false, T0 + 1000 + i);
         store_wait(s, people[i], "game", T0 + 1000 + i, T0 + 1500 + i, "matched", NULL);
     }
     const char *g1[] = {"game", NULL};
@@ -149,7 +149,7 @@ static int group_setup(void **unused)
     /* begun, not finished: no files, no episodes row */
     store_episode_start(s, "g2", 1, 42, 300, T0 + 25000);
     for (int i = 0; i < 2; i++) {
-        store_scene_visit(s, people[i], 2, "survey", T0 + 41000 + i);
+        store_scene_visit(s, people[i], 2, "survey", false, T0 + 41000 + i);
         store_outcome(s, people[i], "partner_dropped", "DROP", i == 0 ? "dropped" : NULL,
                       T0 + 42000 + i);
     }

@@ -1232,7 +1232,7 @@ static void newcomers_wait_while_the_store_fails(void **state)
     hang_up(a);
     store_flush(st);
     store_fault_commits(0, -1); /* every commit fails, as on a full disk */
-    store_participant(st, "probe", NULL, NULL, 1);
+    store_participant(st, "probe", NULL, NULL, NULL, NULL, 1);
     store_flush(st);
     assert_true(store_failing(st));
 

@@ -231,9 +231,9 @@ static void test_open_refuses_bad_args(void **state)
 static void test_null_store(void **state)
 {
     (void)state;
-    store_participant(NULL, "a", NULL, NULL, 1);
+    store_participant(NULL, "a", NULL, NULL, NULL, NULL, 1);
     store_session(NULL, "a", "connect", NULL, 1);
-    store_scene_visit(NULL, "a", 0, "s", 1);
+    store_scene_visit(NULL, "a", 0, "s", false, 1);
     store_form(NULL, "a", "s", NULL, 1);
     store_wait(NULL, "a", "s", 1, 2, "matched", NULL);
     store_outcome(NULL, "a", "completed", NULL, NULL, 1);
@@ -262,13 +262,13 @@ static void test_people_rows(void **state)
 {
     fixture *f = *state;
     store *s = f->s;
-    store_participant(s, "alice", "tok1", "{\"STUDY_ID\":\"s1\"}", 1000);
-    store_participant(s, "alice", "tok2", NULL, 2000); /* new token, keeps params+created */
-    store_participant(s, "bob", NULL, NULL, 1500);
+    store_participant(s, "alice", "tok1", "{\"STUDY_ID\":\"s1\"}", NULL, NULL, 1000);
+    store_participant(s, "alice", "tok2", NULL, NULL, NULL, 2000); /* new token, keeps params+created */
+    store_participant(s, "bob", NULL, NULL, NULL, NULL, 1500);
     store_session(s, "alice", "connect", NULL, 1001);
     store_session(s, "alice", "disconnect", "{\"code\":1006}", 1002);
-    store_scene_visit(s, "alice", 0, "welcome", 1003);
-    store_scene_visit(s, "alice", 1, "consent", 1004);
+    store_scene_visit(s, "alice", 0, "welcome", false, 1003);
+    store_scene_visit(s, "alice", 1, "consent", false, 1004);
     store_form(s, "alice", "consent", "{\"agree\":\"yes\",\"age\":\"31\"}", 1005);
     store_form(s, "bob", "consent", NULL, 1006);
     store_form(s, "../evil", "consent", "{}", 1007); /* refused: no file, an error */
@@ -565,12 +565,12 @@ static void test_close_under_load_drains(void **state)
 static void test_reopen_keeps_data(void **state)
 {
     fixture *f = *state;
-    store_participant(f->s, "alice", "t", NULL, 1);
+    store_participant(f->s, "alice", "t", NULL, NULL, NULL, 1);
     store_close(f->s);
     char err[256];
     f->s = store_open(f->root, "exp1", err, sizeof err);
     assert_non_null(f->s);
-    store_participant(f->s, "bob", "t", NULL, 2);
+    store_participant(f->s, "bob", "t", NULL, NULL, NULL, 2);
     store_flush(f->s);
     sqlite3 *db = open_ro(f);
     assert_int_equal(query_int(db, "SELECT count(*) FROM participants"), 2);
@@ -932,16 +932,16 @@ static void test_load_participants(void **state)
 {
     fixture *f = *state;
     store *s = f->s;
-    store_participant(s, "alice", "ta", NULL, 1);
-    store_participant(s, "bob", "tb", NULL, 1);
-    store_participant(s, "carol", "tc", NULL, 1);
-    store_scene_visit(s, "alice", 0, "welcome", 10);
-    store_scene_visit(s, "alice", 1, "game", 20);
+    store_participant(s, "alice", "ta", NULL, NULL, NULL, 1);
+    store_participant(s, "bob", "tb", NULL, NULL, NULL, 1);
+    store_participant(s, "carol", "tc", NULL, NULL, NULL, 1);
+    store_scene_visit(s, "alice", 0, "welcome", false, 10);
+    store_scene_visit(s, "alice", 1, "game", false, 20);
     store_wait(s, "alice", "game", 20, 30, "matched", "g1");
     store_outcome(s, "alice", "partner_dropped", NULL, "drop", 40);
     store_outcome(s, "alice", "completed", "C1", NULL, 50);
-    store_scene_visit(s, "bob", 0, "welcome", 10);
-    store_scene_visit(s, "bob", 1, "game", 20);
+    store_scene_visit(s, "bob", 0, "welcome", false, 10);
+    store_scene_visit(s, "bob", 1, "game", false, 20);
     store_wait(s, "bob", "game", 20, 30, "timeout", NULL);
     store_wait(s, "bob", "welcome", 5, 6, "matched", "g0"); /* another scene's match */
     loaded l;
