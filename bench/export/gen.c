@@ -54,7 +54,7 @@ int main(int argc, char **argv)
             store_wait(s, who[k], "game", t + 1000, t + 2000, "matched", game);
         }
         store_seat seats[2] = {{a, true}, {b, true}};
-        store_game(s, game, "game", env->name, seats, 2, t + 2000);
+        store_game(s, game, "game", env->name, NULL, seats, 2, t + 2000);
         for (uint32_t ep = 0; ep < 2 && done < total; ep++) {
             uint32_t n = total - done < per ? (uint32_t)(total - done) : per;
             episode_record rec;

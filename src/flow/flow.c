@@ -440,6 +440,7 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
     memset(&cfg, 0, sizeof cfg);
     cfg.game_id = game_id;
     cfg.scene_id = sc->id;
+    cfg.condition = sc->condition >= 0 ? f->x->conditions[sc->condition] : "";
     cfg.scene = sc;
     cfg.env = env;
     cfg.seed = random_u64();
@@ -466,7 +467,8 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
     }
     char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT);
     store_match(f->st, game_id, sc->id, sj, rj, now.wall_ms);
-    store_game(f->st, game_id, sc->id, sc->game.env, seats, sc->game.nseats, now.wall_ms);
+    store_game(f->st, game_id, sc->id, sc->game.env, cfg.condition, seats, sc->game.nseats,
+               now.wall_ms);
     free(sj);
     free(rj);
     json_decref(subjects);

@@ -54,6 +54,7 @@ typedef struct {
 struct room {
     char id[64];
     char scene_id[64];
+    char condition[64];
     const scene_spec *scene;
     const game_spec *spec;
     const env_def *env;
@@ -243,6 +244,7 @@ room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store 
         return NULL;
     snprintf(r->id, sizeof r->id, "%s", cfg->game_id);
     snprintf(r->scene_id, sizeof r->scene_id, "%s", cfg->scene_id);
+    snprintf(r->condition, sizeof r->condition, "%s", cfg->condition ? cfg->condition : "");
     r->scene = cfg->scene;
     r->spec = &cfg->scene->game;
     r->env = cfg->env;
@@ -300,6 +302,7 @@ static void hand_off_episode(room *r, loop_time now)
     memset(&rec, 0, sizeof rec);
     snprintf(rec.scene, sizeof rec.scene, "%s", r->scene_id);
     snprintf(rec.game, sizeof rec.game, "%s", r->id);
+    snprintf(rec.condition, sizeof rec.condition, "%s", r->condition);
     snprintf(rec.env, sizeof rec.env, "%s", r->env->name);
     rec.episode = r->episode;
     rec.seed = r->episode_seed;

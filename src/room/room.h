@@ -56,6 +56,7 @@ typedef struct {
 typedef struct {
     const char *game_id;
     const char *scene_id;
+    const char *condition;    /* the group's condition, "" or NULL when none */
     const scene_spec *scene;   /* the game scene's settings; must outlive the room */
     const env_def *env;
     uint64_t seed;             /* episode seeds derive from it */

@@ -563,13 +563,13 @@ void store_match(store *s, const char *game, const char *scene, const char *subj
 }
 
 void store_game(store *s, const char *game, const char *scene, const char *env,
-                const store_seat *seats, int nseats, int64_t t)
+                const char *condition, const store_seat *seats, int nseats, int64_t t)
 {
     if (!seats || nseats < 0)
         nseats = 0;
     if (nseats > ENV_MAX_PLAYERS)
         nseats = ENV_MAX_PLAYERS;
-    const char *strs[JOB_MAX_STR] = {game, scene, env};
+    const char *strs[JOB_MAX_STR] = {game, scene, env, condition};
     int64_t human = 0;
     for (int i = 0; i < nseats; i++) {
         strs[JOB_GAME_NAME0 + i] = seats[i].name;

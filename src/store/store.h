@@ -110,7 +110,7 @@ typedef struct {
  * any seats recorded earlier for the game. nseats is at most ENV_MAX_PLAYERS (more are
  * cut); seats may be NULL when nseats is 0. */
 void store_game(store *s, const char *game, const char *scene, const char *env,
-                const store_seat *seats, int nseats, int64_t t);
+                const char *condition, const store_seat *seats, int nseats, int64_t t);
 void store_game_end(store *s, const char *game, const char *reason, int64_t t);
 
 /* An `episode_starts` row: the episode's seed and step limit, what replaying its frame
@@ -143,6 +143,7 @@ typedef struct {
     char scene[64];
     char game[64];
     char env[64];
+    char condition[64];                   /* the group's condition; "" when none */
     uint32_t episode;
     uint64_t seed;
     uint32_t horizon;

@@ -131,7 +131,7 @@ int store_csv_header(const episode_record *rec, char *buf, size_t len)
     uint32_t k = clamp_seats(rec);
     static const char *const per_seat_before[] = {"seat", "action", "source", "reward"};
 
-    put_raw(&c, "frame,episode,game", 18);
+    put_raw(&c, "frame,episode,game,condition", 28);
     for (size_t f = 0; f < sizeof per_seat_before / sizeof *per_seat_before; f++)
         for (uint32_t i = 0; i < k; i++)
             putf(&c, ",%s.%" PRIu32, per_seat_before[f], i);
@@ -159,6 +159,8 @@ int store_csv_row(const episode_record *rec, const frame_row *row, char *buf, si
 
     putf(&c, "%" PRIu32 ",%" PRIu32 ",", row->frame, rec->episode);
     put_cell(&c, rec->game);
+    put_raw(&c, ",", 1);
+    put_cell(&c, rec->condition);
     for (uint32_t i = 0; i < k; i++) {
         put_raw(&c, ",", 1);
         put_cell(&c, rec->seat_names[i]);
@@ -435,6 +437,7 @@ static char *episode_meta_json(const char *experiment, const episode_record *rec
     json_object_set_new(o, "scene", json_string(rec->scene));
     json_object_set_new(o, "game", json_string(rec->game));
     json_object_set_new(o, "env", json_string(rec->env));
+    json_object_set_new(o, "condition", json_string(rec->condition));
     json_object_set_new(o, "episode", json_integer(rec->episode));
     json_object_set_new(o, "seed", json_string(seed));
     json_object_set_new(o, "horizon", json_integer(rec->horizon));

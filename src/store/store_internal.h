@@ -86,8 +86,8 @@ typedef enum {
     JOB_STOP,  /* write what is queued and end the thread */
 } job_kind;
 
-/* JOB_GAME: game, scene, env and one name per seat. */
-#define JOB_GAME_NAME0 3
+/* JOB_GAME: game, scene, env, condition and one name per seat. */
+#define JOB_GAME_NAME0 4
 #define JOB_MAX_STR (JOB_GAME_NAME0 + ENV_MAX_PLAYERS)
 
 typedef struct job {

@@ -161,7 +161,7 @@ static int load_seats(sqlite3 *db, const char *game, episode_record *rec)
 typedef struct {
     const char *game;
     int episode;
-    char scene[64], env[64];
+    char scene[64], env[64], condition[64];
     bool has_row;          /* an `episodes` row exists */
     char row_reason[32];
     int64_t row_frames, row_t;
@@ -172,7 +172,7 @@ typedef struct {
 static int read_episode_rows(sqlite3 *db, logged *e)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT scene, env FROM games WHERE game = ?1", -1, &st,
+    if (sqlite3_prepare_v2(db, "SELECT scene, env, condition FROM games WHERE game = ?1", -1, &st,
                            NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, e->game, -1, SQLITE_TRANSIENT);
@@ -180,6 +180,7 @@ static int read_episode_rows(sqlite3 *db, logged *e)
     if (rc == SQLITE_ROW) {
         snprintf(e->scene, sizeof e->scene, "%s", text(st, 0) ? text(st, 0) : "");
         snprintf(e->env, sizeof e->env, "%s", text(st, 1) ? text(st, 1) : "");
+        snprintf(e->condition, sizeof e->condition, "%s", text(st, 2) ? text(st, 2) : "");
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
@@ -209,6 +210,7 @@ static int fill_record(sqlite3 *db, const logged *e, const env_def *(*find_env)(
     snprintf(rec->scene, sizeof rec->scene, "%s", e->scene);
     snprintf(rec->game, sizeof rec->game, "%s", e->game);
     snprintf(rec->env, sizeof rec->env, "%s", e->env);
+    snprintf(rec->condition, sizeof rec->condition, "%s", e->condition);
     rec->episode = (uint32_t)e->episode;
     int rc = episode_meta(db, e->game, e->episode, &rec->seed, &rec->horizon);
     if (rc != 0) {

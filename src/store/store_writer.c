@@ -145,9 +145,11 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_OUTCOME] = "INSERT INTO outcomes VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_MATCH] = "INSERT INTO matches VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start) VALUES(?1, ?2, ?3, ?4, ?5)"
+    [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start, condition)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
                 " ON CONFLICT(game) DO UPDATE SET scene = excluded.scene,"
-                " env = excluded.env, seats = excluded.seats, t_start = excluded.t_start",
+                " env = excluded.env, seats = excluded.seats, t_start = excluded.t_start,"
+                " condition = excluded.condition",
     [ST_SEATS_CLEAR] = "DELETE FROM seats WHERE game = ?1",
     [ST_SEAT] = "INSERT OR REPLACE INTO seats VALUES(?1, ?2, ?3, ?4)",
     [ST_EPISODE_START] = "INSERT OR REPLACE INTO episode_starts VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -461,7 +463,8 @@ static int game_rows(store *s, const job *j)
     json_decref(names);
     if (!seats_json)
         store_error(s, "game %s: cannot encode the seat names", a[0] ? a[0] : "?");
-    int rc = run_row(s, ST_GAME, "game", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(seats_json), I(j->t)));
+    int rc = run_row(s, ST_GAME, "game", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(seats_json), I(j->t),
+                                                  S(a[3])));
     free(seats_json);
     if (rc != WR_FAILED)
         rc = worse(rc, run_row(s, ST_SEATS_CLEAR, "seats", PARAMS(S(a[0]))));

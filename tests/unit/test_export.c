@@ -131,7 +131,7 @@ static int group_setup(void **unused)
     const char *g1[] = {"game", NULL};
     (void)g1;
     store_seat seats1[2] = {{"alice", true}, {"bob", true}};
-    store_game(s, "g1", "game", "cooking/cramped_room", seats1, 2, T0 + 1500);
+    store_game(s, "g1", "game", "cooking/cramped_room", NULL, seats1, 2, T0 + 1500);
     episode(s, "g1", "game", "cooking/cramped_room", 0, "alice", "bob", true, 200, 200,
             "truncated", T0 + 2000);
     episode(s, "g1", "game", "cooking/cramped_room", 1, "alice", "bob", true, 200, 77, "cut",
@@ -143,7 +143,7 @@ static int group_setup(void **unused)
     store_event(s, "carol", NULL, "hidden", NULL, T0 + 2600);
     store_game_end(s, "g1", "partner_dropped", T0 + 41000);
     store_seat seats2[2] = {{"carol", true}, {"ai:tracker", false}};
-    store_game(s, "g2", "game", "volley/slime", seats2, 2, T0 + 1600);
+    store_game(s, "g2", "game", "volley/slime", NULL, seats2, 2, T0 + 1600);
     episode(s, "g2", "game", "volley/slime", 0, "carol", "ai:tracker", false, 300, 300,
             "truncated", T0 + 2000);
     /* begun, not finished: no files, no episodes row */
@@ -456,10 +456,10 @@ static void test_tampered_episode_fails(void **unused)
     assert_non_null(line);
     char *tampered = strdup(orig);
     char *t = tampered + (line - orig);
-    /* the 6th cell is action.0: frame,episode,game,seat.0,seat.1,action.0 */
+    /* the 7th cell is action.0: frame,episode,game,condition,seat.0,seat.1,action.0 */
     int commas = 0;
     char *p = t + 1;
-    while (commas < 5)
+    while (commas < 6)
         commas += *p++ == ',';
     *p = *p == '1' ? '0' : '1';
     /* the alternative file (bob's) is tampered the same way so no clean copy remains */

@@ -158,17 +158,17 @@ static void make_record(episode_record *rec, uint32_t nrows)
 }
 
 static const char EXPECTED_HEADER[] =
-    "frame,episode,game,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,reward.1,"
+    "frame,episode,game,condition,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,reward.1,"
     "terminated,truncated,info.soups,info.dropped,hash,verified.0,verified.1,focused.0,"
     "focused.1,t_ms";
 
 static const char EXPECTED_CSV[] =
-    "frame,episode,game,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,reward.1,"
+    "frame,episode,game,condition,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,reward.1,"
     "terminated,truncated,info.soups,info.dropped,hash,verified.0,verified.1,focused.0,"
     "focused.1,t_ms\n"
-    "0,1,g1,alice,bob,0,1,input,ai,0,0,0,0,0,-7,fedcba9876543210,1,0,1,1,0\n"
-    "1,1,g1,alice,bob,1,2,input,default,0,0,0,0,1,-7,fedcba9876543211,1,,1,1,33\n"
-    "2,1,g1,alice,bob,2,3,input,ai,20,-3,0,1,2,-7,fedcba9876543212,1,0,1,0,66\n";
+    "0,1,g1,,alice,bob,0,1,input,ai,0,0,0,0,0,-7,fedcba9876543210,1,0,1,1,0\n"
+    "1,1,g1,,alice,bob,1,2,input,default,0,0,0,0,1,-7,fedcba9876543211,1,,1,1,33\n"
+    "2,1,g1,,alice,bob,2,3,input,ai,20,-3,0,1,2,-7,fedcba9876543212,1,0,1,0,66\n";
 
 /* ---- CSV layout --------------------------------------------------------------------- */
 
@@ -183,7 +183,7 @@ static void test_csv_layout(void **state)
     assert_string_equal(buf, EXPECTED_HEADER);
 
     n = store_csv_row(&rec, &rec.rows[1], buf, sizeof buf);
-    assert_string_equal(buf, "1,1,g1,alice,bob,1,2,input,default,0,0,0,0,1,-7,"
+    assert_string_equal(buf, "1,1,g1,,alice,bob,1,2,input,default,0,0,0,0,1,-7,"
                              "fedcba9876543211,1,,1,1,33");
     assert_int_equal(n, (int)strlen(buf));
 
@@ -239,7 +239,7 @@ static void test_null_store(void **state)
     store_outcome(NULL, "a", "completed", NULL, NULL, 1);
     store_event(NULL, NULL, NULL, "x", NULL, 1);
     store_match(NULL, "g", "s", NULL, NULL, 1);
-    store_game(NULL, "g", "s", "e", NULL, 0, 1);
+    store_game(NULL, "g", "s", "e", NULL, NULL, 0, 1);
     store_episode_start(NULL, "g", 0, 1, 2, 3);
     store_game_end(NULL, "g", "completed", 1);
     frame_row r = make_row(0);
@@ -276,7 +276,7 @@ static void test_people_rows(void **state)
     store_wait(s, "carol", "game", 2000, 5000, "timeout", NULL);
     store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", 2750);
     const store_seat seats[] = {{"alice", true}, {"bob", true}};
-    store_game(s, "g1", "game", "cooking/cramped_room", seats, 2, 2800);
+    store_game(s, "g1", "game", "cooking/cramped_room", NULL, seats, 2, 2800);
     store_game_end(s, "g1", "completed", 9000);
     store_game_end(s, "g2", "abandoned", 9100); /* end without a start still records */
     store_outcome(s, "alice", "completed", "C1A2B3", NULL, 9500);
@@ -597,7 +597,7 @@ static void record_game_episode(store *s, const char *game, const char *env,
                                 const store_seat *seats, int nseats, uint32_t episode,
                                 uint64_t seed, uint32_t horizon, uint32_t nframes)
 {
-    store_game(s, game, "game", env, seats, nseats, 1000);
+    store_game(s, game, "game", env, NULL, seats, nseats, 1000);
     store_episode_start(s, game, episode, seed, horizon, 1100);
     frame_row rows[8];
     assert_true(nframes <= 8);
@@ -666,7 +666,7 @@ static void test_rebuild_reads_columns(void **state)
     assert_non_null(csv);
     assert_int_equal(strncmp(csv, EXPECTED_HEADER, strlen(EXPECTED_HEADER)), 0);
     assert_int_equal(csv[strlen(EXPECTED_HEADER)], '\n');
-    assert_non_null(strstr(csv, "\n1,2,g1,alice,ai:greedy,1,2,input,default,0,0,0,1,1,-7,"
+    assert_non_null(strstr(csv, "\n1,2,g1,,alice,ai:greedy,1,2,input,default,0,0,0,1,1,-7,"
                                 "fedcba9876543211,1,,1,1,33\n"));
     free(csv);
 
@@ -718,12 +718,12 @@ static void test_seat_and_episode_start_rows(void **state)
 {
     fixture *f = *state;
     const store_seat three[] = {{"alice", true}, {"ai:greedy", false}, {"bob", true}};
-    store_game(f->s, "g1", "game", "stub/env", three, 3, 2800);
+    store_game(f->s, "g1", "game", "stub/env", NULL, three, 3, 2800);
     const store_seat two[] = {{"carol", true}, {"ai:random", false}};
-    store_game(f->s, "g2", "game", "stub/env", two, 2, 2900);
-    store_game(f->s, "g2", "game", "stub/env", two, 1, 2950); /* replaces g2's seats */
+    store_game(f->s, "g2", "game", "stub/env", NULL, two, 2, 2900);
+    store_game(f->s, "g2", "game", "stub/env", NULL, two, 1, 2950); /* replaces g2's seats */
     const store_seat five[] = {{"a", true}, {"b", true}, {"c", true}, {"d", true}, {"e", true}};
-    store_game(f->s, "g3", "game", "stub/env", five, 5, 3000); /* cut to ENV_MAX_PLAYERS */
+    store_game(f->s, "g3", "game", "stub/env", NULL, five, 5, 3000); /* cut to ENV_MAX_PLAYERS */
     store_episode_start(f->s, "g1", 0, UINT64_MAX, 450, 1234);
     store_episode_start(f->s, "g1", 1, 42, 0, 1300);
     store_episode_start(f->s, "g2", 0, 5, 60, 1400);
@@ -767,7 +767,7 @@ static void test_seat_and_episode_start_rows(void **state)
 static void check_no_info(const fixture *f, const char *subject)
 {
     static const char header[] =
-        "frame,episode,game,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,"
+        "frame,episode,game,condition,seat.0,seat.1,action.0,action.1,source.0,source.1,reward.0,"
         "reward.1,terminated,truncated,hash,verified.0,verified.1,focused.0,focused.1,t_ms\n";
     char path[512], buf[256];
     snprintf(path, sizeof path, "%s/exp1/game/%s_ep0.csv", f->root, subject);
@@ -815,7 +815,7 @@ static void test_rebuild_skips_unrecorded(void **state)
 {
     fixture *f = *state;
     frame_row rows[2] = {make_row(0), make_row(1)};
-    store_game(f->s, "g1", "game", "stub/env", NULL, 0, 1000);
+    store_game(f->s, "g1", "game", "stub/env", NULL, NULL, 0, 1000);
     store_frames(f->s, "g1", 3, rows, 2);
     char err[256];
     assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
@@ -827,7 +827,7 @@ static void test_rebuild_skips_unrecorded(void **state)
     assert_non_null(strstr(err, "no seats recorded"));
 
     const store_seat seats[] = {{"alice", true}};
-    store_game(f->s, "g1", "game", "stub/env", seats, 1, 1000);
+    store_game(f->s, "g1", "game", "stub/env", NULL, seats, 1, 1000);
     assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 1);
     assert_string_equal(err, "");
     store_flush(f->s);
@@ -1094,7 +1094,7 @@ static void log_episode(store *s, const char *game, uint32_t episode, uint32_t n
                         uint32_t horizon)
 {
     const store_seat seats[] = {{"alice", true}, {"bob", true}};
-    store_game(s, game, "game", "stub/env", seats, 2, 1000);
+    store_game(s, game, "game", "stub/env", NULL, seats, 2, 1000);
     store_episode_start(s, game, episode, 9, horizon, 1100);
     frame_row rows[8];
     assert_true(nframes <= 8);
@@ -1247,7 +1247,7 @@ static void test_rebuild_labels(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         /* each in its own scene, so that each has its own files */
-        store_game(f->s, cases[c].game, cases[c].game, "stub/env", seats, 1, 1000);
+        store_game(f->s, cases[c].game, cases[c].game, "stub/env", NULL, seats, 1, 1000);
         store_episode_start(f->s, cases[c].game, 0, 5, cases[c].horizon, 1100);
         for (uint32_t i = 0; i < cases[c].n; i++) {
             frame_row r = rows[i];
@@ -1272,14 +1272,14 @@ static void test_rebuild_labels(void **state)
     /* A cut's last row is marked truncated, as the room marks it; the gap's file ends
      * before the gap; the env's ending is left as it was logged. */
     char *csv = read_scene_file(f, "gc/alice_ep0.csv");
-    assert_non_null(strstr(csv, "\n2,0,gc,alice,2,input,20,0,1,"));
+    assert_non_null(strstr(csv, "\n2,0,gc,,alice,2,input,20,0,1,"));
     free(csv);
     csv = read_scene_file(f, "gg/alice_ep0.csv");
-    assert_non_null(strstr(csv, "\n1,0,gg,alice,1,input,0,0,1,"));
+    assert_non_null(strstr(csv, "\n1,0,gg,,alice,1,input,0,0,1,"));
     assert_null(strstr(csv, "\n2,0,gg,"));
     free(csv);
     csv = read_scene_file(f, "gt/alice_ep0.csv");
-    assert_non_null(strstr(csv, "\n2,0,gt,alice,2,input,20,1,0,"));
+    assert_non_null(strstr(csv, "\n2,0,gt,,alice,2,input,20,1,0,"));
     free(csv);
 }
 
@@ -1335,7 +1335,7 @@ static void test_rebuild_missing_files(void **state)
     snprintf(path, sizeof path, "%s/exp1/scene_a/alice_ep0.csv", f->root);
     char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
-    assert_non_null(strstr(csv, "\n2,0,ga,alice,"));
+    assert_non_null(strstr(csv, "\n2,0,ga,,alice,"));
     free(csv);
     /* Nothing left: the next start does nothing. */
     assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
