@@ -150,7 +150,11 @@ static int cmd_check(int argc, char **argv)
     experiment *x = load_experiment(argv[0]);
     if (!x)
         return 1;
-    printf("%s: ok (experiment %s, %d scenes)\n", argv[0], x->id, x->nscenes);
+    if (x->nconditions > 0)
+        printf("%s: ok (experiment %s, %d scenes, %d conditions)\n", argv[0], x->id, x->nbase,
+               x->nconditions);
+    else
+        printf("%s: ok (experiment %s, %d scenes)\n", argv[0], x->id, x->nbase);
     free(x);
     return 0;
 }

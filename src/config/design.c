@@ -119,7 +119,7 @@ static bool load_item(design *D, const ynode *n, const char *suffix)
     if (find_key(n, "shuffle")) {
         cfg_field f[SH_N];
         if (!cfg_mapping(c, n, &shuffle_schema, f) ||
-            !cfg_list(c, f[SH_SHUFFLE].val, "shuffle", "scenes or blocks (at least two)", 2,
+            !cfg_list(c, f[SH_SHUFFLE].val, "shuffle", "scenes or blocks", 2,
                       CFG_MAX_PLAN))
             return false;
         int me = push_node(D, n, PLAN_SHUFFLE, -1);
@@ -347,8 +347,10 @@ static bool load_condition(design *D, const ynode *n, int cond)
             return cfg_fail(c, f[CD_ID].val, "condition id \"%s\" is used twice",
                             x->conditions[cond]);
     const ynode *over = f[CD_SCENES].val;
-    if (over && !check_override_keys(D, over))
+    if (over && !check_override_keys(D, over)) {
+        name_condition(D, x->conditions[cond]);
         return false;
+    }
     for (int b = 0; b < x->nbase; b++) {
         /* The scene's own id wins over its written id (one repetition changed apart). */
         const ynode *mine = NULL;

@@ -81,7 +81,7 @@ static void fixture(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%stests/unit/configs/%s", root(), name);
 }
 
-/* experiment is large (64 scenes): keep it off the stack. */
+/* experiment is large (128 scenes): keep it off the stack. */
 static experiment x;
 static char err[2048];
 
@@ -421,6 +421,21 @@ static const struct {
     {"bad_redirect.yaml", "5:13: redirect must be an http:// or https:// address without "
                           "spaces, whose only placeholder is {code}, got "
                           "\"app.prolific.com/submissions/complete?cc...\""},
+    {"bad_condition_id_change.yaml", "7:21: condition \"a\": a condition cannot change a scene's id"},
+    {"bad_condition_kind.yaml", "10:12: condition \"ai\": cannot make scene \"bye\" a game scene (it is a page scene)"},
+    {"bad_condition_policy.yaml", "9:36: condition \"ai\": unknown AI policy \"nosuch\" for cooking/cramped_room"},
+    {"bad_condition_scene.yaml", "7:14: condition \"ai\": no scene \"gmae\" to change"},
+    {"bad_condition_twice.yaml", "5:28: condition id \"a\" is used twice"},
+    {"bad_assignment.yaml", "6:13: assignment must be balanced, random or {param: NAME}, got \"roundrobin\""},
+    {"bad_assignment_alone.yaml", "5:13: assignment needs conditions"},
+    {"bad_on_outcome_game.yaml", "6:21: scene \"game\" is a game; after an outcome only pages can follow"},
+    {"bad_on_outcome_name.yaml", "8:3: on_outcome: \"completed\" is not an outcome that can lead to exit scenes (expected partner_dropped, waitroom_timeout, excluded, abandoned or quiz_failed)"},
+    {"bad_on_outcome_scene.yaml", "6:21: no scene \"survey\" (on_outcome names scenes of scenes or exit_scenes)"},
+    {"bad_exit_game.yaml", "6:5: exit scene \"again\" has a game; exit scenes are pages (a survey, a debrief)"},
+    {"bad_repeat_clash.yaml", "6:19: scene id \"bye-2\" is used twice (first at line 3)"},
+    {"bad_repeat_zero.yaml", "3:13: repeat must be an integer from 1 to 100, got \"0\""},
+    {"bad_shuffle_key.yaml", "4:5: unknown key \"order\" in a shuffle block (expected one of: shuffle)"},
+    {"bad_shuffle_one.yaml", "3:14: shuffle must list 2 to 256 scenes or blocks, got 1"},
     {"bad_code_key.yaml", "5:30: unknown key \"finished\" in codes (expected one of: completed, "
                           "partner_dropped, waitroom_timeout, excluded, abandoned, quiz_failed, screened_out)"},
     {"bad_code_value.yaml", "6:16: completed must be 1 to 63 letters, digits, \"_\" or \"-\", "
@@ -669,10 +684,54 @@ static void test_mutated_files_fail_cleanly(void **state)
     free(good);
 }
 
+/* The design: a shuffle (a list inside stays together), a repeat numbering its scenes,
+ * exit scenes after two outcomes, a condition changing one game and one repetition. */
+static uint64_t zero_rnd(void *ctx) { (void)ctx; return 0; }
+
+static void test_design(void **state)
+{
+    (void)state;
+    char path[512];
+    fixture(path, sizeof path, "good_design.yaml");
+    assert_int_equal(config_load(path, &hooks, &x, err, sizeof err), 0);
+    assert_int_equal(x.nconditions, 2);
+    assert_int_equal(x.assignment, ASSIGN_BALANCED);
+    int16_t route[CFG_MAX_ROUTE];
+    int n = experiment_route(&x, 1, zero_rnd, NULL, route);
+    assert_int_equal(n, 6);
+    const char *want[] = {"welcome", "two", "three", "one", "game-1", "game-2"};
+    for (int i = 0; i < n; i++)
+        assert_string_equal(x.scenes[route[i]].id, want[i]);
+    /* Condition ai: its game seats an AI and waits 20 s; its second repetition also takes
+     * over a dropped seat with defaults. Condition human keeps the file's settings, in a
+     * game scene of its own (conditions are grouped apart). */
+    const scene_spec *g1 = &x.scenes[route[4]], *g2 = &x.scenes[route[5]];
+    assert_int_equal(g1->condition, 1);
+    assert_int_equal(g1->game.seats[1].kind, SEAT_AI);
+    assert_int_equal(g1->waitroom_timeout_s, 20);
+    assert_int_equal(g1->game.fps, 20);
+    assert_int_equal(g1->on_partner_drop, DROP_END);
+    assert_int_equal(g2->on_partner_drop, DROP_DEFAULT);
+    assert_int_equal(g2->game.seats[1].kind, SEAT_HUMAN); /* only game-2's own keys */
+    n = experiment_route(&x, 0, zero_rnd, NULL, route);
+    const scene_spec *h1 = &x.scenes[route[4]];
+    assert_int_equal(h1->condition, 0);
+    assert_int_equal(h1->base, experiment_find_scene(&x, "game-1", -1));
+    assert_int_equal(h1->game.seats[1].kind, SEAT_HUMAN);
+    assert_int_equal(h1->waitroom_timeout_s, 180);
+    /* Pages are shared. */
+    assert_int_equal(route[0], experiment_find_scene(&x, "welcome", -1));
+    n = experiment_exit_route(&x, 1, OUTCOME_PARTNER_DROPPED, route);
+    assert_int_equal(n, 1);
+    assert_string_equal(x.scenes[route[0]].id, "debrief");
+    assert_int_equal(experiment_exit_route(&x, 1, OUTCOME_WAITROOM_TIMEOUT, route), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest files[] = {
         cmocka_unit_test(test_good_full),
+        cmocka_unit_test(test_design),
         cmocka_unit_test(test_good_minimal_defaults),
         cmocka_unit_test(test_good_small_env),
         cmocka_unit_test(test_shipped_experiments),

@@ -86,7 +86,7 @@ static loop_time at(int64_t ms_after_start)
     test_now = (loop_time){test_t0.mono_ms + ms_after_start, test_t0.wall_ms + ms_after_start};
     return test_now;
 }
-#define MAX_CONNS 160
+#define MAX_CONNS 260
 static net_conn conns[MAX_CONNS];
 static int nconns;
 
@@ -1274,6 +1274,323 @@ static void newcomers_wait_while_the_store_fails(void **state)
     assert_int_equal(db_count("SELECT count(*) FROM participants WHERE subject='newcomer'"), 1);
 }
 
+
+/* ---- the design: conditions, routes, exit scenes ---------------------------------- */
+
+/* The flow again, on another experiment file (the data folder stays). */
+static void use_experiment(const char *yaml)
+{
+    stop_flow();
+    char path[128];
+    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
+    test_write_file(path, yaml);
+    snprintf(path, sizeof path, "%s/survey.html", dir);
+    test_write_file(path, "<label>Why <input name=\"why\"></label>");
+    start_flow();
+}
+
+static const char FOUR_CONDITIONS[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "limits: {unacted_expiry_s: 10}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: game\n"
+    "    game: {env: cooking/cramped_room, seats: [human, ai:greedy], max_steps: 30,"
+    " countdown_s: 0}\n"
+    "    entry_max_rtt_ms: 400\n"
+    "    no_input_timeout_s: 0\n"
+    "    reconnect_grace_s: 1\n"
+    "  - id: survey\n"
+    "    page: survey.html\n"
+    "    form: true\n"
+    "conditions:\n"
+    "  - {id: a}\n"
+    "  - {id: b, scenes: {game: {game: {env: cooking/coordination_ring}}}}\n"
+    "  - {id: c}\n"
+    "  - {id: d}\n";
+
+/* The condition a participant was given, from their row. */
+static void condition_of(const char *pid, char *out, size_t len)
+{
+    store_flush(st);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t/cohort.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT condition FROM participants WHERE subject=?1",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, pid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Time moves in loop passes of 100 ms until `until` (ms after the test's start). */
+static int64_t clock_ms;
+static void run_until(int64_t until)
+{
+    while (clock_ms < until) {
+        clock_ms += 100;
+        h.on_tick(at(clock_ms), fl);
+        pass();
+    }
+}
+
+/* 200 participants arrive in ten bursts; of the first 180, one in five drops out at a
+ * random point (never acts and is forgotten, is excluded at Start for a slow connection,
+ * or leaves mid-game past the grace). Balanced assignment refills every freed place, so
+ * the completed counts end within one of even. (The last burst has no drops: a place
+ * freed after the last arrival has nobody left to fill it.) */
+static void balanced_assignment_refills_places_freed_by_drops(void **state)
+{
+    use_experiment(FOUR_CONDITIONS);
+    clock_ms = 0;
+    srand(20261202);
+    int completed[4] = {0}, dropped = 0;
+    for (int burst = 0; burst < 10; burst++) {
+        net_conn *cs[20];
+        int fate[20]; /* 0 completes, 1 never acts, 2 slow at entry, 3 leaves mid-game */
+        char pids[20][16];
+        for (int i = 0; i < 20; i++) {
+            snprintf(pids[i], sizeof pids[i], "p%d", burst * 20 + i);
+            fate[i] = burst < 9 && rand() % 5 == 0 ? 1 + rand() % 3 : 0;
+            cs[i] = connect_one();
+            hello(cs[i], pids[i]);
+        }
+        for (int i = 0; i < 20; i++) {
+            if (fate[i] == 1) {
+                hang_up(cs[i]);
+                continue;
+            }
+            say(cs[i], "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+            if (fate[i] == 2)
+                for (int k = 0; k < 5; k++)
+                    h.on_rtt(cs[i], 900, test_now, fl);
+            say(cs[i], "{\"type\":\"start\",\"scene\":\"game\"}");
+            if (fate[i] == 3)
+                hang_up(cs[i]);
+        }
+        run_until(clock_ms + 200); /* the episodes begin */
+        for (int i = 0; i < 20; i++)
+            if (fate[i] == 0)
+                for (uint32_t frame = 0; frame < 30; frame++) {
+                    input_msg in = {.episode = 0, .frame = frame, .action = 4};
+                    uint8_t buf[PROTO_INPUT_SIZE];
+                    proto_encode_input(buf, &in);
+                    h.on_binary(cs[i], buf, sizeof buf, test_now, fl);
+                }
+        run_until(clock_ms + 12000); /* games end, the grace and the expiry pass */
+        for (int i = 0; i < 20; i++) {
+            if (fate[i] != 0) {
+                dropped++;
+                continue;
+            }
+            expect_scene(cs[i], "survey");
+            say(cs[i], "{\"type\":\"advance\",\"scene\":\"survey\",\"form\":{\"why\":\"x\"}}");
+            json_t *end = last(cs[i], "scene");
+            assert_string_equal(str(end, "outcome"), "completed");
+            json_decref(end);
+            char cond[16];
+            condition_of(pids[i], cond, sizeof cond);
+            completed[cond[0] - 'a']++;
+        }
+    }
+    assert_true(dropped >= 20); /* the seed drops 1 in 5 of 180: the drops did happen */
+    int lo = completed[0], hi = completed[0];
+    for (int c = 1; c < 4; c++) {
+        lo = completed[c] < lo ? completed[c] : lo;
+        hi = completed[c] > hi ? completed[c] : hi;
+    }
+    assert_true(hi - lo <= 1);
+    /* The variant of condition b is what b's games played. */
+    assert_int_equal(db_count("SELECT count(*) FROM games g JOIN episodes e ON e.game = g.game"
+                              " WHERE g.condition = 'b' AND g.env != 'cooking/coordination_ring'"),
+                     0);
+    assert_true(db_count("SELECT count(*) FROM games WHERE condition = 'b'") > 0);
+}
+
+static const char GROUPED[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: game\n"
+    "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30}\n"
+    "conditions: [{id: a}, {id: b}, {id: c}]\n"
+    "assignment: random\n";
+
+/* People of different conditions never share a game, however they arrive. */
+static void groups_never_mix_conditions(void **state)
+{
+    use_experiment(GROUPED);
+    for (int i = 0; i < 60; i++) {
+        char pid[16];
+        snprintf(pid, sizeof pid, "g%d", i);
+        net_conn *c = connect_one();
+        hello(c, pid);
+        say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+        say(c, "{\"type\":\"start\",\"scene\":\"game\"}");
+    }
+    assert_true(db_count("SELECT count(*) FROM games") >= 25);
+    assert_int_equal(db_count("SELECT count(*) FROM games g, json_each(g.seats) s"
+                              " JOIN participants p ON p.subject = s.value"
+                              " WHERE p.condition IS NOT g.condition"), 0);
+}
+
+static const char EXITS[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - shuffle: [{id: one, page: welcome.html}, {id: two, page: welcome.html},"
+    " [{id: three, page: welcome.html}, {id: four, page: welcome.html}]]\n"
+    "  - repeat: 2\n"
+    "    scenes: [{id: round, page: welcome.html}]\n"
+    "  - id: game\n"
+    "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30}\n"
+    "    waitroom: {timeout_s: 5}\n"
+    "exit_scenes:\n"
+    "  - {id: survey, page: survey.html, form: true}\n"
+    "  - {id: debrief, page: welcome.html}\n"
+    "on_outcome:\n"
+    "  waitroom_timeout: [survey, debrief]\n"
+    "end:\n"
+    "  codes: {completed: DONE1, waitroom_timeout: WAIT1}\n";
+
+/* The scene ids of a participant's route, as recorded, joined by commas. */
+static void route_of(const char *pid, char *out, size_t len)
+{
+    store_flush(st);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t/cohort.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(j.value, ',') FROM participants"
+                                        " p, json_each(p.route) j WHERE p.subject = ?1", -1, &q,
+                                        NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, pid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Walks a participant along their recorded route up to the game. */
+static void walk_route(net_conn *c, const char *route)
+{
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", route);
+    for (char *id = strtok(copy, ","); id && strcmp(id, "game") != 0; id = strtok(NULL, ",")) {
+        expect_scene(c, id);
+        char msg[96];
+        snprintf(msg, sizeof msg, "{\"type\":\"advance\",\"scene\":\"%s\"}", id);
+        say(c, msg);
+    }
+    expect_scene(c, "game");
+}
+
+/* Shuffled blocks come in an order of their own per participant (kept together where a
+ * list says so), repetitions are numbered, and after a waitroom timeout the participant
+ * goes through the exit scenes (the survey, then the debrief) before the end page with
+ * the outcome's code; a restart in the middle brings them back where they were. */
+static void routes_shuffle_repeat_and_exit_scenes(void **state)
+{
+    use_experiment(EXITS);
+    clock_ms = 0;
+    char first[256] = "", route[256];
+    bool differs = false;
+    net_conn *c = NULL;
+    for (int i = 0; i < 12; i++) {
+        char pid[16];
+        snprintf(pid, sizeof pid, "r%d", i);
+        c = connect_one();
+        hello(c, pid);
+        say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+        route_of(pid, route, sizeof route);
+        const char *three = strstr(route, "three");
+        assert_non_null(three);
+        assert_int_equal(strncmp(three, "three,four", 10), 0); /* a list stays together */
+        assert_non_null(strstr(route, ",round-1,round-2,game"));
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", route);
+        differs |= strcmp(first, route) != 0;
+        if (i < 11)
+            hang_up(c);
+    }
+    assert_true(differs); /* 12 draws of 6 orders: all alike has odds 6^-11 */
+    /* The last one goes on to the game, waits alone and times out. */
+    walk_route(c, route + strlen("welcome,"));
+    say(c, "{\"type\":\"start\",\"scene\":\"game\"}");
+    run_until(6000);
+    expect_scene(c, "survey");
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='r11' AND"
+                              " outcome='waitroom_timeout' AND code='WAIT1'"), 1);
+    /* A restart on the survey: back on the survey, not at the end or the start. */
+    char tok[33];
+    token_of(c, tok);
+    hang_up(c);
+    stop_flow();
+    start_flow();
+    net_conn *back = connect_one();
+    say_hello_with_token(back, "r11", tok);
+    expect_scene(back, "survey");
+    say(back, "{\"type\":\"advance\",\"scene\":\"survey\",\"form\":{\"why\":\"alone\"}}");
+    expect_scene(back, "debrief");
+    say(back, "{\"type\":\"advance\",\"scene\":\"debrief\"}");
+    json_t *end = last(back, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    assert_string_equal(str(end, "outcome"), "waitroom_timeout");
+    assert_string_equal(str(end, "code"), "WAIT1");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM forms WHERE subject='r11' AND scene='survey'"),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='r11'"), 1);
+    /* After the end page, a restart shows the end page again. */
+    stop_flow();
+    start_flow();
+    net_conn *again = connect_one();
+    say_hello_with_token(again, "r11", tok);
+    end = last(again, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    assert_string_equal(str(end, "code"), "WAIT1");
+    json_decref(end);
+}
+
+static const char BY_PARAM[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID], study_params: [COND]}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "conditions: [{id: human}, {id: ai, scenes: {welcome: {page: survey.html, form: true}}}]\n"
+    "assignment: {param: COND}\n";
+
+/* `param`: the link names the condition; a link without it (or with an unknown one) is
+ * refused with a message, and the condition's own page is shown. */
+static void param_assignment_takes_the_link_and_refuses_a_broken_one(void **state)
+{
+    use_experiment(BY_PARAM);
+    net_conn *a = connect_one();
+    say(a, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"x1\",\"COND\":\"ai\"}}");
+    json_t *m = last(a, "scene");
+    assert_true(json_is_true(json_object_get(m, "form"))); /* the ai variant's page */
+    json_decref(m);
+    net_conn *b = connect_one();
+    say(b, "{\"type\":\"hello\",\"params\":{\"PROLIFIC_PID\":\"x2\",\"COND\":\"robot\"}}");
+    json_t *e = last(b, "error");
+    assert_non_null(e);
+    assert_string_equal(str(e, "code"), "bad_condition");
+    json_decref(e);
+    assert_true(b->closed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1328,6 +1645,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(an_end_scene_waits_for_its_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(balanced_assignment_refills_places_freed_by_drops, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(groups_never_mix_conditions, setup, teardown),
+        cmocka_unit_test_setup_teardown(routes_shuffle_repeat_and_exit_scenes, setup, teardown),
+        cmocka_unit_test_setup_teardown(param_assignment_takes_the_link_and_refuses_a_broken_one,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
