@@ -22,6 +22,7 @@ static void restore_one(const known_participant *k, void *ctx)
         return;
     participant *p = participant_create(f, k->subject, k->token, true);
     p->started_game = k->started_game;
+    p->quiz_attempts = k->quiz_attempts; /* a restart gives nobody fresh attempts */
     p->scene = k->scene_index < 0 ? 0 : k->scene_index;
     if (p->scene > f->x->nscenes)
         p->scene = f->x->nscenes;
