@@ -4,7 +4,7 @@
 import { Connection, socketUrl } from './connection.js';
 import { Identity, pageParams } from './identity.js';
 import { Overlay } from './overlay.js';
-import { renderEnd, renderGameIntro, renderPage } from './scenes.js';
+import { renderEnd, renderGameIntro, renderPage, showQuizResult } from './scenes.js';
 import { Waitroom } from './waitroom.js';
 import { Game, freshGameStatus } from './game.js';
 import { applyTexts, setLanguage, setTexts, t } from './texts.js';
@@ -22,6 +22,7 @@ const status = {
   state: null,
   outcome: null,
   code: null,
+  quiz: null, // the last quiz_result on this page: {scene, attempt, attemptsLeft, passed, wrong}
   game: freshGameStatus(),
 };
 window.cohort = status;
@@ -30,6 +31,9 @@ const els = { scene: $('scene'), waitroom: $('waitroom'), game: $('game'), overl
 const overlay = new Overlay(els.overlay);
 const identity = new Identity(globalThis.localStorage, pageParams(location.search));
 let current = null; // the scene message being shown
+// The quiz attempt the page makes next: 1 + the last quiz_result since the scene arrived.
+// The server grades only that number, so a doubled click is not a second attempt.
+let quizAttempt = 1;
 let welcomedOnce = false;
 let retriedFresh = false;
 let lostTimer = null;
@@ -85,6 +89,8 @@ function showScene(msg, force = false) {
   overlay.clearMatching('countdown', 'round', 'partner', 'game-error');
   current = msg;
   status.scene = msg.id;
+  quizAttempt = 1;
+  status.quiz = null;
   els.scene.hidden = false;
   if (msg.kind === 'end') {
     // The study is closed to newcomers: the server has hung up; asking again is no use.
@@ -107,7 +113,10 @@ function showScene(msg, force = false) {
   } else {
     renderPage(els.scene, msg, (form) => {
       const m = { type: 'advance', scene: msg.id };
-      if (form !== undefined) m.form = form;
+      if (form !== undefined) {
+        m.form = form;
+        m.attempt = quizAttempt;
+      }
       return send(m);
     });
     setState('page');
@@ -157,6 +166,20 @@ function onMessage(msg) {
       break;
     case 'scene':
       showScene(msg);
+      break;
+    case 'quiz_result':
+      if (msg.scene !== status.scene || status.state !== 'page') break;
+      quizAttempt = (Number(msg.attempt) || 0) + 1;
+      status.quiz = {
+        scene: msg.scene,
+        attempt: quizAttempt - 1,
+        attemptsLeft: Number(msg.attempts_left) || 0,
+        passed: msg.passed === true,
+        wrong: Array.isArray(msg.wrong) ? msg.wrong.filter((w) => typeof w === 'string') : [],
+      };
+      // Sent back to an earlier page: say why there, since that page replaces this one.
+      if (msg.retry_from) overlay.set('quiz', t('quiz_retry'), { tone: 'info', ttl: 15000 });
+      else if (!msg.passed) showQuizResult(els.scene, msg);
       break;
     case 'waiting':
       if (status.state !== 'waiting') setState('waiting');

@@ -83,6 +83,51 @@ export function renderPage(root, msg, onAdvance) {
   return btn;
 }
 
+/**
+ * A graded quiz attempt that was not right (the server's `quiz_result`): its feedback and
+ * the attempts left in #quiz-feedback above the button, the fields it names as wrong
+ * outlined (their fieldset or label), and the button usable again. What the participant
+ * typed stays as it was.
+ */
+export function showQuizResult(root, msg) {
+  const doc = root.ownerDocument;
+  for (const el of root.querySelectorAll('.quiz-wrong')) el.classList.remove('quiz-wrong');
+  for (const el of root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  let box = root.querySelector('#quiz-feedback');
+  if (!box) {
+    box = doc.createElement('div');
+    box.id = 'quiz-feedback';
+    box.className = 'quiz-feedback';
+    box.setAttribute('role', 'alert');
+    const bar = root.querySelector('#advance')?.closest('.actions');
+    if (bar && bar.parentNode) bar.parentNode.insertBefore(box, bar);
+    else root.append(box);
+  }
+  box.replaceChildren();
+  if (msg.feedback) {
+    const p = doc.createElement('p');
+    p.className = 'quiz-feedback-text';
+    p.textContent = msg.feedback;
+    box.append(p);
+  }
+  const left = Number(msg.attempts_left) || 0;
+  if (left > 0) {
+    const p = doc.createElement('p');
+    p.className = 'muted quiz-attempts-left';
+    p.textContent = t(left === 1 ? 'quiz_attempts_left_one' : 'quiz_attempts_left', { count: left });
+    box.append(p);
+  }
+  for (const name of Array.isArray(msg.wrong) ? msg.wrong : []) {
+    if (typeof name !== 'string') continue;
+    for (const el of root.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      el.setAttribute('aria-invalid', 'true');
+      (el.closest('fieldset') ?? el.closest('label') ?? el).classList.add('quiz-wrong');
+    }
+  }
+  const btn = root.querySelector('#advance');
+  if (btn && left > 0) btn.disabled = false;
+}
+
 /** A game scene's page with #start; onStart() returns false if it could not send. */
 export function renderGameIntro(root, msg, onStart) {
   setHtml(root, msg.html);

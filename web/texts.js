@@ -45,6 +45,9 @@ export const DEFAULT_TEXTS = {
   end_submit: 'Submit your code and finish',
   end_finish: 'Finish',
   end_close_tab: 'Thank you. You may close this tab now.',
+  quiz_attempts_left: '{count} attempts left.',
+  quiz_attempts_left_one: '{count} attempt left.',
+  quiz_retry: 'Please read this page again; then you can try the questions once more.',
 };
 
 // Languages written right to left, for `language:` without an explicit `direction:`.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config_loader.h"
+#include "config/config_quiz.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -446,12 +447,12 @@ static bool check_form(loader *L, const scene_spec *s, const ynode *page, const 
 /* ---- scenes ---- */
 
 enum {
-    S_ID, S_PAGE, S_FORM, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
+    S_ID, S_PAGE, S_FORM, S_QUIZ, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
     S_RECONNECT_GRACE_S, S_FOCUS_LOSS_TIMEOUT_S, S_INACTIVITY_TIMEOUT_S, S_ENTRY_MAX_RTT_MS,
     S_CONTINUOUS_MAX_RTT_MS, S_NO_INPUT_TIMEOUT_S, S_N
 };
 static const char *const scene_keys[S_N] = {
-    [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_GAME] = "game",
+    [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_QUIZ] = "quiz", [S_GAME] = "game",
     [S_WAITROOM] = "waitroom", [S_MATCHMAKER] = "matchmaker",
     [S_ON_PARTNER_DROP] = "on_partner_drop", [S_RECONNECT_GRACE_S] = "reconnect_grace_s",
     [S_FOCUS_LOSS_TIMEOUT_S] = "focus_loss_timeout_s",
@@ -509,6 +510,9 @@ static bool check_scene_kind(loader *L, const ynode *n, const cfg_field *f, cons
         if (f[S_FORM].key)
             return cfg_fail(&L->c, f[S_FORM].key, "form is only allowed in a page scene "
                                                   "(a game scene's page cannot hold a form)");
+        if (f[S_QUIZ].key)
+            return cfg_fail(&L->c, f[S_QUIZ].key, "quiz is only allowed in a page scene with "
+                                                  "form: true (scene \"%s\" has a game)", id);
         return true;
     }
     for (int i = S_WAITROOM; i < S_N; i++)
@@ -542,7 +546,10 @@ bool loader_scene(loader *L, const ynode *n, const char *suffix, scene_spec *s,
     if (f[S_FORM].val && !cfg_bool(&L->c, f[S_FORM].val, "form", &s->form))
         return false;
     if (s->kind == SCENE_PAGE)
-        return check_form(L, s, f[S_PAGE].val, f[S_FORM].key);
+        return check_form(L, s, f[S_PAGE].val, f[S_FORM].key) &&
+               (!f[S_QUIZ].key ||
+                cfg_load_quiz(&L->c, f[S_QUIZ].key, f[S_QUIZ].val, f[S_PAGE].val, L->x, s,
+                              L->place));
     return load_game(L, f[S_GAME].val, &s->game) && load_game_settings(L, f, s);
 }
 

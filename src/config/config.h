@@ -30,6 +30,7 @@
 #define CFG_PATH_LEN 1024
 
 typedef enum { SCENE_PAGE, SCENE_GAME } scene_kind;
+typedef enum { QUIZ_EXCLUDE, QUIZ_RETRY } quiz_on_fail;
 typedef enum { SEAT_HUMAN, SEAT_AI } seat_kind;
 typedef enum { DROP_END, DROP_DEFAULT, DROP_AI } drop_policy;
 typedef enum { MATCH_FIFO, MATCH_LATENCY_FIFO } matchmaker_kind;
@@ -77,6 +78,34 @@ typedef struct {
     key_binding keys[CFG_MAX_KEYS];  /* default: arrows, space (env actions 0..4) */
 } game_spec;
 
+/* A page scene's `quiz:` (docs/EXPERIMENTS.md "Comprehension quizzes"), graded on the
+ * server when the participant advances; the answers never leave it. */
+#define CFG_MAX_QUIZZES 16
+#define CFG_MAX_QUIZ_ANSWERS 32
+#define CFG_QUIZ_VALUE_LEN 256
+#define CFG_QUIZ_DEFAULT_ATTEMPTS 3
+#define CFG_QUIZ_MAX_ATTEMPTS 100
+typedef enum {
+    QUIZ_FIELD_TEXT,     /* text, number, textarea...: trimmed, case-insensitive; numbers by value */
+    QUIZ_FIELD_CHOICE,   /* a radio group or a select: exactly the option's value */
+    QUIZ_FIELD_CHECKBOX, /* one checkbox: "true" or "false" */
+    QUIZ_FIELD_SET       /* checkboxes sharing a name, a multiple select: the checked set */
+} quiz_field_kind;
+typedef struct {
+    char field[CFG_ID_LEN];          /* the form field's name */
+    quiz_field_kind kind;            /* from the page's HTML */
+    char value[CFG_QUIZ_VALUE_LEN];  /* QUIZ_FIELD_SET: the values joined by ',' */
+} quiz_answer;
+typedef struct {
+    int nanswers;
+    quiz_answer answers[CFG_MAX_QUIZ_ANSWERS];
+    char feedback[CFG_TEXT_LEN];     /* after a wrong attempt; "" = the text quiz_feedback */
+    bool show_wrong;                 /* tell the browser which fields were wrong; default true */
+    int max_attempts;                /* 1..100, default 3 */
+    quiz_on_fail on_fail;            /* default exclude (outcome quiz_failed) */
+    int retry_from;                  /* QUIZ_RETRY: scene index gone back to; default the quiz's */
+} quiz_spec;
+
 typedef struct {
     char id[CFG_ID_LEN];             /* [A-Za-z0-9_-]+, unique in the file; a repetition's
                                         is the written id and "-N" (round-1, round-2...) */
@@ -90,6 +119,7 @@ typedef struct {
     char page[CFG_PATH_LEN];         /* absolute path, resolved against the file's folder;
                                         empty if none (a game scene may have no page) */
     bool form;
+    int quiz;                        /* page scenes: 1 + index into x->quizzes; 0 = no quiz */
     /* game scenes only: */
     game_spec game;
     int waitroom_timeout_s;          /* default 180 */
@@ -162,6 +192,8 @@ typedef struct {
      * page; nexit 0 = straight to the end page. */
     int nexit[outcome_COUNT_];
     int16_t exits[outcome_COUNT_][CFG_MAX_ROUTE];
+    int nquizzes;
+    quiz_spec quizzes[CFG_MAX_QUIZZES]; /* scene_quiz() finds a scene's */
     char redirect[CFG_PATH_LEN];     /* may contain {code}; may be empty */
     completion_codes codes;          /* empty string = no code for that outcome */
     /* `texts:`: the participant's words where they differ from the defaults
@@ -174,6 +206,12 @@ typedef struct {
     char language[CFG_LANG_LEN];     /* BCP 47 tag, e.g. "he" or "pt-BR"; "" = not said */
     char direction[4];               /* "ltr", "rtl", or "" = from the language */
 } experiment;
+
+/* The scene's quiz, or NULL when it has none. */
+static inline const quiz_spec *scene_quiz(const experiment *x, const scene_spec *s)
+{
+    return s->quiz > 0 && s->quiz <= x->nquizzes ? &x->quizzes[s->quiz - 1] : NULL;
+}
 
 typedef struct {
     /* Return true when an env of that name exists; fill players/actions/horizon. */

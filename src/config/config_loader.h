@@ -16,6 +16,7 @@ typedef struct {
     experiment *x;
     const char *text; /* the file, for hints after a syntax error */
     size_t len;
+    int place; /* the scene being loaded: its index among the base scenes, or its base's */
 } loader;
 
 /* config.c: one scene mapping into s, its id followed by `suffix` (a repetition's "-2"),

@@ -41,6 +41,7 @@ static bool add_base(design *D, const ynode *n, const char *suffix, bool exit_on
     scene_spec *s = &x->scenes[i];
     memset(s, 0, sizeof *s);
     const ynode *id;
+    D->L->place = i;
     if (!loader_scene(D->L, n, suffix, s, &id))
         return false;
     for (int j = 0; j < i; j++)
@@ -311,6 +312,7 @@ static bool add_variant(design *D, int base, int cond, const ynode *over)
     if (over) {
         memset(s, 0, sizeof *s);
         const ynode *id;
+        D->L->place = base;
         if (!loader_scene(D->L, merge(D, D->src[base], over, true), D->suffix[base], s, &id))
             return false;
         if (s->kind != x->scenes[base].kind)

@@ -18,6 +18,7 @@
 #include "../util/log.h"
 #include "flow_internal.h"
 #include "identity.h"
+#include "quiz.h"
 #include "../texts/texts.h"
 
 /* Events about strangers (connections of nobody who has acted: protocol errors, browser
@@ -289,6 +290,8 @@ static void enter_scene(flow *f, participant *p, int pos, loop_time now)
 {
     p->pos = pos;
     p->state = P_PAGE;
+    p->quiz_attempts = 0;
+    p->quiz_wrong = 0;
     if (pos >= p->nroute) {
         if (!p->after_outcome) {
             flow_finish(f, p, OUTCOME_COMPLETED, REASON_NONE, now);
@@ -310,6 +313,102 @@ static void enter_scene(flow *f, participant *p, int pos, loop_time now)
 static void next_scene(flow *f, participant *p, loop_time now)
 {
     enter_scene(f, p, p->pos + 1, now);
+}
+
+void flow_back_to(flow *f, participant *p, int scene_index, loop_time now)
+{
+    /* The latest place at or before theirs where that scene (their variant of it) is. */
+    int base = f->x->scenes[scene_index].base;
+    int pos = p->pos;
+    while (pos > 0 && f->x->scenes[p->route[pos]].base != base)
+        pos--;
+    if (f->x->scenes[p->route[pos]].base != base)
+        pos = p->pos; /* not on their route (cannot happen: config checks): the quiz again */
+    enter_scene(f, p, pos, now);
+}
+
+/* ---- comprehension quizzes (docs/EXPERIMENTS.md) ----------------------------------- */
+
+/* quiz_result for the participant's latest attempt at the scene's quiz: the field names
+ * judged wrong (unless the quiz hides them), never the answers. */
+static void send_quiz_result(flow *f, participant *p, const scene_spec *sc, const quiz_spec *q,
+                             bool passed, const char *retry_from)
+{
+    const char *wrong[CFG_MAX_QUIZ_ANSWERS];
+    int nwrong = 0;
+    for (int i = 0; q->show_wrong && i < q->nanswers; i++)
+        if (p->quiz_wrong & (1u << i))
+            wrong[nwrong++] = q->answers[i].field;
+    int left = q->max_attempts - p->quiz_attempts;
+    quiz_result_info r = {
+        .scene = sc->id,
+        .passed = passed,
+        .attempt = p->quiz_attempts,
+        .attempts_left = passed || left < 0 ? 0 : left,
+        .feedback = passed ? "" : q->feedback[0] ? q->feedback
+                                                 : texts_for(f->x, TEXT_QUIZ_FEEDBACK),
+        .nwrong = nwrong,
+        .wrong = wrong,
+        .retry_from = retry_from,
+    };
+    send_msg(f, p, proto_msg_quiz_result(&r));
+}
+
+/* After a reconnect: a page with wrong attempts behind it shows their feedback again, and
+ * the page learns which attempt comes next. */
+static void send_quiz_progress(flow *f, participant *p)
+{
+    const experiment *x = f->x;
+    if (p->state != P_PAGE || p->pos >= p->nroute || p->quiz_attempts == 0)
+        return;
+    const quiz_spec *q = scene_quiz(x, &x->scenes[p->scene]);
+    if (q)
+        send_quiz_result(f, p, &x->scenes[p->scene], q, false, "");
+}
+
+/* An advance on a quiz page is an attempt. True when it passed: the caller records the
+ * form and moves on. Otherwise the participant stays on the page (told what was wrong),
+ * or, after max_attempts, goes back to retry_from or is finished with quiz_failed.
+ * `attempt` in the message is the attempt the page means to make (1 + the last result it
+ * saw since its scene arrived): any other number is a doubled click or a message from
+ * before the last result or scene, and is not graded again; the page just gets its state
+ * again (rate limited). A page that does not say is graded every time. */
+static bool quiz_attempt(flow *f, participant *p, const scene_spec *sc, const quiz_spec *q,
+                         const client_msg *m, loop_time now)
+{
+    if (m->attempt != 0 && m->attempt != p->quiz_attempts + 1) {
+        if (p->last_resend != 0 && now.mono_ms - p->last_resend < RESEND_GAP_MS)
+            return false;
+        p->last_resend = now.mono_ms;
+        if (p->quiz_attempts > 0)
+            send_quiz_result(f, p, sc, q, false, "");
+        else
+            send_scene(f, p);
+        return false;
+    }
+    uint32_t wrong;
+    bool passed = quiz_grade(q, m->form, &wrong);
+    p->quiz_attempts++;
+    p->quiz_wrong = wrong;
+    json_t *names = json_array();
+    for (int i = 0; i < q->nanswers; i++)
+        if (wrong & (1u << i))
+            json_array_append_new(names, json_string(q->answers[i].field));
+    char *wj = json_dumps(names, JSON_COMPACT);
+    char *fj = m->form ? json_dumps(m->form, JSON_COMPACT) : NULL;
+    json_decref(names);
+    store_quiz_attempt(f->st, p->subject, sc->id, p->quiz_attempts, passed, wj ? wj : "[]",
+                       fj ? fj : "{}", now.wall_ms);
+    free(wj);
+    free(fj);
+    bool out = !passed && p->quiz_attempts >= q->max_attempts;
+    bool retry = out && q->on_fail == QUIZ_RETRY;
+    send_quiz_result(f, p, sc, q, passed, retry ? f->x->scenes[q->retry_from].id : "");
+    if (retry)
+        flow_back_to(f, p, q->retry_from, now);
+    else if (out)
+        flow_finish(f, p, OUTCOME_QUIZ_FAILED, REASON_NONE, now);
+    return passed;
 }
 
 /* ---- waiting rooms ---------------------------------------------------------------- */
@@ -747,6 +846,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
         return;
     }
     send_scene(f, p);
+    send_quiz_progress(f, p);
     if (p->state == P_WAITING)
         send_waiting(f, p, now);
     if (p->state == P_PLAYING && p->room)
@@ -763,6 +863,9 @@ static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
     }
     record_first_act(f, p, now);
     const scene_spec *sc = &x->scenes[p->scene];
+    const quiz_spec *q = scene_quiz(x, sc);
+    if (q && !quiz_attempt(f, p, sc, q, m, now))
+        return; /* still on the page, sent back, or failed out */
     if (sc->form) {
         char *fj = m->form ? json_dumps(m->form, JSON_COMPACT) : strdup("{}");
         store_form(f->st, p->subject, sc->id, fj ? fj : "{}", now.wall_ms);

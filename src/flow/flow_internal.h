@@ -45,6 +45,9 @@ typedef struct participant {
     outcome_reason reason;
     char code[CFG_ID_LEN];
     int64_t last_resend;        /* when a stale message last got the scene again (mono) */
+    /* The current scene's quiz, since the participant entered it (flow.c, quiz_attempt). */
+    int quiz_attempts;          /* attempts graded */
+    uint32_t quiz_wrong;        /* the last one's wrong answers, bit i = answers[i] */
     /* On disk (docs/DESIGN.md section 5): a participant is written when they first act
      * (an accepted advance or start); until then they live only here. */
     bool recorded;
@@ -158,5 +161,8 @@ int flow_restore(flow *f, loop_time now, char *err, size_t errlen);
 
 /* flow.c: end the participant's study with an outcome (records it, sends the end scene). */
 void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_time now);
+/* flow.c: take the participant back to an earlier scene (a quiz's retry_from) and enter it
+ * afresh: a new visit, its quiz attempts counted from zero. */
+void flow_back_to(flow *f, participant *p, int scene_index, loop_time now);
 
 #endif

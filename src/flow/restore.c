@@ -66,6 +66,7 @@ static void restore_one(const known_participant *k, void *ctx)
         log_warn("participant %s: condition %s is not in the experiment file; restored in %s",
                  k->subject, k->condition, f->x->conditions[p->condition]);
     restore_route(f, p, k->route);
+    p->quiz_attempts = k->quiz_attempts; /* a restart gives nobody fresh attempts */
     if (k->outcome) {
         /* A name this version does not know (a database from a newer one): they are
          * finished all the same; abandoned is the outcome that promises nothing. */

@@ -63,6 +63,18 @@ char *proto_msg_waiting(const char *scene, int count, int needed, int64_t remain
                           (json_int_t)remaining_ms));
 }
 
+char *proto_msg_quiz_result(const quiz_result_info *r)
+{
+    json_t *wrong = json_array();
+    for (int i = 0; wrong && i < r->nwrong; i++)
+        json_array_append_new(wrong, json_string(r->wrong[i]));
+    return dump(json_pack("{s:s, s:s, s:b, s:i, s:i, s:s, s:o, s:s}", "type", "quiz_result",
+                          "scene", r->scene, "passed", r->passed, "attempt", r->attempt,
+                          "attempts_left", r->attempts_left, "feedback",
+                          r->feedback ? r->feedback : "", "wrong", wrong, "retry_from",
+                          r->retry_from ? r->retry_from : ""));
+}
+
 char *proto_msg_matched(const char *game, int seat, int countdown_ms)
 {
     return dump(json_pack("{s:s, s:s, s:i, s:i}", "type", "matched", "game", game, "seat", seat,

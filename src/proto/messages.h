@@ -19,7 +19,7 @@
  * web/app.js handles and against the builders the server calls. */
 #define PROTO_SERVER_MESSAGES(X)                                                           \
     X(welcome) X(scene) X(waiting) X(matched) X(game_start) X(countdown) X(episode_start)  \
-    X(episode_end) X(game_end) X(partner) X(lag) X(replaced) X(error)
+    X(episode_end) X(game_end) X(partner) X(lag) X(replaced) X(error) X(quiz_result)
 
 /* The experiment's words for the browser: its `texts:` overrides of the page's texts, its
  * language and writing direction ("" when the experiment does not say). */
@@ -45,6 +45,20 @@ char *proto_msg_scene_closed(const char *message);
 
 char *proto_msg_waiting(const char *scene, int count, int needed, int64_t remaining_ms);
 char *proto_msg_matched(const char *game, int seat, int countdown_ms);
+
+/* A graded attempt at the page scene's quiz (never its answers). attempt: the attempts
+ * made at it so far; wrong: the names of the fields judged wrong (none when the quiz
+ * hides them); retry_from: the scene the participant is sent back to, "" if none. */
+typedef struct {
+    const char *scene;
+    bool passed;
+    int attempt, attempts_left;
+    const char *feedback;
+    int nwrong;
+    const char *const *wrong;
+    const char *retry_from;
+} quiz_result_info;
+char *proto_msg_quiz_result(const quiz_result_info *r);
 
 /* What a seat needs to run the game: everything but `seat` is the same for every seat. */
 typedef struct {

@@ -161,6 +161,16 @@ static int decode_advance(json_t *root, client_msg *msg, char *err, size_t errle
         if (!msg->form)
             return -1;
     }
+    /* Which quiz attempt this is, so that a doubled click is not graded twice. */
+    json_t *attempt = json_object_get(root, "attempt");
+    if (attempt && !json_is_null(attempt)) {
+        json_int_t a = json_is_integer(attempt) ? json_integer_value(attempt) : 0;
+        if (a < 1 || a > PROTO_MAX_ATTEMPT) {
+            snprintf(err, errlen, "attempt must be an integer from 1 to %d", PROTO_MAX_ATTEMPT);
+            return -1;
+        }
+        msg->attempt = (int)a;
+    }
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #define PROTO_MAX_PARAMS 32
 #define PROTO_MAX_FORM_FIELDS 100
 #define PROTO_MAX_VALUE 4096
+#define PROTO_MAX_ATTEMPT 1000000
 
 /* The messages a client may send, once (docs/PROTOCOL.md, "client to server"; a test
  * checks the two agree). Server-to-client messages are in messages.h. */
@@ -37,6 +38,7 @@ typedef struct {
     json_t *form;   /* advance: object of strings (owned; NULL if absent) */
     char missing[160]; /* hello: browser features the client lacks, comma-separated; "" = none */
     bool visible;
+    int attempt;    /* advance: the quiz attempt the page makes, 1..PROTO_MAX_ATTEMPT; 0 = not said */
 } client_msg;
 
 /* 0 and a filled msg, or -1 with a one-line reason in err. */

@@ -82,6 +82,7 @@ static const char *job_kind_name(job_kind k)
     static const char *const names[] = {
         [JOB_PARTICIPANT] = "participant", [JOB_SESSION] = "session",
         [JOB_SCENE_VISIT] = "scene_visit", [JOB_FORM] = "form",
+        [JOB_QUIZ_ATTEMPT] = "quiz_attempt",
         [JOB_WAIT] = "wait",               [JOB_OUTCOME] = "outcome",
         [JOB_MATCH] = "match",             [JOB_GAME] = "game",
         [JOB_GAME_END] = "game_end",       [JOB_EPISODE_START] = "episode_start",
@@ -508,6 +509,19 @@ void store_form(store *s, const char *subject, const char *scene, const char *fo
     job *j = job_new(s, JOB_FORM, strs, 3);
     if (!j)
         return;
+    j->t = t;
+    submit(s, j);
+}
+
+void store_quiz_attempt(store *s, const char *subject, const char *scene, int attempt,
+                        bool passed, const char *wrong_json, const char *form_json, int64_t t)
+{
+    const char *strs[] = {subject, scene, wrong_json, form_json};
+    job *j = job_new(s, JOB_QUIZ_ATTEMPT, strs, 4);
+    if (!j)
+        return;
+    j->num = attempt;
+    j->t2 = passed;
     j->t = t;
     submit(s, j);
 }

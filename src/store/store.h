@@ -80,6 +80,11 @@ void store_scene_visit(store *s, const char *subject, int index, const char *sce
 /* Also writes DATA/EXPERIMENT/SCENE/SUBJECT_form.json. form_json is a JSON object. */
 void store_form(store *s, const char *subject, const char *scene, const char *form_json,
                 int64_t t);
+/* One graded attempt at a page scene's quiz (a `quiz_attempts` row): attempt counts from
+ * 1 on each visit of the scene, wrong_json is the JSON array of the fields judged wrong,
+ * form_json the answers as submitted. Important: a researcher counts attempts from it. */
+void store_quiz_attempt(store *s, const char *subject, const char *scene, int attempt,
+                        bool passed, const char *wrong_json, const char *form_json, int64_t t);
 /* how: a wait_end_name (proto/names.h): matched, timeout, left, dropped */
 void store_wait(store *s, const char *subject, const char *scene, int64_t t_start,
                 int64_t t_end, const char *how, const char *game);

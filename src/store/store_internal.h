@@ -50,6 +50,7 @@ enum {
     ST_SESSION,
     ST_SCENE_VISIT,
     ST_FORM,
+    ST_QUIZ_ATTEMPT,
     ST_WAIT,
     ST_OUTCOME,
     ST_EVENT,
@@ -70,6 +71,7 @@ typedef enum {
     JOB_SESSION,
     JOB_SCENE_VISIT,
     JOB_FORM,
+    JOB_QUIZ_ATTEMPT, /* num: the attempt, t2: passed (0 or 1) */
     JOB_WAIT,
     JOB_OUTCOME,
     JOB_MATCH,

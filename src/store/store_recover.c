@@ -61,16 +61,23 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
         " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject),"
         " (SELECT after_outcome FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
-        " p.condition, p.route"
+        " p.condition, p.route,"
+        " (SELECT t FROM scene_visits v WHERE v.subject = p.subject"
+        "   ORDER BY t DESC, rowid DESC LIMIT 1)"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
     static const char *matched_sql =
         "SELECT 1 FROM waits WHERE subject = ? AND scene = ? AND outcome = 'matched' LIMIT 1";
-    sqlite3_stmt *st = NULL, *mst = NULL;
+    /* Quiz attempts since that visit (a later visit counts afresh; an attempt is at least
+     * a round trip after the visit it belongs to). */
+    static const char *attempts_sql =
+        "SELECT count(*) FROM quiz_attempts WHERE subject = ?1 AND scene = ?2 AND t > ?3";
+    sqlite3_stmt *st = NULL, *mst = NULL, *qst = NULL;
     int count = 0;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, matched_sql, -1, &mst, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, matched_sql, -1, &mst, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, attempts_sql, -1, &qst, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "reading participants: %s", sqlite3_errmsg(db));
         count = -1;
         goto done;
@@ -98,6 +105,12 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             sqlite3_bind_text(mst, 1, p.subject, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(mst, 2, scene, -1, SQLITE_TRANSIENT);
             p.matched_in_scene = sqlite3_step(mst) == SQLITE_ROW;
+            sqlite3_reset(qst);
+            sqlite3_bind_text(qst, 1, p.subject, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(qst, 2, scene, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(qst, 3, sqlite3_column_int64(st, 11));
+            if (sqlite3_step(qst) == SQLITE_ROW)
+                p.quiz_attempts = sqlite3_column_int(qst, 0);
         }
         fn(&p, ctx);
         count++;
@@ -105,6 +118,7 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
 done:
     sqlite3_finalize(st);
     sqlite3_finalize(mst);
+    sqlite3_finalize(qst);
     sqlite3_close(db);
     return count;
 }

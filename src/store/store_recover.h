@@ -29,6 +29,7 @@ typedef struct {
     const char *reason;
     bool matched_in_scene;     /* a game was formed for them in that last scene */
     bool started_game;         /* they have a waits row: they joined a waiting room */
+    int quiz_attempts;         /* quiz attempts graded since they entered that scene */
 } known_participant;
 
 /* Calls fn once per participant in the database. Returns how many, or -1 with err set. */

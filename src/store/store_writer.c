@@ -51,6 +51,8 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS scene_visits(subject TEXT, scene_index INTEGER, scene TEXT,"
     "  t INTEGER);"
     "CREATE TABLE IF NOT EXISTS forms(subject TEXT, scene TEXT, form TEXT, t INTEGER);"
+    "CREATE TABLE IF NOT EXISTS quiz_attempts(subject TEXT, scene TEXT, attempt INTEGER,"
+    "  passed INTEGER, wrong TEXT, form TEXT, t INTEGER);"
     "CREATE TABLE IF NOT EXISTS waits(subject TEXT, scene TEXT, t_start INTEGER,"
     "  t_end INTEGER, wait_ms INTEGER, outcome TEXT, game TEXT);"
     "CREATE TABLE IF NOT EXISTS matches(game TEXT, scene TEXT, subjects TEXT, rtts TEXT,"
@@ -81,7 +83,8 @@ static const char SCHEMA[] =
      * to an existing database the first time this version opens it. */
     "CREATE INDEX IF NOT EXISTS scene_visits_subject ON scene_visits(subject);"
     "CREATE INDEX IF NOT EXISTS outcomes_subject ON outcomes(subject);"
-    "CREATE INDEX IF NOT EXISTS waits_subject_scene ON waits(subject, scene);";
+    "CREATE INDEX IF NOT EXISTS waits_subject_scene ON waits(subject, scene);"
+    "CREATE INDEX IF NOT EXISTS quiz_attempts_subject ON quiz_attempts(subject, scene);";
 
 /* Columns added after a table's first version: a database an earlier version wrote lacks
  * them, and CREATE TABLE IF NOT EXISTS does not add them, so each is added at open when
@@ -141,6 +144,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_SCENE_VISIT] = "INSERT INTO scene_visits(subject, scene_index, scene, t, after_outcome)"
                        " VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_FORM] = "INSERT INTO forms VALUES(?1, ?2, ?3, ?4)",
+    [ST_QUIZ_ATTEMPT] = "INSERT INTO quiz_attempts VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_WAIT] = "INSERT INTO waits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_OUTCOME] = "INSERT INTO outcomes VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -510,6 +514,9 @@ static int job_rows(store *s, const job *j)
                        PARAMS(S(a[0]), I(j->num), S(a[1]), I(j->t), I(j->t2)));
     case JOB_FORM:
         return run_row(s, ST_FORM, "form", PARAMS(S(a[0]), S(a[1]), S(a[2]), I(j->t)));
+    case JOB_QUIZ_ATTEMPT:
+        return run_row(s, ST_QUIZ_ATTEMPT, "quiz_attempt",
+                       PARAMS(S(a[0]), S(a[1]), I(j->num), I(j->t2), S(a[2]), S(a[3]), I(j->t)));
     case JOB_WAIT:
         return run_row(s, ST_WAIT, "wait",
                        PARAMS(S(a[0]), S(a[1]), I(j->t), I(j->t2), I(j->t2 - j->t), S(a[2]),

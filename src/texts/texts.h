@@ -41,6 +41,8 @@
     X(TEXT_END_QUIZ_FAILED, "end_quiz_failed",                                              \
       "You did not pass the comprehension check, so the study ends here. Thank you for "   \
       "your interest.")                                                                     \
+    X(TEXT_QUIZ_FEEDBACK, "quiz_feedback",                                                  \
+      "Not quite: some answers are not right. Please check them and try again.")            \
     X(TEXT_END_SCREENED_OUT, "end_screened_out",                                            \
       "This study needs a computer with a keyboard and a large enough window, so you "      \
       "cannot take part on this device. Thank you for your interest.")                      \
@@ -109,7 +111,10 @@
     X("end_copied", "Copied") \
     X("end_submit", "Submit your code and finish") \
     X("end_finish", "Finish") \
-    X("end_close_tab", "Thank you. You may close this tab now.")
+    X("end_close_tab", "Thank you. You may close this tab now.") \
+    X("quiz_attempts_left", "{count} attempts left.") \
+    X("quiz_attempts_left_one", "{count} attempt left.") \
+    X("quiz_retry", "Please read this page again; then you can try the questions once more.")
 
 #define TEXTS_ENUM_ITEM(id, key, text) id,
 typedef enum { TEXT_LIST(TEXTS_ENUM_ITEM) TEXT_COUNT_ } text_id;

@@ -185,6 +185,28 @@ static void on_wait(snapshot *s, sqlite3_stmt *st)
     r->waits = sqlite3_column_int64(st, 2);
 }
 
+static void on_quiz(snapshot *s, sqlite3_stmt *st)
+{
+    quiz_sum *r = vec_push(&s->quizzes);
+    r->subject = col_text(&s->mem, st, 0);
+    r->scene = col_text(&s->mem, st, 1);
+    r->attempts = sqlite3_column_int64(st, 2);
+}
+
+/* A database written before a table existed lacks it (export never creates anything). */
+static bool has_table(snapshot *s, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 int load_snapshot(const char *db_path, snapshot *s)
 {
     if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -201,6 +223,7 @@ int load_snapshot(const char *db_path, snapshot *s)
     s->episodes = VEC(episode_row);
     s->starts = VEC(start_row);
     s->waits = VEC(wait_sum);
+    s->quizzes = VEC(quiz_sum);
     /* One read transaction: every SELECT below sees the same committed state. */
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "export: %s: %s\n", db_path, sqlite3_errmsg(s->db));
@@ -226,6 +249,9 @@ int load_snapshot(const char *db_path, snapshot *s)
                    " ORDER BY s.t, s.game, s.episode", on_start);
     rc |= query(s, "SELECT subject, SUM(wait_ms), COUNT(*) FROM waits GROUP BY subject"
                    " ORDER BY subject", on_wait);
+    if (has_table(s, "quiz_attempts"))
+        rc |= query(s, "SELECT subject, scene, COUNT(*) FROM quiz_attempts"
+                       " GROUP BY subject, scene ORDER BY subject, scene", on_quiz);
     sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     return rc ? -1 : 0;
 }
@@ -235,6 +261,7 @@ void free_snapshot(snapshot *s)
     free(s->participants.items);
     free(s->visits.items);
     free(s->forms.items);
+    free(s->quizzes.items);
     free(s->outcomes.items);
     free(s->events.items);
     free(s->seats.items);

@@ -90,10 +90,17 @@ typedef struct {
     int64_t wait_ms, waits;
 } wait_sum;
 
+/* Graded quiz attempts of one participant at one scene (quiz_attempts, all visits). */
+typedef struct {
+    const char *subject, *scene;
+    int64_t attempts;
+} quiz_sum;
+
 typedef struct {
     sqlite3 *db;
     arena mem;
     vec participants, visits, forms, outcomes, events, seats, episodes, starts, waits;
+    vec quizzes; /* quiz_sum, by subject then scene; empty for a database without quizzes */
 } snapshot;
 
 /* Opens db_path read-only and loads every table inside one read transaction. 0 or -1. */

@@ -28,6 +28,7 @@ static char *json_cell(const json_t *v)
 typedef struct {
     size_t first_visit, nvisits;  /* in s->visits (ordered by subject, t) */
     size_t first_form, nforms;
+    size_t first_quiz, nquizzes;  /* in s->quizzes (ordered by subject) */
     const outcome_row *outcome;   /* the latest */
     const wait_sum *waits;
     uint32_t games, episodes;
@@ -68,11 +69,13 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
     size_t np = s->participants.n;
     person *people = calloc(np ? np : 1, sizeof *people);
     map *by_subject = map_new(), *visit_runs = map_new(), *form_runs = map_new();
+    map *quiz_runs = map_new();
     for (size_t i = 0; i < np; i++)
         map_put(by_subject, AT(s->participants, participant_row, i)->subject,
                 &people[i]);
     index_runs(&s->visits, offsetof(visit_row, subject), visit_runs);
     index_runs(&s->forms, offsetof(form_row, subject), form_runs);
+    index_runs(&s->quizzes, offsetof(quiz_sum, subject), quiz_runs);
 
     /* column sets: study params, scenes (by index), form fields per scene */
     strset params = {0};
@@ -101,6 +104,11 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
         if (run) {
             pp->first_form = run[0];
             pp->nforms = run[1];
+        }
+        run = map_get(quiz_runs, p->subject);
+        if (run) {
+            pp->first_quiz = run[0];
+            pp->nquizzes = run[1];
         }
     }
     for (size_t i = 0; i < s->outcomes.n; i++) {
@@ -255,6 +263,21 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
     xt_col(t, "games", XT_INTEGER, "", false, "games they sat in (with an exported episode)");
     xt_col(t, "episodes", XT_INTEGER, "", false, "exported episodes they sat in (episodes.csv)");
     xt_col(t, "bonus", XT_INTEGER, "", true, "bonus payment (reserved: empty for now)");
+    /* quiz_attempts.SCENE: one column per scene with graded quiz attempts, by scene id */
+    strset quiz_scenes = {0};
+    for (size_t i = 0; i < s->quizzes.n; i++) {
+        const quiz_sum *q = AT(s->quizzes, quiz_sum, i);
+        if (q->scene && strset_index(&quiz_scenes, q->scene) < 0)
+            strset_add(&quiz_scenes, q->scene);
+    }
+    for (size_t i = 0; i < quiz_scenes.n; i++) {
+        char name[300], desc[400];
+        snprintf(name, sizeof name, "quiz_attempts.%s", quiz_scenes.s[i]);
+        snprintf(desc, sizeof desc,
+                 "graded attempts at the quiz of scene %s, over all their visits of it (each "
+                 "a quiz_attempts row in cohort.db); empty if none", quiz_scenes.s[i]);
+        xt_col(t, name, XT_INTEGER, "", true, desc);
+    }
     for (size_t i = 0; i < nform_cols; i++) {
         char desc[600];
         const char *scene_field = form_order[i] + 5;
@@ -315,6 +338,18 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
         xt_uint(t, pp->games);
         xt_uint(t, pp->episodes);
         xt_null(t);
+        for (size_t qs = 0; qs < quiz_scenes.n; qs++) {
+            const quiz_sum *found = NULL;
+            for (size_t k = 0; k < pp->nquizzes && !found; k++) {
+                const quiz_sum *q = AT(s->quizzes, quiz_sum, pp->first_quiz + k);
+                if (q->scene && strcmp(q->scene, quiz_scenes.s[qs]) == 0)
+                    found = q;
+            }
+            if (found)
+                xt_int(t, found->attempts);
+            else
+                xt_null(t);
+        }
         /* each field's answer from the last submission of its scene's form */
         char **cells = calloc(nform_cols ? nform_cols : 1, sizeof *cells);
         for (size_t k = 0; k < pp->nforms; k++) {
@@ -351,12 +386,15 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
     free(scenes);
     free(params.s);
     free(form_cols_set.s);
+    free(quiz_scenes.s);
     free(form_order);
     json_decref(param_keys);
     json_decref(form_col_names);
     json_decref(forms_parsed);
     map_each(visit_runs, free_run, NULL);
     map_each(form_runs, free_run, NULL);
+    map_each(quiz_runs, free_run, NULL);
+    map_free(quiz_runs);
     map_free(visit_runs);
     map_free(form_runs);
     map_free(by_subject);

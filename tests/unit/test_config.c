@@ -447,6 +447,53 @@ static const struct {
     {"bad_language.yaml", "5:11: language must be a language tag such as en, he or pt-BR, got "
                           "\"he il\""},
     {"bad_direction.yaml", "6:12: direction must be ltr or rtl, got \"right\""},
+    /* quiz: (src/config/config_quiz.c), against pages/quiz.html */
+    {"bad_quiz_attempts.yaml",
+     "10:21: max_attempts must be an integer from 1 to 100, got \"0\""},
+    {"bad_quiz_checkbox.yaml",
+     "9:21: quiz: q4 is a single checkbox, so its answer is true (checked) or false, got \"yes\""},
+    {"bad_quiz_disabled_field.yaml",
+     "9:17: quiz: page \"pages/quiz.html\" has no form field named \"comments\" (its fields: q1, q2, q3, q4, q5)"},
+    {"bad_quiz_empty_answer.yaml",
+     "9:21: quiz: the answer for q2 is empty"},
+    {"bad_quiz_feedback.yaml",
+     "10:17: feedback must be a string, got a list"},
+    {"bad_quiz_field.yaml",
+     "9:24: quiz: page \"pages/quiz.html\" has no form field named \"q9\" (its fields: q1, q2, q3, q4, q5)"},
+    {"bad_quiz_in_game.yaml",
+     "5:5: quiz is only allowed in a page scene with form: true (scene \"game\" has a game)"},
+    {"bad_quiz_key.yaml",
+     "10:7: unknown key \"attempts\" in quiz (expected one of: answers, feedback, show_wrong, max_attempts, on_fail, retry_from)"},
+    {"bad_quiz_list_for_one.yaml",
+     "9:21: quiz: q1 takes one value, got a list"},
+    {"bad_quiz_no_answers.yaml",
+     "9:7: missing key \"answers\" in quiz"},
+    {"bad_quiz_on_fail.yaml",
+     "10:16: on_fail must be exclude (outcome quiz_failed) or retry, got \"skip\""},
+    {"bad_quiz_option.yaml",
+     "9:21: quiz: q1 has no value \"d\" on the page (its values: a, b, c)"},
+    {"bad_quiz_retry_from_exclude.yaml",
+     "10:7: retry_from is only allowed with on_fail: retry"},
+    {"bad_quiz_retry_from_unknown.yaml",
+     "11:19: retry_from \"intro\" is not this scene or one before it; a retry goes back to an earlier page (or this one)"},
+    {"bad_quiz_retry_later.yaml",
+     "9:19: retry_from \"later\" is not this scene or one before it; a retry goes back to an earlier page (or this one)"},
+    {"bad_quiz_retry_over_game.yaml",
+     "13:19: retry_from \"instructions\" would play game scene \"game\" again; name a page scene after it"},
+    {"bad_quiz_select_option.yaml",
+     "9:21: quiz: q5 has no value \"Y\" on the page (its values: x, Y & Z)"},
+    {"bad_quiz_set_comma.yaml",
+     "9:22: quiz: \"onion,dish\" contains a comma, which the browser uses to join the values of q3"},
+    {"bad_quiz_set_option.yaml",
+     "9:29: quiz: q3 has no value \"garlic\" on the page (its values: onion, dish, tomato)"},
+    {"bad_quiz_set_scalar.yaml",
+     "9:21: quiz: q3 is a group of checkboxes, so its answer is a list of the values to check, e.g. [a, c] (or [] for none), got \"onion\""},
+    {"bad_quiz_set_twice.yaml",
+     "9:29: quiz: \"onion\" is listed twice for q3"},
+    {"bad_quiz_show_wrong.yaml",
+     "10:19: show_wrong must be true or false, got \"maybe\""},
+    {"bad_quiz_without_form.yaml",
+     "6:5: quiz needs form: true in scene \"quiz\": its answers are read from the page's form"},
 };
 
 /* texts: overrides by key, kept as written; the language and its direction. */
@@ -467,6 +514,43 @@ static void test_texts_and_language(void **state)
     assert_false(texts_is_client("end_completed"));
     assert_string_equal(x.language, "he");
     assert_string_equal(x.direction, "");
+}
+
+/* A quiz: every kind of field, answers as the browser will send them, and the defaults. */
+static void test_good_quiz(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_quiz.yaml");
+    load_ok(path);
+    assert_int_equal(x.nquizzes, 2);
+    assert_null(scene_quiz(&x, &x.scenes[0]));
+    const quiz_spec *q = scene_quiz(&x, &x.scenes[1]);
+    assert_non_null(q);
+    assert_int_equal(q->nanswers, 5);
+    assert_string_equal(q->answers[0].field, "q1");
+    assert_int_equal(q->answers[0].kind, QUIZ_FIELD_CHOICE);
+    assert_string_equal(q->answers[1].value, "3");
+    assert_int_equal(q->answers[1].kind, QUIZ_FIELD_TEXT);
+    assert_string_equal(q->answers[2].value, "tomato,onion");
+    assert_int_equal(q->answers[2].kind, QUIZ_FIELD_SET);
+    assert_string_equal(q->answers[3].value, "true");
+    assert_int_equal(q->answers[3].kind, QUIZ_FIELD_CHECKBOX);
+    assert_string_equal(q->answers[4].value, "Y & Z"); /* an option's trimmed, decoded text */
+    assert_string_equal(q->feedback, "Not quite: read the instructions again.");
+    assert_false(q->show_wrong);
+    assert_int_equal(q->max_attempts, 2);
+    assert_int_equal(q->on_fail, QUIZ_RETRY);
+    assert_int_equal(q->retry_from, 0);
+    const quiz_spec *d = scene_quiz(&x, &x.scenes[2]);
+    assert_non_null(d);
+    assert_int_equal(d->nanswers, 2);
+    assert_string_equal(d->answers[1].value, ""); /* [] : no box checked */
+    assert_string_equal(d->feedback, "");         /* the text quiz_feedback */
+    assert_true(d->show_wrong);
+    assert_int_equal(d->max_attempts, 3);
+    assert_int_equal(d->on_fail, QUIZ_EXCLUDE);
+    assert_int_equal(d->retry_from, 2);
 }
 
 /* Every mismatch is printed before the test fails, so one run shows them all. */
@@ -737,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_shipped_experiments),
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_texts_and_language),
+        cmocka_unit_test(test_good_quiz),
     };
     const struct CMUnitTest hostile[] = {
         cmocka_unit_test(test_refuses_huge_file),

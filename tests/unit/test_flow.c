@@ -25,6 +25,7 @@
 #include "flow/identity.h"
 #include "proto/proto.h"
 #include "store/store.h"
+#include "texts/texts.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "support.h"
@@ -1591,6 +1592,200 @@ static void param_assignment_takes_the_link_and_refuses_a_broken_one(void **stat
     assert_true(b->closed);
 }
 
+/* ---- comprehension quizzes (docs/EXPERIMENTS.md) --------------------------------- */
+
+static const char QUIZZED[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: quiz\n"
+    "    page: quiz.html\n"
+    "    form: true\n"
+    "    quiz:\n"
+    "      answers: {q1: b, q2: \"4\"}\n"
+    "      max_attempts: 2\n"
+    "  - id: after\n"
+    "    page: welcome.html\n"
+    "end:\n"
+    "  codes: {completed: DONE1, quiz_failed: QUIZ1}\n";
+
+static void quiz_world(const char *yaml)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/quiz.html", dir);
+    test_write_file(path, "<label><input type=radio name=q1 value=a> A</label>"
+                          "<label><input type=radio name=q1 value=b> B</label>"
+                          "<label>Onions <input type=number name=q2></label>"
+                          "<textarea name=notes></textarea>");
+    restart_with(yaml);
+}
+
+static net_conn *to_quiz(const char *pid)
+{
+    net_conn *c = connect_one();
+    hello(c, pid);
+    say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    expect_scene(c, "quiz");
+    return c;
+}
+
+static void attempt(net_conn *c, int n, const char *q1, const char *q2)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "{\"type\":\"advance\",\"scene\":\"quiz\",\"attempt\":%d,"
+             "\"form\":{\"q1\":\"%s\",\"q2\":\"%s\",\"notes\":\"hm\"}}", n, q1, q2);
+    say(c, msg);
+}
+
+static void a_wrong_attempt_stays_on_the_page_and_a_right_one_moves_on(void **state)
+{
+    quiz_world(QUIZZED);
+    net_conn *c = to_quiz("quinn");
+    int scenes = count(c, "scene");
+    attempt(c, 1, "a", "4");
+    json_t *r = last(c, "quiz_result");
+    assert_non_null(r);
+    assert_string_equal(str(r, "scene"), "quiz");
+    assert_false(json_is_true(json_object_get(r, "passed")));
+    assert_int_equal(json_integer_value(json_object_get(r, "attempt")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r, "attempts_left")), 1);
+    assert_string_equal(str(r, "feedback"), texts_get(TEXT_QUIZ_FEEDBACK));
+    json_t *wrong = json_object_get(r, "wrong");
+    assert_int_equal(json_array_size(wrong), 1);
+    assert_string_equal(json_string_value(json_array_get(wrong, 0)), "q1");
+    /* What the page learns: never the answers. */
+    assert_int_equal(json_object_size(r), 8);
+    assert_null(json_object_get(r, "answers"));
+    json_decref(r);
+    assert_int_equal(count(c, "scene"), scenes); /* stays: the page keeps what they typed */
+    /* A doubled click repeats attempt 1: not graded again, however often. */
+    attempt(c, 1, "a", "4");
+    attempt(c, 1, "b", "4");
+    assert_int_equal(count(c, "quiz_result"), 2); /* the state again, once (rate limited) */
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='quinn'"), 1);
+    /* Right: spaces and "4.0" count as 4. */
+    attempt(c, 2, "b", " 4.0");
+    expect_scene(c, "after");
+    r = last(c, "quiz_result");
+    assert_true(json_is_true(json_object_get(r, "passed")));
+    json_decref(r);
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='quinn' AND "
+                              "scene='quiz' AND attempt=1 AND passed=0 AND wrong='[\"q1\"]' AND "
+                              "form LIKE '%\"q1\":\"a\"%'"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='quinn' AND "
+                              "attempt=2 AND passed=1 AND wrong='[]'"), 1);
+    /* The passing answers are the scene's form, as on any form page. */
+    assert_int_equal(db_count("SELECT count(*) FROM forms WHERE subject='quinn' AND scene='quiz' "
+                              "AND form LIKE '%\"notes\":\"hm\"%'"), 1);
+    /* Stale after the pass: shown where they are, nothing graded. */
+    attempt(c, 3, "a", "1");
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts"), 2);
+}
+
+static void too_many_wrong_attempts_end_with_quiz_failed_and_its_code(void **state)
+{
+    quiz_world(QUIZZED);
+    net_conn *c = to_quiz("fay");
+    attempt(c, 1, "a", "4");
+    attempt(c, 2, "b", "5");
+    json_t *r = last(c, "quiz_result");
+    assert_int_equal(json_integer_value(json_object_get(r, "attempts_left")), 0);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "wrong"), 0)), "q2");
+    json_decref(r);
+    json_t *end = last(c, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    assert_string_equal(str(end, "outcome"), "quiz_failed");
+    assert_string_equal(str(end, "code"), "QUIZ1");
+    assert_string_equal(str(end, "message"), texts_get(TEXT_END_QUIZ_FAILED));
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='fay' AND "
+                              "outcome='quiz_failed' AND code='QUIZ1'"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='fay' AND "
+                              "passed=0"), 2);
+    assert_int_equal(db_count("SELECT count(*) FROM forms WHERE subject='fay'"), 0);
+    /* Without `attempt` (an older page) every advance counts; here, none is left. */
+    say(c, "{\"type\":\"advance\",\"scene\":\"quiz\",\"form\":{\"q1\":\"b\",\"q2\":\"4\"}}");
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='fay'"), 2);
+}
+
+static void retry_goes_back_and_counts_afresh(void **state)
+{
+    quiz_world("experiment: t\n"
+               "identity: {params: [PROLIFIC_PID]}\n"
+               "scenes:\n"
+               "  - id: welcome\n"
+               "    page: welcome.html\n"
+               "  - id: quiz\n"
+               "    page: quiz.html\n"
+               "    form: true\n"
+               "    quiz:\n"
+               "      answers: {q1: b}\n"
+               "      feedback: Read it again.\n"
+               "      show_wrong: false\n"
+               "      max_attempts: 1\n"
+               "      on_fail: retry\n"
+               "      retry_from: welcome\n");
+    net_conn *c = to_quiz("ron");
+    attempt(c, 1, "a", "");
+    json_t *r = last(c, "quiz_result");
+    assert_string_equal(str(r, "retry_from"), "welcome");
+    assert_string_equal(str(r, "feedback"), "Read it again.");
+    assert_int_equal(json_array_size(json_object_get(r, "wrong")), 0); /* show_wrong: false */
+    json_decref(r);
+    expect_scene(c, "welcome");
+    /* The old attempt repeated from the quiz page: stale, nothing graded. */
+    attempt(c, 1, "b", "");
+    expect_scene(c, "welcome");
+    say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    expect_scene(c, "quiz");
+    attempt(c, 1, "b", ""); /* attempt 1 of the new visit */
+    json_t *end = last(c, "scene");
+    assert_string_equal(str(end, "outcome"), "completed");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='ron'"), 2);
+    assert_int_equal(db_count("SELECT count(*) FROM quiz_attempts WHERE subject='ron' AND "
+                              "attempt=1 AND passed=1"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM scene_visits WHERE subject='ron' AND "
+                              "scene='welcome'"), 2);
+}
+
+static void attempts_survive_a_reconnect_and_a_restart(void **state)
+{
+    quiz_world(QUIZZED);
+    net_conn *c = to_quiz("rex");
+    char tok[33];
+    token_of(c, tok);
+    at(800); /* an attempt comes a round trip after its page at the least */
+    attempt(c, 1, "a", "4");
+    hang_up(c);
+    /* Back on the page: its feedback again, and which attempt comes next. */
+    net_conn *c2 = connect_one();
+    at(2000);
+    say_hello_with_token(c2, "rex", tok);
+    expect_scene(c2, "quiz");
+    json_t *r = last(c2, "quiz_result");
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "attempt")), 1);
+    json_decref(r);
+    /* A restart gives nobody fresh attempts. */
+    stop_flow();
+    start_flow();
+    net_conn *c3 = connect_one();
+    at(4000);
+    say_hello_with_token(c3, "rex", tok);
+    r = last(c3, "quiz_result");
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "attempts_left")), 1);
+    json_decref(r);
+    attempt(c3, 2, "a", "4");
+    json_t *end = last(c3, "scene");
+    assert_string_equal(str(end, "outcome"), "quiz_failed");
+    json_decref(end);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1651,6 +1846,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(routes_shuffle_repeat_and_exit_scenes, setup, teardown),
         cmocka_unit_test_setup_teardown(param_assignment_takes_the_link_and_refuses_a_broken_one,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(a_wrong_attempt_stays_on_the_page_and_a_right_one_moves_on,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(too_many_wrong_attempts_end_with_quiz_failed_and_its_code,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(retry_goes_back_and_counts_afresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempts_survive_a_reconnect_and_a_restart, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

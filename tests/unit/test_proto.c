@@ -58,6 +58,10 @@ static void other_messages(void **state)
     assert_int_equal(m.type, MSG_ADVANCE);
     assert_string_equal(m.scene, "consent");
     assert_string_equal(json_string_value(json_object_get(m.form, "age")), "31");
+    assert_int_equal(m.attempt, 0); /* not said: a quiz page grades every advance */
+    proto_client_msg_free(&m);
+    assert_int_equal(decode("{\"type\":\"advance\",\"scene\":\"quiz\",\"attempt\":2}", &m, err), 0);
+    assert_int_equal(m.attempt, 2);
     proto_client_msg_free(&m);
     assert_int_equal(decode("{\"type\":\"start\",\"scene\":\"game\"}", &m, err), 0);
     assert_int_equal(m.type, MSG_START);
@@ -95,6 +99,12 @@ static void rejects_with_a_reason(void **state)
         {"{\"type\":\"advance\"}", "scene must be a scene id"},
         {"{\"type\":\"advance\",\"scene\":\"a/b\"}", "scene must be a scene id"},
         {"{\"type\":\"advance\",\"scene\":\"x\",\"form\":\"no\"}", "form must be an object"},
+        {"{\"type\":\"advance\",\"scene\":\"x\",\"attempt\":0}",
+         "attempt must be an integer from 1 to 1000000"},
+        {"{\"type\":\"advance\",\"scene\":\"x\",\"attempt\":\"2\"}",
+         "attempt must be an integer from 1 to 1000000"},
+        {"{\"type\":\"advance\",\"scene\":\"x\",\"attempt\":1.5}",
+         "attempt must be an integer from 1 to 1000000"},
         {"{\"type\":\"start\",\"scene\":null}", "scene must be a scene id"},
         {"{\"type\":\"visibility\",\"visible\":\"yes\"}", "visible must be true or false"},
     };

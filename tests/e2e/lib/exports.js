@@ -163,6 +163,7 @@ export const WALL_TIME_COLUMNS = {
   sessions: ['t'],
   scene_visits: ['t'],
   forms: ['t'],
+  quiz_attempts: ['t'],
   waits: ['t_start', 't_end'],
   matches: ['t'],
   games: ['t_start', 't_end'],
