@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config_require.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -787,11 +788,14 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
     return true;
 }
 
-enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
+enum {
+    T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION,
+    T_REQUIRE, T_N
+};
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
     [T_END] = "end", [T_LIMITS] = "limits", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
-    [T_DIRECTION] = "direction",
+    [T_DIRECTION] = "direction", [T_REQUIRE] = "require",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -809,6 +813,8 @@ static bool load_experiment(loader *L, const ynode *root)
     if (f[T_IDENTITY].val && !load_identity(L, f[T_IDENTITY].val))
         return false;
     if (f[T_LIMITS].val && !load_limits(L, f[T_LIMITS].val))
+        return false;
+    if (f[T_REQUIRE].val && !config_load_require(&L->c, f[T_REQUIRE].val, &x->require))
         return false;
     if (!load_scenes(L, f[T_SCENES].val))
         return false;

@@ -33,6 +33,10 @@ typedef struct participant {
     outcome_reason reason;
     char code[CFG_ID_LEN];
     int64_t last_resend;        /* when a stale message last got the scene again (mono) */
+    /* Device screening (screen.h): the window the last screening saw (for the end page's
+     * message; -1 = not said) and how many screenings this participant has had. */
+    int screen_width, screen_height;
+    int screenings;
     /* On disk (docs/DESIGN.md section 5): a participant is written when they first act
      * (an accepted advance or start); until then they live only here. */
     bool recorded;
