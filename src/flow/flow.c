@@ -715,7 +715,10 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     hello_claims claims = {.params = m->params,
                            .subject = m->has_subject ? m->subject : NULL,
                            .token = m->has_token ? m->token : NULL,
-                           .missing = m->missing[0] != '\0'};
+                           .missing = m->missing[0] != '\0',
+                           .unfit_device = screen_required(&f->x->require) &&
+                                           screen_device(&f->x->require, &m->device) !=
+                                               REASON_NONE};
     hello_decision d;
     identity_decide(f->x, &lookup, &claims, &d);
     if (d.verdict == HELLO_REFUSE) {

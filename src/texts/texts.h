@@ -72,6 +72,9 @@
     X(TEXT_BROWSER_UNSUPPORTED, "browser_unsupported",                                      \
       "This browser lacks a feature the study needs. Please continue in the browser you "   \
       "started in, or use a recent Chrome, Firefox, Safari or Edge.")                       \
+    X(TEXT_DEVICE_UNSUPPORTED, "device_unsupported",                                       \
+      "This device does not meet the study's requirements (a desktop or laptop computer "  \
+      "with a large enough window). Please continue on the computer you started on.")      \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 
 #define CLIENT_TEXT_LIST(X) \

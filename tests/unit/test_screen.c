@@ -396,6 +396,43 @@ static void a_readmitted_browser_is_still_checked_for_features(void **state)
     json_decref(m);
 }
 
+static bool refused_with(net_conn *c, const char *code)
+{
+    json_t *e = last(c, "error"), *w = last(c, "welcome");
+    bool yes = e && !w && c->closed && strcmp(str(e, "code"), code) == 0;
+    json_decref(e);
+    json_decref(w);
+    return yes;
+}
+
+/* After consent, the link opened on a phone (no token) cannot take the participant over:
+ * refused, and nothing about them changes; their computer still can. Before they act, the
+ * phone is simply screened. */
+static void another_browser_must_pass_to_take_over(void **state)
+{
+    net_conn *c = connect_one();
+    hello(c, "mover", NULL, &LAPTOP);
+    say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    hang_up(c);
+    net_conn *phone = connect_one();
+    hello(phone, "mover", NULL, &PHONE);
+    assert_true(refused_with(phone, "device_unsupported"));
+    net_conn *small = connect_one();
+    hello(small, "mover", NULL, &SMALL_LAPTOP);
+    assert_true(refused_with(small, "device_unsupported"));
+    net_conn *pc = connect_one();
+    hello(pc, "mover", NULL, &LAPTOP);
+    expect_scene(pc, "consent");
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes"), 0);
+
+    net_conn *early = connect_one();
+    hello(early, "early", NULL, &LAPTOP);
+    hang_up(early);
+    net_conn *early_phone = connect_one();
+    hello(early_phone, "early", NULL, &PHONE);
+    expect_screened(early_phone, texts_get(TEXT_END_SCREENED_OUT));
+}
+
 static void require_is_off_by_default(void **state)
 {
     char path[128], err[512];
@@ -424,6 +461,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_readmitted_browser_is_still_checked_for_features,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(another_browser_must_pass_to_take_over, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(require_is_off_by_default, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
