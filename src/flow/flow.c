@@ -586,9 +586,6 @@ static participant *new_participant(flow *f, const char *subject, json_t *params
     return p;
 }
 
-/* The same person from another browser, without the token (identity.h, rule 4): a new
- * token, so the old browser's stops working; an exclusion they never acted past is
- * forgotten (it was never recorded), so they start afresh and this browser is checked. */
 /* An end they never acted past (nothing of it was recorded) is forgotten: they start
  * again at the first scene. */
 static void forget_unrecorded_end(participant *p)
@@ -600,6 +597,9 @@ static void forget_unrecorded_end(participant *p)
     p->code[0] = '\0';
 }
 
+/* The same person from another browser, without the token (identity.h, rule 4): a new
+ * token, so the old browser's stops working; an exclusion they never acted past is
+ * forgotten (it was never recorded), so they start afresh and this browser is checked. */
 static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
 {
     participant_new_token(f, p);

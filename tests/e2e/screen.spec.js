@@ -7,7 +7,7 @@ import { test, expect, Participant, sqlite, waitForRows } from './fixtures.js';
 
 test.use({ experiment: 'screen' });
 
-const screenings = (db, kind) =>
+const screenings = (kind) =>
   `SELECT subject, detail FROM events WHERE kind = '${kind}' ORDER BY t`;
 
 test('a window too small is screened out politely, and let in after a reload with a larger one', async ({ server, participants }, testInfo) => {
@@ -23,7 +23,7 @@ test('a window too small is screened out politely, and let in after a reload wit
   await p.page.screenshot({ path: testInfo.outputPath('screened-out-window.png'), fullPage: true });
 
   // Counted without a name; nothing names them.
-  const [ev] = await waitForRows(server.db, screenings(server.db, 'screened_out'));
+  const [ev] = await waitForRows(server.db, screenings('screened_out'));
   expect(ev.subject).toBeNull();
   const detail = JSON.parse(ev.detail);
   expect(detail).toMatchObject({ verdict: 'small_window', attempt: 1, device: { width: 900, height: 600, pointer: 'fine', mobile: false } });
@@ -40,7 +40,7 @@ test('a window too small is screened out politely, and let in after a reload wit
   expect(done.outcome).toBe('completed');
   expect(done.code).toBe('SCREENOK');
 
-  const [back] = await waitForRows(server.db, screenings(server.db, 'screened_in'));
+  const [back] = await waitForRows(server.db, screenings('screened_in'));
   expect(JSON.parse(back.detail)).toMatchObject({ verdict: 'passed', attempt: 2, device: { width: 1280, height: 800 } });
   const rows = await waitForRows(server.db, `SELECT outcome, code FROM outcomes WHERE subject = '${p.pid}'`);
   expect(rows).toEqual([{ outcome: 'completed', code: 'SCREENOK' }]);
@@ -60,7 +60,7 @@ test('a phone is screened out by desktop: true, told it needs a computer', async
     // The consent page was never shown.
     expect(await page.locator('#advance').count()).toBe(0);
     await page.screenshot({ path: testInfo.outputPath('screened-out-phone.png'), fullPage: true });
-    const [ev] = await waitForRows(server.db, screenings(server.db, 'screened_out'));
+    const [ev] = await waitForRows(server.db, screenings('screened_out'));
     expect(JSON.parse(ev.detail)).toMatchObject({ verdict: 'not_desktop', device: { mobile: true, pointer: 'coarse', hover: false } });
     expect(sqlite(server.db, `SELECT count(*) AS n FROM participants`)[0].n).toBe(0);
   } finally {
