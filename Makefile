@@ -113,7 +113,7 @@ build/cohort-san: build/san/src/main.o $(OBJ_SAN)
 # the envs (bots step the game natively; greedy bots use the envs' scripted policies).
 # tests/load and bench/ run them through build/cohort, never under sanitizers: no
 # sanitizer build of them.
-BOTS_OBJ := $(patsubst %.c,build/obj/%.o,$(wildcard src/bots/*.c) src/proto/proto.c src/util/clock.c src/util/ident.c) \
+BOTS_OBJ := $(patsubst %.c,build/obj/%.o,$(wildcard src/bots/*.c) src/proto/proto.c src/proto/names.c src/util/clock.c src/util/ident.c) \
             $(filter build/obj/envs/%,$(OBJ))
 build/cohort-bots: $(BOTS_OBJ)
 	$(CC) $(OPT) $^ -o $@ $(shell pkg-config --libs jansson) -lm

@@ -2,6 +2,8 @@
 // the page's query parameters; we keep the subject and session token it hands back so a
 // reload, a reconnect or a second tab comes back as the same person.
 
+import { deviceFacts } from './device.js';
+
 const KEY = {
   token: 'cohort.token',
   subject: 'cohort.subject',
@@ -60,8 +62,12 @@ export class Identity {
 
   hello() {
     const msg = { type: 'hello', subject: this.subject, token: this.token, params: this.params };
-    const missing = typeof window === 'undefined' ? [] : missingFeatures(); // only browsers are checked
+    const inBrowser = typeof window !== 'undefined'; // only browsers are checked
+    const missing = inBrowser ? missingFeatures() : [];
     if (missing.length) msg.missing = missing;
+    // Every hello, so a participant screened out for a small window who reloads with a
+    // larger one is screened again with the new size (docs/DESIGN.md section 5).
+    if (inBrowser) msg.device = deviceFacts(window);
     return msg;
   }
 

@@ -393,10 +393,10 @@ static void on_scene(bot *b, json_t *m, int64_t now)
     int index = (int)json_integer_value(jindex);
     set_waiting(b, false);
     if (strcmp(kind, "end") == 0) {
-        const char *outcome = json_string_value(json_object_get(m, "outcome"));
+        const char *got = json_string_value(json_object_get(m, "outcome"));
         const char *code = json_string_value(json_object_get(m, "code"));
-        tally_add(&b->st->outcomes, outcome ? outcome : "none");
-        if (outcome && strcmp(outcome, "completed") == 0)
+        tally_add(&b->st->outcomes, got ? got : "none");
+        if (got && strcmp(got, "completed") == 0)
             b->st->completed++;
         if (!code || !code[0])
             error_kind(b, "no_code");

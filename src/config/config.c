@@ -17,6 +17,7 @@
 
 #include "config/config_loader.h"
 #include "config/config_quiz.h"
+#include "config/config_require.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -777,7 +778,8 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
 
 enum {
     T_EXPERIMENT, T_IDENTITY, T_SCENES, T_EXIT_SCENES, T_ON_OUTCOME, T_CONDITIONS,
-    T_ASSIGNMENT, T_MIX_CONDITIONS, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N
+    T_ASSIGNMENT, T_MIX_CONDITIONS, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION,
+    T_REQUIRE, T_N
 };
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
@@ -785,6 +787,7 @@ static const char *const top_keys[T_N] = {
     [T_CONDITIONS] = "conditions", [T_ASSIGNMENT] = "assignment",
     [T_MIX_CONDITIONS] = "mix_conditions", [T_END] = "end", [T_LIMITS] = "limits",
     [T_TEXTS] = "texts", [T_LANGUAGE] = "language", [T_DIRECTION] = "direction",
+    [T_REQUIRE] = "require",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -802,6 +805,8 @@ static bool load_experiment(loader *L, const ynode *root)
     if (f[T_IDENTITY].val && !load_identity(L, f[T_IDENTITY].val))
         return false;
     if (f[T_LIMITS].val && !load_limits(L, f[T_LIMITS].val))
+        return false;
+    if (f[T_REQUIRE].val && !config_load_require(&L->c, f[T_REQUIRE].val, &x->require))
         return false;
     design_nodes d = {
         .scenes = f[T_SCENES].val,

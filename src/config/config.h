@@ -52,6 +52,16 @@ typedef struct {
     int unacted_expiry_s; /* a disconnected one who never acted is forgotten; 10..86400 */
 } limits_spec;
 
+/* require: what a participant's device must offer, checked before the first scene
+ * (src/flow/screen.h; docs/EXPERIMENTS.md "Device requirements"). All off by default. */
+#define CFG_MAX_WINDOW_PX 10000
+typedef struct {
+    bool desktop;          /* no phone or tablet */
+    bool keyboard;         /* a mouse or trackpad as the main input: a keyboard is likely */
+    int min_width;         /* the window's inner size, CSS pixels; both 0 = no minimum, */
+    int min_height;        /* else both 1..CFG_MAX_WINDOW_PX */
+} require_spec;
+
 typedef struct {
     seat_kind kind;
     char policy[CFG_ID_LEN]; /* for SEAT_AI: "greedy" */
@@ -174,6 +184,7 @@ typedef struct {
     char study_params[CFG_MAX_PARAMS][CFG_ID_LEN];
     resume_policy resume_without_token; /* default RESUME_UNTIL_GAME */
     limits_spec limits;                 /* defaults CFG_DEFAULT_* */
+    require_spec require;               /* default: nothing required */
     /* The scene table: scenes[0..nbase) are the base scenes (the plan's, in file order,
      * then exit_scenes), then the condition variants. */
     int nscenes;

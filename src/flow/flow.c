@@ -19,6 +19,7 @@
 #include "flow_internal.h"
 #include "identity.h"
 #include "quiz.h"
+#include "screen.h"
 #include "../texts/texts.h"
 
 /* Events about strangers (connections of nobody who has acted: protocol errors, browser
@@ -200,6 +201,16 @@ static void end_wait_push(flow *f, participant *p, uint64_t ticket, int64_t now_
 
 static void send_scene(flow *f, participant *p);
 
+/* The end page's message for p's outcome; a screening's names the window (screen.h). */
+static const char *end_message(flow *f, const participant *p, char *buf, size_t cap)
+{
+    if (p->outcome == OUTCOME_SCREENED_OUT) {
+        screen_message(f->x, p->reason, p->screen_width, p->screen_height, buf, cap);
+        return buf;
+    }
+    return texts_for(f->x, texts_end_message(p->outcome, p->reason));
+}
+
 /* At the end of every pass: the end scenes whose outcomes are now durable. */
 static void show_due_ends(flow *f, loop_time now)
 {
@@ -221,11 +232,11 @@ static void send_scene(flow *f, participant *p)
     if (p->state == P_DONE || p->pos >= p->nroute) {
         if (end_waiting(f, p))
             return; /* show_due_ends sends it */
-        char redirect[CFG_PATH_LEN + CFG_ID_LEN];
+        char redirect[CFG_PATH_LEN + CFG_ID_LEN], message[CFG_TEXT_LEN + 64];
         build_redirect(x->redirect, p->code, redirect, sizeof redirect);
         send_msg(f, p,
                  proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
-                                     texts_for(f->x, texts_end_message(p->outcome, p->reason))));
+                                     end_message(f, p, message, sizeof message)));
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
@@ -711,6 +722,19 @@ static participant *new_participant(flow *f, const char *subject, int condition,
     return p;
 }
 
+/* An end they never acted past (nothing of it was recorded) is forgotten: they start
+ * again at the first scene. */
+static void forget_unrecorded_end(flow *f, participant *p)
+{
+    condition_counts_reopened(f, p);
+    p->state = P_PAGE;
+    p->pos = 0;
+    p->scene = p->nroute > 0 ? p->route[0] : 0;
+    p->outcome = OUTCOME_COMPLETED; /* unused until they finish again */
+    p->reason = REASON_NONE;
+    p->code[0] = '\0';
+}
+
 /* The same person from another browser, without the token (identity.h, rule 4): a new
  * token, so the old browser's stops working; an exclusion they never acted past is
  * forgotten (it was never recorded), so they start afresh and this browser is checked. */
@@ -718,13 +742,7 @@ static void reclaim(flow *f, participant *p, net_conn *c, loop_time now)
 {
     participant_new_token(f, p);
     if (!p->recorded && p->state == P_DONE) {
-        condition_counts_reopened(f, p);
-        p->state = P_PAGE;
-        p->pos = 0;
-        p->scene = p->nroute > 0 ? p->route[0] : 0;
-        p->outcome = OUTCOME_COMPLETED; /* unused until they finish again */
-        p->reason = REASON_NONE;
-        p->code[0] = '\0';
+        forget_unrecorded_end(f, p);
         return;
     }
     if (!p->recorded)
@@ -749,10 +767,10 @@ static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
     char nobody[PROTO_TOKEN_LEN + 1];
     random_hex(nobody, PROTO_TOKEN_LEN / 2);
     send_conn(f, c, welcome_msg(f, p->subject, nobody, true));
-    char redirect[CFG_PATH_LEN + CFG_ID_LEN];
+    char redirect[CFG_PATH_LEN + CFG_ID_LEN], message[CFG_TEXT_LEN + 64];
     build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
     send_conn(f, c, proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
-                                        texts_for(f->x, texts_end_message(p->outcome, p->reason))));
+                                        end_message(f, p, message, sizeof message)));
 }
 
 /* Entry check: this browser cannot run the game. End politely now rather than let them
@@ -774,6 +792,50 @@ static void exclude_browser(flow *f, participant *p, const char *missing, loop_t
     flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
 }
 
+/* Device screening at a hello (require:, screen.h; docs/DESIGN.md section 5). Screened:
+ * a new arrival, a browser taking over someone who never acted (reclaim), and anyone
+ * screened out who comes back. They never acted, so nothing of them is on disk and the
+ * screening can simply be done again: a window made larger lets them in (*readmitted:
+ * they start at the first scene). Whoever passed and has acted is not screened again.
+ * True when the participant is (still) screened out and has been shown the end page. */
+static bool screen_at_hello(flow *f, participant *p, const device_facts *d, hello_verdict v,
+                            bool *readmitted, loop_time now)
+{
+    *readmitted = false;
+    const require_spec *req = &f->x->require;
+    if (!screen_required(req) || p->recorded)
+        return false;
+    bool returning = p->state == P_DONE && p->outcome == OUTCOME_SCREENED_OUT;
+    if (!returning && v != HELLO_NEW && v != HELLO_RECLAIM)
+        return false;
+    outcome_reason why = screen_device(req, d);
+    p->screen_width = d->present ? d->width : -1;
+    p->screen_height = d->present ? d->height : -1;
+    p->screenings++;
+    if (why != REASON_NONE || returning) {
+        /* Counted for the researcher: events without a name (the stranger's budget),
+         * `attempt` 1 once per person. */
+        char *detail = screen_detail(req, d, why, p->screenings);
+        note_event(f, p, NULL, why == REASON_NONE ? "screened_in" : "screened_out",
+                   detail ? detail : "{}", now);
+        free(detail);
+    }
+    if (why == REASON_NONE) {
+        if (returning) {
+            forget_unrecorded_end(f, p);
+            *readmitted = true;
+        }
+        return false;
+    }
+    if (returning) {
+        p->reason = why; /* the page again, saying what this browser lacks */
+        send_scene(f, p);
+    } else {
+        flow_finish(f, p, OUTCOME_SCREENED_OUT, why, now);
+    }
+    return true;
+}
+
 static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time now)
 {
     if (cl->p || cl->viewer) {
@@ -791,7 +853,10 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     hello_claims claims = {.params = m->params,
                            .subject = m->has_subject ? m->subject : NULL,
                            .token = m->has_token ? m->token : NULL,
-                           .missing = m->missing[0] != '\0'};
+                           .missing = m->missing[0] != '\0',
+                           .unfit_device = screen_required(&f->x->require) &&
+                                           screen_device(&f->x->require, &m->device) !=
+                                               REASON_NONE};
     hello_decision d;
     identity_decide(f->x, &lookup, &claims, &d);
     if (d.verdict == HELLO_REFUSE) {
@@ -837,11 +902,14 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     f->io->admit(c); /* a participant's connection: net's hello deadline no longer applies */
     note_session(f, p, resumed ? "resumed" : "connect", f->io->peer(c), now);
     send_welcome(f, p, resumed);
+    bool readmitted;
+    if (screen_at_hello(f, p, &m->device, d.verdict, &readmitted, now))
+        return;
     if (d.claims_count && m->missing[0] && p->state != P_DONE) {
         exclude_browser(f, p, m->missing, now);
         return;
     }
-    if (d.verdict == HELLO_NEW) {
+    if (d.verdict == HELLO_NEW || readmitted) {
         enter_scene(f, p, 0, now);
         return;
     }

@@ -48,6 +48,10 @@ typedef struct participant {
     /* The current scene's quiz, since the participant entered it (flow.c, quiz_attempt). */
     int quiz_attempts;          /* attempts graded */
     uint32_t quiz_wrong;        /* the last one's wrong answers, bit i = answers[i] */
+    /* Device screening (screen.h): the window the last screening saw (for the end page's
+     * message; -1 = not said) and how many screenings this participant has had. */
+    int screen_width, screen_height;
+    int screenings;
     /* On disk (docs/DESIGN.md section 5): a participant is written when they first act
      * (an accepted advance or start); until then they live only here. */
     bool recorded;

@@ -108,6 +108,10 @@ static void without_token(const experiment *x, const identity_lookup *l, const h
         refuse(out, "browser_unsupported", texts_for(x, TEXT_BROWSER_UNSUPPORTED));
         return;
     }
+    if (h->unfit_device && acted) {
+        refuse(out, "device_unsupported", texts_for(x, TEXT_DEVICE_UNSUPPORTED));
+        return;
+    }
     out->verdict = HELLO_RECLAIM;
 }
 

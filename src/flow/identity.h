@@ -63,6 +63,7 @@ typedef struct {
     const char *subject; /* the subject the browser remembered; may be NULL */
     const char *token;   /* may be NULL */
     bool missing;        /* the browser says it lacks a feature the game needs */
+    bool unfit_device;   /* its device misses the experiment's require: (screen.h) */
 } hello_claims;
 
 typedef enum {
@@ -110,6 +111,9 @@ typedef struct {
  *       and changes nothing: the new browser must pass the check to take over, it cannot
  *       exclude the participant. Someone who never acted and was excluded for their
  *       browser starts afresh on the new browser (nothing of the exclusion was recorded).
+ *       Likewise a device that misses `require:` refuses the hello (device_unsupported)
+ *       for someone who has acted (they passed the screening on their own device); for
+ *       someone who has not, the reclaim goes ahead and flow screens the new browser.
  *     With `never`, every token-less hello for a known subject is refused (subject_in_use).
  * `who` is set for every verdict but NEW and REFUSE.
  */

@@ -35,7 +35,10 @@
     X(REASON_SERVER_RESTART, "server_restart") /* the server restarted mid-game */         \
     X(REASON_SERVER_ERROR, "server_error")                                                 \
     X(REASON_STALLED, "stalled")             /* no input from anyone for too long */     \
-    X(REASON_STUDY_CLOSING, "study_closing") /* the server is draining: no new games */
+    X(REASON_STUDY_CLOSING, "study_closing") /* the server is draining: no new games */ \
+    X(REASON_NOT_DESKTOP, "not_desktop")     /* require.desktop: a phone or tablet */      \
+    X(REASON_NO_KEYBOARD, "no_keyboard")     /* require.keyboard: touch is its main input */ \
+    X(REASON_SMALL_WINDOW, "small_window")   /* require.min_window: the window is smaller */
 
 /* Why a person left a game before it ended (room_seat_remove). */
 #define REMOVAL_LIST(X)                                                                    \
@@ -83,6 +86,13 @@
     X(SOURCE_DEFAULT, "default")                                                           \
     X(SOURCE_AI, "ai")
 
+/* A device's primary pointer, as the browser's `(pointer: ...)` media query says:
+ * `hello.device.pointer` (src/flow/screen.h decides with it). */
+#define POINTER_LIST(X)                                                                    \
+    X(POINTER_NONE, "none")     /* no pointing device (keyboard only, a TV remote) */      \
+    X(POINTER_COARSE, "coarse") /* a finger on a touchscreen */                            \
+    X(POINTER_FINE, "fine")     /* a mouse, a trackpad, a pen */
+
 #define NAMES_ENUM_ITEM(id, name) id,
 #define NAMES_DECLARE(type, LIST)                                                          \
     typedef enum { LIST(NAMES_ENUM_ITEM) type##_COUNT_ } type;                            \
@@ -99,5 +109,6 @@ NAMES_DECLARE(episode_end, EPISODE_END_LIST)
 NAMES_DECLARE(partner_status, PARTNER_LIST)
 NAMES_DECLARE(wait_end, WAIT_END_LIST)
 NAMES_DECLARE(input_source, SOURCE_LIST)
+NAMES_DECLARE(pointer_kind, POINTER_LIST)
 
 #endif

@@ -96,6 +96,56 @@ static int get_scene(json_t *root, client_msg *msg, char *err, size_t errlen)
     return 0;
 }
 
+/* hello.device: an object of exactly these fields, each typed and in range; anything else
+ * is refused whole, so a half-said device never passes for a known one. */
+static int decode_device(json_t *d, device_facts *out, char *err, size_t errlen)
+{
+    static const char *const fields[] = {"width", "height", "mobile", "pointer", "hover",
+                                         "touch_points"};
+    const size_t nfields = sizeof fields / sizeof fields[0];
+    if (!json_is_object(d) || json_object_size(d) != nfields) {
+        snprintf(err, errlen, "device must be an object of width, height, mobile, pointer, "
+                              "hover and touch_points");
+        return -1;
+    }
+    for (size_t i = 0; i < nfields; i++)
+        if (!json_object_get(d, fields[i])) {
+            snprintf(err, errlen, "device.%s is missing", fields[i]);
+            return -1;
+        }
+    const struct {
+        const char *name;
+        int max;
+        int *dst;
+    } ints[] = {{"width", PROTO_DEVICE_MAX_PX, &out->width},
+                {"height", PROTO_DEVICE_MAX_PX, &out->height},
+                {"touch_points", PROTO_DEVICE_MAX_TOUCH, &out->touch_points}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        json_t *v = json_object_get(d, ints[i].name);
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (n < 0 || n > ints[i].max) {
+            snprintf(err, errlen, "device.%s must be an integer from 0 to %d", ints[i].name,
+                     ints[i].max);
+            return -1;
+        }
+        *ints[i].dst = (int)n;
+    }
+    json_t *mobile = json_object_get(d, "mobile"), *hover = json_object_get(d, "hover");
+    if (!json_is_boolean(mobile) || !json_is_boolean(hover)) {
+        snprintf(err, errlen, "device.%s must be true or false",
+                 json_is_boolean(mobile) ? "hover" : "mobile");
+        return -1;
+    }
+    out->mobile = json_is_true(mobile);
+    out->hover = json_is_true(hover);
+    if (!pointer_kind_parse(json_string_value(json_object_get(d, "pointer")), &out->pointer)) {
+        snprintf(err, errlen, "device.pointer must be fine, coarse or none");
+        return -1;
+    }
+    out->present = true;
+    return 0;
+}
+
 static int decode_hello(json_t *root, client_msg *msg, char *err, size_t errlen)
 {
     json_t *subject = json_object_get(root, "subject");
@@ -148,6 +198,9 @@ static int decode_hello(json_t *root, client_msg *msg, char *err, size_t errlen)
             used += (size_t)w;
         }
     }
+    json_t *device = json_object_get(root, "device");
+    if (device && !json_is_null(device) && decode_device(device, &msg->device, err, errlen) != 0)
+        return -1;
     return 0;
 }
 

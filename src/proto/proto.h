@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 #define PROTO_SUBJECT_MAX 64
 #define PROTO_TOKEN_LEN 32
 #define PROTO_SCENE_MAX 63
@@ -28,6 +30,20 @@
 #define PROTO_CLIENT_ENUM_ITEM(id, name) id,
 typedef enum { PROTO_CLIENT_MESSAGES(PROTO_CLIENT_ENUM_ITEM) MSG_COUNT_ } msg_type;
 
+/* hello.device: what the page says about its device and window (docs/PROTOCOL.md). All
+ * of it unproven; the server screens with it (src/flow/screen.h). Either every field was
+ * sent, typed and in range, or `present` is false. */
+#define PROTO_DEVICE_MAX_PX 100000    /* a window side, CSS pixels */
+#define PROTO_DEVICE_MAX_TOUCH 256    /* navigator.maxTouchPoints */
+typedef struct {
+    bool present;
+    int width, height;     /* window.innerWidth, innerHeight: CSS pixels */
+    bool mobile;           /* the user agent says phone or tablet (web/device.js) */
+    pointer_kind pointer;  /* the primary pointer: (pointer: fine | coarse | none) */
+    bool hover;            /* (hover: hover): the primary pointer can hover */
+    int touch_points;      /* navigator.maxTouchPoints */
+} device_facts;
+
 typedef struct {
     msg_type type;
     bool has_subject, has_token;
@@ -37,6 +53,7 @@ typedef struct {
     json_t *params; /* hello: object of strings (owned; NULL if absent) */
     json_t *form;   /* advance: object of strings (owned; NULL if absent) */
     char missing[160]; /* hello: browser features the client lacks, comma-separated; "" = none */
+    device_facts device; /* hello: the device, if the page said */
     bool visible;
     int attempt;    /* advance: the quiz attempt the page makes, 1..PROTO_MAX_ATTEMPT; 0 = not said */
 } client_msg;

@@ -97,7 +97,9 @@ text_id texts_end_message(outcome o, outcome_reason why)
     case OUTCOME_QUIZ_FAILED:
         return TEXT_END_QUIZ_FAILED;
     case OUTCOME_SCREENED_OUT:
-        return TEXT_END_SCREENED_OUT;
+        return why == REASON_SMALL_WINDOW   ? TEXT_END_SCREENED_OUT_WINDOW
+               : why == REASON_NO_KEYBOARD ? TEXT_END_SCREENED_OUT_KEYBOARD
+                                           : TEXT_END_SCREENED_OUT;
     case OUTCOME_EXCLUDED:
         switch (why) {
         case REASON_INACTIVE:

@@ -44,8 +44,17 @@
     X(TEXT_QUIZ_FEEDBACK, "quiz_feedback",                                                  \
       "Not quite: some answers are not right. Please check them and try again.")            \
     X(TEXT_END_SCREENED_OUT, "end_screened_out",                                            \
-      "This study needs a computer with a keyboard and a large enough window, so you "      \
-      "cannot take part on this device. Thank you for your interest.")                      \
+      "This study has to be done on a desktop or laptop computer, so it cannot be taken "   \
+      "on a phone or tablet. If you have a computer, you are welcome to open the study "    \
+      "link there. Thank you for your interest.")                                           \
+    X(TEXT_END_SCREENED_OUT_KEYBOARD, "end_screened_out_keyboard",                          \
+      "This study is played with a keyboard, and this device's main input is a "            \
+      "touchscreen. If you have a computer with a keyboard and a mouse or trackpad, you "   \
+      "are welcome to open the study link there. Thank you for your interest.")             \
+    X(TEXT_END_SCREENED_OUT_WINDOW, "end_screened_out_window",                              \
+      "This study needs a browser window of at least {min_width} × {min_height} pixels, "   \
+      "and this one is {width} × {height}. Please make the window larger (maximise it, or " \
+      "zoom out with Ctrl and minus, ⌘ and minus on a Mac), then reload this page.")        \
     X(TEXT_END_ABANDONED, "end_abandoned", "The game ended because you were away for too long.") \
     X(TEXT_END_STALLED, "end_stalled",                                                      \
       "The game stopped because no key presses reached the study server for a long "       \
@@ -68,6 +77,9 @@
     X(TEXT_BROWSER_UNSUPPORTED, "browser_unsupported",                                      \
       "This browser lacks a feature the study needs. Please continue in the browser you "   \
       "started in, or use a recent Chrome, Firefox, Safari or Edge.")                       \
+    X(TEXT_DEVICE_UNSUPPORTED, "device_unsupported",                                       \
+      "This device does not meet the study's requirements (a desktop or laptop computer "  \
+      "with a large enough window). Please continue on the computer you started on.")      \
     X(TEXT_REPLACED, "replaced", "This study was opened in another tab.")
 
 #define CLIENT_TEXT_LIST(X) \

@@ -344,7 +344,7 @@ static const struct {
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
                              "experiment, identity, scenes, exit_scenes, on_outcome, "
                              "conditions, assignment, mix_conditions, end, limits, texts, "
-                             "language, direction)"},
+                             "language, direction, require)"},
     {"bad_resume.yaml", "3:25: resume_without_token must be until_game or never, got "
                         "\"always\""},
     {"bad_limits_key.yaml", "2:29: unknown key \"pending\" in limits (expected one of: "
@@ -352,6 +352,18 @@ static const struct {
     {"bad_limits_unacted.yaml", "4:12: unacted must be an integer from 1 to 100, got \"101\""},
     {"bad_limits_expiry.yaml", "2:28: unacted_expiry_s must be an integer from 10 to 86400, "
                                "got \"5\""},
+    {"bad_require_key.yaml", "2:26: unknown key \"mouse\" in require (expected one of: "
+                             "desktop, keyboard, min_window)"},
+    {"bad_require_bool.yaml", "2:20: desktop must be true or false, got \"yes\""},
+    {"bad_require_empty.yaml", "2:10: require must name at least one of desktop, keyboard, "
+                               "min_window"},
+    {"bad_require_type.yaml", "2:10: require must be a mapping, got \"desktop\""},
+    {"bad_require_window_half.yaml", "2:23: missing key \"height\" in min_window"},
+    {"bad_require_window_key.yaml", "2:37: unknown key \"heigth\" in min_window (expected one "
+                                    "of: width, height)"},
+    {"bad_require_window_range.yaml", "2:31: min_window.width must be an integer from 1 to "
+                                      "10000, got \"100000\""},
+    {"bad_require_window_type.yaml", "2:23: min_window must be a mapping, got \"1000x700\""},
     {"bad_unknown_env.yaml", "4:17: unknown env \"cooking/nowhere\""},
     {"bad_duplicate_scene.yaml", "7:9: scene id \"game\" is used twice (first at line 5)"},
     {"bad_duplicate_key.yaml", "8:7: duplicate key \"fps\" in game (first at line 6)"},

@@ -178,7 +178,10 @@ test('a participant goes through pages, waiting room, two rounds and the end sce
     const { page, pageErrors } = await openPage(context, '?PROLIFIC_PID=alice&STUDY_ID=s1', server);
 
     const hello = await server.waitJson((m) => m.type === 'hello', 'hello');
-    assert.deepEqual(hello, { type: 'hello', subject: null, token: null, params: { PROLIFIC_PID: 'alice', STUDY_ID: 's1' }, __seen: true });
+    const { device, ...said } = hello;
+    assert.deepEqual(said, { type: 'hello', subject: null, token: null, params: { PROLIFIC_PID: 'alice', STUDY_ID: 's1' }, __seen: true });
+    // What the page tells the server about its device (web/device.js): a desktop browser.
+    assert.deepEqual(device, { width: 1280, height: 720, mobile: false, pointer: 'fine', hover: true, touch_points: 0 });
     server.send({ type: 'welcome', subject: 'alice', token: 'a'.repeat(32), experiment: 'demo', resumed: false });
     server.send({
       type: 'scene', index: 0, id: 'consent', kind: 'page', form: true,
