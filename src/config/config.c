@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config_bonus.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -787,11 +788,14 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
     return true;
 }
 
-enum { T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION, T_N };
+enum {
+    T_EXPERIMENT, T_IDENTITY, T_SCENES, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION,
+    T_BONUS, T_N
+};
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
     [T_END] = "end", [T_LIMITS] = "limits", [T_TEXTS] = "texts", [T_LANGUAGE] = "language",
-    [T_DIRECTION] = "direction",
+    [T_DIRECTION] = "direction", [T_BONUS] = "bonus",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -815,6 +819,8 @@ static bool load_experiment(loader *L, const ynode *root)
     if (f[T_TEXTS].val && !load_texts(L, f[T_TEXTS].val))
         return false;
     if (!load_language(L, f[T_LANGUAGE].val, f[T_DIRECTION].val))
+        return false;
+    if (f[T_BONUS].val && !cfg_load_bonus(&L->c, f[T_BONUS].val, &x->bonus))
         return false;
     return !f[T_END].val || load_end(L, f[T_END].val);
 }

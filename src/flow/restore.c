@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "../store/store_recover.h"
+#include "../util/money.h"
 #include "flow_internal.h"
 
 typedef struct {
@@ -34,7 +35,15 @@ static void restore_one(const known_participant *k, void *ctx)
         if (!outcome_reason_parse(k->reason ? k->reason : "", &p->reason))
             p->reason = REASON_NONE;
         snprintf(p->code, sizeof p->code, "%s", k->code ? k->code : "");
-    } else if (p->scene < f->x->nscenes && f->x->scenes[p->scene].kind == SCENE_GAME &&
+        /* The bonus their row says was paid, so their end page says it again. */
+        int64_t paid = 0;
+        if (k->bonus && money_parse(k->bonus, &paid) == MONEY_OK)
+            p->bonus = paid;
+        return;
+    }
+    p->bonus_wait_ms = k->wait_ms; /* the bonus still to come counts what went before */
+    p->bonus_points = k->points;
+    if (p->scene < f->x->nscenes && f->x->scenes[p->scene].kind == SCENE_GAME &&
                k->matched_in_scene) {
         flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_SERVER_RESTART, rc->now);
     }

@@ -58,7 +58,14 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
         " (SELECT scene FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
         " o.outcome, o.code, o.reason,"
-        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject)"
+        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject),"
+        " o.bonus,"
+        /* The bonus tallies, only for those still in the study (CASE is lazy). */
+        " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(wait_ms), 0) FROM waits w"
+        "   WHERE w.subject = p.subject) ELSE 0 END,"
+        " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(e.score), 0) FROM seats s"
+        "   JOIN episodes e ON e.game = s.game WHERE s.name = p.subject AND s.kind = 'human')"
+        "   ELSE 0 END"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
@@ -82,6 +89,9 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             .code = text(st, 5),
             .reason = text(st, 6),
             .started_game = sqlite3_column_int(st, 7) != 0,
+            .bonus = text(st, 8),
+            .wait_ms = sqlite3_column_int64(st, 9),
+            .points = sqlite3_column_int64(st, 10),
         };
         const char *scene = text(st, 3);
         if (!p.subject || !p.token)

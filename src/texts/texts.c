@@ -113,3 +113,21 @@ text_id texts_end_message(outcome o, outcome_reason why)
         return TEXT_END_ABANDONED;
     }
 }
+
+char *texts_fill(const char *text, const char *name, const char *value, char *out, size_t cap)
+{
+    size_t n = strlen(name), o = 0;
+    if (cap == 0)
+        return out;
+    for (const char *p = text; *p && o + 1 < cap;) {
+        if (p[0] == '{' && strncmp(p + 1, name, n) == 0 && p[1 + n] == '}') {
+            for (const char *v = value; *v && o + 1 < cap; v++)
+                out[o++] = *v;
+            p += n + 2;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}

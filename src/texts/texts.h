@@ -51,6 +51,7 @@
     X(TEXT_END_STUDY_CLOSING, "end_study_closing",                                          \
       "The study is closing, so no new game can start. Thank you for taking part: you "     \
       "will be paid for your time.")                                                        \
+    X(TEXT_END_BONUS, "end_bonus", "Your bonus: {bonus}")                                   \
     X(TEXT_STUDY_CLOSED, "study_closed",                                                    \
       "This study is closed and is not taking new participants. Thank you for your "        \
       "interest.")                                                                          \
@@ -119,6 +120,9 @@ const char *texts_for(const experiment *x, text_id id);
 const char *texts_key(text_id id);
 /* The end page's message for an outcome and the reason beside it. */
 text_id texts_end_message(outcome o, outcome_reason why);
+
+/* text with every {name} replaced by value, into out (cut to cap). Returns out. */
+char *texts_fill(const char *text, const char *name, const char *value, char *out, size_t cap);
 
 /* Whether key names a text (server's or browser's); its default in *text if so. */
 bool texts_lookup(const char *key, const char **text);
