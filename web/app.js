@@ -22,6 +22,7 @@ const status = {
   state: null,
   outcome: null,
   code: null,
+  bonus: null, // the amount the end page shows ("1.02"), null when it shows none
   game: freshGameStatus(),
 };
 window.cohort = status;
@@ -92,6 +93,7 @@ function showScene(msg, force = false) {
     renderEnd(els.scene, msg);
     status.outcome = msg.outcome ?? null;
     status.code = msg.code ?? null;
+    status.bonus = msg.bonus_amount || null;
     setState('done');
   } else if (msg.kind === 'game') {
     renderGameIntro(els.scene, msg, () => {
