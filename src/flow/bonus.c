@@ -26,8 +26,10 @@ bonus_result bonus_compute(const bonus_spec *rule, int64_t points, int64_t wait_
      * nothing; it never takes from the waiting part. */
     int64_t pts = points < 0 ? 0 : points > POINTS_MAX ? POINTS_MAX : points;
     r.score_part = cap(pts * rule->per_point, rule->max_score);
-    /* Pro rata to the second: a started second is not paid, a whole one is. */
-    int64_t secs = (wait_ms < 0 ? 0 : wait_ms > WAIT_MS_MAX ? WAIT_MS_MAX : wait_ms) / 1000;
+    /* Pro rata to the second, the wait rounded to the nearest one (half up): the wait is
+     * measured on the wall clock, and a 3 s timeout may record 2999 ms. */
+    int64_t ms = wait_ms < 0 ? 0 : wait_ms > WAIT_MS_MAX ? WAIT_MS_MAX : wait_ms;
+    int64_t secs = (ms + 500) / 1000;
     r.wait_part = cap(secs * rule->per_minute_waited / 60, rule->max_waiting);
     r.total = money_floor_cents(cap(r.score_part + r.wait_part, CFG_NO_CAP));
     return r;

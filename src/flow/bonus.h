@@ -3,7 +3,7 @@
  * tallied for them, so tests can check every rule without a server.
  *
  *   score part   = max(points, 0) x per_point, capped at max_score
- *   waiting part = whole seconds waited x per_minute_waited / 60, rounded down to
+ *   waiting part = seconds waited (to the nearest) x per_minute_waited / 60, rounded down to
  *                  1/MONEY_SCALE, capped at max_waiting
  *   bonus        = score part + waiting part, rounded down to a whole cent
  *

@@ -186,7 +186,7 @@ if db:
     rows = q("SELECT subject, outcome, bonus, bonus_points, bonus_wait_ms FROM outcomes")
     check(any(r[2] != "0.00" for r in rows), "some bonus is above zero")
     for subject, outcome, bonus, points, wait_ms in rows:
-        units = min(max(points, 0) * 100, 15000) + (wait_ms // 1000) * 5000 // 60
+        units = min(max(points, 0) * 100, 15000) + ((wait_ms + 500) // 1000) * 5000 // 60
         check(bonus == f"{units // 100 // 100}.{units // 100 % 100:02d}",
               f"{subject}: bonus {bonus} for {points} points and {wait_ms} ms")
         if outcome in ("completed", "partner_dropped", "waitroom_timeout"):

@@ -96,13 +96,15 @@ static void waiting_is_paid_pro_rata_to_the_second(void **state)
 {
     (void)state;
     bonus_spec b = rule(NULL, NULL, "0.10", "1.00");
-    /* 90.999 s is 90 whole seconds: 1.5 minutes at 0.10 = 0.15. */
-    bonus_result r = bonus_compute(&b, 500, 90999);
+    /* 90.499 s is 90 seconds to the nearest: 1.5 minutes at 0.10 = 0.15. */
+    bonus_result r = bonus_compute(&b, 500, 90499);
     assert_int_equal(r.score_part, 0); /* no per_point: points pay nothing */
     assert_int_equal(r.wait_part, 1500);
     assert_int_equal(r.total, 1500);
-    /* 999 ms is no whole second. */
-    assert_int_equal(bonus_compute(&b, 0, 999).total, 0);
+    /* 499 ms is no second; 2999 ms (a 3 s timeout on the wall clock) is 3 s = 0.005. */
+    assert_int_equal(bonus_compute(&b, 0, 499).wait_part, 0);
+    assert_int_equal(bonus_compute(&b, 0, 2999).wait_part, 50);
+    assert_int_equal(bonus_compute(&b, 0, 2500).wait_part, 50);
     /* 7 s at 0.10 a minute is 0.011666...: kept to 0.0116, paid 0.01. */
     r = bonus_compute(&b, 0, 7000);
     assert_int_equal(r.wait_part, 116);

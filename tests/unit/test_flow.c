@@ -1402,7 +1402,7 @@ static void a_hidden_bonus_is_recorded_and_no_rule_records_none(void **state)
     restart_with(yaml);
     net_conn *h2 = to_game_scene("hidden");
     say(h2, "{\"type\":\"start\",\"scene\":\"game\"}");
-    h.on_tick(at(121500), fl); /* 60.5 s waited: one minute (whole seconds) at 1.00 */
+    h.on_tick(at(121400), fl); /* 60.4 s waited: 60 s to the nearest, one minute at 1.00 */
     end = last(h2, "scene");
     assert_string_equal(str(end, "outcome"), "waitroom_timeout");
     assert_string_equal(str(end, "bonus"), "");
