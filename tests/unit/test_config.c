@@ -343,7 +343,7 @@ static const struct {
      "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
                              "experiment, identity, scenes, end, limits, texts, "
-                             "language, direction)"},
+                             "language, direction, bonus)"},
     {"bad_resume.yaml", "3:25: resume_without_token must be until_game or never, got "
                         "\"always\""},
     {"bad_limits_key.yaml", "2:29: unknown key \"pending\" in limits (expected one of: "
