@@ -121,6 +121,27 @@ async function pollEpisodes() {
   } catch { /* the next poll tries again */ }
 }
 
+// payments.csv behind the admin key: the key travels in a header, which a plain link
+// cannot send, so the file is fetched and handed to the browser as a download.
+$('payments').addEventListener('click', async (e) => {
+  e.preventDefault();
+  const status = $('payments-status');
+  try {
+    const res = await fetch('/api/payments.csv', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    if (!res.ok) { status.textContent = `not available (${res.status})`; return; }
+    const text = await res.text();
+    const lines = text ? text.trimEnd().split('\n').length : 0;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    a.download = 'payments.csv';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    status.textContent = `${lines} bonus${lines === 1 ? '' : 'es'}`;
+  } catch { status.textContent = 'server unreachable'; }
+});
+
 $('keyform').addEventListener('submit', (e) => {
   e.preventDefault();
   key = $('key').value.trim();

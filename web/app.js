@@ -23,6 +23,7 @@ const status = {
   outcome: null,
   code: null,
   quiz: null, // the last quiz_result on this page: {scene, attempt, attemptsLeft, passed, wrong}
+  bonus: null, // the amount the end page shows ("1.02"), null when it shows none
   game: freshGameStatus(),
 };
 window.cohort = status;
@@ -98,6 +99,7 @@ function showScene(msg, force = false) {
     renderEnd(els.scene, msg);
     status.outcome = msg.outcome ?? null;
     status.code = msg.code ?? null;
+    status.bonus = msg.bonus_amount || null;
     setState('done');
   } else if (msg.kind === 'game') {
     renderGameIntro(els.scene, msg, () => {

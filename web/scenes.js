@@ -152,6 +152,14 @@ export function renderEnd(root, msg) {
     p.textContent = msg.message;
     box.append(p);
   }
+  if (msg.bonus) {
+    // The server words it (texts: end_bonus) with the amount it recorded for the payment.
+    const p = doc.createElement('p');
+    p.id = 'bonus';
+    p.className = 'bonus-line';
+    p.textContent = msg.bonus;
+    box.append(p);
+  }
   if (msg.code) {
     const p = doc.createElement('p');
     p.className = 'code-line';
@@ -189,7 +197,7 @@ export function renderEnd(root, msg) {
     bar.append(a);
     box.append(bar);
   }
-  if (!msg.message && !msg.code && !msg.redirect && !msg.html) {
+  if (!msg.message && !msg.bonus && !msg.code && !msg.redirect && !msg.html) {
     const p = doc.createElement('p');
     p.textContent = t('end_close_tab');
     box.append(p);

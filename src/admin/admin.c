@@ -9,6 +9,7 @@
 #include "../util/clock.h"
 #include "../util/file.h"
 #include "../util/ident.h"
+#include "../util/money.h"
 
 /* The dashboard lists this many people; the counts cover everyone. */
 #define STATE_PEOPLE_MAX 1000
@@ -147,6 +148,53 @@ static int episodes_json(admin *a, char **body)
     sqlite3_finalize(st);
     sqlite3_close(db);
     *body = dump(json_pack("{s:o}", "episodes", list));
+    return 200;
+}
+
+/* payments.csv as `cohort export` writes it (src/tools/export_people.c, write_payments):
+ * Prolific's bulk bonus list, `participant_id,amount` for each participant whose latest
+ * outcome carries a bonus above zero, ordered by subject, no header. Read from cohort.db
+ * (read-only, like /api/episodes), so it is current while the study runs. */
+static int payments_csv(admin *a, char **body)
+{
+    sqlite3 *db = open_db(a);
+    if (!db)
+        return 404;
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    if (!out) {
+        sqlite3_close(db);
+        return 500;
+    }
+    out[0] = '\0';
+    sqlite3_stmt *st = NULL;
+    /* A database from before bonuses has no bonus column: nothing to pay, an empty list. */
+    if (sqlite3_prepare_v2(db, "SELECT o.subject, o.bonus FROM outcomes o WHERE o.rowid ="
+                               " (SELECT rowid FROM outcomes WHERE subject = o.subject"
+                               " ORDER BY t DESC, rowid DESC LIMIT 1) ORDER BY o.subject",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *subject = (const char *)sqlite3_column_text(st, 0);
+            const char *bonus = (const char *)sqlite3_column_text(st, 1);
+            int64_t amount = 0;
+            if (!subject || !bonus || money_parse(bonus, &amount) != MONEY_OK || amount <= 0)
+                continue;
+            char text[MONEY_TEXT_MAX];
+            size_t need = strlen(subject) + MONEY_TEXT_MAX + 3;
+            if (len + need > cap) {
+                cap = 2 * cap + need;
+                char *grown = realloc(out, cap);
+                if (!grown)
+                    break;
+                out = grown;
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%s,%s\n", subject,
+                                    money_format(amount, text));
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    *body = out;
     return 200;
 }
 
@@ -404,7 +452,8 @@ int admin_http(const net_http_request *req, char **body, const char **ctype, loo
         return 200;
     }
     if (strcmp(path, "/api/state") != 0 && strcmp(path, "/api/metrics") != 0 &&
-        strcmp(path, "/api/episodes") != 0 && strcmp(path, "/api/episode") != 0)
+        strcmp(path, "/api/episodes") != 0 && strcmp(path, "/api/episode") != 0 &&
+        strcmp(path, "/api/payments.csv") != 0)
         return 404;
     if (query_has(req->query, "key")) {
         /* An address ends up in proxy and access logs: a key in one is as good as leaked. */
@@ -431,6 +480,10 @@ int admin_http(const net_http_request *req, char **body, const char **ctype, loo
         return episodes_json(a, body);
     if (strcmp(path, "/api/episode") == 0)
         return episode_json(a, req->query, body);
+    if (strcmp(path, "/api/payments.csv") == 0) {
+        *ctype = "text/csv; charset=utf-8";
+        return payments_csv(a, body);
+    }
     if (strcmp(path, "/api/metrics") == 0) {
         *ctype = "text/plain; version=0.0.4";
         *body = admin_metrics_text(a, now);

@@ -18,6 +18,7 @@
 #include "config/config_loader.h"
 #include "config/config_quiz.h"
 #include "config/config_require.h"
+#include "config/config_bonus.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
 #include "texts/texts.h"
@@ -779,7 +780,7 @@ static bool load_language(loader *L, const ynode *lang, const ynode *dir)
 enum {
     T_EXPERIMENT, T_IDENTITY, T_SCENES, T_EXIT_SCENES, T_ON_OUTCOME, T_CONDITIONS,
     T_ASSIGNMENT, T_MIX_CONDITIONS, T_END, T_LIMITS, T_TEXTS, T_LANGUAGE, T_DIRECTION,
-    T_REQUIRE, T_N
+    T_REQUIRE, T_BONUS, T_N
 };
 static const char *const top_keys[T_N] = {
     [T_EXPERIMENT] = "experiment", [T_IDENTITY] = "identity", [T_SCENES] = "scenes",
@@ -787,7 +788,7 @@ static const char *const top_keys[T_N] = {
     [T_CONDITIONS] = "conditions", [T_ASSIGNMENT] = "assignment",
     [T_MIX_CONDITIONS] = "mix_conditions", [T_END] = "end", [T_LIMITS] = "limits",
     [T_TEXTS] = "texts", [T_LANGUAGE] = "language", [T_DIRECTION] = "direction",
-    [T_REQUIRE] = "require",
+    [T_REQUIRE] = "require", [T_BONUS] = "bonus",
 };
 static const cfg_schema top_schema = {"the file", "at the top level", top_keys, T_N};
 
@@ -821,6 +822,8 @@ static bool load_experiment(loader *L, const ynode *root)
     if (f[T_TEXTS].val && !load_texts(L, f[T_TEXTS].val))
         return false;
     if (!load_language(L, f[T_LANGUAGE].val, f[T_DIRECTION].val))
+        return false;
+    if (f[T_BONUS].val && !cfg_load_bonus(&L->c, f[T_BONUS].val, &x->bonus))
         return false;
     return !f[T_END].val || load_end(L, f[T_END].val);
 }

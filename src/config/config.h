@@ -170,6 +170,19 @@ typedef struct {
     int scene;
     int size;
 } plan_node;
+/* bonus: money per point of team score and per minute waited (docs/EXPERIMENTS.md
+ * "Bonus"; src/flow/bonus.h computes it). Amounts are integers in 1/MONEY_SCALE of the
+ * currency unit (src/util/money.h): never floats. */
+#define CFG_NO_CAP (-1)
+typedef struct {
+    bool enabled;                    /* the file has a bonus: block */
+    int64_t per_point;               /* per point of team score; 0 = no score part */
+    int64_t max_score;               /* cap of the score part; CFG_NO_CAP = none */
+    int64_t per_minute_waited;       /* per minute in waiting rooms, pro rata to the second */
+    int64_t max_waiting;             /* cap of the waiting part; CFG_NO_CAP = none */
+    bool show;                       /* the end page says the amount (default false) */
+    char currency[4];                /* ISO 4217 code such as "GBP"; "" = not said */
+} bonus_spec;
 
 typedef struct {
     char path[CFG_PATH_LEN];         /* the file as given */
@@ -216,6 +229,7 @@ typedef struct {
     } texts[CFG_MAX_TEXTS];
     char language[CFG_LANG_LEN];     /* BCP 47 tag, e.g. "he" or "pt-BR"; "" = not said */
     char direction[4];               /* "ltr", "rtl", or "" = from the language */
+    bonus_spec bonus;                /* enabled false: no bonus */
 } experiment;
 
 /* The scene's quiz, or NULL when it has none. */

@@ -16,11 +16,14 @@
 #include "../util/clock.h"
 #include "../util/file.h"
 #include "../util/log.h"
+#include "../util/money.h"
+#include "bonus.h"
 #include "flow_internal.h"
 #include "identity.h"
 #include "quiz.h"
 #include "screen.h"
 #include "../texts/texts.h"
+#include "../texts/texts_fill.h"
 
 /* Events about strangers (connections of nobody who has acted: protocol errors, browser
  * exclusions at hello) are written without a subject, at most this many a second in
@@ -211,6 +214,27 @@ static const char *end_message(flow *f, const participant *p, char *buf, size_t 
     return texts_for(f->x, texts_end_message(p->outcome, p->reason));
 }
 
+/* The end scene for p: outcome, code, redirect, message and, when the experiment shows it
+ * (bonus.show), the sentence with the bonus flow_finish computed. */
+static char *end_scene_msg(flow *f, const participant *p)
+{
+    const experiment *x = f->x;
+    char redirect[CFG_PATH_LEN + CFG_ID_LEN];
+    build_redirect(x->redirect, p->code, redirect, sizeof redirect);
+    /* Big enough for any override with every {bonus} filled: never cut mid-character. */
+    char sentence[4 * CFG_TEXT_LEN] = "", amount[MONEY_TEXT_MAX] = "";
+    if (x->bonus.enabled && x->bonus.show) {
+        char described[64];
+        bonus_describe(&x->bonus, p->bonus, described, sizeof described);
+        text_value v = {"bonus", described};
+        texts_fill(texts_for(x, TEXT_END_BONUS), &v, 1, sentence, sizeof sentence);
+        money_format(p->bonus, amount);
+    }
+    char message[CFG_TEXT_LEN + 64];
+    return proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
+                               end_message(f, p, message, sizeof message), sentence, amount);
+}
+
 /* At the end of every pass: the end scenes whose outcomes are now durable. */
 static void show_due_ends(flow *f, loop_time now)
 {
@@ -232,11 +256,7 @@ static void send_scene(flow *f, participant *p)
     if (p->state == P_DONE || p->pos >= p->nroute) {
         if (end_waiting(f, p))
             return; /* show_due_ends sends it */
-        char redirect[CFG_PATH_LEN + CFG_ID_LEN], message[CFG_TEXT_LEN + 64];
-        build_redirect(x->redirect, p->code, redirect, sizeof redirect);
-        send_msg(f, p,
-                 proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
-                                     end_message(f, p, message, sizeof message)));
+        send_msg(f, p, end_scene_msg(f, p));
         return;
     }
     const scene_spec *sc = &x->scenes[p->scene];
@@ -278,11 +298,17 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
     p->reason = why;
     snprintf(p->code, sizeof p->code, "%s", outcome_code(f->x, o));
     condition_counts_outcome(f, p, o);
+    /* The bonus is decided with the outcome, whatever it is, and written in its row. */
+    const bonus_spec *rule = &f->x->bonus;
+    p->bonus = bonus_compute(rule, p->bonus_points, p->bonus_wait_ms).total;
+    char amount[MONEY_TEXT_MAX];
+    store_bonus paid = {money_format(p->bonus, amount), p->bonus_points, p->bonus_wait_ms};
     p->outcome_ticket = 0;
     if (p->recorded) /* else: excluded at hello, before they ever acted (section 5) */
-        p->outcome_ticket = store_outcome(f->st, p->subject, outcome_name(o), p->code,
-                                          why == REASON_NONE ? NULL : outcome_reason_name(why),
-                                          now.wall_ms);
+        p->outcome_ticket = store_outcome_bonus(f->st, p->subject, outcome_name(o), p->code,
+                                                why == REASON_NONE ? NULL
+                                                                   : outcome_reason_name(why),
+                                                rule->enabled ? &paid : NULL, now.wall_ms);
     /* The outcome (and so the code) is recorded now; the exit scenes come before the end
      * page shows it. Someone who never acted has nothing to answer for: the end page. */
     int16_t exits[CFG_MAX_ROUTE];
@@ -444,6 +470,9 @@ static void send_waiting_all(flow *f, int scene, loop_time now)
 
 static void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
 {
+    /* The bonus counts the wait exactly as its row does (t_end - t_start). */
+    if (now.wall_ms > p->wait_start_wall)
+        p->bonus_wait_ms += now.wall_ms - p->wait_start_wall;
     store_wait(f->st, p->subject, f->x->scenes[p->scene].id, p->wait_start_wall, now.wall_ms,
                wait_end_name(how), game);
 }
@@ -517,6 +546,8 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
     if (ev->kind == ROOM_SEAT_REMOVED) {
         participant *p = ev->peer;
         p->room = NULL;
+        if (p->state != P_DONE) /* else counted when they were finished (exclude_browser) */
+            p->bonus_points += ev->team_points;
         flow_finish(f, p, ev->removal == REMOVAL_DROPPED ? OUTCOME_ABANDONED : OUTCOME_EXCLUDED,
                     removal_reason(ev->removal), now);
         return;
@@ -525,6 +556,7 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
     for (int i = 0; i < ev->npeers; i++) {
         participant *p = ev->peers[i];
         p->room = NULL;
+        p->bonus_points += ev->team_points;
         if (ev->end == GAME_COMPLETED)
             next_scene(f, p, now);
         else if (ev->end == GAME_PARTNER_DROPPED)
@@ -767,10 +799,7 @@ static void show_end_only(flow *f, net_conn *c, client *cl, participant *p)
     char nobody[PROTO_TOKEN_LEN + 1];
     random_hex(nobody, PROTO_TOKEN_LEN / 2);
     send_conn(f, c, welcome_msg(f, p->subject, nobody, true));
-    char redirect[CFG_PATH_LEN + CFG_ID_LEN], message[CFG_TEXT_LEN + 64];
-    build_redirect(f->x->redirect, p->code, redirect, sizeof redirect);
-    send_conn(f, c, proto_msg_scene_end(p->nroute, p->outcome, p->code, redirect,
-                                        end_message(f, p, message, sizeof message)));
+    send_conn(f, c, end_scene_msg(f, p));
 }
 
 /* Entry check: this browser cannot run the game. End politely now rather than let them
@@ -788,6 +817,7 @@ static void exclude_browser(flow *f, participant *p, const char *missing, loop_t
         /* The room queues the seat's removal; finishing here first makes that a no-op
          * when it is handled at the end of the pass. */
         room_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
+        p->bonus_points += room_team_points(p->room);
     }
     flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
 }

@@ -44,6 +44,12 @@ typedef struct participant {
     outcome outcome;            /* meaningful once state == P_DONE */
     outcome_reason reason;
     char code[CFG_ID_LEN];
+    /* Bonus tallies (src/flow/bonus.h): the team score of the frames confirmed while they
+     * held a seat, and their time in waiting rooms as the waits rows have it; bonus is
+     * what flow_finish computed from them (minor units), meaningful once P_DONE. */
+    int64_t bonus_points;
+    int64_t bonus_wait_ms;
+    int64_t bonus;
     int64_t last_resend;        /* when a stale message last got the scene again (mono) */
     /* The current scene's quiz, since the participant entered it (flow.c, quiz_attempt). */
     int quiz_attempts;          /* attempts graded */

@@ -10,6 +10,7 @@
 #include "../util/log.h"
 
 #include "../store/store_recover.h"
+#include "../util/money.h"
 #include "flow_internal.h"
 
 typedef struct {
@@ -93,9 +94,15 @@ static void restore_one(const known_participant *k, void *ctx)
         } else {
             p->scene = p->route[p->pos];
         }
+        /* The bonus their row says was paid, so their end page says it again. */
+        int64_t paid = 0;
+        if (k->bonus && money_parse(k->bonus, &paid) == MONEY_OK)
+            p->bonus = paid;
         return;
     }
     condition_counts_assigned(f, p);
+    p->bonus_wait_ms = k->wait_ms; /* the bonus still to come counts what went before */
+    p->bonus_points = k->points;
     p->pos = place_of(f, p, k);
     if (p->pos >= p->nroute) {
         /* Past the last scene without an outcome (the server stopped in between): done. */

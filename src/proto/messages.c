@@ -41,12 +41,13 @@ char *proto_msg_scene_game(int index, const char *id, const char *html, int wait
 }
 
 char *proto_msg_scene_end(int index, outcome o, const char *code, const char *redirect,
-                          const char *message)
+                          const char *message, const char *bonus, const char *bonus_amount)
 {
-    return dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "type", "scene",
-                          "index", index, "id", "end", "kind", "end", "outcome",
+    return dump(json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "type",
+                          "scene", "index", index, "id", "end", "kind", "end", "outcome",
                           outcome_name(o), "code", code, "redirect", redirect, "message",
-                          message, "form", 0));
+                          message, "form", 0, "bonus", bonus ? bonus : "", "bonus_amount",
+                          bonus_amount ? bonus_amount : ""));
 }
 
 char *proto_msg_scene_closed(const char *message)

@@ -37,8 +37,10 @@ char *proto_msg_welcome(const char *subject, const char *token, const char *expe
 char *proto_msg_scene_page(int index, const char *id, const char *html, bool form);
 char *proto_msg_scene_game(int index, const char *id, const char *html, int waitroom_timeout_s,
                            int players);
+/* bonus: the sentence about the participant's bonus and its amount ("1.02"), both "" or
+ * NULL when the end page does not show one (bonus.show). */
 char *proto_msg_scene_end(int index, outcome o, const char *code, const char *redirect,
-                          const char *message);
+                          const char *message, const char *bonus, const char *bonus_amount);
 /* The page a newcomer sees while the study takes nobody new: kind "end", no outcome and
  * no code (they have done nothing yet), just the message. */
 char *proto_msg_scene_closed(const char *message);

@@ -75,6 +75,7 @@ struct room {
 
     uint8_t *state;          /* S(confirmed) */
     uint32_t confirmed;      /* frames confirmed this episode */
+    int64_t team_points;     /* rewards of every seat, every frame confirmed, all episodes */
     int64_t last_progress;   /* when a frame was last confirmed (or the episode began) */
     int64_t last_input;      /* when any person's input last arrived (or the episode began) */
     uint32_t logged;         /* frames handed to the durable log */
@@ -334,7 +335,8 @@ static void finish_game(room *r, game_end why)
     if (r->phase == PHASE_OVER)
         return;
     r->phase = PHASE_OVER;
-    room_event ev = {.kind = ROOM_GAME_OVER, .room = r, .end = why};
+    room_event ev = {.kind = ROOM_GAME_OVER, .room = r, .end = why,
+                     .team_points = r->team_points};
     for (int s = 0; s < r->nseats; s++)
         if (r->seats[s].peer)
             ev.peers[ev.npeers++] = r->seats[s].peer;
@@ -450,8 +452,10 @@ static void confirm_frames(room *r, loop_time now, bool force)
         env_step_out out;
         memset(&out, 0, sizeof out);
         r->env->step(r->state, actions, &out);
-        for (int s = 0; s < r->nseats; s++)
+        for (int s = 0; s < r->nseats; s++) {
             row->rewards[s] = out.rewards[s];
+            r->team_points += out.rewards[s];
+        }
         row->terminated = out.terminated;
         row->truncated = out.truncated || n + 1 >= (uint32_t)r->spec->max_steps;
         for (uint32_t i = 0; i < r->env->ninfo && i < ENV_MAX_INFO; i++)
@@ -654,7 +658,8 @@ void room_seat_remove(room *r, int s, seat_removal why, loop_time now)
      * does. A dropped one is gone and hears nothing. */
     if (why != REMOVAL_DROPPED)
         send_one(r, s, proto_msg_game_end(GAME_EXCLUDED));
-    room_event ev = {.kind = ROOM_SEAT_REMOVED, .room = r, .peer = st->peer, .removal = why};
+    room_event ev = {.kind = ROOM_SEAT_REMOVED, .room = r, .peer = st->peer, .removal = why,
+                     .team_points = r->team_points};
     st->peer = NULL;
     st->connected = false;
     queue_event(r, &ev);
@@ -861,6 +866,8 @@ int room_seat_of(const room *r, const void *peer)
             return s;
     return -1;
 }
+
+int64_t room_team_points(const room *r) { return r->team_points; }
 
 const char *room_id(const room *r) { return r->id; }
 const char *room_scene(const room *r) { return r->scene_id; }

@@ -41,6 +41,9 @@ typedef struct {
     game_end end;             /* GAME_OVER: why */
     int npeers;               /* GAME_OVER: every person still seated, in peers */
     void *peers[ENV_MAX_PLAYERS];
+    /* The team score (every seat's rewards added) of every frame the game confirmed so
+     * far, all episodes: what the people it names earned in it up to now (bonuses). */
+    int64_t team_points;
 } room_event;
 
 typedef struct {
@@ -103,6 +106,8 @@ const char *room_scene(const room *r);
 int room_episode(const room *r);
 uint32_t room_frame(const room *r);
 bool room_over(const room *r);
+/* The team score of every frame confirmed so far, all episodes (room_event.team_points). */
+int64_t room_team_points(const room *r);
 room_stats room_get_stats(const room *r);
 /* Derived per-episode seed: the same on every machine for the same game seed. */
 uint64_t room_episode_seed(uint64_t game_seed, uint32_t episode);

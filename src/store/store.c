@@ -541,11 +541,24 @@ void store_wait(store *s, const char *subject, const char *scene, int64_t t_star
 uint64_t store_outcome(store *s, const char *subject, const char *what, const char *code,
                        const char *reason, int64_t t)
 {
-    const char *strs[] = {subject, what, code, reason};
-    job *j = job_new(s, JOB_OUTCOME, strs, 4);
+    return store_outcome_bonus(s, subject, what, code, reason, NULL, t);
+}
+
+/* The amount is the fifth string (NULL: no bonus columns); points in num, wait in t2, so
+ * a NOT SAVED line on stderr carries the bonus too. */
+uint64_t store_outcome_bonus(store *s, const char *subject, const char *what,
+                             const char *code, const char *reason, const store_bonus *bonus,
+                             int64_t t)
+{
+    const char *strs[] = {subject, what, code, reason, bonus ? bonus->amount : NULL};
+    job *j = job_new(s, JOB_OUTCOME, strs, 5);
     if (!j)
         return 0;
     j->t = t;
+    if (bonus) {
+        j->num = bonus->points;
+        j->t2 = bonus->wait_ms;
+    }
     return submit(s, j);
 }
 
@@ -699,6 +712,11 @@ void store_episode(store *s, episode_record *rec)
         return;
     if (!rows)
         j->rec->nrows = 0;
+    /* The team score for the row, counted now: the rows go once the files are durable. */
+    j->u64 = 1; /* has a score (an adopted episode has none: its rows are not here) */
+    for (uint32_t i = 0; i < j->rec->nrows; i++)
+        for (uint32_t seat = 0; seat < j->rec->nseats; seat++)
+            j->num += rows[i].rewards[seat];
     j->bytes += sizeof *j->rec + (size_t)j->rec->nrows * sizeof *rows;
     submit(s, j);
 }

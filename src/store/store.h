@@ -93,6 +93,18 @@ void store_wait(store *s, const char *subject, const char *scene, int64_t t_star
  * could not be queued: it is then printed on stderr). */
 uint64_t store_outcome(store *s, const char *subject, const char *what, const char *code,
                        const char *reason, int64_t t);
+/* The same with the participant's bonus in the outcome's row (docs/EXPERIMENTS.md "Bonus"):
+ * outcomes.bonus (the amount paid, two decimals as text, e.g. "1.02"), bonus_points (the
+ * team score counted) and bonus_wait_ms (the waiting counted). bonus NULL: all three are
+ * NULL, as store_outcome writes them (the experiment has no bonus rule). */
+typedef struct {
+    const char *amount;
+    int64_t points;
+    int64_t wait_ms;
+} store_bonus;
+uint64_t store_outcome_bonus(store *s, const char *subject, const char *what,
+                             const char *code, const char *reason, const store_bonus *bonus,
+                             int64_t t);
 /* True once the record with this ticket is committed (and for ticket 0). One atomic load:
  * flow shows a completion code only when its outcome is durable, so that a crash can
  * never lose a code a participant has seen. */
@@ -164,7 +176,9 @@ typedef struct {
 } episode_record;
 
 /* Writes SCENE/SUBJECT_epN.csv (+ SUBJECT_epN.json: env, seed, horizon, seats, reason)
- * for every human seat, then, once every one of them is durable, the `episodes` row; once
+ * for every human seat, then, once every one of them is durable, the `episodes` row (with
+ * `score`: the team score, every seat's rewards of every row added, which a restart adds
+ * up for the bonus of those still in the study); once
  * that row is committed the episode's frames leave the log. A file that fails to write is
  * retried (the rows stay in memory until then). Takes ownership of rec->rows. */
 void store_episode(store *s, episode_record *rec);

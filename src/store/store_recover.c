@@ -63,7 +63,14 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
         " p.condition, p.route,"
         " (SELECT t FROM scene_visits v WHERE v.subject = p.subject"
-        "   ORDER BY t DESC, rowid DESC LIMIT 1)"
+        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
+        " o.bonus,"
+        /* The bonus tallies, only for those still in the study (CASE is lazy). */
+        " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(wait_ms), 0) FROM waits w"
+        "   WHERE w.subject = p.subject) ELSE 0 END,"
+        " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(e.score), 0) FROM seats s"
+        "   JOIN episodes e ON e.game = s.game WHERE s.name = p.subject AND s.kind = 'human')"
+        "   ELSE 0 END"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
@@ -95,6 +102,9 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             .after_outcome = sqlite3_column_int(st, 8) != 0,
             .condition = text(st, 9),
             .route = text(st, 10),
+            .bonus = text(st, 12),
+            .wait_ms = sqlite3_column_int64(st, 13),
+            .points = sqlite3_column_int64(st, 14),
         };
         const char *scene = text(st, 3);
         p.scene = scene;

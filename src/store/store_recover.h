@@ -30,6 +30,13 @@ typedef struct {
     bool matched_in_scene;     /* a game was formed for them in that last scene */
     bool started_game;         /* they have a waits row: they joined a waiting room */
     int quiz_attempts;         /* quiz attempts graded since they entered that scene */
+    /* Bonuses (docs/EXPERIMENTS.md "Bonus"). With an outcome: the amount its row says was
+     * paid (outcomes.bonus, NULL without one). Without: the tallies so far, for the bonus
+     * still to come: every wait's wait_ms, and the score of every episode of every game
+     * they held a human seat in (episodes.score). */
+    const char *bonus;
+    int64_t wait_ms;
+    int64_t points;
 } known_participant;
 
 /* Calls fn once per participant in the database. Returns how many, or -1 with err set. */

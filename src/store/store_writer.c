@@ -84,7 +84,10 @@ static const char SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS scene_visits_subject ON scene_visits(subject);"
     "CREATE INDEX IF NOT EXISTS outcomes_subject ON outcomes(subject);"
     "CREATE INDEX IF NOT EXISTS waits_subject_scene ON waits(subject, scene);"
-    "CREATE INDEX IF NOT EXISTS quiz_attempts_subject ON quiz_attempts(subject, scene);";
+    "CREATE INDEX IF NOT EXISTS quiz_attempts_subject ON quiz_attempts(subject, scene);"
+
+    /* ... and the games they sat in, for their bonus's score so far. */
+    "CREATE INDEX IF NOT EXISTS seats_name ON seats(name);";
 
 /* Columns added after a table's first version: a database an earlier version wrote lacks
  * them, and CREATE TABLE IF NOT EXISTS does not add them, so each is added at open when
@@ -101,6 +104,14 @@ static const struct {
     {"scene_visits", "after_outcome", "INTEGER DEFAULT 0"},
     /* The condition of a game's group ("" when the scene mixes conditions). */
     {"games", "condition", "TEXT"},
+    /* bonuses (docs/EXPERIMENTS.md "Bonus"): the amount paid as text ("1.02"), the team
+     * score and the waiting it was computed from; NULL without a bonus rule. */
+    {"outcomes", "bonus", "TEXT"},
+    {"outcomes", "bonus_points", "INTEGER"},
+    {"outcomes", "bonus_wait_ms", "INTEGER"},
+    /* the episode's team score (every seat's rewards added); NULL for an episode adopted
+     * from its files after a crash */
+    {"episodes", "score", "INTEGER"},
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
@@ -146,7 +157,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_FORM] = "INSERT INTO forms VALUES(?1, ?2, ?3, ?4)",
     [ST_QUIZ_ATTEMPT] = "INSERT INTO quiz_attempts VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_WAIT] = "INSERT INTO waits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_OUTCOME] = "INSERT INTO outcomes VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_OUTCOME] = "INSERT INTO outcomes(subject, outcome, code, reason, t, bonus,"
+                   " bonus_points, bonus_wait_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_MATCH] = "INSERT INTO matches VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start, condition)"
@@ -162,8 +174,9 @@ static const char *const STMT_SQL[ST_COUNT] = {
                     " end_reason = excluded.end_reason",
     [ST_FRAME] = "INSERT OR REPLACE INTO frames VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
                  " ?10, ?11, ?12, ?13)",
-    [ST_EPISODE] = "INSERT OR REPLACE INTO episodes VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                   " ?9, ?10)",
+    [ST_EPISODE] = "INSERT OR REPLACE INTO episodes(game, episode, scene, env, seed, horizon,"
+                   " frames, reason, files, t, score) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                   " ?9, ?10, ?11)",
     [ST_PRUNE] = "DELETE FROM frames WHERE game = ?1 AND episode = ?2",
 };
 
@@ -497,7 +510,8 @@ static int episode_row(store *s, const job *j)
     return run_row(s, ST_EPISODE, "episode",
                    PARAMS(S(rec->game), I(rec->episode), S(rec->scene), S(rec->env), S(seed),
                           I(rec->horizon), I(rec->nrows), S(rec->end_reason),
-                          S(j->files ? j->files : "[]"), I(rec->t ? rec->t : clock_wall_ms())));
+                          S(j->files ? j->files : "[]"), I(rec->t ? rec->t : clock_wall_ms()),
+                          j->u64 ? I(j->num) : S(NULL)));
 }
 
 static int job_rows(store *s, const job *j)
@@ -523,7 +537,8 @@ static int job_rows(store *s, const job *j)
                               S(a[3])));
     case JOB_OUTCOME:
         return run_row(s, ST_OUTCOME, "outcome",
-                       PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
+                       PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t), S(a[4]),
+                              a[4] ? I(j->num) : S(NULL), a[4] ? I(j->t2) : S(NULL)));
     case JOB_MATCH:
         return run_row(s, ST_MATCH, "match", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
     case JOB_GAME:

@@ -115,3 +115,4 @@ text_id texts_end_message(outcome o, outcome_reason why)
         return TEXT_END_ABANDONED;
     }
 }
+

@@ -62,6 +62,7 @@
     X(TEXT_END_STUDY_CLOSING, "end_study_closing",                                          \
       "The study is closing, so no new game can start. Thank you for taking part: you "     \
       "will be paid for your time.")                                                        \
+    X(TEXT_END_BONUS, "end_bonus", "Your bonus: {bonus}")                                   \
     X(TEXT_STUDY_CLOSED, "study_closed",                                                    \
       "This study is closed and is not taking new participants. Thank you for your "        \
       "interest.")                                                                          \

@@ -161,7 +161,7 @@ static int write_text(xfiles *xf, const char *name, const char *text)
 static void usage(void)
 {
     fprintf(stderr, "usage: cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]\n"
-                    "  writes participants.csv, episodes.csv, frames.csv, events.csv,\n"
+                    "  writes participants.csv, episodes.csv, frames.csv, events.csv, payments.csv,\n"
                     "  codebook.md, codebook.json and export.json into DIR\n"
                     "  (default DATA/EXPERIMENT/export); with --format overcooked also\n"
                     "  overcooked/GAME_epN.json for each cooking episode\n");
@@ -270,6 +270,9 @@ int cmd_export(int argc, char **argv)
             rc = write_participants(xf, tables, &s, &outs, &n_part);
         if (rc == 0)
             rc = write_events(xf, tables, &s, &n_ev);
+        uint64_t n_pay = 0;
+        if (rc == 0)
+            rc = write_payments(xf, &s, &n_pay);
         if (rc == 0) {
             /* the codebook: participants, episodes, frames, events in that order */
             json_t *ordered = json_array();
@@ -336,6 +339,7 @@ int cmd_export(int argc, char **argv)
                                           (json_int_t)n_part, "episodes.csv", (json_int_t)n_ep,
                                           "frames.csv", (json_int_t)n_frames, "events.csv",
                                           (json_int_t)n_ev));
+            json_object_set_new(manifest, "payments", json_integer((json_int_t)n_pay));
             json_object_set_new(manifest, "episodes", eps);
             json_object_set(manifest, "skipped", skipped);
             json_object_set_new(manifest, "rewards_recomputed_frames",

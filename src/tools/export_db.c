@@ -133,6 +133,22 @@ static void on_outcome(snapshot *s, sqlite3_stmt *st)
     r->code = col_text(&s->mem, st, 2);
     r->reason = col_text(&s->mem, st, 3);
     r->t = sqlite3_column_int64(st, 4);
+    r->bonus = col_text(&s->mem, st, 5);
+}
+
+/* A database written before a column was added lacks it until a newer server opens it. */
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
 }
 
 static void on_event(snapshot *s, sqlite3_stmt *st)
@@ -235,8 +251,12 @@ int load_snapshot(const char *db_path, snapshot *s)
     rc |= query(s, "SELECT subject, scene_index, scene, t FROM scene_visits"
                    " ORDER BY subject, t, rowid", on_visit);
     rc |= query(s, "SELECT subject, scene, form FROM forms ORDER BY subject, t, rowid", on_form);
-    rc |= query(s, "SELECT subject, outcome, code, reason, t FROM outcomes"
-                   " ORDER BY subject, t, rowid", on_outcome);
+    rc |= query(s, has_column(s->db, "outcomes", "bonus")
+                       ? "SELECT subject, outcome, code, reason, t, bonus FROM outcomes"
+                         " ORDER BY subject, t, rowid"
+                       : "SELECT subject, outcome, code, reason, t, NULL FROM outcomes"
+                         " ORDER BY subject, t, rowid",
+                on_outcome);
     rc |= query(s, "SELECT t, subject, game, kind, detail FROM events ORDER BY t, rowid",
                 on_event);
     rc |= query(s, "SELECT game, seat, name, kind FROM seats ORDER BY game, seat", on_seat);

@@ -61,6 +61,7 @@ typedef struct {
 
 typedef struct {
     const char *subject, *outcome, *code, *reason;
+    const char *bonus; /* the amount paid ("1.02"), NULL without a bonus rule */
     int64_t t;
 } outcome_row;
 
@@ -180,5 +181,7 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
 int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const vec *outs,
                        uint64_t *rows);
 int write_events(xfiles *xf, json_t *codebook, const snapshot *s, uint64_t *rows);
+/* payments.csv in Prolific's bulk bonus format (export_people.c). */
+int write_payments(xfiles *xf, const snapshot *s, uint64_t *rows);
 
 #endif

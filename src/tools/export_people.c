@@ -1,5 +1,6 @@
 /* `cohort export`: participants.csv and events.csv (docs/DATA.md). */
 #include "export_internal.h"
+#include "../util/money.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -262,7 +263,9 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
     xt_col(t, "waits", XT_INTEGER, "", false, "stays in a waiting room");
     xt_col(t, "games", XT_INTEGER, "", false, "games they sat in (with an exported episode)");
     xt_col(t, "episodes", XT_INTEGER, "", false, "exported episodes they sat in (episodes.csv)");
-    xt_col(t, "bonus", XT_INTEGER, "", true, "bonus payment (reserved: empty for now)");
+    xt_col(t, "bonus", XT_DECIMAL, "currency units", true,
+           "bonus decided with the outcome (docs/EXPERIMENTS.md \"Bonus\"), two decimals "
+           "rounded down, as payments.csv pays it; empty without a bonus rule or outcome");
     /* quiz_attempts.SCENE: one column per scene with graded quiz attempts, by scene id */
     strset quiz_scenes = {0};
     for (size_t i = 0; i < s->quizzes.n; i++) {
@@ -337,7 +340,7 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
         xt_int(t, pp->waits ? pp->waits->waits : 0);
         xt_uint(t, pp->games);
         xt_uint(t, pp->episodes);
-        xt_null(t);
+        xt_str(t, o ? o->bonus : NULL);
         for (size_t qs = 0; qs < quiz_scenes.n; qs++) {
             const quiz_sum *found = NULL;
             for (size_t k = 0; k < pp->nquizzes && !found; k++) {
@@ -483,3 +486,36 @@ int write_events(xfiles *xf, json_t *codebook, const snapshot *s, uint64_t *rows
     return 0;
 }
 
+
+/* payments.csv: Prolific's bulk bonus list ("Bulk bonus payment" on a study's submissions
+ * page), one `participant_id,amount` line per participant whose latest outcome carries a
+ * bonus above zero, amounts with two decimals, no header, ordered by subject. */
+int write_payments(xfiles *xf, const snapshot *s, uint64_t *rows)
+{
+    char err[512];
+    FILE *fp = xf_open(xf, "payments.csv", err, sizeof err);
+    if (!fp) {
+        fprintf(stderr, "export: %s\n", err);
+        return 2;
+    }
+    *rows = 0;
+    bool ok = true;
+    for (size_t i = 0; i < s->outcomes.n; i++) {
+        const outcome_row *o = AT(s->outcomes, outcome_row, i);
+        const outcome_row *next = i + 1 < s->outcomes.n ? AT(s->outcomes, outcome_row, i + 1) : NULL;
+        if (!o->subject || (next && next->subject && strcmp(next->subject, o->subject) == 0))
+            continue; /* ordered by subject, then time: only the latest counts */
+        int64_t amount = 0;
+        if (!o->bonus || money_parse(o->bonus, &amount) != MONEY_OK || amount <= 0)
+            continue;
+        char text[MONEY_TEXT_MAX];
+        ok = fprintf(fp, "%s,%s\n", o->subject, money_format(amount, text)) > 0 && ok;
+        (*rows)++;
+    }
+    ok = fclose(fp) == 0 && ok;
+    if (!ok) {
+        fprintf(stderr, "export: payments.csv: write failed\n");
+        return 2;
+    }
+    return 0;
+}

@@ -34,7 +34,7 @@ check(set(tables) == {"participants.csv", "episodes.csv", "frames.csv", "events.
 
 # 1. Every table loads as it is, with exactly the documented columns and rows; then with
 #    the documented types, which pandas enforces (a non-integer in an integer column fails).
-PANDAS = {"integer": "Int64", "boolean": "Int64", "string": "string"}
+PANDAS = {"integer": "Int64", "boolean": "Int64", "string": "string", "decimal": "Float64"}
 df = {}
 for name, t in tables.items():
     plain = pd.read_csv(f"{out}/{name}")
@@ -160,6 +160,38 @@ if db:
             cellv = P.loc[P["subject"] == s, col].iloc[0]
             check(col in P and str(cellv) == (v if isinstance(v, str) else json.dumps(v)),
                   f"{col} of {s}: {cellv!r} != {v!r}")
+
+# 5. bonuses (tests/export/experiment.yaml: 0.01 a point up to 1.50, 0.50 a minute waited):
+#    every outcome's bonus is the rule applied to the score and wait it records, a finished
+#    participant's recorded score is the team score of the episodes they sat in (all of
+#    them for those who kept their seat), and payments.csv is Prolific's bulk list of the
+#    bonuses above zero, exactly the participants table's.
+lines = open(f"{out}/payments.csv").read().splitlines()
+paid = {}
+for line in lines:
+    subject, amount = line.split(",")
+    check(len(amount.split(".")[-1]) == 2 and amount.replace(".", "", 1).isdigit(),
+          f"payments.csv: amount {amount!r} is not like 0.50")
+    paid[subject] = amount
+check(len(paid) == len(lines) == manifest["payments"], "payments.csv: one line per subject")
+want = {s: f"{b:.2f}" for s, b in zip(P["subject"], P["bonus"]) if pd.notna(b) and b > 0}
+check(paid == want, f"payments.csv != participants.csv bonuses ({len(paid)} vs {len(want)})")
+if db:
+    check(sum(1 for b in P["bonus"] if pd.notna(b)) == len(P.dropna(subset=["outcome"])),
+          "every outcome has a bonus")
+    sat = {}
+    for c in [c for c in E.columns if c.startswith("seat.")]:
+        for subject, team in zip(E[c], E["score.team"]):
+            sat[subject] = sat.get(subject, 0) + int(team)
+    rows = q("SELECT subject, outcome, bonus, bonus_points, bonus_wait_ms FROM outcomes")
+    check(any(r[2] != "0.00" for r in rows), "some bonus is above zero")
+    for subject, outcome, bonus, points, wait_ms in rows:
+        units = min(max(points, 0) * 100, 15000) + ((wait_ms + 500) // 1000) * 5000 // 60
+        check(bonus == f"{units // 100 // 100}.{units // 100 % 100:02d}",
+              f"{subject}: bonus {bonus} for {points} points and {wait_ms} ms")
+        if outcome in ("completed", "partner_dropped", "waitroom_timeout"):
+            check(points == sat.get(subject, 0),
+                  f"{subject}: {points} points recorded, {sat.get(subject, 0)} in episodes.csv")
 
 for p in problems[:40]:
     print("problem:", p)

@@ -344,7 +344,7 @@ static const struct {
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
                              "experiment, identity, scenes, exit_scenes, on_outcome, "
                              "conditions, assignment, mix_conditions, end, limits, texts, "
-                             "language, direction, require)"},
+                             "language, direction, require, bonus)"},
     {"bad_resume.yaml", "3:25: resume_without_token must be until_game or never, got "
                         "\"always\""},
     {"bad_limits_key.yaml", "2:29: unknown key \"pending\" in limits (expected one of: "
@@ -506,7 +506,44 @@ static const struct {
      "10:19: show_wrong must be true or false, got \"maybe\""},
     {"bad_quiz_without_form.yaml",
      "6:5: quiz needs form: true in scene \"quiz\": its answers are read from the page's form"},
+    {"bad_bonus_type.yaml", "2:8: bonus must be a mapping, got \"0.02\""},
+    {"bad_bonus_key.yaml", "2:26: unknown key \"per_minute\" in bonus (expected one of: "
+                           "per_point, max_score, per_minute_waited, max_waiting, show, currency)"},
+    {"bad_bonus_decimals.yaml", "2:20: per_point has more than 4 decimals (amounts are kept to "
+                                "1/10000), got \"0.00001\""},
+    {"bad_bonus_negative.yaml", "2:28: per_minute_waited must not be negative, got \"-0.10\""},
+    {"bad_bonus_word.yaml", "2:20: per_point must be an amount such as 0.02 (digits and at most "
+                            "one decimal point), got \"two pence\""},
+    {"bad_bonus_exponent.yaml", "2:20: per_point must be an amount such as 0.02 (digits and at "
+                                "most one decimal point), got \"2e-2\""},
+    {"bad_bonus_rate_absurd.yaml", "2:20: per_point must be at most 100, got \"500\""},
+    {"bad_bonus_absurd.yaml", "2:37: max_score must be at most 10000, got \"50000\""},
+    {"bad_bonus_cap_alone.yaml", "2:33: max_score caps the score part, but bonus has no "
+                                 "per_point"},
+    {"bad_bonus_no_rate.yaml", "2:8: bonus needs per_point or per_minute_waited (or both)"},
+    {"bad_bonus_currency.yaml", "2:36: currency must be a three-letter currency code such as "
+                                "GBP or USD, got \"pounds\""},
+    {"bad_bonus_show.yaml", "2:32: show must be true or false, got \"yes\""},
 };
+
+/* bonus: decimals read exactly into 1/10000 units; what is not said has no cap. */
+static void test_bonus_rule(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_bonus.yaml");
+    load_ok(path);
+    assert_true(x.bonus.enabled);
+    assert_int_equal(x.bonus.per_point, 200);
+    assert_int_equal(x.bonus.max_score, 20000);
+    assert_int_equal(x.bonus.per_minute_waited, 1000); /* "0.1", quoted, is the same */
+    assert_int_equal(x.bonus.max_waiting, CFG_NO_CAP);
+    assert_true(x.bonus.show);
+    assert_string_equal(x.bonus.currency, "GBP");
+    fixture(path, sizeof path, "good_minimal.yaml");
+    load_ok(path);
+    assert_false(x.bonus.enabled); /* no block: no bonus, nothing shown */
+}
 
 /* texts: overrides by key, kept as written; the language and its direction. */
 static void test_texts_and_language(void **state)
@@ -834,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_texts_and_language),
         cmocka_unit_test(test_good_quiz),
+        cmocka_unit_test(test_bonus_rule),
     };
     const struct CMUnitTest hostile[] = {
         cmocka_unit_test(test_refuses_huge_file),

@@ -359,7 +359,8 @@ static void test_codebook_covers_every_column(void **unused)
             assert_string_equal(json_string_value(json_object_get(col, "name")), csv_name(&f, c));
             const char *type = json_string_value(json_object_get(col, "type"));
             assert_true(strcmp(type, XT_INTEGER) == 0 || strcmp(type, XT_STRING) == 0 ||
-                        strcmp(type, XT_BOOLEAN) == 0 || strcmp(type, XT_DATETIME) == 0);
+                        strcmp(type, XT_BOOLEAN) == 0 || strcmp(type, XT_DATETIME) == 0 ||
+                        strcmp(type, XT_DECIMAL) == 0);
             assert_true(strlen(json_string_value(json_object_get(col, "description"))) > 5);
             char needle[200];
             snprintf(needle, sizeof needle, "| `%s` |", csv_name(&f, c));

@@ -1786,6 +1786,145 @@ static void attempts_survive_a_reconnect_and_a_restart(void **state)
     json_decref(end);
 }
 
+/* ---- bonuses (docs/EXPERIMENTS.md "Bonus") ------------------------------------------ */
+
+static const char BONUS_EXPERIMENT[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "bonus: {per_point: 0.02, per_minute_waited: 0.60, show: true, currency: GBP}\n"
+    "texts: {end_bonus: \"Bonus earned: {bonus}\"}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: solo\n"
+    "    game: {env: cooking/cramped_room, seats: [ai:greedy, human], max_steps: 400,"
+    " countdown_s: 0}\n"
+    "  - id: duo\n"
+    "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30}\n"
+    "    waitroom: {timeout_s: 20}\n"
+    "end:\n"
+    "  codes: {completed: DONE1, waitroom_timeout: WAIT1}\n";
+
+/* One text cell of the first row of sql ("" for NULL), into out. */
+static char *db_text(const char *sql, char *out, size_t cap)
+{
+    store_flush(st);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t/cohort.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(q, 0);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Time passes in 50 ms ticks, each its own pass, as the loop would run them. A player
+ * (if any) keeps pressing nothing: an INPUT of "stay" for every frame as its time comes,
+ * episode 0 having begun at from_ms. */
+static void run_ticks(net_conn *player, int64_t from_ms, int64_t to_ms)
+{
+    uint32_t next = 0;
+    for (int64_t t = from_ms; t <= to_ms; t += 50) {
+        h.on_tick(at(t), fl);
+        for (; player && next <= (uint32_t)((t - from_ms) * 30 / 1000) + 2; next++) {
+            input_msg in = {.episode = 0, .frame = next, .action = 4};
+            uint8_t buf[PROTO_INPUT_SIZE];
+            proto_encode_input(buf, &in);
+            h.on_binary(player, buf, sizeof buf, test_now, fl);
+        }
+        pass();
+    }
+}
+
+/* A game against the greedy AI earns points; a restart on the next page loses none of
+ * them; a wait in the next scene that times out adds its minutes. The outcome's row, the
+ * end page and the end page after another restart all say the same amount, which is the
+ * rule applied to the episodes' recorded scores and the recorded wait. */
+static void the_bonus_counts_score_and_waiting_and_survives_restarts(void **state)
+{
+    restart_with(BONUS_EXPERIMENT);
+    net_conn *a = connect_one();
+    hello(a, "a");
+    char tok[33];
+    token_of(a, tok);
+    say(a, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    say(a, "{\"type\":\"start\",\"scene\":\"solo\"}");
+    run_ticks(a, 0, 15000); /* 400 frames at 30 fps: a stays put, the AI cooks */
+    expect_scene(a, "duo");
+    long long points = db_count("SELECT sum(score) FROM episodes");
+    assert_true(points > 0); /* the AI served: the score part is not zero */
+
+    stop_flow(); /* a is on the duo page: the tallies must come back from cohort.db */
+    start_flow();
+    net_conn *a2 = connect_one();
+    say_hello_with_token(a2, "a", tok);
+    expect_scene(a2, "duo");
+    h.on_tick(at(16000), fl);
+    say(a2, "{\"type\":\"start\",\"scene\":\"duo\"}");
+    run_ticks(NULL, 36000, 36000); /* 20 s later: the waiting room times out */
+    json_t *end = last(a2, "scene");
+    assert_string_equal(str(end, "outcome"), "waitroom_timeout");
+    /* points x 0.02 + 20 s at 0.60 a minute (0.20), rounded down to a cent. */
+    long long cents = points * 2 + 20;
+    char expected[64], amount[32], got[64];
+    snprintf(amount, sizeof amount, "%lld.%02lld", cents / 100, cents % 100);
+    snprintf(expected, sizeof expected, "Bonus earned: %s GBP", amount);
+    assert_string_equal(str(end, "bonus"), expected);
+    assert_string_equal(str(end, "bonus_amount"), amount);
+    json_decref(end);
+    assert_string_equal(db_text("SELECT bonus FROM outcomes WHERE subject='a'", got, sizeof got),
+                        amount);
+    assert_int_equal(db_count("SELECT bonus_points FROM outcomes WHERE subject='a'"), points);
+    assert_int_equal(db_count("SELECT bonus_wait_ms FROM outcomes WHERE subject='a'"),
+                     db_count("SELECT sum(wait_ms) FROM waits WHERE subject='a'"));
+    assert_int_equal(db_count("SELECT bonus_wait_ms FROM outcomes WHERE subject='a'"), 20000);
+
+    stop_flow(); /* finished: the same end page after a restart */
+    start_flow();
+    net_conn *a3 = connect_one();
+    say_hello_with_token(a3, "a", tok);
+    end = last(a3, "scene");
+    assert_string_equal(str(end, "bonus"), expected);
+    json_decref(end);
+}
+
+/* Without show the end page says nothing of money, but the bonus is still recorded; an
+ * experiment without a rule records none (NULL, not 0.00). */
+static void a_hidden_bonus_is_recorded_and_no_rule_records_none(void **state)
+{
+    net_conn *n = to_game_scene("norule");
+    say(n, "{\"type\":\"start\",\"scene\":\"game\"}");
+    h.on_tick(at(61000), fl);
+    json_t *end = last(n, "scene");
+    assert_string_equal(str(end, "bonus"), "");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE subject='norule' AND"
+                              " bonus IS NULL AND bonus_points IS NULL"), 1);
+
+    char yaml[sizeof EXPERIMENT + 128];
+    snprintf(yaml, sizeof yaml, "%s", EXPERIMENT);
+    char *scenes = strstr(yaml, "scenes:");
+    memmove(scenes + 40, scenes, strlen(scenes) + 1);
+    memcpy(scenes, "bonus: {per_minute_waited: 1.00}       \n", 40);
+    restart_with(yaml);
+    net_conn *h2 = to_game_scene("hidden");
+    say(h2, "{\"type\":\"start\",\"scene\":\"game\"}");
+    h.on_tick(at(121400), fl); /* 60.4 s waited: 60 s to the nearest, one minute at 1.00 */
+    end = last(h2, "scene");
+    assert_string_equal(str(end, "outcome"), "waitroom_timeout");
+    assert_string_equal(str(end, "bonus"), "");
+    assert_string_equal(str(end, "bonus_amount"), "");
+    json_decref(end);
+    char got[32];
+    assert_string_equal(db_text("SELECT bonus FROM outcomes WHERE subject='hidden'", got,
+                                sizeof got), "1.00");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1840,6 +1979,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(an_end_scene_waits_for_its_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_bonus_counts_score_and_waiting_and_survives_restarts, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hidden_bonus_is_recorded_and_no_rule_records_none, setup, teardown),
         cmocka_unit_test_setup_teardown(balanced_assignment_refills_places_freed_by_drops, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(groups_never_mix_conditions, setup, teardown),

@@ -373,9 +373,17 @@ static void every_server_message_has_its_type_and_fields(void **state)
     assert_string_equal(str(m, "html"), "");
     assert_int_equal(num(m, "players"), 2);
     json_decref(m);
-    m = built(proto_msg_scene_end(3, OUTCOME_WAITROOM_TIMEOUT, "C1", "https://x/?c=C1", "Thanks"),
+    m = built(proto_msg_scene_end(3, OUTCOME_WAITROOM_TIMEOUT, "C1", "https://x/?c=C1", "Thanks",
+                                  NULL, NULL),
               "scene");
     assert_string_equal(str(m, "outcome"), "waitroom_timeout");
+    assert_string_equal(str(m, "bonus"), "");
+    json_decref(m);
+    m = built(proto_msg_scene_end(3, OUTCOME_COMPLETED, "C1", "", "Thanks",
+                                  "Your bonus: 1.02 GBP", "1.02"),
+              "scene");
+    assert_string_equal(str(m, "bonus"), "Your bonus: 1.02 GBP");
+    assert_string_equal(str(m, "bonus_amount"), "1.02");
     json_decref(m);
     json_decref(built(proto_msg_waiting("game", 1, 2, 9000), "waiting"));
     json_decref(built(proto_msg_matched("g-1", 1, 3000), "matched"));

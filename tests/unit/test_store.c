@@ -1294,9 +1294,12 @@ static void test_rebuild_missing_files(void **state)
     log_episode(f->s, "gp", 0, 3, 3); /* row and files */
     log_episode(f->s, "ga", 0, 2, 3); /* files (3 rows), no row, the log lost frame 2 */
     store_flush(f->s);
-    exec_rw(f, "INSERT INTO episodes VALUES('gm', 0, 'game', 'stub/env', '9', 3, 3,"
+    /* As an older version wrote them: without the score column added since. */
+    exec_rw(f, "INSERT INTO episodes(game, episode, scene, env, seed, horizon, frames, reason,"
+               " files, t) VALUES('gm', 0, 'game', 'stub/env', '9', 3, 3,"
                " 'truncated', '[\"game/alice_ep0.csv\"]', 1);"
-               "INSERT INTO episodes VALUES('gp', 0, 'game', 'stub/env', '9', 3, 3,"
+               "INSERT INTO episodes(game, episode, scene, env, seed, horizon, frames, reason,"
+               " files, t) VALUES('gp', 0, 'game', 'stub/env', '9', 3, 3,"
                " 'truncated', '[]', 1);");
     char err[256];
     for (int g = 0; g < 2; g++) {
