@@ -65,7 +65,7 @@ static void send_text(flow *f, participant *p, const char *text)
 }
 
 /* Build, send, free: the usual case for one recipient. */
-static void send_msg(flow *f, participant *p, char *text)
+void send_msg(flow *f, participant *p, char *text)
 {
     send_text(f, p, text);
     free(text);
@@ -247,6 +247,7 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
 {
     if (p->state == P_DONE)
         return;
+    partners_gone(f, p, now); /* whoever waits for them goes on alone */
     p->state = P_DONE;
     p->room = NULL;
     p->outcome = o;
@@ -285,6 +286,8 @@ static void next_scene(flow *f, participant *p, loop_time now)
 
 static void send_waiting(flow *f, participant *p, loop_time now)
 {
+    if (partners_send_waiting(f, p, now))
+        return;
     lobby *l = f->lobbies[p->scene];
     send_msg(f, p, proto_msg_waiting(f->x->scenes[p->scene].id, lobby_count(l),
                                      lobby_group_size(l), lobby_remaining_ms(l, p, now.mono_ms)));
@@ -301,7 +304,7 @@ static void send_waiting_all(flow *f, int scene, loop_time now)
         send_waiting(f, lobby_at(l, i), now);
 }
 
-static void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
+void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
 {
     store_wait(f->st, p->subject, f->x->scenes[p->scene].id, p->wait_start_wall, now.wall_ms,
                wait_end_name(how), game);
@@ -311,7 +314,8 @@ static void leave_waitroom(flow *f, participant *p, wait_end how, loop_time now)
 {
     if (p->state != P_WAITING)
         return;
-    lobby_leave(f->lobbies[p->scene], p);
+    if (!partners_leave(f, p, now))
+        lobby_leave(f->lobbies[p->scene], p);
     end_wait(f, p, how, NULL, now);
     p->state = P_PAGE;
     waiting_changed(f, p->scene);
@@ -381,6 +385,12 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         return;
     }
     store_game_end(f->st, room_id(ev->room), game_end_name(ev->end), now.wall_ms);
+    if (ev->end == GAME_COMPLETED) {
+        participant *seated[ENV_MAX_PLAYERS];
+        for (int i = 0; i < ev->npeers; i++)
+            seated[i] = ev->peers[i];
+        partners_form(f, room_id(ev->room), seated, ev->npeers, now);
+    }
     for (int i = 0; i < ev->npeers; i++) {
         participant *p = ev->peers[i];
         p->room = NULL;
@@ -397,7 +407,8 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         list_push(&f->dead, ev->room);
 }
 
-static void start_game(flow *f, int scene, participant **group, int n, loop_time now)
+void start_game(flow *f, int scene, participant **group, int n, const char *party_game,
+                loop_time now)
 {
     const scene_spec *sc = &f->x->scenes[scene];
     const env_def *env = env_find(sc->game.env);
@@ -434,7 +445,7 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
         }
     }
     char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT);
-    store_match(f->st, game_id, sc->id, sj, rj, now.wall_ms);
+    store_match(f->st, game_id, sc->id, sj, rj, party_game, now.wall_ms);
     store_game(f->st, game_id, sc->id, sc->game.env, seats, sc->game.nseats, now.wall_ms);
     free(sj);
     free(rj);
@@ -462,7 +473,7 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
     log_info("game %s started (%s, %d seats)", game_id, sc->id, sc->game.nseats);
 }
 
-static void join_waitroom(flow *f, participant *p, loop_time now)
+void join_waitroom(flow *f, participant *p, loop_time now)
 {
     lobby *l = f->lobbies[p->scene];
     void *group[CFG_MAX_SEATS];
@@ -476,7 +487,7 @@ static void join_waitroom(flow *f, participant *p, loop_time now)
             if (group[i] != p)
                 ((participant *)group[i])->state = P_WAITING;
         p->state = P_WAITING;
-        start_game(f, p->scene, (participant **)group, got, now);
+        start_game(f, p->scene, (participant **)group, got, NULL, now);
     } else {
         p->state = P_WAITING;
     }
@@ -754,7 +765,8 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
         flow_finish(f, p, OUTCOME_EXCLUDED, REASON_LATENCY, now);
         return;
     }
-    join_waitroom(f, p, now);
+    if (!partners_start(f, p, now)) /* a scene that keeps groups: theirs, else this */
+        join_waitroom(f, p, now);
 }
 
 static void on_text(net_conn *c, const char *text, size_t len, loop_time now, void *ud)
@@ -907,6 +919,7 @@ static void drain_tick(flow *f, loop_time now)
                 flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_STUDY_CLOSING, now);
             }
         }
+        partners_drain(f, now);
     }
     /* Over once no game runs and every end scene held for its outcome's commit has gone
      * out: stopping sooner would cut off the codes of the last game's players. */
@@ -957,6 +970,7 @@ static void on_tick(loop_time now, void *ud)
                 break;
         }
     }
+    partners_tick(f, now);
     if (now.mono_ms >= f->next_waiting_refresh) {
         f->next_waiting_refresh = now.mono_ms + WAITING_REFRESH_MS;
         for (int s = 0; s < f->x->nscenes; s++)
@@ -1136,6 +1150,7 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
             f->lobbies[s] = lobby_new(mm, sc->game.humans, (int64_t)sc->waitroom_timeout_s * 1000);
         }
     }
+    partners_init(f);
     int known = flow_restore(f, now, err, errlen);
     if (known < 0) {
         flow_free(f, now);
@@ -1162,6 +1177,7 @@ void flow_free(flow *f, loop_time now)
         free(f->pages[s]);
     }
     participants_free(f);
+    partners_free(f);
     map_free(f->by_subject);
     map_free(f->by_token);
     free(f->rooms.items);

@@ -75,7 +75,8 @@
     X(WAIT_MATCHED, "matched")                                                             \
     X(WAIT_TIMEOUT, "timeout")                                                             \
     X(WAIT_LEFT, "left")                                                                   \
-    X(WAIT_DROPPED, "dropped")
+    X(WAIT_DROPPED, "dropped")                                                             \
+    X(WAIT_PARTNER_GONE, "partner_gone") /* the group waited for lost a member (partners) */
 
 /* Who chose a seat's action for a frame: the `source` columns of the episode files. */
 #define SOURCE_LIST(X)                                                                     \

@@ -59,6 +59,7 @@ enum {
     ST_SEAT,
     ST_GAME_END,
     ST_EPISODE_START,
+    ST_PARTY,
     ST_FRAME,
     ST_EPISODE,
     ST_PRUNE,
@@ -76,6 +77,7 @@ typedef enum {
     JOB_GAME,
     JOB_GAME_END,
     JOB_EPISODE_START,
+    JOB_PARTY,
     JOB_EPISODE,
     /* bulk from here */
     JOB_EVENT,

@@ -58,7 +58,9 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
         " (SELECT scene FROM scene_visits v WHERE v.subject = p.subject"
         "   ORDER BY t DESC, rowid DESC LIMIT 1),"
         " o.outcome, o.code, o.reason,"
-        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject)"
+        " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject),"
+        " p.party, (SELECT scene FROM games g WHERE g.game = p.party),"
+        " (SELECT seat FROM seats s WHERE s.game = p.party AND s.name = p.subject)"
         " FROM participants p"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
@@ -82,6 +84,10 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             .code = text(st, 5),
             .reason = text(st, 6),
             .started_game = sqlite3_column_int(st, 7) != 0,
+            .party = text(st, 8),
+            .party_scene = text(st, 9),
+            .party_seat = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1
+                                                                       : sqlite3_column_int(st, 10),
         };
         const char *scene = text(st, 3);
         if (!p.subject || !p.token)

@@ -90,6 +90,10 @@ static const char SCHEMA[] =
 static const struct {
     const char *table, *column, *type;
 } ADDED_COLUMNS[] = {
+    /* The group a participant belongs to (store_participant_party), and the earlier game a
+     * match seated together again (store_match). */
+    {"participants", "party", "TEXT"},
+    {"matches", "party", "TEXT"},
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
@@ -133,7 +137,9 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_WAIT] = "INSERT INTO waits VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_OUTCOME] = "INSERT INTO outcomes VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_MATCH] = "INSERT INTO matches VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_MATCH] = "INSERT INTO matches(game, scene, subjects, rtts, t, party)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_PARTY] = "UPDATE participants SET party = ?2 WHERE subject = ?1",
     [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start) VALUES(?1, ?2, ?3, ?4, ?5)"
                 " ON CONFLICT(game) DO UPDATE SET scene = excluded.scene,"
                 " env = excluded.env, seats = excluded.seats, t_start = excluded.t_start",
@@ -504,7 +510,10 @@ static int job_rows(store *s, const job *j)
         return run_row(s, ST_OUTCOME, "outcome",
                        PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
     case JOB_MATCH:
-        return run_row(s, ST_MATCH, "match", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
+        return run_row(s, ST_MATCH, "match",
+                       PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t), S(a[4])));
+    case JOB_PARTY:
+        return run_row(s, ST_PARTY, "party", PARAMS(S(a[0]), S(a[1])));
     case JOB_GAME:
         return game_rows(s, j);
     case JOB_GAME_END:

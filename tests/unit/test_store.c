@@ -238,7 +238,7 @@ static void test_null_store(void **state)
     store_wait(NULL, "a", "s", 1, 2, "matched", NULL);
     store_outcome(NULL, "a", "completed", NULL, NULL, 1);
     store_event(NULL, NULL, NULL, "x", NULL, 1);
-    store_match(NULL, "g", "s", NULL, NULL, 1);
+    store_match(NULL, "g", "s", NULL, NULL, NULL, 1);
     store_game(NULL, "g", "s", "e", NULL, 0, 1);
     store_episode_start(NULL, "g", 0, 1, 2, 3);
     store_game_end(NULL, "g", "completed", 1);
@@ -274,7 +274,7 @@ static void test_people_rows(void **state)
     store_form(s, "../evil", "consent", "{}", 1007); /* refused: no file, an error */
     store_wait(s, "alice", "game", 2000, 2750, "matched", "g1");
     store_wait(s, "carol", "game", 2000, 5000, "timeout", NULL);
-    store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", 2750);
+    store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", NULL, 2750);
     const store_seat seats[] = {{"alice", true}, {"bob", true}};
     store_game(s, "g1", "game", "cooking/cramped_room", seats, 2, 2800);
     store_game_end(s, "g1", "completed", 9000);
