@@ -493,9 +493,9 @@ static bool load_partners(loader *L, const ynode *n, int index)
         return cfg_fail(&L->c, n, "partners needs a game with at least two human seats; this "
                                   "game has 1");
     if (src->game.humans != s->game.humans)
-        return cfg_fail(&L->c, v, "same_as \"%s\" has %d human seats but this game has %d; a "
-                                  "group plays again only in a game with as many", id,
-                        src->game.humans, s->game.humans);
+        return cfg_fail(&L->c, v, "same_as \"%s\" seats %d people but this game seats %d; a "
+                                  "group plays again only in a game with as many human seats",
+                        id, src->game.humans, s->game.humans);
     ps->keep = true;
     ps->same_as = from;
     L->same_as_at[index] = v;
