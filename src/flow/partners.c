@@ -95,7 +95,7 @@ static void go_alone(flow *f, participant *p, const char *party_game, const char
     p->state = P_PAGE;
     note_broken(f, p, party_game, why, now);
     if (f->x->scenes[p->scene].partners.if_gone == PARTNERS_END)
-        flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_DROPPED, now);
+        flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_GONE, now);
     else
         join_waitroom(f, p, now); /* matched afresh, with the scene's own timeout */
 }

@@ -35,7 +35,8 @@
     X(REASON_SERVER_RESTART, "server_restart") /* the server restarted mid-game */         \
     X(REASON_SERVER_ERROR, "server_error")                                                 \
     X(REASON_STALLED, "stalled")             /* no input from anyone for too long */     \
-    X(REASON_STUDY_CLOSING, "study_closing") /* the server is draining: no new games */
+    X(REASON_STUDY_CLOSING, "study_closing") /* the server is draining: no new games */    \
+    X(REASON_PARTNER_GONE, "partner_gone")   /* the group from an earlier game is gone */
 
 /* Why a person left a game before it ended (room_seat_remove). */
 #define REMOVAL_LIST(X)                                                                    \

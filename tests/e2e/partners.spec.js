@@ -137,7 +137,8 @@ test.describe('if_gone: end', () => {
     expect(r.code).toBe('PARTDROP');
     await a.page.screenshot({ path: testInfo.outputPath('party-end.png') });
     const out = await waitForRows(server.db, 'SELECT subject, outcome, reason FROM outcomes', (rs) => rs.some((o) => o.subject === a.pid));
-    expect(out.find((o) => o.subject === a.pid)).toMatchObject({ outcome: 'partner_dropped', reason: 'partner_dropped' });
+    expect(out.find((o) => o.subject === a.pid)).toMatchObject({ outcome: 'partner_dropped', reason: 'partner_gone' });
+    await expect(a.page.locator('#scene')).toContainText('Your partner from the last game did not come back');
     expect(game2Matches(server.db)).toEqual([]);
   });
 });

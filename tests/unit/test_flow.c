@@ -1532,7 +1532,7 @@ static void a_late_partner_ends_both_with_end(void **state)
     assert_string_equal(str(end, "outcome"), "partner_dropped");
     json_decref(end);
     assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE outcome='partner_dropped' AND "
-                              "reason='partner_dropped'"), 2);
+                              "reason='partner_gone'"), 2);
     assert_int_equal(db_count("SELECT count(*) FROM matches WHERE scene='game2'"), 0);
 }
 
