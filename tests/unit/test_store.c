@@ -928,6 +928,47 @@ static int by_line(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* partners: participants.party names the game whose group they belong to; restore reads
+ * it back with that game's scene and the member's seat; matches.party names the earlier
+ * game a match plays again (NULL for a fresh one). */
+static void party_of(const known_participant *p, void *ctx)
+{
+    loaded *l = ctx;
+    if (l->n < 4)
+        snprintf(l->line[l->n++], sizeof l->line[0], "%s %s %s %d", p->subject,
+                 p->party ? p->party : "-", p->party_scene ? p->party_scene : "-",
+                 p->party_seat);
+}
+
+static void test_party_columns(void **state)
+{
+    fixture *f = *state;
+    store *s = f->s;
+    store_participant(s, "alice", "ta", NULL, 1);
+    store_participant(s, "bob", "tb", NULL, 1);
+    store_participant(s, "carol", "tc", NULL, 1);
+    store_seat seats[] = {{"bob", true}, {"alice", true}};
+    store_game(s, "g1", "game1", "cooking/cramped_room", seats, 2, 2);
+    store_match(s, "g1", "game1", "[\"bob\",\"alice\"]", "[0,0]", NULL, 2);
+    store_participant_party(s, "alice", "g1");
+    store_participant_party(s, "bob", "g1");
+    store_match(s, "g2", "game2", "[\"bob\",\"alice\"]", "[0,0]", "g1", 3);
+    loaded l;
+    memset(&l, 0, sizeof l);
+    char err[256];
+    assert_int_equal(store_load_participants(s, party_of, &l, err, sizeof err), 3);
+    qsort(l.line, (size_t)l.n, sizeof l.line[0], by_line);
+    assert_string_equal(l.line[0], "alice g1 game1 1");
+    assert_string_equal(l.line[1], "bob g1 game1 0");
+    assert_string_equal(l.line[2], "carol - - -1");
+    sqlite3 *db = open_ro(f);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM matches WHERE game = 'g2' AND "
+                                   "party = 'g1'"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM matches WHERE game = 'g1' AND "
+                                   "party IS NULL"), 1);
+    sqlite3_close(db);
+}
+
 static void test_load_participants(void **state)
 {
     fixture *f = *state;
@@ -1522,6 +1563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebuild_skips_unrecorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_database_opens, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_load_participants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_party_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_episode_row_after_durable_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_episode_rebuilt_at_start, setup, teardown),
