@@ -49,8 +49,9 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
     sqlite3 *db = open_ro(s, err, errlen);
     if (!db)
         return -1;
-    /* The latest scene visit, the latest outcome, whether they ever waited for a game, and
-     * (below) whether that scene matched them. */
+    /* The latest scene visit, the latest outcome, whether they ever waited for a game, the
+     * group they belong to (with its game's scene and their seat in it), and (below)
+     * whether that scene matched them. */
     static const char *sql =
         "SELECT p.subject, p.token,"
         " (SELECT scene_index FROM scene_visits v WHERE v.subject = p.subject"
