@@ -47,7 +47,7 @@ int main(int argc, char **argv)
             snprintf(params, sizeof params,
                      "{\"params\":{\"PROLIFIC_PID\":\"%s\"},\"study\":{\"STUDY_ID\":\"bench\"}}",
                      who[k]);
-            store_participant(s, who[k], "tok", params, t);
+            store_participant(s, who[k], "tok", params, NULL, NULL, t);
             store_scene_visit(s, who[k], 0, "consent", t);
             store_form(s, who[k], "consent", "{\"age\":\"30\",\"consent\":\"yes\"}", t + 1000);
             store_scene_visit(s, who[k], 1, "game", t + 1000);

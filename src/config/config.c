@@ -446,12 +446,99 @@ static bool check_form(loader *L, const scene_spec *s, const ynode *page, const 
     return true;
 }
 
+/* ---- partners: keep an earlier game scene's groups ---- */
+
+#define MAX_PARTNERS_WAIT_S 3600
+
+enum { PT_SAME_AS, PT_WAIT_S, PT_IF_GONE, PT_N };
+static const char *const partners_keys[PT_N] = {
+    [PT_SAME_AS] = "same_as", [PT_WAIT_S] = "wait_s", [PT_IF_GONE] = "if_gone",
+};
+static const cfg_schema partners_schema = {"partners", "in partners", partners_keys, PT_N};
+
+/* Scene `index` (a game scene, its game already loaded) seats the groups of scene
+ * `same_as` together again: an earlier game scene with as many human seats. */
+static bool load_partners(loader *L, const ynode *n, scene_spec *s, int index)
+{
+    experiment *x = L->x;
+    partners_spec *ps = &s->partners;
+    cfg_field f[PT_N];
+    char id[CFG_ID_LEN];
+    if (!cfg_mapping(&L->c, n, &partners_schema, f) ||
+        !cfg_require(&L->c, n, &partners_schema, f, PT_SAME_AS) ||
+        !cfg_ident(&L->c, f[PT_SAME_AS].val, "same_as", "", id, sizeof id))
+        return false;
+    const ynode *v = f[PT_SAME_AS].val;
+    if (strcmp(id, s->id) == 0)
+        return cfg_fail(&L->c, v, "same_as must name an earlier game scene, not this scene "
+                                  "itself");
+    int from = -1;
+    for (int i = 0; i < index && from < 0; i++)
+        if (strcmp(x->scenes[i].id, id) == 0)
+            from = i;
+    if (from < 0)
+        return cfg_fail(&L->c, v, "same_as must name an earlier game scene, got %s",
+                        cfg_got(&L->c, v));
+    const scene_spec *src = &x->scenes[from];
+    if (src->kind != SCENE_GAME)
+        return cfg_fail(&L->c, v, "same_as must name an earlier game scene; \"%s\" is a page "
+                                  "scene", id);
+    if (s->game.humans < 2)
+        return cfg_fail(&L->c, n, "partners needs a game with at least two human seats; this "
+                                  "game has 1");
+    if (src->game.humans != s->game.humans)
+        return cfg_fail(&L->c, v, "same_as \"%s\" seats %d people but this game seats %d; a "
+                                  "group plays again only in a game with as many human seats",
+                        id, src->game.humans, s->game.humans);
+    ps->keep = true;
+    ps->same_as = from;
+    L->same_as_at[index] = v;
+    ps->wait_s = CFG_DEFAULT_PARTNERS_WAIT_S;
+    ps->if_gone = PARTNERS_REGROUP;
+    if (f[PT_WAIT_S].val && !cfg_int(&L->c, f[PT_WAIT_S].val, "wait_s", 1, MAX_PARTNERS_WAIT_S,
+                                     &ps->wait_s))
+        return false;
+    const ynode *g = f[PT_IF_GONE].val;
+    if (g && cfg_is(g, "end"))
+        ps->if_gone = PARTNERS_END;
+    else if (g && !cfg_is(g, "regroup"))
+        return cfg_fail(&L->c, g, "if_gone must be regroup or end, got %s", cfg_got(&L->c, g));
+    return true;
+}
+
+/* Does a later scene keep the groups of scene `i`? */
+static bool forms_parties(const experiment *x, int i)
+{
+    for (int t = i + 1; t < x->nbase; t++)
+        if (x->scenes[t].partners.keep && x->scenes[t].partners.same_as == i)
+            return true;
+    return false;
+}
+
+/* A participant belongs to one group at a time (src/lobby/party.h): the latest game that
+ * a later scene keeps. So between a scene and the one it keeps the groups of, no other
+ * game may form groups for later, or the first group would be gone when it is needed. */
+bool loader_check_partner_chains(loader *L)
+{
+    const experiment *x = L->x;
+    for (int t = 0; t < x->nbase; t++) {
+        const partners_spec *ps = &x->scenes[t].partners;
+        for (int k = ps->keep ? ps->same_as + 1 : t; k < t; k++)
+            if (forms_parties(x, k))
+                return cfg_fail(&L->c, L->same_as_at[t], "same_as \"%s\": game scene \"%s\" "
+                                "between them forms groups for a later scene, and a participant "
+                                "keeps one group at a time", x->scenes[ps->same_as].id,
+                                x->scenes[k].id);
+    }
+    return true;
+}
+
 /* ---- scenes ---- */
 
 enum {
     S_ID, S_PAGE, S_FORM, S_QUIZ, S_GAME, S_WAITROOM, S_MATCHMAKER, S_ON_PARTNER_DROP,
     S_RECONNECT_GRACE_S, S_FOCUS_LOSS_TIMEOUT_S, S_INACTIVITY_TIMEOUT_S, S_ENTRY_MAX_RTT_MS,
-    S_CONTINUOUS_MAX_RTT_MS, S_NO_INPUT_TIMEOUT_S, S_N
+    S_CONTINUOUS_MAX_RTT_MS, S_NO_INPUT_TIMEOUT_S, S_PARTNERS, S_N
 };
 static const char *const scene_keys[S_N] = {
     [S_ID] = "id", [S_PAGE] = "page", [S_FORM] = "form", [S_QUIZ] = "quiz", [S_GAME] = "game",
@@ -460,7 +547,7 @@ static const char *const scene_keys[S_N] = {
     [S_FOCUS_LOSS_TIMEOUT_S] = "focus_loss_timeout_s",
     [S_INACTIVITY_TIMEOUT_S] = "inactivity_timeout_s", [S_ENTRY_MAX_RTT_MS] = "entry_max_rtt_ms",
     [S_CONTINUOUS_MAX_RTT_MS] = "continuous_max_rtt_ms",
-    [S_NO_INPUT_TIMEOUT_S] = "no_input_timeout_s",
+    [S_NO_INPUT_TIMEOUT_S] = "no_input_timeout_s", [S_PARTNERS] = "partners",
 };
 static const cfg_schema scene_schema = {"each scene", "in a scene", scene_keys, S_N};
 
@@ -552,7 +639,8 @@ bool loader_scene(loader *L, const ynode *n, const char *suffix, scene_spec *s,
                (!f[S_QUIZ].key ||
                 cfg_load_quiz(&L->c, f[S_QUIZ].key, f[S_QUIZ].val, f[S_PAGE].val, L->x, s,
                               L->place));
-    return load_game(L, f[S_GAME].val, &s->game) && load_game_settings(L, f, s);
+    return load_game(L, f[S_GAME].val, &s->game) && load_game_settings(L, f, s) &&
+           (!f[S_PARTNERS].val || load_partners(L, f[S_PARTNERS].val, s, L->place));
 }
 
 /* ---- identity and end ---- */

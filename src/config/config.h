@@ -101,6 +101,20 @@ typedef enum {
     QUIZ_FIELD_CHECKBOX, /* one checkbox: "true" or "false" */
     QUIZ_FIELD_SET       /* checkboxes sharing a name, a multiple select: the checked set */
 } quiz_field_kind;
+/* partners: a game scene that seats the groups of an earlier game scene together again
+ * (docs/EXPERIMENTS.md "Same partners", src/lobby/party.h). */
+typedef enum {
+    PARTNERS_REGROUP, /* default: whoever is left is matched afresh in this scene */
+    PARTNERS_END      /* whoever is left ends with outcome partner_dropped */
+} partners_if_gone;
+#define CFG_DEFAULT_PARTNERS_WAIT_S 60
+typedef struct {
+    bool keep;                       /* false: ordinary matching (the default) */
+    int same_as;                     /* the earlier game scene's index */
+    int wait_s;                      /* from the first member's arrival, 1..3600 */
+    partners_if_gone if_gone;
+} partners_spec;
+
 typedef struct {
     char field[CFG_ID_LEN];          /* the form field's name */
     quiz_field_kind kind;            /* from the page's HTML */
@@ -145,6 +159,7 @@ typedef struct {
                                         episode and game end (stalled); default 60, 0 = off */
     int entry_max_rtt_ms;            /* default 0 = no entry check */
     int continuous_max_rtt_ms;       /* during play, median of recent pings; 0 = off */
+    partners_spec partners;
 } scene_spec;
 
 /* end.codes: the completion code per outcome, indexed by outcome (proto/names.h); ""

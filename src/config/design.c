@@ -463,6 +463,9 @@ bool load_design(loader *L, const design_nodes *d)
     bool ok = load_plan(D, d->scenes) && (!d->exit_scenes || load_exit_scenes(D, d->exit_scenes));
     if (ok) {
         x->nbase = x->nscenes;
+        ok = loader_check_partner_chains(L);
+    }
+    if (ok) {
         for (int b = 0; b < x->nbase; b++)
             for (int cnd = 0; cnd < CFG_MAX_CONDITIONS; cnd++)
                 x->variant[b][cnd] = (int16_t)b;

@@ -70,7 +70,7 @@ static void send_text(flow *f, participant *p, const char *text)
 }
 
 /* Build, send, free: the usual case for one recipient. */
-static void send_msg(flow *f, participant *p, char *text)
+void send_msg(flow *f, participant *p, char *text)
 {
     send_text(f, p, text);
     free(text);
@@ -293,6 +293,7 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
 {
     if (p->state == P_DONE || p->after_outcome)
         return; /* an outcome is given once */
+    partners_gone(f, p, now); /* whoever waits for them goes on alone */
     p->room = NULL;
     p->outcome = o;
     p->reason = why;
@@ -452,6 +453,8 @@ static bool quiz_attempt(flow *f, participant *p, const scene_spec *sc, const qu
 
 static void send_waiting(flow *f, participant *p, loop_time now)
 {
+    if (partners_send_waiting(f, p, now))
+        return;
     lobby *l = f->lobbies[p->scene];
     send_msg(f, p, proto_msg_waiting(f->x->scenes[p->scene].id, lobby_count(l),
                                      lobby_group_size(l), lobby_remaining_ms(l, p, now.mono_ms)));
@@ -468,7 +471,7 @@ static void send_waiting_all(flow *f, int scene, loop_time now)
         send_waiting(f, lobby_at(l, i), now);
 }
 
-static void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
+void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
 {
     /* The bonus counts the wait exactly as its row does (t_end - t_start). */
     if (now.wall_ms > p->wait_start_wall)
@@ -481,7 +484,8 @@ static void leave_waitroom(flow *f, participant *p, wait_end how, loop_time now)
 {
     if (p->state != P_WAITING)
         return;
-    lobby_leave(f->lobbies[p->scene], p);
+    if (!partners_leave(f, p, now))
+        lobby_leave(f->lobbies[p->scene], p);
     end_wait(f, p, how, NULL, now);
     p->state = P_PAGE;
     waiting_changed(f, p->scene);
@@ -553,6 +557,12 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         return;
     }
     store_game_end(f->st, room_id(ev->room), game_end_name(ev->end), now.wall_ms);
+    if (ev->end == GAME_COMPLETED) {
+        participant *seated[ENV_MAX_PLAYERS];
+        for (int i = 0; i < ev->npeers; i++)
+            seated[i] = ev->peers[i];
+        partners_form(f, room_id(ev->room), seated, ev->npeers, now);
+    }
     for (int i = 0; i < ev->npeers; i++) {
         participant *p = ev->peers[i];
         p->room = NULL;
@@ -570,7 +580,8 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         list_push(&f->dead, ev->room);
 }
 
-static void start_game(flow *f, int scene, participant **group, int n, loop_time now)
+void start_game(flow *f, int scene, participant **group, int n, const char *party_game,
+                loop_time now)
 {
     const scene_spec *sc = &f->x->scenes[scene];
     const env_def *env = env_find(sc->game.env);
@@ -608,7 +619,7 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
         }
     }
     char *sj = json_dumps(subjects, JSON_COMPACT), *rj = json_dumps(rtts, JSON_COMPACT);
-    store_match(f->st, game_id, sc->id, sj, rj, now.wall_ms);
+    store_match(f->st, game_id, sc->id, sj, rj, party_game, now.wall_ms);
     store_game(f->st, game_id, sc->id, sc->game.env, cfg.condition, seats, sc->game.nseats,
                now.wall_ms);
     free(sj);
@@ -637,7 +648,7 @@ static void start_game(flow *f, int scene, participant **group, int n, loop_time
     log_info("game %s started (%s, %d seats)", game_id, sc->id, sc->game.nseats);
 }
 
-static void join_waitroom(flow *f, participant *p, loop_time now)
+void join_waitroom(flow *f, participant *p, loop_time now)
 {
     lobby *l = f->lobbies[p->scene];
     void *group[CFG_MAX_SEATS];
@@ -651,7 +662,7 @@ static void join_waitroom(flow *f, participant *p, loop_time now)
             if (group[i] != p)
                 ((participant *)group[i])->state = P_WAITING;
         p->state = P_WAITING;
-        start_game(f, p->scene, (participant **)group, got, now);
+        start_game(f, p->scene, (participant **)group, got, NULL, now);
     } else {
         p->state = P_WAITING;
     }
@@ -999,7 +1010,8 @@ static void on_start(flow *f, participant *p, client_msg *m, loop_time now)
         flow_finish(f, p, OUTCOME_EXCLUDED, REASON_LATENCY, now);
         return;
     }
-    join_waitroom(f, p, now);
+    if (!partners_start(f, p, now)) /* a scene that keeps groups: theirs, else this */
+        join_waitroom(f, p, now);
 }
 
 static void on_text(net_conn *c, const char *text, size_t len, loop_time now, void *ud)
@@ -1152,6 +1164,7 @@ static void drain_tick(flow *f, loop_time now)
                 flow_finish(f, p, OUTCOME_WAITROOM_TIMEOUT, REASON_STUDY_CLOSING, now);
             }
         }
+        partners_drain(f, now);
     }
     /* Over once no game runs and every end scene held for its outcome's commit has gone
      * out: stopping sooner would cut off the codes of the last game's players. */
@@ -1202,6 +1215,7 @@ static void on_tick(loop_time now, void *ud)
                 break;
         }
     }
+    partners_tick(f, now);
     if (now.mono_ms >= f->next_waiting_refresh) {
         f->next_waiting_refresh = now.mono_ms + WAITING_REFRESH_MS;
         for (int s = 0; s < f->x->nscenes; s++)
@@ -1382,6 +1396,7 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
             f->lobbies[s] = lobby_new(mm, sc->game.humans, (int64_t)sc->waitroom_timeout_s * 1000);
         }
     }
+    partners_init(f);
     int known = flow_restore(f, now, err, errlen);
     if (known < 0) {
         flow_free(f, now);
@@ -1408,6 +1423,7 @@ void flow_free(flow *f, loop_time now)
         free(f->pages[s]);
     }
     participants_free(f);
+    partners_free(f);
     map_free(f->by_subject);
     map_free(f->by_token);
     free(f->rooms.items);

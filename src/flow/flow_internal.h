@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "../lobby/lobby.h"
+#include "../lobby/party.h"
 #include "../proto/names.h"
 #include "../proto/proto.h"
 #include "../room/room.h"
@@ -58,6 +59,10 @@ typedef struct participant {
      * message; -1 = not said) and how many screenings this participant has had. */
     int screen_width, screen_height;
     int screenings;
+    /* partners.c: the group of the latest game a later scene keeps (NULL: none), and
+     * whether they wait for it now (state P_WAITING, not in the lobby). */
+    party *party;
+    bool party_waiting;
     /* On disk (docs/DESIGN.md section 5): a participant is written when they first act
      * (an accepted advance or start); until then they live only here. */
     bool recorded;
@@ -124,6 +129,9 @@ struct flow {
     participant *idle_head, *idle_tail; /* the unrecorded and disconnected, oldest first */
     int64_t started_mono;
     int64_t next_waiting_refresh;
+    party_book *parties;              /* partners.c */
+    bool forms_parties[CFG_MAX_SCENES]; /* a later scene keeps this game scene's groups */
+    int64_t next_party_refresh;
     uint64_t games_started, protocol_errors;
     /* Per condition: assigned and without an outcome yet (in progress, acted or not),
      * completed, and ended otherwise (these free their place: conditions.c). */
@@ -174,5 +182,37 @@ void flow_finish(flow *f, participant *p, outcome o, outcome_reason why, loop_ti
 /* flow.c: take the participant back to an earlier scene (a quiz's retry_from) and enter it
  * afresh: a new visit, its quiz attempts counted from zero. */
 void flow_back_to(flow *f, participant *p, int scene_index, loop_time now);
+/* flow.c, for partners.c: send and free; a waits row; the scene's ordinary waiting room;
+ * a game for group[0..n) in scene (party: the game whose group it is again, or NULL). */
+void send_msg(flow *f, participant *p, char *text);
+void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now);
+void join_waitroom(flow *f, participant *p, loop_time now);
+void start_game(flow *f, int scene, participant **group, int n, const char *party_game,
+                loop_time now);
+
+/* partners.c: same partners across game scenes (docs/DESIGN.md section 5, "Same
+ * partners"). Each returns at once when the experiment keeps no groups. */
+void partners_init(flow *f);
+void partners_free(flow *f);
+/* A game of p's scene completed with these people still seated: they are a group now,
+ * if a later scene keeps this scene's groups (recorded in participants.party). */
+void partners_form(flow *f, const char *game, participant **seated, int n, loop_time now);
+/* p pressed Start in their scene: true when the scene keeps groups and p now waits for
+ * theirs, plays with it, or went on alone (if_gone); false: the ordinary waiting room. */
+bool partners_start(flow *f, participant *p, loop_time now);
+/* p, waiting for their group, leaves the waiting room (stays in the group): true if so. */
+bool partners_leave(flow *f, participant *p, loop_time now);
+bool partners_send_waiting(flow *f, participant *p, loop_time now);
+/* p finishes the study: gone from their group, whose waiters go on alone. */
+void partners_gone(flow *f, participant *p, loop_time now);
+/* Waits that ran out (the others go on alone) and the 5 s refresh of counts. */
+void partners_tick(flow *f, loop_time now);
+/* The drain: everyone waiting for a group ends as the waiting rooms' people do. */
+void partners_drain(flow *f, loop_time now);
+/* restore.c: p belonged to group `party` (a game of scene `scene_id`, seat `seat`); seen
+ * maps the ids rebuilt so far. partners_restored then completes the groups. */
+void partners_restore(flow *f, participant *p, const char *party_game, const char *scene_id,
+                      int seat, map *seen);
+void partners_restored(flow *f, map *seen);
 
 #endif

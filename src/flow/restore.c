@@ -16,6 +16,7 @@
 typedef struct {
     flow *f;
     loop_time now;
+    map *parties; /* the groups rebuilt so far, by id (partners_restore) */
 } restore_ctx;
 
 /* Their route as recorded: the scene ids in order, each looked up for their condition.
@@ -113,10 +114,14 @@ static void restore_one(const known_participant *k, void *ctx)
     p->scene = p->route[p->pos];
     if (f->x->scenes[p->scene].kind == SCENE_GAME && k->matched_in_scene)
         flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_SERVER_RESTART, rc->now);
+    partners_restore(f, p, k->party, k->party_scene, k->party_seat, rc->parties);
 }
 
 int flow_restore(flow *f, loop_time now, char *err, size_t errlen)
 {
-    restore_ctx rc = {f, now};
-    return store_load_participants(f->st, restore_one, &rc, err, errlen);
+    restore_ctx rc = {f, now, map_new()};
+    int known = store_load_participants(f->st, restore_one, &rc, err, errlen);
+    partners_restored(f, rc.parties);
+    map_free(rc.parties);
+    return known;
 }

@@ -38,7 +38,8 @@
     X(REASON_STUDY_CLOSING, "study_closing") /* the server is draining: no new games */ \
     X(REASON_NOT_DESKTOP, "not_desktop")     /* require.desktop: a phone or tablet */      \
     X(REASON_NO_KEYBOARD, "no_keyboard")     /* require.keyboard: touch is its main input */ \
-    X(REASON_SMALL_WINDOW, "small_window")   /* require.min_window: the window is smaller */
+    X(REASON_SMALL_WINDOW, "small_window")   /* require.min_window: the window is smaller */ \
+    X(REASON_PARTNER_GONE, "partner_gone")   /* the group from an earlier game is gone */
 
 /* Why a person left a game before it ended (room_seat_remove). */
 #define REMOVAL_LIST(X)                                                                    \
@@ -78,7 +79,8 @@
     X(WAIT_MATCHED, "matched")                                                             \
     X(WAIT_TIMEOUT, "timeout")                                                             \
     X(WAIT_LEFT, "left")                                                                   \
-    X(WAIT_DROPPED, "dropped")
+    X(WAIT_DROPPED, "dropped")                                                             \
+    X(WAIT_PARTNER_GONE, "partner_gone") /* the group waited for lost a member (partners) */
 
 /* Who chose a seat's action for a frame: the `source` columns of the episode files. */
 #define SOURCE_LIST(X)                                                                     \

@@ -87,6 +87,7 @@ static const char *job_kind_name(job_kind k)
         [JOB_MATCH] = "match",             [JOB_GAME] = "game",
         [JOB_GAME_END] = "game_end",       [JOB_EPISODE_START] = "episode_start",
         [JOB_EPISODE] = "episode",         [JOB_EVENT] = "event",
+        [JOB_PARTY] = "party",
         [JOB_FRAMES] = "frames",           [JOB_PRUNE] = "prune",
         [JOB_FLUSH] = "flush",             [JOB_STOP] = "stop",
     };
@@ -478,6 +479,15 @@ void store_participant(store *s, const char *subject, const char *token,
     submit(s, j);
 }
 
+void store_participant_party(store *s, const char *subject, const char *party)
+{
+    const char *strs[] = {subject, party};
+    job *j = job_new(s, JOB_PARTY, strs, 2);
+    if (!j)
+        return;
+    submit(s, j);
+}
+
 void store_session(store *s, const char *subject, const char *event, const char *detail,
                    int64_t t)
 {
@@ -579,10 +589,10 @@ void store_event(store *s, const char *subject, const char *game, const char *ki
 }
 
 void store_match(store *s, const char *game, const char *scene, const char *subjects_json,
-                 const char *rtts_json, int64_t t)
+                 const char *rtts_json, const char *party, int64_t t)
 {
-    const char *strs[] = {game, scene, subjects_json, rtts_json};
-    job *j = job_new(s, JOB_MATCH, strs, 4);
+    const char *strs[] = {game, scene, subjects_json, rtts_json, party};
+    job *j = job_new(s, JOB_MATCH, strs, 5);
     if (!j)
         return;
     j->t = t;

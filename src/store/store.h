@@ -115,8 +115,14 @@ void store_event(store *s, const char *subject, const char *game, const char *ki
                  const char *detail_json, int64_t t);
 
 /* Games */
+/* party: the game id of the earlier game whose group this is again (`partners:`), or NULL
+ * for a group the matchmaker formed: the matches.party column. */
 void store_match(store *s, const char *game, const char *scene, const char *subjects_json,
-                 const char *rtts_json, int64_t t);
+                 const char *rtts_json, const char *party, int64_t t);
+/* participants.party: the game whose group the participant belongs to from now on (they
+ * finished it together; a later scene keeps such groups), or NULL for none. A restart
+ * rebuilds the groups from it (src/flow/restore.c). Important, like the row it updates. */
+void store_participant_party(store *s, const char *subject, const char *party);
 /* One seat of a game: a subject id or an AI label such as "ai:greedy" (the store does not
  * read meaning into the name), and whether a person plays it. */
 typedef struct {

@@ -60,6 +60,7 @@ enum {
     ST_SEAT,
     ST_GAME_END,
     ST_EPISODE_START,
+    ST_PARTY,
     ST_FRAME,
     ST_EPISODE,
     ST_PRUNE,
@@ -78,6 +79,7 @@ typedef enum {
     JOB_GAME,
     JOB_GAME_END,
     JOB_EPISODE_START,
+    JOB_PARTY,
     JOB_EPISODE,
     /* bulk from here */
     JOB_EVENT,

@@ -49,29 +49,31 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
     sqlite3 *db = open_ro(s, err, errlen);
     if (!db)
         return -1;
-    /* The latest scene visit, the latest outcome, whether they ever waited for a game, and
-     * (below) whether that scene matched them. */
+    /* The latest scene visit, the latest outcome, whether they ever waited for a game, the
+     * group they belong to (with its game's scene and their seat in it), and (below)
+     * whether that scene matched them. */
+    /* One row per participant; the columns in the order of the enum below. */
+    enum {
+        C_SUBJECT, C_TOKEN, C_VISIT_INDEX, C_VISIT_SCENE, C_VISIT_AFTER_OUTCOME, C_VISIT_T,
+        C_OUTCOME, C_CODE, C_REASON, C_WAITED, C_CONDITION, C_ROUTE, C_BONUS, C_WAIT_MS,
+        C_POINTS, C_PARTY, C_PARTY_SCENE, C_PARTY_SEAT
+    };
     static const char *sql =
-        "SELECT p.subject, p.token,"
-        " (SELECT scene_index FROM scene_visits v WHERE v.subject = p.subject"
-        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
-        " (SELECT scene FROM scene_visits v WHERE v.subject = p.subject"
-        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
+        "SELECT p.subject, p.token, v.scene_index, v.scene, v.after_outcome, v.t,"
         " o.outcome, o.code, o.reason,"
         " EXISTS (SELECT 1 FROM waits w WHERE w.subject = p.subject),"
-        " (SELECT after_outcome FROM scene_visits v WHERE v.subject = p.subject"
-        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
-        " p.condition, p.route,"
-        " (SELECT t FROM scene_visits v WHERE v.subject = p.subject"
-        "   ORDER BY t DESC, rowid DESC LIMIT 1),"
-        " o.bonus,"
+        " p.condition, p.route, o.bonus,"
         /* The bonus tallies, only for those still in the study (CASE is lazy). */
         " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(wait_ms), 0) FROM waits w"
         "   WHERE w.subject = p.subject) ELSE 0 END,"
         " CASE WHEN o.outcome IS NULL THEN (SELECT coalesce(sum(e.score), 0) FROM seats s"
         "   JOIN episodes e ON e.game = s.game WHERE s.name = p.subject AND s.kind = 'human')"
-        "   ELSE 0 END"
+        "   ELSE 0 END,"
+        " p.party, (SELECT scene FROM games g WHERE g.game = p.party),"
+        " (SELECT seat FROM seats s WHERE s.game = p.party AND s.name = p.subject)"
         " FROM participants p"
+        " LEFT JOIN scene_visits v ON v.rowid = (SELECT rowid FROM scene_visits WHERE subject ="
+        "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)"
         " LEFT JOIN outcomes o ON o.rowid = (SELECT rowid FROM outcomes WHERE subject ="
         "   p.subject ORDER BY t DESC, rowid DESC LIMIT 1)";
     static const char *matched_sql =
@@ -91,22 +93,26 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
     }
     while (sqlite3_step(st) == SQLITE_ROW) {
         known_participant p = {
-            .subject = text(st, 0),
-            .token = text(st, 1),
-            .scene_index = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1
-                                                                      : sqlite3_column_int(st, 2),
-            .outcome = text(st, 4),
-            .code = text(st, 5),
-            .reason = text(st, 6),
-            .started_game = sqlite3_column_int(st, 7) != 0,
-            .after_outcome = sqlite3_column_int(st, 8) != 0,
-            .condition = text(st, 9),
-            .route = text(st, 10),
-            .bonus = text(st, 12),
-            .wait_ms = sqlite3_column_int64(st, 13),
-            .points = sqlite3_column_int64(st, 14),
+            .subject = text(st, C_SUBJECT),
+            .token = text(st, C_TOKEN),
+            .scene_index = sqlite3_column_type(st, C_VISIT_INDEX) == SQLITE_NULL
+                               ? -1 : sqlite3_column_int(st, C_VISIT_INDEX),
+            .outcome = text(st, C_OUTCOME),
+            .code = text(st, C_CODE),
+            .reason = text(st, C_REASON),
+            .started_game = sqlite3_column_int(st, C_WAITED) != 0,
+            .after_outcome = sqlite3_column_int(st, C_VISIT_AFTER_OUTCOME) != 0,
+            .condition = text(st, C_CONDITION),
+            .route = text(st, C_ROUTE),
+            .bonus = text(st, C_BONUS),
+            .wait_ms = sqlite3_column_int64(st, C_WAIT_MS),
+            .points = sqlite3_column_int64(st, C_POINTS),
+            .party = text(st, C_PARTY),
+            .party_scene = text(st, C_PARTY_SCENE),
+            .party_seat = sqlite3_column_type(st, C_PARTY_SEAT) == SQLITE_NULL
+                              ? -1 : sqlite3_column_int(st, C_PARTY_SEAT),
         };
-        const char *scene = text(st, 3);
+        const char *scene = text(st, C_VISIT_SCENE);
         p.scene = scene;
         if (!p.subject || !p.token)
             continue;
@@ -118,7 +124,7 @@ int store_load_participants(store *s, void (*fn)(const known_participant *p, voi
             sqlite3_reset(qst);
             sqlite3_bind_text(qst, 1, p.subject, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(qst, 2, scene, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(qst, 3, sqlite3_column_int64(st, 11));
+            sqlite3_bind_int64(qst, 3, sqlite3_column_int64(st, C_VISIT_T));
             if (sqlite3_step(qst) == SQLITE_ROW)
                 p.quiz_attempts = sqlite3_column_int(qst, 0);
         }

@@ -37,6 +37,11 @@ typedef struct {
     const char *bonus;
     int64_t wait_ms;
     int64_t points;
+    /* participants.party (store_participant_party): the game whose group they belong to,
+     * with that game's scene id and the seat they played in it; NULL, NULL, -1 if none. */
+    const char *party;
+    const char *party_scene;
+    int party_seat;
 } known_participant;
 
 /* Calls fn once per participant in the database. Returns how many, or -1 with err set. */

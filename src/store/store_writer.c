@@ -112,6 +112,10 @@ static const struct {
     /* the episode's team score (every seat's rewards added); NULL for an episode adopted
      * from its files after a crash */
     {"episodes", "score", "INTEGER"},
+    /* The group a participant belongs to (store_participant_party), and the earlier game a
+     * match seated together again (store_match). */
+    {"participants", "party", "TEXT"},
+    {"matches", "party", "TEXT"},
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
@@ -160,7 +164,9 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_OUTCOME] = "INSERT INTO outcomes(subject, outcome, code, reason, t, bonus,"
                    " bonus_points, bonus_wait_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_EVENT] = "INSERT INTO events VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_MATCH] = "INSERT INTO matches VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_MATCH] = "INSERT INTO matches(game, scene, subjects, rtts, t, party)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_PARTY] = "UPDATE participants SET party = ?2 WHERE subject = ?1",
     [ST_GAME] = "INSERT INTO games(game, scene, env, seats, t_start, condition)"
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
                 " ON CONFLICT(game) DO UPDATE SET scene = excluded.scene,"
@@ -540,7 +546,10 @@ static int job_rows(store *s, const job *j)
                        PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t), S(a[4]),
                               a[4] ? I(j->num) : S(NULL), a[4] ? I(j->t2) : S(NULL)));
     case JOB_MATCH:
-        return run_row(s, ST_MATCH, "match", PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t)));
+        return run_row(s, ST_MATCH, "match",
+                       PARAMS(S(a[0]), S(a[1]), S(a[2]), S(a[3]), I(j->t), S(a[4])));
+    case JOB_PARTY:
+        return run_row(s, ST_PARTY, "party", PARAMS(S(a[0]), S(a[1])));
     case JOB_GAME:
         return game_rows(s, j);
     case JOB_GAME_END:

@@ -89,6 +89,8 @@ text_id texts_end_message(outcome o, outcome_reason why)
         return TEXT_END_STALLED;
     if (why == REASON_STUDY_CLOSING)
         return TEXT_END_STUDY_CLOSING;
+    if (why == REASON_PARTNER_GONE)
+        return TEXT_END_PARTNER_GONE;
     switch (o) {
     case OUTCOME_PARTNER_DROPPED:
         return TEXT_END_PARTNER_DROPPED;

@@ -25,6 +25,9 @@
     X(TEXT_END_PARTNER_DROPPED, "end_partner_dropped",                                      \
       "Your partner left the game, so it ended early. Thank you for taking part: you will " \
       "be paid for your time.")                                                             \
+    X(TEXT_END_PARTNER_GONE, "end_partner_gone",                                            \
+      "Your partner from the last game did not come back, so the study ends here. Thank "   \
+      "you for taking part: you will be paid for your time.")                               \
     X(TEXT_END_WAITROOM_TIMEOUT, "end_waitroom_timeout",                                    \
       "We could not find a partner for you in time. Thank you for waiting: you will be "    \
       "paid for your time.")                                                                \

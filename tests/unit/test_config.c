@@ -459,6 +459,26 @@ static const struct {
     {"bad_language.yaml", "5:11: language must be a language tag such as en, he or pt-BR, got "
                           "\"he il\""},
     {"bad_direction.yaml", "6:12: direction must be ltr or rtl, got \"right\""},
+    {"bad_partners_unknown.yaml", "7:25: same_as must name an earlier game scene, got \"game9\""},
+    {"bad_partners_later.yaml", "5:25: same_as must name an earlier game scene, got \"game2\""},
+    {"bad_partners_self.yaml", "5:25: same_as must name an earlier game scene, not this scene "
+                               "itself"},
+    {"bad_partners_page.yaml", "7:25: same_as must name an earlier game scene; \"welcome\" is a "
+                               "page scene"},
+    {"bad_partners_seats.yaml", "7:25: same_as \"game1\" seats 1 people but this game seats 2; "
+                                "a group plays again only in a game with as many human seats"},
+    {"bad_partners_solo.yaml", "7:15: partners needs a game with at least two human seats; this "
+                               "game has 1"},
+    {"bad_partners_wait.yaml", "7:40: wait_s must be an integer from 1 to 3600, got \"0\""},
+    {"bad_partners_if_gone.yaml", "7:41: if_gone must be regroup or end, got \"wait\""},
+    {"bad_partners_key.yaml", "7:16: unknown key \"same\" in partners (expected one of: same_as, "
+                              "wait_s, if_gone)"},
+    {"bad_partners_missing.yaml", "7:15: missing key \"same_as\" in partners"},
+    {"bad_partners_in_page.yaml", "7:5: partners is only allowed in a game scene (scene "
+                                  "\"survey\" has no game)"},
+    {"bad_partners_chain.yaml", "12:25: same_as \"game1\": game scene \"game2\" between them "
+                                "forms groups for a later scene, and a participant keeps one "
+                                "group at a time"},
     /* quiz: (src/config/config_quiz.c), against pages/quiz.html */
     {"bad_quiz_attempts.yaml",
      "10:21: max_attempts must be an integer from 1 to 100, got \"0\""},
@@ -543,6 +563,27 @@ static void test_bonus_rule(void **state)
     fixture(path, sizeof path, "good_minimal.yaml");
     load_ok(path);
     assert_false(x.bonus.enabled); /* no block: no bonus, nothing shown */
+}
+
+/* partners: which earlier scene's groups a game keeps, its wait and its rule for a
+ * partner who is gone; scenes without the key match afresh. */
+static void test_partners(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_partners.yaml");
+    load_ok(path);
+    assert_false(x.scenes[0].partners.keep);
+    const partners_spec *g2 = &x.scenes[2].partners, *g3 = &x.scenes[3].partners;
+    assert_true(g2->keep);
+    assert_int_equal(g2->same_as, 0);
+    assert_int_equal(g2->wait_s, 45);
+    assert_int_equal(g2->if_gone, PARTNERS_END);
+    assert_true(g3->keep);
+    assert_int_equal(g3->same_as, 0);
+    assert_int_equal(g3->wait_s, CFG_DEFAULT_PARTNERS_WAIT_S);
+    assert_int_equal(g3->if_gone, PARTNERS_REGROUP);
+    assert_int_equal(x.scenes[4].partners.same_as, 3); /* a chain: game4 keeps game3's */
 }
 
 /* texts: overrides by key, kept as written; the language and its direction. */
@@ -871,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_texts_and_language),
         cmocka_unit_test(test_good_quiz),
+        cmocka_unit_test(test_partners),
         cmocka_unit_test(test_bonus_rule),
     };
     const struct CMUnitTest hostile[] = {

@@ -1278,16 +1278,14 @@ static void newcomers_wait_while_the_store_fails(void **state)
 
 /* ---- the design: conditions, routes, exit scenes ---------------------------------- */
 
-/* The flow again, on another experiment file (the data folder stays). */
+/* The flow again, on another experiment file with a survey page beside it (the data
+ * folder stays). */
 static void use_experiment(const char *yaml)
 {
-    stop_flow();
     char path[128];
-    snprintf(path, sizeof path, "%s/experiment.yaml", dir);
-    test_write_file(path, yaml);
     snprintf(path, sizeof path, "%s/survey.html", dir);
     test_write_file(path, "<label>Why <input name=\"why\"></label>");
-    start_flow();
+    restart_with(yaml);
 }
 
 static const char FOUR_CONDITIONS[] =
@@ -1925,6 +1923,345 @@ static void a_hidden_bonus_is_recorded_and_no_rule_records_none(void **state)
                                 sizeof got), "1.00");
 }
 
+/* ---- same partners across games (partners:, docs/DESIGN.md section 5) ------------- */
+
+static const char PARTNERS[] =
+    "experiment: t\n"
+    "identity: {params: [PROLIFIC_PID]}\n"
+    "scenes:\n"
+    "  - id: welcome\n"
+    "    page: welcome.html\n"
+    "  - id: game1\n"
+    "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30,"
+    " countdown_s: 1}\n"
+    "    waitroom: {timeout_s: 60}\n"
+    "  - id: between\n"
+    "    page: welcome.html\n"
+    "  - id: game2\n"
+    "    game: {env: cooking/cramped_room, seats: [human, human], max_steps: 30,"
+    " countdown_s: 1}\n"
+    "    waitroom: {timeout_s: 60}\n"
+    "    partners: {same_as: game1, wait_s: 20, if_gone: IF_GONE}\n"
+    "end:\n"
+    "  codes: {completed: DONE1, partner_dropped: DROP1, waitroom_timeout: WAIT1,"
+    " excluded: EXCL1, abandoned: GONE1}\n";
+
+static int64_t party_clock; /* ms after the test's start; only moves forward */
+
+static void with_partners(const char *if_gone)
+{
+    char yaml[sizeof PARTNERS + 16];
+    const char *mark = strstr(PARTNERS, "IF_GONE");
+    snprintf(yaml, sizeof yaml, "%.*s%s%s", (int)(mark - PARTNERS), PARTNERS, if_gone,
+             mark + strlen("IF_GONE"));
+    restart_with(yaml);
+    party_clock = 0;
+}
+
+static void tick_after(int64_t ms)
+{
+    party_clock += ms;
+    h.on_tick(at(party_clock), fl);
+    pass();
+}
+
+static net_conn *arrive(const char *pid)
+{
+    net_conn *c = connect_one();
+    hello(c, pid);
+    say(c, "{\"type\":\"advance\",\"scene\":\"welcome\"}");
+    expect_scene(c, "game1");
+    return c;
+}
+
+static void start(net_conn *c, const char *scene)
+{
+    char msg[80];
+    snprintf(msg, sizeof msg, "{\"type\":\"start\",\"scene\":\"%s\"}", scene);
+    say(c, msg);
+}
+
+/* The game just matched for c: its id and c's seat. */
+static int matched_seat(net_conn *c, char *game)
+{
+    json_t *m = last(c, "matched");
+    assert_non_null(m);
+    snprintf(game, 32, "%s", str(m, "game"));
+    int seat = (int)json_integer_value(json_object_get(m, "seat"));
+    json_decref(m);
+    return seat;
+}
+
+/* Both seats send every frame's input: the episode ends, a second later the game, and
+ * they are on the next scene. */
+static void play_through(net_conn *a, net_conn *b)
+{
+    tick_after(1100); /* the countdown: episode 0 begins */
+    assert_true(has(a, "episode_start"));
+    uint8_t buf[PROTO_INPUT_SIZE];
+    for (uint32_t frame = 0; frame < 30; frame++) {
+        input_msg in = {.episode = 0, .frame = frame, .action = 0};
+        proto_encode_input(buf, &in);
+        h.on_binary(a, buf, sizeof buf, test_now, fl);
+        h.on_binary(b, buf, sizeof buf, test_now, fl);
+    }
+    pass();
+    tick_after(1100);
+    json_t *end = last(a, "game_end");
+    assert_non_null(end);
+    assert_string_equal(str(end, "reason"), "completed");
+    json_decref(end);
+}
+
+static int waiting_count(net_conn *c, int *needed)
+{
+    json_t *w = last(c, "waiting");
+    assert_non_null(w);
+    int n = (int)json_integer_value(json_object_get(w, "count"));
+    *needed = (int)json_integer_value(json_object_get(w, "needed"));
+    json_decref(w);
+    return n;
+}
+
+/* a and b play game1 together and are on the page between the games. */
+static void pair_through_game1(net_conn *a, net_conn *b, char *game1)
+{
+    start(a, "game1");
+    start(b, "game1");
+    matched_seat(a, game1);
+    play_through(a, b);
+    expect_scene(a, "between");
+    expect_scene(b, "between");
+    say(a, "{\"type\":\"advance\",\"scene\":\"between\"}");
+    say(b, "{\"type\":\"advance\",\"scene\":\"between\"}");
+    expect_scene(a, "game2");
+}
+
+/* A participant leaves the study on the page between the games: their browser turns out
+ * unable to run the game when they come back (excluded, finished). */
+static void exclude_between(net_conn *c, const char *pid)
+{
+    char tok[33], msg[256];
+    token_of(c, tok);
+    hang_up(c);
+    net_conn *again = connect_one();
+    snprintf(msg, sizeof msg, "{\"type\":\"hello\",\"token\":\"%s\",\"params\":{\"PROLIFIC_PID\":"
+                              "\"%s\"},\"missing\":[\"WebAssembly\"]}", tok, pid);
+    say(again, msg);
+    settle();
+    json_t *end = last(again, "scene");
+    assert_string_equal(str(end, "outcome"), "excluded");
+    json_decref(end);
+}
+
+static void the_same_pairs_play_the_second_game(void **state)
+{
+    with_partners("regroup");
+    net_conn *a = arrive("a"), *b = arrive("b"), *c = arrive("c"), *d = arrive("d");
+    char g1ab[32], g1cd[32], g2[32], g2b[32];
+    start(a, "game1");
+    start(b, "game1");
+    int seat_a = matched_seat(a, g1ab);
+    start(c, "game1");
+    start(d, "game1");
+    matched_seat(c, g1cd);
+    play_through(a, b);
+    play_through(c, d);
+    net_conn *all[] = {a, b, c, d};
+    for (int i = 0; i < 4; i++)
+        say(all[i], "{\"type\":\"advance\",\"scene\":\"between\"}");
+    /* They come back in another order: a waits for b only, not for c who is here too. */
+    start(a, "game2");
+    int needed;
+    assert_int_equal(waiting_count(a, &needed), 1);
+    assert_int_equal(needed, 2);
+    start(c, "game2");
+    assert_int_equal(count(a, "matched"), 1); /* game1's only */
+    assert_int_equal(waiting_count(c, &needed), 1);
+    start(d, "game2");
+    matched_seat(c, g2);
+    matched_seat(d, g2b);
+    assert_string_equal(g2, g2b);
+    assert_int_equal(count(a, "matched"), 1);
+    start(b, "game2");
+    assert_int_equal(matched_seat(a, g2), seat_a); /* each keeps their seat */
+    matched_seat(b, g2b);
+    assert_string_equal(g2, g2b);
+    /* The data says whose group each game is: game1's id on game2's matches rows. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM matches WHERE scene='game2' AND party='%s'"
+                              " AND subjects IN ('[\"a\",\"b\"]', '[\"b\",\"a\"]')", g1ab);
+    assert_int_equal(db_count(sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM matches WHERE scene='game2' AND party='%s'",
+             g1cd);
+    assert_int_equal(db_count(sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM participants WHERE party='%s'", g1ab);
+    assert_int_equal(db_count(sql), 2);
+    assert_int_equal(db_count("SELECT count(*) FROM matches WHERE scene='game1' AND party IS NULL"),
+                     2);
+    assert_int_equal(db_count("SELECT count(*) FROM waits WHERE scene='game2' AND "
+                              "outcome='matched' AND subject='a' AND wait_ms >= 0"), 1);
+}
+
+/* b leaves the study between the games: a does not wait for someone who is gone but is
+ * matched afresh, with others whose partners are gone too. */
+static void a_gone_partner_sends_the_other_to_ordinary_matching(void **state)
+{
+    with_partners("regroup");
+    net_conn *a = arrive("a"), *b = arrive("b"), *c = arrive("c"), *d = arrive("d");
+    char g1[32], g1cd[32], g2[32], g2c[32];
+    pair_through_game1(a, b, g1);
+    pair_through_game1(c, d, g1cd);
+    exclude_between(b, "b");
+    exclude_between(d, "d");
+    start(a, "game2");
+    int needed;
+    assert_int_equal(waiting_count(a, &needed), 1);
+    assert_int_equal(needed, 2);
+    json_t *w = last(a, "waiting");
+    assert_true(json_integer_value(json_object_get(w, "remaining_ms")) > 20000); /* lobby's 60 s */
+    json_decref(w);
+    start(c, "game2");
+    matched_seat(a, g2);
+    matched_seat(c, g2c);
+    assert_string_equal(g2, g2c);
+    assert_int_equal(db_count("SELECT count(*) FROM matches WHERE scene='game2' AND party IS NULL"
+                              " AND subjects LIKE '%\"a\"%' AND subjects LIKE '%\"c\"%'"), 1);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind='party_broken' AND "
+                              "detail LIKE '%\"why\":\"gone\"%' AND detail LIKE "
+                              "'%\"then\":\"regroup\"%'"), 2);
+}
+
+/* b is still in the study but does not come within wait_s: a is matched afresh (the
+ * scene's own waiting-room timeout from then on), and b, coming later, too. */
+static void a_late_partner_is_left_behind_with_regroup(void **state)
+{
+    with_partners("regroup");
+    net_conn *a = arrive("a"), *b = arrive("b");
+    char g1[32];
+    pair_through_game1(a, b, g1);
+    start(a, "game2");
+    tick_after(19000);
+    assert_int_equal(count(a, "matched"), 1);
+    json_t *w = last(a, "waiting");
+    assert_true(json_integer_value(json_object_get(w, "remaining_ms")) <= 20000);
+    json_decref(w);
+    tick_after(1100); /* 20 s after a arrived */
+    pass();
+    w = last(a, "waiting");
+    assert_true(json_integer_value(json_object_get(w, "remaining_ms")) > 50000); /* lobby */
+    json_decref(w);
+    assert_int_equal(db_count("SELECT count(*) FROM waits WHERE subject='a' AND scene='game2' AND"
+                              " outcome='partner_gone' AND wait_ms >= 20000"), 1);
+    start(b, "game2"); /* too late for the group: ordinary matching, with a as it happens */
+    char g2[32];
+    matched_seat(b, g2);
+    assert_int_equal(db_count("SELECT count(*) FROM matches WHERE scene='game2' AND party IS NULL"),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM events WHERE kind='party_broken' AND "
+                              "detail LIKE '%\"why\":\"late\"%'"), 1);
+}
+
+static void a_late_partner_ends_both_with_end(void **state)
+{
+    with_partners("end");
+    net_conn *a = arrive("a"), *b = arrive("b");
+    char g1[32];
+    pair_through_game1(a, b, g1);
+    start(a, "game2");
+    tick_after(20100);
+    settle();
+    json_t *end = last(a, "scene");
+    assert_string_equal(str(end, "outcome"), "partner_dropped");
+    assert_string_equal(str(end, "code"), "DROP1");
+    json_decref(end);
+    start(b, "game2");
+    settle();
+    end = last(b, "scene");
+    assert_string_equal(str(end, "outcome"), "partner_dropped");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM outcomes WHERE outcome='partner_dropped' AND "
+                              "reason='partner_gone'"), 2);
+    assert_int_equal(db_count("SELECT count(*) FROM matches WHERE scene='game2'"), 0);
+}
+
+/* a waits; b leaves the study meanwhile: a is not kept waiting for the rest of wait_s. */
+static void a_partner_gone_while_waiting_ends_the_wait_at_once(void **state)
+{
+    with_partners("end");
+    net_conn *a = arrive("a"), *b = arrive("b");
+    char g1[32];
+    pair_through_game1(a, b, g1);
+    start(a, "game2");
+    exclude_between(b, "b");
+    json_t *end = last(a, "scene");
+    assert_string_equal(str(end, "kind"), "end");
+    assert_string_equal(str(end, "outcome"), "partner_dropped");
+    json_decref(end);
+    assert_int_equal(db_count("SELECT count(*) FROM waits WHERE subject='a' AND "
+                              "outcome='partner_gone'"), 1);
+}
+
+/* Leaving the waiting room (or a dropped connection) keeps the group: back in time, the
+ * pair still plays together. */
+static void leaving_and_coming_back_keeps_the_group(void **state)
+{
+    with_partners("end");
+    net_conn *a = arrive("a"), *b = arrive("b");
+    char g1[32], g2[32];
+    pair_through_game1(a, b, g1);
+    start(a, "game2");
+    say(a, "{\"type\":\"leave\"}");
+    expect_scene(a, "game2");
+    start(b, "game2");
+    int needed;
+    assert_int_equal(waiting_count(b, &needed), 1); /* a left: only b is there */
+    tick_after(5000);
+    start(a, "game2");
+    matched_seat(a, g2);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM matches WHERE scene='game2' AND party='%s'",
+             g1);
+    assert_int_equal(db_count(sql), 1);
+}
+
+/* The server restarts between the games: the groups come back from participants.party. */
+static void groups_survive_a_restart(void **state)
+{
+    with_partners("end");
+    net_conn *a = arrive("a"), *b = arrive("b"), *c = arrive("c"), *d = arrive("d");
+    char g1ab[32], g1cd[32], g2[32], g2b[32];
+    pair_through_game1(a, b, g1ab);
+    pair_through_game1(c, d, g1cd);
+    exclude_between(d, "d");
+    char ta[33], tb[33], tc[33];
+    token_of(a, ta);
+    token_of(b, tb);
+    token_of(c, tc);
+    stop_flow();
+    start_flow();
+    net_conn *a2 = connect_one(), *b2 = connect_one(), *c2 = connect_one();
+    say_hello_with_token(a2, "a", ta);
+    say_hello_with_token(b2, "b", tb);
+    say_hello_with_token(c2, "c", tc);
+    expect_scene(a2, "game2");
+    start(b2, "game2");
+    start(c2, "game2"); /* d finished before the restart: the group is incomplete */
+    settle();
+    json_t *end = last(c2, "scene");
+    assert_string_equal(str(end, "outcome"), "partner_dropped");
+    json_decref(end);
+    start(a2, "game2");
+    matched_seat(a2, g2);
+    matched_seat(b2, g2b);
+    assert_string_equal(g2, g2b);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM matches WHERE game='%s' AND party='%s'", g2,
+             g1ab);
+    assert_int_equal(db_count(sql), 1);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1981,6 +2318,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(newcomers_wait_while_the_store_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(the_bonus_counts_score_and_waiting_and_survives_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(a_hidden_bonus_is_recorded_and_no_rule_records_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_same_pairs_play_the_second_game, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_gone_partner_sends_the_other_to_ordinary_matching,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_late_partner_is_left_behind_with_regroup, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_late_partner_ends_both_with_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_partner_gone_while_waiting_ends_the_wait_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(leaving_and_coming_back_keeps_the_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(groups_survive_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(balanced_assignment_refills_places_freed_by_drops, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(groups_never_mix_conditions, setup, teardown),

@@ -238,7 +238,7 @@ static void test_null_store(void **state)
     store_wait(NULL, "a", "s", 1, 2, "matched", NULL);
     store_outcome(NULL, "a", "completed", NULL, NULL, 1);
     store_event(NULL, NULL, NULL, "x", NULL, 1);
-    store_match(NULL, "g", "s", NULL, NULL, 1);
+    store_match(NULL, "g", "s", NULL, NULL, NULL, 1);
     store_game(NULL, "g", "s", "e", NULL, NULL, 0, 1);
     store_episode_start(NULL, "g", 0, 1, 2, 3);
     store_game_end(NULL, "g", "completed", 1);
@@ -274,7 +274,7 @@ static void test_people_rows(void **state)
     store_form(s, "../evil", "consent", "{}", 1007); /* refused: no file, an error */
     store_wait(s, "alice", "game", 2000, 2750, "matched", "g1");
     store_wait(s, "carol", "game", 2000, 5000, "timeout", NULL);
-    store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", 2750);
+    store_match(s, "g1", "game", "[\"alice\",\"bob\"]", "[40,55]", NULL, 2750);
     const store_seat seats[] = {{"alice", true}, {"bob", true}};
     store_game(s, "g1", "game", "cooking/cramped_room", NULL, seats, 2, 2800);
     store_game_end(s, "g1", "completed", 9000);
@@ -928,6 +928,47 @@ static int by_line(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* partners: participants.party names the game whose group they belong to; restore reads
+ * it back with that game's scene and the member's seat; matches.party names the earlier
+ * game a match plays again (NULL for a fresh one). */
+static void party_of(const known_participant *p, void *ctx)
+{
+    loaded *l = ctx;
+    if (l->n < 4)
+        snprintf(l->line[l->n++], sizeof l->line[0], "%s %s %s %d", p->subject,
+                 p->party ? p->party : "-", p->party_scene ? p->party_scene : "-",
+                 p->party_seat);
+}
+
+static void test_party_columns(void **state)
+{
+    fixture *f = *state;
+    store *s = f->s;
+    store_participant(s, "alice", "ta", NULL, NULL, NULL, 1);
+    store_participant(s, "bob", "tb", NULL, NULL, NULL, 1);
+    store_participant(s, "carol", "tc", NULL, NULL, NULL, 1);
+    store_seat seats[] = {{"bob", true}, {"alice", true}};
+    store_game(s, "g1", "game1", "cooking/cramped_room", NULL, seats, 2, 2);
+    store_match(s, "g1", "game1", "[\"bob\",\"alice\"]", "[0,0]", NULL, 2);
+    store_participant_party(s, "alice", "g1");
+    store_participant_party(s, "bob", "g1");
+    store_match(s, "g2", "game2", "[\"bob\",\"alice\"]", "[0,0]", "g1", 3);
+    loaded l;
+    memset(&l, 0, sizeof l);
+    char err[256];
+    assert_int_equal(store_load_participants(s, party_of, &l, err, sizeof err), 3);
+    qsort(l.line, (size_t)l.n, sizeof l.line[0], by_line);
+    assert_string_equal(l.line[0], "alice g1 game1 1");
+    assert_string_equal(l.line[1], "bob g1 game1 0");
+    assert_string_equal(l.line[2], "carol - - -1");
+    sqlite3 *db = open_ro(f);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM matches WHERE game = 'g2' AND "
+                                   "party = 'g1'"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM matches WHERE game = 'g1' AND "
+                                   "party IS NULL"), 1);
+    sqlite3_close(db);
+}
+
 static void test_load_participants(void **state)
 {
     fixture *f = *state;
@@ -1525,6 +1566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebuild_skips_unrecorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_database_opens, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_load_participants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_party_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_episode_row_after_durable_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritten_episode_rebuilt_at_start, setup, teardown),
