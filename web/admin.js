@@ -74,9 +74,14 @@ async function poll() {
     cards(s);
     table($('games'), ['game', 'scene', 'episode', 'frame', 'verified hashes', 'desyncs', 'late inputs', 'defaulted'],
       s.games.map((g) => [g.game, g.scene, g.episode, g.frame, g.hashes_verified, g.desyncs, g.late_inputs, g.defaulted]));
+    // Conditions: what balanced assignment counts (in progress and completed) and who
+    // ended otherwise, freeing their place.
+    $('conditions-section').hidden = s.conditions.length === 0;
+    table($('conditions'), ['condition', 'in progress', 'completed', 'ended otherwise'],
+      s.conditions.map((c) => [c.id, c.in_progress, c.completed, c.other]));
     table($('waiting'), ['scene', 'waiting'], Object.entries(s.waiting));
-    table($('people'), ['subject', 'state', 'scene', 'connected', 'rtt ms', 'game', 'outcome'],
-      s.people.map((p) => [p.subject, p.state, p.scene, p.connected ? 'yes' : 'no', p.rtt_ms, p.game, p.outcome]));
+    table($('people'), ['subject', 'state', 'scene', 'condition', 'connected', 'rtt ms', 'game', 'outcome'],
+      s.people.map((p) => [p.subject, p.state, p.scene, p.condition, p.connected ? 'yes' : 'no', p.rtt_ms, p.game, p.outcome]));
   } catch (e) {
     $('status').textContent = 'server unreachable';
     $('status').className = 'error';

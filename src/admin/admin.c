@@ -358,12 +358,20 @@ static void waitroom_json(const char *scene, int waiting, void *ctx)
     json_object_set_new(ctx, scene, json_integer(waiting));
 }
 
+static void condition_json(const flow_condition_view *c, void *ctx)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:i, s:i, s:i}", "id", c->id, "in_progress",
+                                         c->in_progress, "completed", c->completed, "other",
+                                         c->other));
+}
+
 static bool person_json(const flow_person_view *p, void *ctx)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "subject",
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "subject",
                                          p->subject, "state", p->state, "scene", p->scene,
-                                         "connected", p->connected, "rtt_ms", (int)p->rtt_ms,
-                                         "game", p->game, "outcome", p->outcome));
+                                         "condition", p->condition, "connected", p->connected,
+                                         "rtt_ms", (int)p->rtt_ms, "game", p->game, "outcome",
+                                         p->outcome));
     return json_array_size(ctx) < STATE_PEOPLE_MAX;
 }
 
@@ -372,22 +380,24 @@ char *admin_state_json(admin *a, loop_time now)
     flow_stats s;
     flow_get_stats(a->f, now, &s);
     json_t *games = json_array(), *waiting = json_object(), *people = json_array(),
-           *outcomes = json_object();
+           *outcomes = json_object(), *conditions = json_array();
     flow_each_game(a->f, game_json, games);
+    flow_each_condition(a->f, condition_json, conditions);
     flow_each_waitroom(a->f, waitroom_json, waiting);
     flow_each_person(a->f, person_json, people);
     for (int o = 0; o < outcome_COUNT_; o++)
         if (s.people.outcomes[o] > 0)
             json_object_set_new(outcomes, outcome_name((outcome)o),
                                 json_integer(s.people.outcomes[o]));
-    return dump(json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I, s:o}",
+    return dump(json_pack("{s:s, s:I, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o, s:I, s:I, s:o, s:o}",
                           "experiment", s.experiment, "uptime_s", (json_int_t)s.uptime_s, "games",
                           games, "waiting", waiting, "participants", "total", s.people.total,
                           "connected", s.people.connected, "waiting", s.people.waiting,
                           "playing", s.people.playing, "done", s.people.done, "outcomes",
                           outcomes, "people", people, "games_started",
                           (json_int_t)s.games_started, "protocol_errors",
-                          (json_int_t)s.protocol_errors, "store", store_json(&s.store)));
+                          (json_int_t)s.protocol_errors, "store", store_json(&s.store),
+                          "conditions", conditions));
 }
 
 typedef struct {

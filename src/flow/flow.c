@@ -1312,9 +1312,27 @@ void flow_each_game(flow *f, void (*fn)(const flow_game_view *g, void *ctx), voi
 
 void flow_each_waitroom(flow *f, void (*fn)(const char *scene, int waiting, void *ctx), void *ctx)
 {
-    for (int s = 0; s < f->x->nscenes; s++)
-        if (f->lobbies[s])
-            fn(f->x->scenes[s].id, lobby_count(f->lobbies[s]), ctx);
+    for (int s = 0; s < f->x->nscenes; s++) {
+        if (!f->lobbies[s])
+            continue;
+        /* A condition's own waiting room is named for it: "game (ai)". */
+        const scene_spec *sc = &f->x->scenes[s];
+        char label[2 * CFG_ID_LEN + 4];
+        if (sc->condition >= 0)
+            snprintf(label, sizeof label, "%s (%s)", sc->id, f->x->conditions[sc->condition]);
+        else
+            snprintf(label, sizeof label, "%s", sc->id);
+        fn(label, lobby_count(f->lobbies[s]), ctx);
+    }
+}
+
+void flow_each_condition(flow *f, void (*fn)(const flow_condition_view *c, void *ctx), void *ctx)
+{
+    for (int c = 0; c < f->x->nconditions; c++) {
+        flow_condition_view v = {f->x->conditions[c], f->cond_open[c], f->cond_completed[c],
+                                 f->cond_other[c]};
+        fn(&v, ctx);
+    }
 }
 
 typedef struct {

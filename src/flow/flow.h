@@ -77,6 +77,14 @@ typedef struct {
 } flow_game_view;
 void flow_each_game(flow *f, void (*fn)(const flow_game_view *g, void *ctx), void *ctx);
 
+/* Each condition with the counts balanced assignment reads: in progress (assigned, no
+ * outcome yet), completed, and ended with another outcome (these freed their place). */
+typedef struct {
+    const char *id;
+    int in_progress, completed, other;
+} flow_condition_view;
+void flow_each_condition(flow *f, void (*fn)(const flow_condition_view *c, void *ctx), void *ctx);
+
 /* Each game scene's waiting room and how many wait in it. */
 void flow_each_waitroom(flow *f, void (*fn)(const char *scene, int waiting, void *ctx), void *ctx);
 

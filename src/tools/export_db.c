@@ -106,6 +106,7 @@ static void on_participant(snapshot *s, sqlite3_stmt *st)
     r->subject = col_text(&s->mem, st, 0);
     r->params = col_text(&s->mem, st, 1);
     r->created = sqlite3_column_int64(st, 2);
+    r->condition = col_text(&s->mem, st, 3);
 }
 
 static void on_visit(snapshot *s, sqlite3_stmt *st)
@@ -184,6 +185,7 @@ static void on_episode(snapshot *s, sqlite3_stmt *st)
     r->files = col_text(&s->mem, st, 8);
     r->t_end = sqlite3_column_int64(st, 9);
     r->t_start = sqlite3_column_type(st, 10) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 10);
+    r->condition = col_text(&s->mem, st, 11);
 }
 
 static void on_start(snapshot *s, sqlite3_stmt *st)
@@ -246,9 +248,16 @@ int load_snapshot(const char *db_path, snapshot *s)
         return -1;
     }
     int rc = 0;
-    rc |= query(s, "SELECT subject, params, created FROM participants ORDER BY created, subject",
+    /* Columns later versions added are read only where the database has them. */
+    bool conditions = has_column(s->db, "participants", "condition") &&
+                      has_column(s->db, "games", "condition");
+    rc |= query(s, conditions ? "SELECT subject, params, created, condition FROM participants"
+                                " ORDER BY created, subject"
+                              : "SELECT subject, params, created, NULL FROM participants"
+                                " ORDER BY created, subject",
                 on_participant);
-    rc |= query(s, "SELECT subject, scene_index, scene, t FROM scene_visits"
+    /* A visit without a scene marks the end page reached after exit scenes (flow.c). */
+    rc |= query(s, "SELECT subject, scene_index, scene, t FROM scene_visits WHERE scene != ''"
                    " ORDER BY subject, t, rowid", on_visit);
     rc |= query(s, "SELECT subject, scene, form FROM forms ORDER BY subject, t, rowid", on_form);
     rc |= query(s, has_column(s->db, "outcomes", "bonus")
@@ -260,10 +269,17 @@ int load_snapshot(const char *db_path, snapshot *s)
     rc |= query(s, "SELECT t, subject, game, kind, detail FROM events ORDER BY t, rowid",
                 on_event);
     rc |= query(s, "SELECT game, seat, name, kind FROM seats ORDER BY game, seat", on_seat);
-    rc |= query(s, "SELECT e.game, e.episode, e.scene, e.env, e.seed, e.horizon, e.frames,"
-                   " e.reason, e.files, e.t, s.t FROM episodes e LEFT JOIN episode_starts s"
-                   " ON s.game = e.game AND s.episode = e.episode"
-                   " ORDER BY COALESCE(s.t, e.t), e.game, e.episode", on_episode);
+    rc |= query(s, conditions
+                       ? "SELECT e.game, e.episode, e.scene, e.env, e.seed, e.horizon, e.frames,"
+                         " e.reason, e.files, e.t, s.t, g.condition FROM episodes e"
+                         " LEFT JOIN episode_starts s ON s.game = e.game AND s.episode = e.episode"
+                         " LEFT JOIN games g ON g.game = e.game"
+                         " ORDER BY COALESCE(s.t, e.t), e.game, e.episode"
+                       : "SELECT e.game, e.episode, e.scene, e.env, e.seed, e.horizon, e.frames,"
+                         " e.reason, e.files, e.t, s.t, NULL FROM episodes e"
+                         " LEFT JOIN episode_starts s ON s.game = e.game AND s.episode = e.episode"
+                         " ORDER BY COALESCE(s.t, e.t), e.game, e.episode",
+                on_episode);
     rc |= query(s, "SELECT s.game, s.episode FROM episode_starts s WHERE NOT EXISTS"
                    " (SELECT 1 FROM episodes e WHERE e.game = s.game AND e.episode = s.episode)"
                    " ORDER BY s.t, s.game, s.episode", on_start);

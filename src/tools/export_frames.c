@@ -545,7 +545,9 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
     xt_col(t, "episode", XT_INTEGER, "", false, "episode number within the game, from 0");
     xt_col(t, "scene", XT_STRING, "", false, "id of the game scene in the experiment file");
     xt_col(t, "env", XT_STRING, "", false, "the game played: FAMILY/VARIANT (docs/DESIGN.md section 7)");
-    xt_col(t, "condition", XT_STRING, "", true, "experimental condition (reserved: empty for now)");
+    xt_col(t, "condition", XT_STRING, "", true,
+           "the condition of the group that played it (docs/EXPERIMENTS.md \"Conditions\"); "
+           "empty when the experiment has none or the scene mixes conditions");
     json_object_set_new(xt_col(t, "seed", XT_INTEGER, "", false,
                                "seed the episode was reset with: an unsigned 64-bit integer "
                                "(read it as uint64 or as text to keep every digit)"),
@@ -624,7 +626,7 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
         xt_uint(t, er->episode);
         xt_str(t, er->scene);
         xt_str(t, env->name);
-        xt_null(t);
+        xt_str(t, er->condition && er->condition[0] ? er->condition : NULL);
         xt_str(t, er->seed);
         xt_int(t, er->horizon);
         xt_uint(t, eo->frames);

@@ -45,7 +45,7 @@ void *vec_push(vec *v);
 
 /* ---- the snapshot ---- */
 typedef struct {
-    const char *subject, *params;
+    const char *subject, *params, *condition;
     int64_t created;
 } participant_row;
 
@@ -76,7 +76,7 @@ typedef struct {
 } seat_row;
 
 typedef struct {
-    const char *game, *scene, *env, *seed, *reason, *files;
+    const char *game, *scene, *env, *seed, *reason, *files, *condition;
     uint32_t episode;
     int64_t horizon, frames, t_end, t_start;
 } episode_row;

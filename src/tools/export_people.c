@@ -235,7 +235,9 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
                  params.s[i]);
         xt_col(t, name, XT_STRING, "", true, desc);
     }
-    xt_col(t, "condition", XT_STRING, "", true, "experimental condition (reserved: empty for now)");
+    xt_col(t, "condition", XT_STRING, "", true,
+           "the condition they were assigned (docs/EXPERIMENTS.md \"Conditions\"); empty when "
+           "the experiment has none");
     json_object_set_new(xt_col(t, "outcome", XT_STRING, "", true,
                                "how the study ended for them (docs/EXPERIMENTS.md); empty while "
                                "they are still in it"),
@@ -300,7 +302,7 @@ int write_participants(xfiles *xf, json_t *codebook, const snapshot *s, const ve
             xt_str(t, cell);
             free(cell);
         }
-        xt_null(t);
+        xt_str(t, p->condition);
         const outcome_row *o = pp->outcome;
         xt_str(t, o ? o->outcome : NULL);
         xt_str(t, o && o->reason && o->reason[0] ? o->reason : NULL);
