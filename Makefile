@@ -223,14 +223,14 @@ bench: all $(BENCH_DEPS)
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ienvs
-build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/design.c src/config/config_values.c src/config/yaml_tree.c src/util/file.c src/util/ident.c src/texts/texts.c src/proto/names.c
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/design.c src/config/config_quiz.c src/config/page_fields.c src/config/config_require.c src/config/config_bonus.c src/config/config_values.c src/config/yaml_tree.c src/util/file.c src/util/ident.c src/util/money.c src/texts/texts.c src/proto/names.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs libfyaml) -o $@
 build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
 # A hello from the wire to who the server says it is (identity_decide, a fake world).
-build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/texts/texts.c src/proto/proto.c src/util/ident.c src/util/clock.c
+build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/texts/texts.c src/proto/proto.c src/proto/names.c src/util/ident.c src/util/clock.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
 # The HTTP request path after lws: the query rebuilt from its arguments, the admin routes
