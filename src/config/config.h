@@ -290,6 +290,9 @@ int experiment_route(const experiment *x, int condition, uint64_t (*rnd)(void *c
                      void *ctx, int16_t *out);
 /* The scenes shown after outcome o, before the end page (table indices). */
 int experiment_exit_route(const experiment *x, int condition, outcome o, int16_t *out);
+/* Whether some participant can reach scene s: a base scene every condition replaces by a
+ * variant of its own is on nobody's route (flow makes no waiting room for it). */
+bool experiment_scene_used(const experiment *x, int s);
 /* The condition of that id, or -1. */
 int experiment_condition(const experiment *x, const char *id);
 /* The table index of the scene with that id as condition `condition` sees it, or -1. */

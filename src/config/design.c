@@ -542,6 +542,18 @@ int experiment_exit_route(const experiment *x, int condition, outcome o, int16_t
     return x->nexit[o];
 }
 
+bool experiment_scene_used(const experiment *x, int s)
+{
+    if (s < 0 || s >= x->nscenes)
+        return false;
+    if (s >= x->nbase || x->nconditions == 0)
+        return true;
+    for (int c = 0; c < x->nconditions; c++)
+        if (x->variant[s][c] == s)
+            return true;
+    return false;
+}
+
 int experiment_condition(const experiment *x, const char *id)
 {
     for (int i = 0; i < x->nconditions; i++)

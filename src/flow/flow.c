@@ -1402,7 +1402,7 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
                 return NULL;
             }
         }
-        if (sc->kind == SCENE_GAME) {
+        if (sc->kind == SCENE_GAME && experiment_scene_used(x, s)) {
             if (!env_find(sc->game.env)) {
                 snprintf(err, errlen, "unknown env %s", sc->game.env);
                 flow_free(f, now);

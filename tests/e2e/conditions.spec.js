@@ -8,12 +8,15 @@ import { test, expect } from './fixtures.js';
 import { sqlite, waitForRows } from './lib/exports.js';
 import path from 'node:path';
 
-/** Through welcome, consent, the instructions and the quiz (answered right) to the game. */
+/** Through welcome, consent, the instructions and the quiz (answered right) to the game;
+ * the instructions' text. */
 async function toGame(p) {
   await p.waitScene('welcome');
   await p.advance();
   await p.advance({ consent: true });
   await p.waitScene('instructions');
+  await p.waitState('page');
+  const instructions = await p.page.locator('#scene').innerText();
   await p.advance();
   await p.waitScene('check');
   await p.page.locator('#scene [name="onions"]').fill('3');
@@ -21,6 +24,7 @@ async function toGame(p) {
   await p.page.locator('#scene [name="serve"][value="pass"]').check();
   await p.advance();
   await p.waitScene('game');
+  return instructions;
 }
 
 test.describe('the 2x2 example', () => {
@@ -30,7 +34,7 @@ test.describe('the 2x2 example', () => {
     test.setTimeout(150000);
     const people = await participants(8);
     await Promise.all(people.map((p) => p.open(server.url)));
-    await Promise.all(people.map(toGame));
+    const instructions = await Promise.all(people.map(toGame));
     // The AI conditions' instructions say the other chef is the computer.
     const db = path.join(server.expDir, 'cohort.db');
     const rows = await waitForRows(db, 'SELECT subject, condition FROM participants', (r) => r.length === 8);
@@ -38,11 +42,10 @@ test.describe('the 2x2 example', () => {
     for (const r of rows) (byCondition[r.condition] ??= []).push(r.subject);
     expect(Object.keys(byCondition).sort()).toEqual(['cramped-ai', 'cramped-human', 'ring-ai', 'ring-human']);
     for (const c of Object.values(byCondition)) expect(c.length).toBe(2);
-    for (const p of people) {
+    for (const [i, p] of people.entries()) {
       const subject = (await p.status()).subject;
       const cond = rows.find((r) => r.subject === subject).condition;
-      const text = await p.page.locator('#scene').innerText();
-      expect(text.includes('controlled by the computer')).toBe(cond.endsWith('-ai'));
+      expect(instructions[i].includes('controlled by the computer')).toBe(cond.endsWith('-ai'));
     }
     await Promise.all(people.map(async (p) => { await p.start(); await p.startKeys(); }));
     await people[0].page.screenshot({ path: testInfo.outputPath('playing.png') });
@@ -73,6 +76,11 @@ test.describe('the 2x2 example', () => {
     const state = await server.state();
     expect(state.conditions.map((c) => [c.id, c.completed, c.in_progress]))
       .toEqual([['cramped-human', 2, 0], ['cramped-ai', 2, 0], ['ring-human', 2, 0], ['ring-ai', 2, 0]]);
+    const admin = await people[0].page.context().newPage();
+    await admin.goto(`${server.url}/admin.html#key=${server.adminKey}`);
+    await expect(admin.locator('#status')).toHaveText('live');
+    await expect(admin.locator('#conditions tr')).toHaveCount(5); // a header and 4 conditions
+    await admin.screenshot({ path: testInfo.outputPath('admin-conditions.png'), fullPage: true });
   });
 });
 

@@ -893,8 +893,12 @@ static void test_design(void **state)
     assert_int_equal(h1->base, experiment_find_scene(&x, "game-1", -1));
     assert_int_equal(h1->game.seats[1].kind, SEAT_HUMAN);
     assert_int_equal(h1->waitroom_timeout_s, 180);
-    /* Pages are shared. */
+    /* Pages are shared; the file's own game scene is on nobody's route (each condition
+     * has its variant), so it gets no waiting room. */
     assert_int_equal(route[0], experiment_find_scene(&x, "welcome", -1));
+    assert_true(experiment_scene_used(&x, route[0]));
+    assert_false(experiment_scene_used(&x, h1->base));
+    assert_true(experiment_scene_used(&x, route[4]));
     n = experiment_exit_route(&x, 1, OUTCOME_PARTNER_DROPPED, route);
     assert_int_equal(n, 1);
     assert_string_equal(x.scenes[route[0]].id, "debrief");
