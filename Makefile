@@ -84,7 +84,7 @@ build/bench/export: Makefile
 BENCHES += build/bench/export
 BENCH_DEPS += build/bench/export build/bench/export_gen
 
-.PHONY: all web test test-unit test-hostile test-export test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
+.PHONY: all web test test-unit test-hostile test-export test-games test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
 all: build/cohort build/cohort-san build/cohort-bots web
 
 # What building and serving needs; setup-test adds the test tools.
@@ -141,7 +141,7 @@ test:
 	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-hostile test-export test-e2e test-load test-deploy; do \
+	for suite in test-unit test-hostile test-export test-games test-e2e test-load test-deploy; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -166,6 +166,11 @@ test-deploy: all
 # `cohort export` on a bot run's data: pandas, R, the Overcooked-AI format (tests/export).
 test-export: all
 	@bash tests/export/run
+
+# The game of docs/GAMES.md: `cohort new-game` in a copy of the tree, built, checked
+# native against wasm, played by bots, replayed and exported (tests/games/run).
+test-games: all
+	@bash tests/games/run
 
 # Hostile and broken clients beside honest ones (tests/hostile/cases): one case or all.
 test-hostile: all

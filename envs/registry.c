@@ -1,10 +1,18 @@
-/* The native registry: every env family linked into the server. */
+/*
+ * The native registry: every env family linked into the server. The families are not
+ * listed here: envs/envs.mk finds each folder envs/NAME/ with a NAME.h and writes one
+ * ENV_FAMILY(NAME) line per family, in name order, to build/gen/env_families.h, which is
+ * included twice below (declarations, then the table). Adding a game edits nothing here.
+ */
 #include "registry.h"
 
 #include <string.h>
 
-#include "cooking/cooking.h"
-#include "volley/volley.h"
+#define ENV_FAMILY(name)                                                                    \
+    uint32_t name##_family_count(void);                                                    \
+    const env_def *name##_family_at(uint32_t i);
+#include "env_families.h"
+#undef ENV_FAMILY
 
 typedef struct {
     uint32_t (*count)(void);
@@ -12,8 +20,9 @@ typedef struct {
 } family;
 
 static const family families[] = {
-    {cooking_family_count, cooking_family_at},
-    {volley_family_count, volley_family_at},
+#define ENV_FAMILY(name) {name##_family_count, name##_family_at},
+#include "env_families.h"
+#undef ENV_FAMILY
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 

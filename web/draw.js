@@ -1,10 +1,7 @@
 // Draws an env draw list (env.render()) on a 2D canvas context. Commands are in view units
 // (the env's viewW x viewH box); the box is scaled uniformly to fit the canvas and
-// centred. Sprites are simple shapes by id (ids in envs/sprites.h), so no images are needed.
-
-export const SPRITES = {
-  CHEF: 1, ONION: 2, DISH: 3, SOUP: 4, POT: 5, ONION_BOX: 6, DISH_RACK: 7, SERVE: 8, COUNTER: 9, SLIME: 10,
-};
+// centred. Sprites are painted by the env family's own sprites.js (loadSprites), which
+// lives in the game's folder (envs/FAMILY/web/): adding a game adds nothing here.
 
 export function cssColor(c) {
   c >>>= 0;
@@ -31,82 +28,35 @@ function roundRect(ctx, x, y, w, h, r, fill) {
   ctx.fill();
 }
 
-function onion(ctx, cx, cy, r) {
-  circle(ctx, cx, cy + r * 0.1, r * 0.8, '#e8c15a', '#a47a22');
-  ctx.strokeStyle = '#5d8c2e';
-  ctx.lineWidth = Math.max(1, r * 0.15);
-  ctx.beginPath();
-  ctx.moveTo(cx, cy - r * 0.6);
-  ctx.lineTo(cx, cy - r);
-  ctx.stroke();
-}
+// The helpers a family's sprites.js gets as its third argument.
+const LIB = { circle, roundRect, cssColor };
 
-function dish(ctx, cx, cy, r, soup) {
-  circle(ctx, cx, cy, r, '#fafafa', '#9a9a9a');
-  if (soup) circle(ctx, cx, cy, r * 0.65, '#d9822b');
-}
+const painters = new Map(); // URL of a family's sprites.js -> Promise<painter or null>
 
-function drawSprite(ctx, cmd) {
-  const { id, variant, x, y, w, h } = cmd;
-  const cx = x + w / 2, cy = y + h / 2, r = Math.min(w, h) / 2;
-  const tint = cmd.color ? cssColor(cmd.color) : null;
-  switch (id) {
-    case SPRITES.CHEF: {
-      circle(ctx, cx, cy, r * 0.7, tint || '#3b7dd8', '#1d2a3a');
-      circle(ctx, cx, cy - r * 0.05, r * 0.35, '#ffffff'); // hat
-      // facing: 0 up, 1 down, 2 left, 3 right
-      const dx = [0, 0, -1, 1][variant] ?? 0, dy = [-1, 1, 0, 0][variant] ?? 0;
-      circle(ctx, cx + dx * r * 0.55, cy + dy * r * 0.55, r * 0.16, '#1d2a3a');
-      break;
-    }
-    case SPRITES.ONION: onion(ctx, cx, cy, r); break;
-    case SPRITES.DISH: dish(ctx, cx, cy, r * 0.9, false); break;
-    case SPRITES.SOUP: dish(ctx, cx, cy, r * 0.9, true); break;
-    case SPRITES.POT: {
-      roundRect(ctx, x + w * 0.12, y + h * 0.2, w * 0.76, h * 0.62, r * 0.2, '#4a4a4a');
-      for (let i = 0; i < Math.min(variant, 3); i++) {
-        onion(ctx, x + w * (0.3 + 0.2 * i), y + h * 0.45, r * 0.17);
-      }
-      break;
-    }
-    case SPRITES.ONION_BOX:
-      roundRect(ctx, x + w * 0.08, y + h * 0.08, w * 0.84, h * 0.84, r * 0.1, '#7a5230');
-      onion(ctx, cx - r * 0.3, cy, r * 0.3);
-      onion(ctx, cx + r * 0.3, cy, r * 0.3);
-      break;
-    case SPRITES.DISH_RACK:
-      roundRect(ctx, x + w * 0.08, y + h * 0.08, w * 0.84, h * 0.84, r * 0.1, '#7a5230');
-      dish(ctx, cx - r * 0.25, cy, r * 0.35, false);
-      dish(ctx, cx + r * 0.25, cy, r * 0.35, false);
-      break;
-    case SPRITES.SERVE:
-      roundRect(ctx, x + w * 0.08, y + h * 0.08, w * 0.84, h * 0.84, r * 0.1, '#8fa3a8');
-      ctx.fillStyle = '#2f3b40';
-      ctx.fillRect(x + w * 0.2, y + h * 0.42, w * 0.6, h * 0.16);
-      break;
-    case SPRITES.COUNTER:
-      ctx.fillStyle = tint || '#b98b56';
-      ctx.fillRect(x, y, w, h);
-      break;
-    case SPRITES.SLIME: {
-      // half disc, flat side down, over the box x..x+w, y..y+h (h = radius)
-      ctx.beginPath();
-      ctx.arc(cx, y + h, w / 2, Math.PI, 0);
-      ctx.closePath();
-      ctx.fillStyle = tint || '#d9483b';
-      ctx.fill();
-      const ex = cx + (variant ? 1 : -1) * w * 0.2, ey = y + h * 0.4;
-      circle(ctx, ex, ey, h * 0.18, '#ffffff');
-      circle(ctx, ex + (variant ? 1 : -1) * h * 0.07, ey, h * 0.08, '#111111');
-      break;
-    }
-    default:
-      ctx.fillStyle = tint || '#ff00ff';
-      ctx.fillRect(x, y, w, h);
+// The sprite painter of env `name`'s family: drawSprite from /envs/FAMILY/sprites.js
+// (envs/FAMILY/web/sprites.js in the source tree; the build gives every family one).
+// base: the URL prefix of the env files, as for loadEnv. Resolves to null if it cannot be
+// loaded: sprites are then drawn as tinted boxes, and the game stays playable.
+export function loadSprites(name, base = '/envs/') {
+  const family = String(name).split('/')[0];
+  const url = `${base}${family}/sprites.js`;
+  if (!painters.has(url)) {
+    painters.set(url, import(url).then(
+      (m) => (typeof m.drawSprite === 'function' ? m.drawSprite : null),
+      (err) => { console.warn(`cohort: no sprites for ${family}: ${err.message}`); return null; },
+    ));
   }
+  return painters.get(url);
 }
 
-export function drawList(ctx, cmds, viewW, viewH, canvasW, canvasH) {
+function drawSprite(ctx, cmd, painter) {
+  if (painter && painter(ctx, cmd, LIB)) return;
+  ctx.fillStyle = cmd.color ? cssColor(cmd.color) : '#ff00ff';
+  ctx.fillRect(cmd.x, cmd.y, cmd.w, cmd.h);
+}
+
+// sprites: the painter loadSprites gave (null: tinted boxes).
+export function drawList(ctx, cmds, viewW, viewH, canvasW, canvasH, sprites = null) {
   const scale = Math.min(canvasW / viewW, canvasH / viewH);
   const ox = (canvasW - viewW * scale) / 2, oy = (canvasH - viewH * scale) / 2;
   ctx.save();
@@ -126,7 +76,7 @@ export function drawList(ctx, cmds, viewW, viewH, canvasW, canvasH) {
         break;
       case 'sprite':
       case 3:
-        drawSprite(ctx, cmd);
+        drawSprite(ctx, cmd, sprites);
         break;
       case 'text':
       case 4:

@@ -108,14 +108,15 @@ export class Game {
   }
 
   async _load(msg, seq) {
-    const [{ loadEnv }, { drawList }] = await Promise.all([importOnce('./env.js'), importOnce('./draw.js')]);
-    const env = await loadEnv(msg.env, { base: this.envBase });
+    const [{ loadEnv }, { drawList, loadSprites }] = await Promise.all([importOnce('./env.js'), importOnce('./draw.js')]);
+    // the env's wasm and its family's sprite painter (envs/FAMILY/web/sprites.js) together
+    const [env, sprites] = await Promise.all([loadEnv(msg.env, { base: this.envBase }), loadSprites(msg.env, this.envBase)]);
     if (seq !== this.loadSeq) return; // another game (or none) by now
     const nseats = msg.seats?.length ?? env.info.players;
     if (env.info.players !== nseats) throw new Error(`env has ${env.info.players} players, game has ${nseats} seats`);
     const defaultAction = Number.isInteger(msg.default_action) ? msg.default_action : env.info.defaultAction;
     this.env = env;
-    this.drawList = drawList;
+    this.drawList = (ctx, cmds, vw, vh, cw, ch) => drawList(ctx, cmds, vw, vh, cw, ch, sprites);
     this.rc = new RollbackClient({
       env,
       seat: msg.seat,

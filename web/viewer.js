@@ -8,7 +8,7 @@
 // window.cohortViewer reports what the page shows, for tests and for the curious.
 
 import { loadEnv } from './env.js';
-import { drawList } from './draw.js';
+import { drawList, loadSprites } from './draw.js';
 
 // ---- CSV (RFC 4180, as the export writes it) ------------------------------------------
 
@@ -200,7 +200,14 @@ async function load(files) {
 }
 
 async function envFor(name) {
-  if (!envCache.has(name)) envCache.set(name, loadEnv(name, { base: new URL('envs/', location.href).href }));
+  if (!envCache.has(name)) {
+    const base = new URL('envs/', location.href).href;
+    // the env and its family's sprite painter, as one promise: e.sprites is the painter
+    envCache.set(name, Promise.all([loadEnv(name, { base }), loadSprites(name, base)]).then(([e, sprites]) => {
+      e.sprites = sprites;
+      return e;
+    }));
+  }
   return envCache.get(name);
 }
 
@@ -268,7 +275,7 @@ function show(k) {
     canvas.style.width = `${w}px`;
     canvas.width = w * (window.devicePixelRatio || 1);
     canvas.height = Math.round((canvas.width * e.info.viewH) / e.info.viewW);
-    drawList(canvas.getContext('2d'), e.render(), e.info.viewW, e.info.viewH, canvas.width, canvas.height);
+    drawList(canvas.getContext('2d'), e.render(), e.info.viewW, e.info.viewH, canvas.width, canvas.height, e.sprites);
     const row = ep.rows[k];
     const seats = $('seats');
     seats.textContent = '';

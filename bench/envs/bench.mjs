@@ -13,8 +13,8 @@ for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^
 const { loadEnv } = await import(pathToFileURL(join(root, 'web/env.js')).href);
 const budget = Number(args.seconds) * 1000;
 
-const ENVS = ['cooking/cramped_room', 'cooking/asymmetric_advantages', 'cooking/coordination_ring',
-  'cooking/forced_coordination', 'cooking/counter_circuit', 'volley/slime'];
+const { envNames } = await import(pathToFileURL(join(root, 'tests/determinism/env_names.mjs')).href);
+const ENVS = await envNames(resolve(root, args.wasm)); // every family module there
 
 const NACT = 65536;
 const acts = new Int32Array(NACT);

@@ -1,18 +1,18 @@
 /* volley/slime: reset, step and physics (the rules are described in volley.h). */
 #include "volley.h"
 
+#include "fixed.h"
+
 #define ONE VOLLEY_ONE
 #define SLIME_R (VOLLEY_SLIME_R * ONE)
 #define BALL_R (VOLLEY_BALL_R * ONE)
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
+/*
+ * The serve's random drift: xorshift64*, seeded by fx_splitmix64 (envs/fixed.h). A game
+ * written today would draw with fx_rng_next; volley keeps the generator it was recorded
+ * with, so that every volley episode recorded before the helpers existed still replays
+ * (cohort replay, cohort export) to the same hashes.
+ */
 static uint64_t rng_next(volley_state *s)
 {
     uint64_t x = s->rng;
@@ -21,23 +21,6 @@ static uint64_t rng_next(volley_state *s)
     x ^= x >> 27;
     s->rng = x;
     return x * 0x2545F4914F6CDD1Dull;
-}
-
-static uint64_t isqrt64(uint64_t v)
-{
-    uint64_t r = 0, bit = 1ull << 62;
-    while (bit > v)
-        bit >>= 2;
-    while (bit) {
-        if (v >= r + bit) {
-            v -= r + bit;
-            r = (r >> 1) + bit;
-        } else {
-            r >>= 1;
-        }
-        bit >>= 2;
-    }
-    return r;
 }
 
 static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
@@ -67,7 +50,7 @@ static void clamp_speed(volley_body *b)
     uint64_t s2 = (uint64_t)(vx * vx + vy * vy);
     if (s2 <= (uint64_t)(max * max))
         return;
-    int64_t len = (int64_t)isqrt64(s2);
+    int64_t len = (int64_t)fx_isqrt64(s2);
     b->vx = (int32_t)(vx * max / len);
     b->vy = (int32_t)(vy * max / len);
 }
@@ -84,7 +67,7 @@ static int bounce(volley_body *b, int32_t cx, int32_t cy, int32_t reach, int32_t
     uint64_t d2 = (uint64_t)(dx * dx + dy * dy);
     if (d2 >= (uint64_t)(r * r))
         return 0;
-    int64_t len = (int64_t)isqrt64(d2);
+    int64_t len = (int64_t)fx_isqrt64(d2);
     if (len == 0) {
         dx = 0;
         dy = 1;
@@ -170,7 +153,7 @@ static void volley_reset(void *state, uint64_t seed, uint32_t horizon)
     volley_state *s = (volley_state *)state;
     *s = (volley_state){0};
     s->seed = seed;
-    s->rng = splitmix64(seed);
+    s->rng = fx_splitmix64(seed);
     if (s->rng == 0)
         s->rng = 1;
     s->horizon = horizon ? horizon : VOLLEY_HORIZON;

@@ -3,7 +3,8 @@
  *
  * World units: the court is VOLLEY_W wide, y points up from the floor (y = 0). Positions
  * and velocities are Q8 fixed point (VOLLEY_ONE = 1 unit) in int32; products use int64,
- * square roots an integer routine, so x86-64 and wasm32 compute the very same numbers.
+ * square roots fx_isqrt64 (envs/fixed.h), so x86-64 and wasm32 compute the very same
+ * numbers.
  *
  * Player 0 is the left slime, player 1 the right one; the net stands at VOLLEY_NET_X.
  * Actions (screen directions for both players): 0 stay, 1 left, 2 right, 3 jump,

@@ -26,6 +26,11 @@ int cmd_replay(int argc, char **argv);
  * 1 an episode disagrees with its re-simulation (nothing written), 2 usage or I/O. */
 int cmd_export(int argc, char **argv);
 
+/* `cohort new-game NAME [--root DIR]`: writes envs/NAME/, a small complete game and an
+ * experiment file to play it, from envs/template/ (docs/GAMES.md). Exit 0 written, 2 a
+ * bad or taken name, not a source tree, or I/O (nothing is left behind). */
+int cmd_new_game(int argc, char **argv);
+
 /* ---- Episode CSV reading, shared by the commands ---- */
 
 typedef struct {

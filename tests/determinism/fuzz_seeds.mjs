@@ -11,8 +11,8 @@ const dir = process.argv[2];
 const wasm = process.argv[3] === '--wasm' ? process.argv[4] : 'build/web/envs';
 if (!dir) { console.error('usage: fuzz_seeds.mjs CORPUS_DIR [--wasm DIR]'); process.exit(2); }
 const { loadEnv } = await import(pathToFileURL(join(root, 'web/env.js')).href);
-const ENVS = ['cooking/cramped_room', 'cooking/asymmetric_advantages', 'cooking/coordination_ring',
-  'cooking/forced_coordination', 'cooking/counter_circuit', 'volley/slime']; // registry order
+const { envNames } = await import(pathToFileURL(join(root, 'tests/determinism/env_names.mjs')).href);
+const ENVS = await envNames(resolve(root, wasm)); // registry order
 mkdirSync(dir, { recursive: true });
 let r = 99;
 const next = () => { r = (Math.imul(r, 1664525) + 1013904223) >>> 0; return r >>> 24; };

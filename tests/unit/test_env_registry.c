@@ -16,14 +16,17 @@ static void test_lookup(void **unused)
         "cooking/cramped_room", "cooking/asymmetric_advantages", "cooking/coordination_ring",
         "cooking/forced_coordination", "cooking/counter_circuit", "volley/slime",
     };
-    assert_int_equal(env_count(), 6);
+    /* families are found in envs/ (in name order): a game added by `cohort new-game` joins
+     * them, so neither the count nor the places are pinned, only that these are there */
+    assert_true(env_count() >= 6);
     for (size_t i = 0; i < 6; i++) {
         const env_def *e = env_find(names[i]);
         assert_non_null(e);
         assert_string_equal(e->name, names[i]);
-        assert_ptr_equal(env_at((uint32_t)i), e);
     }
-    assert_null(env_at(6));
+    assert_null(env_at(env_count()));
+    for (uint32_t i = 0; i < env_count(); i++) /* every env is found under its own name */
+        assert_ptr_equal(env_find(env_at(i)->name), env_at(i));
     assert_null(env_find("cooking"));
     assert_null(env_find("cooking/cramped_room "));
     assert_null(env_find(""));
@@ -34,7 +37,11 @@ static void test_lookup(void **unused)
     assert_int_equal(env_policy_find(c, NULL), -1);
     assert_int_equal(env_policy_find(NULL, "greedy"), -1);
     assert_int_equal(env_policy_find(env_find("volley/slime"), "tracker"), 0);
-    assert_int_equal(env_max_state_size(), 184);
+    uint32_t biggest = 0;
+    for (uint32_t i = 0; i < env_count(); i++)
+        biggest = env_at(i)->state_size > biggest ? env_at(i)->state_size : biggest;
+    assert_int_equal(env_max_state_size(), biggest);
+    assert_true(env_max_state_size() >= 184); /* cooking's */
 }
 
 static void test_hash(void **unused)

@@ -28,7 +28,8 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/ja
 // The page's env.js/draw.js are replaced by the fake env and a draw that only counts.
 const FAKE_ENV_JS = `import { makeFakeEnv } from '/__test__/fake-env.mjs';
 export async function loadEnv(name, opts) { (window.__envLoads ??= []).push([name, opts.base]); return makeFakeEnv(); }`;
-const FAKE_DRAW_JS = `export function drawList(ctx, cmds, vw, vh, cw, ch) { window.__draws = (window.__draws || 0) + 1; ctx.fillRect(0, 0, 4, 4); }`;
+const FAKE_DRAW_JS = `export function drawList(ctx, cmds, vw, vh, cw, ch) { window.__draws = (window.__draws || 0) + 1; ctx.fillRect(0, 0, 4, 4); }
+export async function loadSprites(name, base) { return null; }`;
 
 async function serveWeb(context) {
   await context.route(`${ORIGIN}/**`, async (route) => {

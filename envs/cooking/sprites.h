@@ -1,10 +1,12 @@
 /*
- * Sprite ids shared by every env's render() and web/draw.js, which draws each one as a
- * simple shape (no image assets). A DRAW_SPRITE command fills the box x,y,w,h; `color`
- * tints it and `variant` selects a pose. Add ids at the end; never renumber.
+ * cooking's sprite ids, used by its render() and painted by envs/cooking/web/sprites.js
+ * as simple shapes (no image assets). A DRAW_SPRITE command fills the box x,y,w,h; `color`
+ * tints it and `variant` selects a pose. Sprite ids belong to their family (each family's
+ * sprites.js paints its own); these keep the numbers they had when all families shared one
+ * list. Add ids at the end; never renumber.
  */
-#ifndef COHORT_ENV_SPRITES_H
-#define COHORT_ENV_SPRITES_H
+#ifndef COHORT_ENV_COOKING_SPRITES_H
+#define COHORT_ENV_COOKING_SPRITES_H
 
 enum {
     SPRITE_CHEF = 1,       /* variant: facing 0 up, 1 down, 2 left, 3 right; color = chef */
@@ -16,7 +18,6 @@ enum {
     SPRITE_DISH_RACK = 7,  /* dish dispenser */
     SPRITE_SERVE = 8,      /* serving window */
     SPRITE_COUNTER = 9,    /* empty counter */
-    SPRITE_SLIME = 10,     /* half disc, flat side down; variant: eye 0 looks left, 1 right */
 };
 
 #endif
