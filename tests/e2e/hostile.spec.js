@@ -94,10 +94,15 @@ test.describe('hostile WebSocket input', () => {
       ['subject with HTML', [hello('<script>alert(1)</script>')]],
       ['subject ..', [hello('..')]],
       ["another subject's token", [hello('thief01', { token: victimToken })]],
-      ["a playing participant's subject without its token", [hello(p0.pid)]],
     ];
+    // Taking over the playing participant's seat must be refused while they play: this case
+    // goes first, and p0 must still be playing after it (the game lasts 5 s; a slow
+    // machine must not let it end first and turn the case into a finished participant's
+    // end page, which a hello without the token may see).
+    cases.unshift(["a playing participant's subject without its token", [hello(p0.pid)]]);
 
     const problems = [];
+    let first = true;
     for (const [name, steps] of cases) {
       const r = await rawSession(attacker.page, wsUrl, steps);
       const err = r.got.find((m) => m?.type === 'error');
@@ -108,6 +113,8 @@ test.describe('hostile WebSocket input', () => {
       else if (!r.close.reason) problems.push(`${summary}: closed without a reason`);
       if (r.got.some((m) => m?.type === 'welcome' && m.subject === p0.pid)) problems.push(`${summary}: was welcomed as the playing participant`);
       test.info().annotations.push({ type: 'hostile', description: summary });
+      if (first) expect((await p0.status()).state, 'still playing after the takeover attempt').toBe('playing');
+      first = false;
     }
 
     // The pair was not affected.
@@ -117,11 +124,11 @@ test.describe('hostile WebSocket input', () => {
 
     const health = await server.health();
     expect(health.status).toBe(200);
+    expect(problems, problems.join('\n')).toEqual([]);
     const st = await server.state();
     expect(st.protocol_errors, 'every hostile case counted as a protocol error').toBeGreaterThanOrEqual(cases.length);
     await waitForRows(server.db, "SELECT kind FROM events WHERE kind IN ('protocol_error', 'flood', 'message_too_big')",
       (rs) => rs.length >= cases.length);
-    expect(problems, problems.join('\n')).toEqual([]);
   });
 });
 
