@@ -7,7 +7,7 @@
 # and builds the env unit tests (tests/unit/test_env_*.c) from env sources only, so they
 # never depend on the server's sources.
 
-ENV_FAMILIES := cooking volley
+ENV_FAMILIES := cooking volley commons
 ENV_SRC      := $(wildcard envs/*.c) $(wildcard envs/*/*.c)
 ENV_HDR      := $(wildcard envs/*.h) $(wildcard envs/*/*.h)
 ENV_OBJ      := $(ENV_SRC:%.c=build/obj/%.o)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "commons/commons.h"
 #include "cooking/cooking.h"
 #include "volley/volley.h"
 
@@ -14,6 +15,7 @@ typedef struct {
 static const family families[] = {
     {cooking_family_count, cooking_family_at},
     {volley_family_count, volley_family_at},
+    {commons_family_count, commons_family_at},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 

@@ -15,15 +15,16 @@ static void test_lookup(void **unused)
     static const char *names[] = {
         "cooking/cramped_room", "cooking/asymmetric_advantages", "cooking/coordination_ring",
         "cooking/forced_coordination", "cooking/counter_circuit", "volley/slime",
+        "commons/harvest",
     };
-    assert_int_equal(env_count(), 6);
-    for (size_t i = 0; i < 6; i++) {
+    assert_int_equal(env_count(), 7);
+    for (size_t i = 0; i < 7; i++) {
         const env_def *e = env_find(names[i]);
         assert_non_null(e);
         assert_string_equal(e->name, names[i]);
         assert_ptr_equal(env_at((uint32_t)i), e);
     }
-    assert_null(env_at(6));
+    assert_null(env_at(7));
     assert_null(env_find("cooking"));
     assert_null(env_find("cooking/cramped_room "));
     assert_null(env_find(""));
@@ -34,7 +35,7 @@ static void test_lookup(void **unused)
     assert_int_equal(env_policy_find(c, NULL), -1);
     assert_int_equal(env_policy_find(NULL, "greedy"), -1);
     assert_int_equal(env_policy_find(env_find("volley/slime"), "tracker"), 0);
-    assert_int_equal(env_max_state_size(), 184);
+    assert_int_equal(env_max_state_size(), 312); /* commons/harvest: sizeof(commons_state) */
 }
 
 static void test_hash(void **unused)
