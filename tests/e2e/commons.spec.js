@@ -11,7 +11,9 @@ import { REPO } from './lib/server.js';
 
 const SEATS = ['human', 'human', 'human', 'human'];
 const GAME = { scene: 'game', maxSteps: 240, episodes: 1, seats: SEATS }; // 8 s, countdown 1 s
-const DROP_GAME = { scene: 'game', maxSteps: 360, episodes: 1, seats: SEATS }; // 12 s
+// 20 s: twelve pages take seconds to open on a loaded machine, and the drop (plus the 2 s
+// grace) must fall inside the hit game's episode.
+const DROP_GAME = { scene: 'game', maxSteps: 600, episodes: 1, seats: SEATS };
 
 /** Every browser of every game took part in rollback: it simulated all 4 seats and matched. */
 async function checkBrowsers(orch) {
@@ -82,8 +84,8 @@ test.describe('commons: many groups at once', () => {
 });
 
 /**
- * Three four-person games; once they all play, the third member of the middle game closes
- * its tab. Returns what the caller checks for its drop policy.
+ * Three four-person games; once the middle one plays, its third member closes its tab.
+ * Returns what the caller checks for its drop policy.
  */
 async function dropOneOfThree(participants, orchestrate) {
   const ps = await participants(12);
@@ -92,12 +94,16 @@ async function dropOneOfThree(participants, orchestrate) {
   await orch.verifyPairing({ timeoutMs: 30000 });
   orch.startKeys();
   const [, hit] = orch.groups;
-  await Promise.all(orch.groups.map((g) => g.members[0].waitFor(
-    () => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60', timeout: 20000 })));
+  // The drop comes once the hit game plays (the others, which arrived earlier or later,
+  // may be anywhere in theirs).
+  await hit.members[0].waitFor(
+    () => window.cohort.state === 'playing' && window.cohort.game.confirmed >= 60, { what: 'frame 60', timeout: 20000 });
   const gone = hit.members[2];
   const goneSeat = hit.seats[2];
   await gone.stopKeys();
   await gone.context.close();
+  const dropFrame = (await hit.members[0].status()).game.confirmed;
+  expect(dropFrame, 'the drop and its grace fall inside the episode').toBeLessThan(600 - 120);
   const survivors = hit.members.filter((p) => p !== gone);
   // The two other games: as if nothing happened.
   const others = orch.only([0, 2]);
@@ -129,7 +135,7 @@ test.describe('commons: a drop in one group, on_partner_drop end', () => {
       expect(rp.code, rp.output).toBe(0);
       const c = checkEpisodeCsv(f, { game: hit.id, episode: 0 });
       expect(c.problems).toEqual([]);
-      expect(c.rows.length).toBeLessThan(360);
+      expect(c.rows.length).toBeLessThan(600);
     }
     for (let i = 1; i < eFiles.length; i++) {
       const r = compare(eFiles[0], eFiles[i]);
@@ -166,7 +172,7 @@ test.describe('commons: a drop in one group, on_partner_drop ai:sustainable', ()
       const r = compare(eFiles[0], eFiles[i]);
       expect(r.code, r.output).toBe(0);
     }
-    const c = checkEpisodeCsv(eFiles[0], { game: hit.id, frames: 360, episode: 0 });
+    const c = checkEpisodeCsv(eFiles[0], { game: hit.id, frames: 600, episode: 0 });
     expect(c.problems).toEqual([]);
     const src = c.rows.map((row) => row[`source.${goneSeat}`]);
     const lastInput = src.lastIndexOf('input'), firstAi = src.indexOf('ai');
