@@ -12,14 +12,16 @@ const wasm = process.argv[3] === '--wasm' ? process.argv[4] : 'build/web/envs';
 if (!dir) { console.error('usage: fuzz_seeds.mjs CORPUS_DIR [--wasm DIR]'); process.exit(2); }
 const { loadEnv } = await import(pathToFileURL(join(root, 'web/env.js')).href);
 const ENVS = ['cooking/cramped_room', 'cooking/asymmetric_advantages', 'cooking/coordination_ring',
-  'cooking/forced_coordination', 'cooking/counter_circuit', 'volley/slime']; // registry order
+  'cooking/forced_coordination', 'cooking/counter_circuit', 'volley/slime', 'commons/harvest']; // registry order
 mkdirSync(dir, { recursive: true });
 let r = 99;
 const next = () => { r = (Math.imul(r, 1664525) + 1013904223) >>> 0; return r >>> 24; };
 for (let i = 0; i < ENVS.length; i++) {
   const env = await loadEnv(ENVS[i], { bytes: readFileSync(resolve(root, wasm, `${ENVS[i].split('/')[0]}.wasm`)) });
   env.reset(BigInt(i + 1), 0);
-  for (let t = 0; t < 150; t++) env.step([env.policy(0, 0), next() % env.info.actions]);
+  for (let t = 0; t < 150; t++) {
+    env.step(Array.from({ length: env.info.players }, (_, p) => (p === 0 ? env.policy(0, 0) : next() % env.info.actions)));
+  }
   const state = env.getState();
   for (const raw of [0, 1]) {
     const head = [i, raw, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
