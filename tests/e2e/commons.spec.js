@@ -3,11 +3,13 @@
 // every file), then 12 and 24 people in four-person games at once, and one person dropping
 // in one of three games under `on_partner_drop: end` and `ai:sustainable` while the other
 // two games play on untouched. Each browser runs rollback with three remote inputs.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from './fixtures.js';
 import { checkEpisodeCsv, compare, replay, sidecar, waitForExports } from './lib/exports.js';
-import { REPO } from './lib/server.js';
+import { COHORT, REPO } from './lib/server.js';
 
 const SEATS = ['human', 'human', 'human', 'human'];
 const GAME = { scene: 'game', maxSteps: 240, episodes: 1, seats: SEATS }; // 8 s, countdown 1 s
@@ -28,7 +30,7 @@ async function checkBrowsers(orch) {
 test.describe('commons: four players', () => {
   test.use({ experiment: 'commons' });
 
-  test('four participants play the commons game with parity; a screenshot of it being played', async ({ server, participants, orchestrate }, testInfo) => {
+  test('four participants play the commons game with parity; a screenshot of it being played; the export replays in the viewer', async ({ server, participants, orchestrate, page }, testInfo) => {
     test.setTimeout(90_000);
     const ps = await participants(4);
     const orch = orchestrate(ps, { game: GAME });
@@ -55,6 +57,26 @@ test.describe('commons: four players', () => {
     const f = g.files[ps[0].pid][0];
     expect(sidecar(f).env).toBe('commons/harvest');
     expect(sidecar(f).seats.length).toBe(4);
+
+    // The export of the study, in the episode viewer: the four seats, every hash verified.
+    const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cohort-commons-export-'));
+    const r = spawnSync(COHORT, ['export', server.expDir, '--out', exportDir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/viewer.html`);
+    await page.setInputFiles('#folder', exportDir);
+    await expect.poll(() => page.evaluate(() => window.cohortViewer.selected)).not.toBeNull();
+    const v = await page.evaluate(() => window.cohortViewer);
+    expect(v.env).toBe('commons/harvest');
+    expect(v.frames).toBe(240);
+    expect(v.mismatches).toEqual([]);
+    expect(v.verifiedFrames).toBe(240);
+    await expect(page.locator('.seat')).toHaveCount(4);
+    await page.locator('#scrub').evaluate((el) => { el.value = '200'; el.dispatchEvent(new Event('input')); });
+    const vshot = testInfo.outputPath('commons-viewer.png');
+    await page.screenshot({ path: vshot });
+    fs.copyFileSync(vshot, path.join(REPO, 'build', 'e2e', 'commons-viewer.png'));
+    fs.rmSync(exportDir, { recursive: true, force: true });
   });
 });
 
