@@ -285,6 +285,27 @@ static void the_lobby_forms_groups_of_eight(void **state)
     lobby_free(l);
 }
 
+/* latency_fifo at eight: a waiter whose round trip does not fit the others is passed over
+ * and the next eight who fit together form the group. */
+static void latency_groups_of_eight_skip_a_misfit(void **state)
+{
+    lobby *l = lobby_new(matchmaker_latency_fifo(200), N, 60000);
+    int who[N + 1];
+    void *group[N];
+    assert_int_equal(lobby_arrive(l, &who[0], 50, 0, group), 0);
+    assert_int_equal(lobby_arrive(l, &who[1], 180, 1, group), 0); /* 180 + 50 > 200 */
+    for (int i = 2; i < N; i++)
+        assert_int_equal(lobby_arrive(l, &who[i], 40, i, group), 0);
+    assert_int_equal(lobby_arrive(l, &who[N], 30, N, group), N);
+    assert_ptr_equal(group[0], &who[0]);
+    for (int i = 1; i < N - 1; i++)
+        assert_ptr_equal(group[i], &who[i + 1]);
+    assert_ptr_equal(group[N - 1], &who[N]);
+    assert_int_equal(lobby_count(l), 1);
+    assert_true(lobby_contains(l, &who[1])); /* still waiting for partners who fit */
+    lobby_free(l);
+}
+
 static void parties_hold_eight(void **state)
 {
     party_book *b = party_book_new();
@@ -383,6 +404,7 @@ int main(void)
         cmocka_unit_test(drop_ai_with_eight),
         cmocka_unit_test(confirm_carries_eight_actions),
         cmocka_unit_test(the_lobby_forms_groups_of_eight),
+        cmocka_unit_test(latency_groups_of_eight_skip_a_misfit),
         cmocka_unit_test(parties_hold_eight),
         cmocka_unit_test(csv_has_eight_seat_columns),
         cmocka_unit_test(the_frame_log_keeps_eight_seats),
