@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENV_MAX_PLAYERS 4
+/* Seats of one game. The per-seat arrays of env_step_out and of the store's frame rows are
+ * this wide; the wire carries the game's own seat count (docs/PROTOCOL.md). */
+#define ENV_MAX_PLAYERS 8
 #define ENV_MAX_INFO 8
 #define ENV_MAX_POLICIES 4
 #define ENV_MAX_DRAW 512

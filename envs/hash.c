@@ -7,10 +7,12 @@
  */
 #include "env.h"
 
-_Static_assert(sizeof(env_step_out) == 52, "env_step_out layout");
-_Static_assert(offsetof(env_step_out, terminated) == 16, "env_step_out layout");
-_Static_assert(offsetof(env_step_out, truncated) == 17, "env_step_out layout");
-_Static_assert(offsetof(env_step_out, info) == 20, "env_step_out layout");
+_Static_assert(ENV_MAX_PLAYERS == 8, "web/env.js sizes the actions and rewards for 8 seats");
+
+_Static_assert(sizeof(env_step_out) == 68, "env_step_out layout");
+_Static_assert(offsetof(env_step_out, terminated) == 32, "env_step_out layout");
+_Static_assert(offsetof(env_step_out, truncated) == 33, "env_step_out layout");
+_Static_assert(offsetof(env_step_out, info) == 36, "env_step_out layout");
 _Static_assert(sizeof(env_draw) == 48, "env_draw layout");
 _Static_assert(offsetof(env_draw, color) == 4, "env_draw layout");
 _Static_assert(offsetof(env_draw, x) == 8, "env_draw layout");

@@ -11,9 +11,11 @@
 
 const DRAW_KINDS = { 1: 'rect', 2: 'circle', 3: 'sprite', 4: 'text' };
 const DRAW_ITEM_SIZE = 48; // sizeof(env_draw), checked by static asserts in envs/hash.c
-const OUT_TERMINATED = 16; // offsets in env_step_out
-const OUT_TRUNCATED = 17;
-const OUT_INFO = 20;
+const MAX_PLAYERS = 8; // ENV_MAX_PLAYERS (envs/env.h): the width of the actions and rewards
+const OUT_TERMINATED = 32; // offsets in env_step_out (rewards[8] come first)
+const OUT_TRUNCATED = 33;
+const OUT_INFO = 36;
+const OUT_SIZE = 68;
 
 const moduleCache = new Map(); // url -> Promise<WebAssembly.Module>
 const bytesCache = new WeakMap(); // bytes object -> Promise<WebAssembly.Module>
@@ -119,8 +121,8 @@ class Env {
     const buf = this._mem.buffer;
     this._buf = buf;
     this._state = new Uint8Array(buf, this._statePtr, this.info.stateSize);
-    this._actions = new Int32Array(buf, this._actionsPtr, 4);
-    this._out = new DataView(buf, this._outPtr, 52);
+    this._actions = new Int32Array(buf, this._actionsPtr, MAX_PLAYERS);
+    this._out = new DataView(buf, this._outPtr, OUT_SIZE);
   }
 
   _views() {

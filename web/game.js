@@ -289,6 +289,8 @@ export class Game {
       episode: this.episode ?? 0,
       episodes: this.cfg.episodes,
       score: g.score,
+      seat: this.cfg.seat,
+      nseats: rc.nseats,
       // Before the first round starts, show how long a round lasts.
       framesLeft: rc.active ? rc.horizon - rc.frame : this.cfg.max_steps,
       fps: this.cfg.fps,

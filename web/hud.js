@@ -15,9 +15,13 @@ export class Hud {
     if (node && node.textContent !== text) node.textContent = text;
   }
 
-  update({ episode, episodes, score, framesLeft, fps }) {
+  // seat and nseats: in a game of more than two, each player is told which one is theirs
+  // (the env draws player n's number on it), as "player n" counts from 1.
+  update({ episode, episodes, score, framesLeft, fps, seat, nseats }) {
     this._set(this.round, episode === null || episode === undefined ? '' : t('hud_round', { round: episode + 1, rounds: episodes }));
-    this._set(this.score, t('hud_score', { score: score ?? 0 }));
+    this._set(this.score, nseats > 2 && Number.isInteger(seat)
+      ? t('hud_score_seat', { score: score ?? 0, n: seat + 1 })
+      : t('hud_score', { score: score ?? 0 }));
     this._set(this.time, Number.isFinite(framesLeft) && fps > 0 ? t('hud_time', { time: formatClock((framesLeft * 1000) / fps) }) : '');
   }
 }

@@ -38,6 +38,7 @@ export const DEFAULT_TEXTS = {
   game_end_other: 'The game has ended ({reason}).',
   hud_round: 'Round {round} of {rounds}',
   hud_score: 'Score {score}',
+  hud_score_seat: 'You are player {n} · Group score {score}',
   hud_time: 'Time {time}',
   end_code: 'Your completion code:',
   end_copy: 'Copy',

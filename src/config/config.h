@@ -14,7 +14,7 @@
 
 #include "../proto/names.h"
 
-#define CFG_MAX_SEATS 4
+#define CFG_MAX_SEATS 8 /* ENV_MAX_PLAYERS: a game of up to eight seats */
 #define CFG_MAX_TEXTS 64
 #define CFG_TEXT_LEN 1024
 #define CFG_LANG_LEN 36

@@ -36,7 +36,7 @@ static int registry_default_keys(const char *env_name, key_binding *out, int max
     } conventions[] = {
         {"up", "ArrowUp"},       {"down", "ArrowDown"}, {"left", "ArrowLeft"},
         {"right", "ArrowRight"}, {"interact", " "},     {"jump", "ArrowUp"},
-        {"fire", " "},
+        {"fire", " "},           {"tag", " "},
     };
     const env_def *env = env_find(env_name);
     int n = 0;

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PARTY_MAX_MEMBERS 4
+#define PARTY_MAX_MEMBERS 8 /* a game's seats at most (ENV_MAX_PLAYERS) */
 #define PARTY_ID_LEN 32
 /* Targets are scene indices below this (config.h: CFG_MAX_SCENES). */
 #define PARTY_MAX_TARGETS 64

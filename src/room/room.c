@@ -63,7 +63,9 @@ struct room {
     store *st;
     uint64_t seed;
     int nseats;
-    seat seats[ENV_MAX_PLAYERS];
+    /* nseats of them, allocated: a seat holds its input ring (12 KB), and a two-seat game
+     * must not pay for the eight seats a game may have. */
+    seat *seats;
 
     room_phase phase;
     int64_t deadline;        /* countdown end, or record hand-off after an episode */
@@ -254,10 +256,15 @@ room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store 
     r->st = st;
     r->seed = cfg->seed;
     r->nseats = cfg->nseats;
+    if (r->nseats < 1 || r->nseats > ENV_MAX_PLAYERS) {
+        free(r);
+        return NULL;
+    }
+    r->seats = calloc((size_t)r->nseats, sizeof *r->seats);
     r->state = calloc(1, r->env->state_size);
     r->rows_cap = (uint32_t)r->spec->max_steps + 1;
     r->rows = calloc(r->rows_cap, sizeof(frame_row));
-    if (!r->state || !r->rows) {
+    if (!r->seats || !r->state || !r->rows) {
         room_free(r);
         return NULL;
     }
@@ -289,6 +296,7 @@ void room_free(room *r)
 {
     if (!r)
         return;
+    free(r->seats);
     free(r->state);
     free(r->rows);
     free(r);

@@ -227,7 +227,7 @@ static bool tb_append(textbuf *b, const char *s, size_t n)
 }
 
 /* The whole CSV text of an episode. Each row is formatted into a fixed line buffer: the
- * widest possible row (4 seats of 80-char names, 8 info fields) fits with room to spare. */
+ * widest possible row (8 seats of 80-char names, 8 info fields) fits with room to spare. */
 static bool episode_csv_text(const episode_record *rec, textbuf *out)
 {
     char line[4096];

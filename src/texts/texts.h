@@ -121,6 +121,7 @@
     X("game_end_other", "The game has ended ({reason}).") \
     X("hud_round", "Round {round} of {rounds}") \
     X("hud_score", "Score {score}") \
+    X("hud_score_seat", "You are player {n} · Group score {score}") \
     X("hud_time", "Time {time}") \
     X("end_code", "Your completion code:") \
     X("end_copy", "Copy") \

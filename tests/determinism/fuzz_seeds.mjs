@@ -19,7 +19,9 @@ const next = () => { r = (Math.imul(r, 1664525) + 1013904223) >>> 0; return r >>
 for (let i = 0; i < ENVS.length; i++) {
   const env = await loadEnv(ENVS[i], { bytes: readFileSync(resolve(root, wasm, `${ENVS[i].split('/')[0]}.wasm`)) });
   env.reset(BigInt(i + 1), 0);
-  for (let t = 0; t < 150; t++) env.step([env.policy(0, 0), next() % env.info.actions]);
+  for (let t = 0; t < 150; t++) {
+    env.step(Array.from({ length: env.info.players }, (_, p) => (p === 0 ? env.policy(0, 0) : next() % env.info.actions)));
+  }
   const state = env.getState();
   for (const raw of [0, 1]) {
     const head = [i, raw, i + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];

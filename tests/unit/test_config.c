@@ -42,6 +42,7 @@ static bool fake_env_lookup(const char *env, int *players, int *actions, int *ho
         {"cooking/cramped_room", 2, 6, 400},
         {"volley/slime", 2, 6, 3600},
         {"tiny/four", 1, 4, 100},
+        {"commons/harvest", 4, 6, 1800},
     };
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         if (strcmp(env, envs[i].name) == 0) {
@@ -58,7 +59,9 @@ static bool fake_policy_exists(const char *env, const char *policy, void *ctx)
 {
     assert_ptr_equal(ctx, &registry);
     return (strcmp(env, "cooking/cramped_room") == 0 && strcmp(policy, "greedy") == 0) ||
-           (strcmp(env, "volley/slime") == 0 && strcmp(policy, "tracker") == 0);
+           (strcmp(env, "volley/slime") == 0 && strcmp(policy, "tracker") == 0) ||
+           (strcmp(env, "commons/harvest") == 0 &&
+            (strcmp(policy, "sustainable") == 0 || strcmp(policy, "greedy") == 0));
 }
 
 static const config_hooks hooks = {
@@ -328,6 +331,23 @@ static void test_shipped_experiments(void **state)
     assert_int_equal(game->focus_loss_timeout_s, 30);
     assert_true(x.scenes[1].form);
     assert_true(x.scenes[3].form);
+    /* The four-player commons study: four people, or two beside the two harvesters. */
+    snprintf(path, sizeof path, "%sexperiments/commons/experiment.yaml", root());
+    load_ok(path);
+    assert_int_equal(x.nconditions, 2);
+    int four_humans = 0, two_ai = 0;
+    for (int s = 0; s < x.nscenes; s++) {
+        const game_spec *g = &x.scenes[s].game;
+        if (x.scenes[s].kind != SCENE_GAME)
+            continue;
+        assert_int_equal(g->nseats, 4);
+        assert_int_equal(x.scenes[s].on_partner_drop, DROP_AI);
+        assert_string_equal(x.scenes[s].drop_ai, "sustainable");
+        four_humans += g->humans == 4;
+        two_ai += g->humans == 2 && g->seats[2].kind == SEAT_AI && g->seats[3].kind == SEAT_AI;
+    }
+    assert_true(four_humans >= 1);
+    assert_int_equal(two_ai, 1);
 }
 
 /* ---- broken files: the exact message, position included ---- */
@@ -408,6 +428,7 @@ static const struct {
                             "mapping"},
     {"bad_seats_no_human.yaml", "6:14: seats must include at least one human"},
     {"bad_seats_count.yaml", "6:14: cooking/cramped_room is a 2-player game, but seats lists 3"},
+    {"bad_seats_nine.yaml", "6:14: seats must list 1 to 8 seats (human or ai:POLICY), got 9"},
     {"bad_seat_policy.yaml", "6:22: unknown AI policy \"greedy\" for volley/slime"},
     {"bad_seat_word.yaml", "8:11: each seat must be human or ai:POLICY, got \"robot\""},
     {"bad_key_action.yaml", "7:31: the action for \" \" must be an integer from 0 to 5 "

@@ -722,8 +722,9 @@ static void test_seat_and_episode_start_rows(void **state)
     const store_seat two[] = {{"carol", true}, {"ai:random", false}};
     store_game(f->s, "g2", "game", "stub/env", NULL, two, 2, 2900);
     store_game(f->s, "g2", "game", "stub/env", NULL, two, 1, 2950); /* replaces g2's seats */
-    const store_seat five[] = {{"a", true}, {"b", true}, {"c", true}, {"d", true}, {"e", true}};
-    store_game(f->s, "g3", "game", "stub/env", NULL, five, 5, 3000); /* cut to ENV_MAX_PLAYERS */
+    const store_seat nine[] = {{"a", true}, {"b", true}, {"c", true}, {"d", true}, {"e", true},
+                               {"f", true}, {"g", true}, {"h", true}, {"i", true}};
+    store_game(f->s, "g3", "game", "stub/env", NULL, nine, 9, 3000); /* cut to ENV_MAX_PLAYERS */
     store_episode_start(f->s, "g1", 0, UINT64_MAX, 450, 1234);
     store_episode_start(f->s, "g1", 1, 42, 0, 1300);
     store_episode_start(f->s, "g2", 0, 5, 60, 1400);
@@ -746,6 +747,8 @@ static void test_seat_and_episode_start_rows(void **state)
                                    sizeof buf), "[\"carol\"]");
     assert_int_equal(query_int(db, "SELECT count(*) FROM seats WHERE game='g3'"),
                      ENV_MAX_PLAYERS);
+    assert_string_equal(query_text(db, "SELECT seats FROM games WHERE game='g3'", buf,
+                                   sizeof buf), "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]");
     assert_string_equal(query_text(db, "SELECT group_concat(episode || ' ' || seed || ' ' ||"
                                        " horizon || ' ' || t, ', ') FROM (SELECT * FROM"
                                        " episode_starts WHERE game='g1' ORDER BY episode)",
