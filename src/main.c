@@ -7,6 +7,7 @@
  *   cohort replay A.csv
  *   cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]
  *   cohort bots URL -n N [...]
+ *   cohort pilot FILE [--browsers N] [--url URL] [...]
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include "config/config.h"
 #include "flow/flow.h"
 #include "net/net.h"
+#include "pilot/pilot.h"
 #include "store/store.h"
 #include "store/store_recover.h"
 #include "tools/tools.h"
@@ -101,7 +103,8 @@ static void usage(FILE *to)
             "  cohort compare A.csv B.csv\n"
             "  cohort replay A.csv\n"
             "  cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]\n"
-            "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n",
+            "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n"
+            "  cohort pilot FILE [--browsers N] [--url URL] [--out DIR] [...]  (--help: all)\n",
             DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS, DEFAULT_HELLO_TIMEOUT_S);
 }
 
@@ -437,6 +440,8 @@ int main(int argc, char **argv)
         return cmd_export(argc - 1, argv + 1);
     if (strcmp(cmd, "bots") == 0)
         return exec_bots(argc - 1, argv + 1);
+    if (strcmp(cmd, "pilot") == 0)
+        return cmd_pilot(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
