@@ -38,7 +38,9 @@ function gamesOf(rec) {
     const g = note.game;
     if (!g?.id) continue;
     const prev = games[g.id];
-    if (!prev || g.confirmed >= prev.confirmed || note.latency) games[g.id] = { ...g, scene: note.scene, latency: note.latency ?? prev?.latency ?? null };
+    // window.cohort.game keeps a game's last counters after it ends, into later scenes:
+    // the game's scene is the one it was first seen in.
+    if (!prev || g.confirmed >= prev.confirmed || note.latency) games[g.id] = { ...g, scene: prev?.scene ?? note.scene, latency: note.latency ?? prev?.latency ?? null };
   }
   return games;
 }
@@ -84,7 +86,7 @@ export async function checkRun({ plan, records, dataDir, cohort, serverProblems,
     }
     if (r.outcome !== null) {
       const want = plan.codes[r.outcome] ?? null;
-      if ((r.code ?? null) !== want) failures.push(`${who(r)}: the end page shows code ${JSON.stringify(r.code)}, end.codes.${r.outcome} is ${JSON.stringify(want)}`);
+      if ((r.code || null) !== want) failures.push(`${who(r)}: the end page shows code ${JSON.stringify(r.code)}, end.codes.${r.outcome} is ${JSON.stringify(want)}`);
       if (plan.bonus?.show && r.bonus === null) failures.push(`${who(r)}: bonus.show is set but the end page shows no bonus`);
     }
     for (const e of r.errors) {
@@ -183,6 +185,13 @@ export async function checkRun({ plan, records, dataDir, cohort, serverProblems,
     p.latencyP50 = quantile(p.p50, 0.5);
     p.latencyP95 = quantile(p.p95, 0.5);
     p.latencyMax = p.max.length ? Math.max(...p.max) : null;
+  }
+  // Slow confirmations on every profile alike point at the pilot's own machine: the
+  // browsers, the server and the network shaping share its cores.
+  const p50s = Object.values(profiles).map((p) => p.latencyP50).filter((v) => v !== null);
+  if (p50s.length && Math.min(...p50s) > 300) {
+    warnings.push(`input-to-confirmation latency is over 300 ms on every network profile (median ${Math.round(quantile(p50s, 0.5))} ms): ` +
+      'participants would feel the game lag; when even the fastest profile is this slow, the machine running the pilot is overloaded: run fewer --browsers (bench/README.md, "Pilot")');
   }
   if (timedOut) warnings.push('the pilot hit its time limit (--timeout-s); participants still going were stopped');
   return { failures, warnings, episodes, forms, profiles, games: [...byGame.values()].map((g) => ({ id: g.id, scene: g.scene, members: g.members.map((m) => m.rec.name) })) };

@@ -201,13 +201,19 @@ async function main() {
     const name = `p${String(i + 1).padStart(2, '0')}`;
     const p = new Participant(context, page, { name, pid: `pilot-${run}-${String(i + 1).padStart(2, '0')}` });
     const profile = profiles[i % profiles.length];
-    const net = await p.withNet(o.seed + i);
-    await applyProfile(page, net, profile);
+    const evs = eventsFor.get(i) ?? {};
+    // Shaping routes every WebSocket message through this process, which costs time of
+    // its own; loopback participants (without a drop to inject) talk to the server
+    // directly, so their figures are the machine's baseline.
+    if (profile !== 'loopback' || evs.drop) {
+      const net = await p.withNet(o.seed + i);
+      await applyProfile(page, net, profile);
+    }
     const params = { STUDY_ID: 'pilot', SESSION_ID: `pilot-${run}` };
     if (paramName) params[paramName] = condition;
     const w = new Walker(p, plan, {
       url, shotsDir, profile, quiz: quizPolicy(i), invalid: o.invalid === 'all' || (o.invalid === 'some' && i % 2 === 0),
-      play: o.play, events: eventsFor.get(i) ?? {}, seed: o.seed * 7919 + i + 1, params, index: i,
+      play: o.play, events: evs, seed: o.seed * 7919 + i + 1, params, index: i,
     });
     w.rec.extra = extra;
     if (paramName) w.rec.condition = condition;
@@ -216,7 +222,9 @@ async function main() {
     const done = w.run();
     pending.push(done);
     log(`${name} (${p.pid}) arrives: ${profile}${Object.keys(w.o.events).length ? `, ${Object.keys(w.o.events).join('+')}` : ''}${extra ? ' (added to fill a group)' : ''}`);
-    await p.waitFor(() => window.cohort?.state !== null && window.cohort?.state !== undefined, { what: 'a first scene', timeout: 30000 }).catch(() => {});
+    // The next arrival does not wait for this one's page (arrivals are a gap apart, as
+    // people's are); the group filling below waits until everyone has been given a scene.
+    w.arrived = Promise.race([done, p.waitFor(() => window.cohort?.state !== null && window.cohort?.state !== undefined, { what: 'a first scene', timeout: 60000 })]).catch(() => {});
     return w;
   };
 
@@ -246,6 +254,7 @@ async function main() {
     // (a place balanced assignment gives to the next arrival) or will fail a quiz.
     const expected = (w) => w.rec.expected !== 'quiz_failed' && (w.rec.outcome === null || w.rec.outcome === 'completed');
     while (o.fill && next < o.browsers * 2) {
+      await Promise.all(walkers.map((w) => w.arrived));
       let conds;
       if (plan.conditions.length === 0) conds = walkers.filter(expected).map(() => null);
       else {
@@ -259,7 +268,8 @@ async function main() {
       const s = short[0];
       const cond = plan.scenes[s.key].condition;
       log(`scene ${s.id}${cond ? ` (condition ${cond})` : ''} has ${s.n} participant(s) for groups of ${s.humans}: adding one`);
-      await launch(next, { extra: true, condition: paramName ? (cond ?? paramCondition(next)) : undefined });
+      const w = await launch(next, { extra: true, condition: paramName ? (cond ?? paramCondition(next)) : undefined });
+      await w.arrived;
       next++;
     }
     const all = Promise.all(pending);
