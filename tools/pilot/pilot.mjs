@@ -183,6 +183,20 @@ async function main() {
     log(`serving ${plan.experiment} at ${url} (data in ${dataDir})`);
   } else log(`piloting the server at ${url}`);
 
+  // Ctrl-C or a kill: the server and the browsers go too (the server runs in its own
+  // process group, so it would otherwise outlive the pilot), and nothing is reported.
+  let interrupted = false;
+  const stopNow = (sig) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping the server and the browsers; no report`);
+    Promise.resolve(server?.stop({ graceMs: 2000 })).finally(() => {
+      if (server && !o.keepData) server.removeData();
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', () => stopNow('SIGINT'));
+  process.on('SIGTERM', () => stopNow('SIGTERM'));
   const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const run = Math.random().toString(36).slice(2, 6);
   const walkers = [];
