@@ -34,7 +34,7 @@ const OBSERVER = `(() => {
         rollbacks: c.game.rollbacks, maxRollback: c.game.maxRollback, stalls: c.game.stalls, desyncs: c.game.desyncs,
         resyncs: c.game.resyncs, score: c.game.score } : null,
       latency: lat.length ? { n: lat.length, p50: pct(lat, 0.5), p95: pct(lat, 0.95), max: Math.max(...lat) } : null });
-  }, 50);
+  }, 100);
 })();`;
 
 export class Walker {
@@ -288,7 +288,7 @@ export class Walker {
         await this.shot(`${st.scene}-stuck`);
         throw new Error(`stuck in "${st.scene}" in state ${now.state} for ${Math.round((Date.now() - lastMove) / 1000)} s`);
       }
-      await sleep(250); // polling the page's status
+      await sleep(400); // polling the page's status
     }
     await this.stopKeys();
   }
