@@ -153,6 +153,12 @@ function expectedSeconds(plan) {
 }
 
 async function main() {
+  // The plan file is the C front's, written for this run only: gone however we exit.
+  const planArg = process.argv.indexOf('--plan');
+  if (planArg > 0 && process.argv[planArg + 1]) {
+    const planFile = process.argv[planArg + 1];
+    process.on('exit', () => fs.rmSync(planFile, { force: true }));
+  }
   const o = parseArgs(process.argv.slice(2));
   const plan = JSON.parse(fs.readFileSync(o.plan, 'utf8'));
   fs.rmSync(o.plan, { force: true });
