@@ -84,7 +84,7 @@ build/bench/export: Makefile
 BENCHES += build/bench/export
 BENCH_DEPS += build/bench/export build/bench/export_gen
 
-.PHONY: all web test test-unit test-hostile test-export test-games test-e2e test-load test-deploy demo bench setup setup-test clean install uninstall
+.PHONY: all web test test-unit test-hostile test-export test-games test-e2e test-load test-deploy test-pilot demo bench setup setup-test clean install uninstall
 all: build/cohort build/cohort-san build/cohort-bots web
 
 # What building and serving needs; setup-test adds the test tools.
@@ -141,7 +141,7 @@ test:
 	@bash scripts/setup --test
 	$(MAKE) all
 	@pass=0; fail=0; failed=""; \
-	for suite in test-unit test-hostile test-export test-games test-e2e test-load test-deploy; do \
+	for suite in test-unit test-hostile test-export test-games test-e2e test-load test-deploy test-pilot; do \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
 	done; \
@@ -163,6 +163,10 @@ test-load: all
 test-deploy: all
 	@bash tests/deploy/run
 
+# `cohort pilot` over every example experiment and over broken ones (tests/pilot/run).
+test-pilot: all
+	@bash tests/pilot/run
+
 # `cohort export` on a bot run's data: pandas, R, the Overcooked-AI format (tests/export).
 test-export: all
 	@bash tests/export/run
@@ -182,7 +186,8 @@ demo:
 	./build/cohort serve experiments/demo/experiment.yaml --port 8000
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs to PREFIX/bin, the client and
-# the example experiments to PREFIX/share/cohort, the systemd unit (deploy/cohort.service,
+# the example experiments to PREFIX/share/cohort, `cohort pilot`'s driver (tools/pilot and
+# tools/harness, and Playwright's playwright-core when scripts/setup --pilot installed it), the systemd unit (deploy/cohort.service,
 # its /usr/local paths set to PREFIX) to UNITDIR. docs/DEPLOY.md uses it; tests/deploy
 # checks it. The client and experiments are replaced whole, each by one rename, so an
 # upgrade leaves no file of the old version behind and no moment with half a client.
@@ -207,6 +212,12 @@ install: build/cohort build/cohort-bots web
 	install -m 0755 build/cohort build/cohort-bots '$(DESTDIR)$(BINDIR)/'
 	$(call install_tree,build/web,$(DESTDIR)$(DATADIR)/web)
 	$(call install_tree,experiments,$(DESTDIR)$(DATADIR)/experiments)
+	$(call install_tree,tools/pilot,$(DESTDIR)$(DATADIR)/pilot)
+	$(call install_tree,tools/harness,$(DESTDIR)$(DATADIR)/harness)
+	rm -rf '$(DESTDIR)$(DATADIR)/node_modules'
+	if [ -d node_modules/playwright-core ]; then mkdir -p '$(DESTDIR)$(DATADIR)/node_modules' && \
+	  cp -RL node_modules/playwright-core '$(DESTDIR)$(DATADIR)/node_modules/' && \
+	  chmod -R u=rwX,go=rX '$(DESTDIR)$(DATADIR)/node_modules'; fi
 	sed 's|/usr/local/bin/|$(BINDIR)/|g; s|/usr/local/share/cohort/|$(DATADIR)/|g; s|/usr/local|$(PREFIX)|g' \
 	  deploy/cohort.service > '$(DESTDIR)$(UNITDIR)/cohort.service.new'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/cohort.service.new'

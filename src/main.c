@@ -8,6 +8,7 @@
  *   cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]
  *   cohort bots URL -n N [...]
  *   cohort new-game NAME [--root DIR]
+ *   cohort pilot FILE [--browsers N] [--url URL] [...]
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "config/config.h"
 #include "flow/flow.h"
 #include "net/net.h"
+#include "pilot/pilot.h"
 #include "store/store.h"
 #include "store/store_recover.h"
 #include "tools/tools.h"
@@ -103,7 +105,8 @@ static void usage(FILE *to)
             "  cohort replay A.csv\n"
             "  cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]\n"
             "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n"
-            "  cohort new-game NAME [--root DIR]   a new game in envs/NAME/ (docs/GAMES.md)\n",
+            "  cohort new-game NAME [--root DIR]   a new game in envs/NAME/ (docs/GAMES.md)\n"
+            "  cohort pilot FILE [--browsers N] [--url URL] [--out DIR] [...]  (--help: all)\n",
             DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS, DEFAULT_HELLO_TIMEOUT_S);
 }
 
@@ -441,6 +444,8 @@ int main(int argc, char **argv)
         return exec_bots(argc - 1, argv + 1);
     if (strcmp(cmd, "new-game") == 0)
         return cmd_new_game(argc - 1, argv + 1);
+    if (strcmp(cmd, "pilot") == 0)
+        return cmd_pilot(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -254,6 +254,10 @@ export class RollbackClient {
     while (this.conf.has(this.confirmedCount)) this.confirmedCount++;
     this.applied = this.verified = this.pruned = frame;
     for (const k of this.local.keys()) if (k < frame) this.local.delete(k);
+    // Frames before the state are confirmed: an INPUT for one would only be dropped as
+    // late. Without this a fresh page (a reload mid-episode) would send one for every
+    // frame since 0 at the next lag hint, a burst the server cuts off as a flood.
+    this.nextInput = Math.max(this.nextInput, frame);
     this.ring.fill(null);
     this._snapshot(frame);
     this.desynced = false;

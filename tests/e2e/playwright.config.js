@@ -1,8 +1,7 @@
 // Playwright Test configuration for cohort's end-to-end suite. Run it with
 // `make test-e2e` or `bash tests/e2e/run [playwright args]` from the repo root.
 import { defineConfig } from '@playwright/test';
-
-const CHROMIUM = process.env.COHORT_CHROMIUM || '/usr/lib/chromium/chromium-headless-shell';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tools/harness/chromium.js';
 
 export default defineConfig({
   testDir: '.',
@@ -22,18 +21,7 @@ export default defineConfig({
     headless: true,
     launchOptions: {
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        // Many pages share 2 cores: keep background pages' timers at full speed.
-        '--disable-background-timer-throttling',
-        '--disable-renderer-backgrounding',
-        '--disable-backgrounding-occluded-windows',
-      ],
+      args: CHROMIUM_ARGS,
     },
     trace: 'off',
     video: 'off',

@@ -223,6 +223,25 @@ test('STATE while behind: adopt it and continue from its frame', () => {
   assert.equal(c.frame, 41);
 });
 
+// Found by `cohort pilot --events reload`: a page reloaded late in an episode starts a
+// fresh client, adopts the server's STATE, and the server's `lag` hint then made it send
+// an INPUT for every frame since 0, hundreds in one burst, which the server's rate limit
+// (200 messages a second) cut off as a flood. Frames before the state are confirmed: only
+// the frames from there to the hint are sent.
+test('STATE then a lag hint after a reload: INPUTs only from the state frame on', () => {
+  const env = makeEnv();
+  const c = new RollbackClient({ env, seat: 1, nseats: 2, inputDelay: 2, predictionLimit: 30, defaultAction: 4 });
+  c.startEpisode(11n, 450);
+  const acts = Array.from({ length: 340 }, (_, k) => [k % 5, (k * 3) % 5]);
+  const ref = resimulate(makeEnv, 11n, 450, acts);
+  c.onState(340, ref.env.getState());
+  const sent = c.catchUpTo(352).map(decodeInput);
+  assert.ok(sent.length <= 12, `${sent.length} INPUTs after the hint (at most the 12 frames from 340 to 352)`);
+  assert.ok(sent.every((m) => m.frame >= 340), `every INPUT is for a frame from the state on (first ${sent[0]?.frame})`);
+  assert.deepEqual(sent.map((m) => m.frame), [...sent.keys()].map((k) => sent[0].frame + k), 'consecutive frames, each once');
+  assert.equal(decodeInput(c.localInput(1)).frame, c.frame + 2, 'then the ordinary next input frame');
+});
+
 test('runs are deterministic', () => {
   const mkRun = () => {
     const rnd = prng(5);
