@@ -21,6 +21,7 @@
  * process crash: a crash loses at most the last cycle's worth.
  */
 #include "store_internal.h"
+#include "store_schema.h"
 
 #include "../util/clock.h"
 
@@ -119,7 +120,7 @@ static const struct {
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
-static bool has_column(sqlite3 *db, const char *table, const char *column)
+bool store_schema_has_column(sqlite3 *db, const char *table, const char *column)
 {
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
@@ -136,7 +137,7 @@ static bool has_column(sqlite3 *db, const char *table, const char *column)
 static int add_missing_columns(sqlite3 *db, char **msg)
 {
     for (size_t i = 0; ADDED_COLUMNS[i].table; i++) {
-        if (has_column(db, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column))
+        if (store_schema_has_column(db, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column))
             continue;
         char sql[200];
         snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", ADDED_COLUMNS[i].table,

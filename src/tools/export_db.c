@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../proto/names.h"
+#include "../store/store_schema.h"
 
 /* ---------------------------------------------------------------------------------------
  * Memory: every string loaded from the database lives in one arena, freed at the end.
@@ -137,20 +138,6 @@ static void on_outcome(snapshot *s, sqlite3_stmt *st)
     r->bonus = col_text(&s->mem, st, 5);
 }
 
-/* A database written before a column was added lacks it until a newer server opens it. */
-static bool has_column(sqlite3 *db, const char *table, const char *column)
-{
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
-    sqlite3_stmt *st = NULL;
-    bool found = false;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, column, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return found;
-}
 
 static void on_event(snapshot *s, sqlite3_stmt *st)
 {
@@ -249,8 +236,8 @@ int load_snapshot(const char *db_path, snapshot *s)
     }
     int rc = 0;
     /* Columns later versions added are read only where the database has them. */
-    bool conditions = has_column(s->db, "participants", "condition") &&
-                      has_column(s->db, "games", "condition");
+    bool conditions = store_schema_has_column(s->db, "participants", "condition") &&
+                      store_schema_has_column(s->db, "games", "condition");
     rc |= query(s, conditions ? "SELECT subject, params, created, condition FROM participants"
                                 " ORDER BY created, subject"
                               : "SELECT subject, params, created, NULL FROM participants"
@@ -260,7 +247,7 @@ int load_snapshot(const char *db_path, snapshot *s)
     rc |= query(s, "SELECT subject, scene_index, scene, t FROM scene_visits WHERE scene != ''"
                    " ORDER BY subject, t, rowid", on_visit);
     rc |= query(s, "SELECT subject, scene, form FROM forms ORDER BY subject, t, rowid", on_form);
-    rc |= query(s, has_column(s->db, "outcomes", "bonus")
+    rc |= query(s, store_schema_has_column(s->db, "outcomes", "bonus")
                        ? "SELECT subject, outcome, code, reason, t, bonus FROM outcomes"
                          " ORDER BY subject, t, rowid"
                        : "SELECT subject, outcome, code, reason, t, NULL FROM outcomes"
