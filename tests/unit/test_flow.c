@@ -1310,22 +1310,14 @@ static const char FOUR_CONDITIONS[] =
     "  - {id: c}\n"
     "  - {id: d}\n";
 
+static char *db_text(const char *sql, char *out, size_t cap);
+
 /* The condition a participant was given, from their row. */
 static void condition_of(const char *pid, char *out, size_t len)
 {
-    store_flush(st);
-    char path[128];
-    snprintf(path, sizeof path, "%s/t/cohort.db", dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT condition FROM participants WHERE subject=?1",
-                                        -1, &q, NULL), SQLITE_OK);
-    sqlite3_bind_text(q, 1, pid, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT condition FROM participants WHERE subject = '%s'", pid);
+    db_text(sql, out, len);
 }
 
 /* Time moves in loop passes of 100 ms until `until` (ms after the test's start). */
@@ -1465,20 +1457,10 @@ static const char EXITS[] =
 /* The scene ids of a participant's route, as recorded, joined by commas. */
 static void route_of(const char *pid, char *out, size_t len)
 {
-    store_flush(st);
-    char path[128];
-    snprintf(path, sizeof path, "%s/t/cohort.db", dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(j.value, ',') FROM participants"
-                                        " p, json_each(p.route) j WHERE p.subject = ?1", -1, &q,
-                                        NULL), SQLITE_OK);
-    sqlite3_bind_text(q, 1, pid, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT group_concat(j.value, ',') FROM participants p,"
+             " json_each(p.route) j WHERE p.subject = '%s'", pid);
+    db_text(sql, out, len);
 }
 
 /* Walks a participant along their recorded route up to the game. */
