@@ -126,10 +126,27 @@ build/tests/%: tests/unit/%.c tests/unit/support.h $(TEST_SUPPORT) $(OBJ_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(SAN) -Itests/unit $< $(TEST_SUPPORT) $(OBJ_SAN) -o $@ $(LIBS) -lcmocka
 
-# The browser client: web/ copied as is (no build step), plus the env wasm modules.
+# The browser client: web/ copied as is (no build step), plus the env wasm modules, the
+# shipped trained agents (models/ -> build/web/models/) and, once scripts/setup --agents
+# has installed them, the model runtimes from npm (build/web/vendor/, docs/AGENTS.md).
 WEB_SRC := $(shell find web -type f 2>/dev/null)
-web: $(WEB_SRC:%=build/%) $(ENV_WASM)
+MODEL_FILES := $(shell find models -type f ! -name '*.md' 2>/dev/null)
+TFJS_DIST := node_modules/@tensorflow/tfjs/dist
+ORT_DIST := node_modules/onnxruntime-web/dist
+VENDOR := $(if $(wildcard $(TFJS_DIST)/tf.fesm.min.js),build/web/vendor/tf.fesm.min.js) \
+  $(if $(wildcard $(ORT_DIST)/ort.wasm.min.mjs),$(addprefix build/web/vendor/ort/,ort.wasm.min.mjs \
+  ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm))
+web: $(WEB_SRC:%=build/%) $(ENV_WASM) $(MODEL_FILES:%=build/web/%) $(VENDOR)
 build/web/%: web/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+build/web/models/%: models/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+build/web/vendor/tf.fesm.min.js: $(TFJS_DIST)/tf.fesm.min.js
+	@mkdir -p $(dir $@)
+	cp $< $@
+build/web/vendor/ort/%: $(ORT_DIST)/%
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -239,7 +256,7 @@ bench: all $(BENCH_DEPS)
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ienvs
-build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/config/design.c src/config/config_quiz.c src/config/page_fields.c src/config/config_require.c src/config/config_bonus.c src/config/config_values.c src/config/yaml_tree.c src/util/file.c src/util/ident.c src/util/money.c src/texts/texts.c src/proto/names.c
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/agents/catalog.c src/config/design.c src/config/config_quiz.c src/config/page_fields.c src/config/config_require.c src/config/config_bonus.c src/config/config_values.c src/config/yaml_tree.c src/util/file.c src/util/ident.c src/util/money.c src/texts/texts.c src/proto/names.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs libfyaml) -o $@
 build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.c

@@ -24,6 +24,7 @@
 #include "flow/flow.h"
 #include "net/net.h"
 #include "pilot/pilot.h"
+#include "agents/eval.h"
 #include "store/store.h"
 #include "store/store_recover.h"
 #include "tools/tools.h"
@@ -106,7 +107,9 @@ static void usage(FILE *to)
             "  cohort export DATA/EXPERIMENT [--out DIR] [--format overcooked]\n"
             "  cohort bots URL -n N [--fps F] [--duration S] [--ramp S] [--policy random|greedy]\n"
             "  cohort new-game NAME [--root DIR]   a new game in envs/NAME/ (docs/GAMES.md)\n"
-            "  cohort pilot FILE [--browsers N] [--url URL] [--out DIR] [...]  (--help: all)\n",
+            "  cohort pilot FILE [--browsers N] [--url URL] [--out DIR] [...]  (--help: all)\n"
+            "  cohort eval ENV --pair SEAT,SEAT [...] [--episodes N] [--steps N] [--seed N]\n"
+            "                                   agents and policies without a browser (--help)\n",
             DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS, DEFAULT_HELLO_TIMEOUT_S);
 }
 
@@ -146,6 +149,34 @@ static experiment *load_experiment(const char *path)
     return x;
 }
 
+/* A study that seats trained models needs their files and the runtime browsers load them
+ * with (docs/AGENTS.md) in the client folder. 0, or -1 with what is missing printed. */
+static int check_model_files(const experiment *x, const char *web_root, const char *who)
+{
+    int bad = 0;
+    for (int i = 0; i < x->nscenes; i++) {
+        const scene_spec *sc = &x->scenes[i];
+        for (int s = 0; sc->kind == SCENE_GAME && s < sc->game.nseats; s++) {
+            const seat_spec *seat = &sc->game.seats[s];
+            if (seat->kind != SEAT_MODEL)
+                continue;
+            char path[PATH_MAX + CFG_URL_LEN];
+            const char *runtime = seat->model.format == MODEL_ONNX ? "vendor/ort/ort.wasm.min.mjs"
+                                                                   : "vendor/tf.fesm.min.js";
+            snprintf(path, sizeof path, "%s/%s", web_root, runtime);
+            if (access(path, R_OK) != 0 && !bad++)
+                fprintf(stderr, "%s: scene %s seats the model %s, but %s is missing: run "
+                                "scripts/setup --agents, then make\n", who, sc->id,
+                        seat->policy, path);
+            snprintf(path, sizeof path, "%s%s", web_root, seat->model.url);
+            if (strncmp(seat->model.url, "/models/", 8) == 0 && access(path, R_OK) != 0 && !bad++)
+                fprintf(stderr, "%s: scene %s seats the model %s, but %s is missing: run make\n",
+                        who, sc->id, seat->policy, path);
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     if (argc != 1) {
@@ -160,6 +191,9 @@ static int cmd_check(int argc, char **argv)
                x->nconditions);
     else
         printf("%s: ok (experiment %s, %d scenes)\n", argv[0], x->id, x->nbase);
+    char web_root[PATH_MAX];
+    default_web_root(web_root, sizeof web_root);
+    check_model_files(x, web_root, "cohort check: warning");
     free(x);
     return 0;
 }
@@ -298,6 +332,10 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     snprintf(pages_root, sizeof pages_root, "%s/pages", x->dir);
+    if (check_model_files(x, web_root, "cohort serve") != 0) {
+        free(x);
+        return 1;
+    }
 
     store *st = store_open(data, x->id, err, sizeof err);
     if (!st) {
@@ -446,6 +484,11 @@ int main(int argc, char **argv)
         return cmd_new_game(argc - 1, argv + 1);
     if (strcmp(cmd, "pilot") == 0)
         return cmd_pilot(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) {
+        char web_root[PATH_MAX];
+        default_web_root(web_root, sizeof web_root);
+        return cmd_eval(argc - 1, argv + 1, web_root);
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

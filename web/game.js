@@ -9,6 +9,7 @@ import { Ticker } from './ticker.js';
 import { Hud } from './hud.js';
 import { controlsText } from './format.js';
 import { t } from './texts.js';
+import { episodeSeed } from './agent.js';
 
 // During an episode the server sends CONFIRMs every loop pass; this much silence means
 // the socket is dead even if TCP has not noticed, so reconnect (and get a STATE).
@@ -55,6 +56,8 @@ export class Game {
     this.dirty = false;
     this.raf = 0;
     this.countdownTimer = null;
+    this.agents = new Map(); // seat -> ModelAgent, for the model seats this page runs
+    this.deciding = false;   // an ONNX decision is out; ticks wait for it
   }
 
   /** A game exists for this scene (matched or started, not yet torn down). */
@@ -127,6 +130,8 @@ export class Game {
     });
     // Raw measurements for bench/browser (kept off window.cohort, which tests poll often).
     window.cohortStats = { latencies: this.rc.latencies, rollbackCosts: this.rc.rollbackCosts };
+    await this._loadAgents(msg, env, seq);
+    if (seq !== this.loadSeq) return;
     this.keys = new KeyState(msg.keys, defaultAction);
     this.detachKeys = attachKeys(window, this.keys);
     this.scoreIndex = (env.info.infoNames ?? []).findIndex((n) => /score/i.test(n));
@@ -134,6 +139,40 @@ export class Game {
     this._fit();
     window.addEventListener('resize', this._onResize);
     this._publish();
+  }
+
+  // The game's model seats run in the page of seat model_host (docs/AGENTS.md): only that
+  // page loads the runtime and the models; every other page predicts them like a partner.
+  async _loadAgents(msg, env, seq) {
+    const specs = (msg.models ?? []).filter((m) => msg.model_host === msg.seat && m.seat !== msg.seat);
+    if (!specs.length) return;
+    const runtimes = {};
+    if (specs.some((m) => m.format !== 'onnx')) {
+      const tf = await importOnce('./vendor/tf.fesm.min.js');
+      // The CPU backend answers synchronously: a decision lands inside the tick needing it.
+      await tf.setBackend('cpu');
+      await tf.ready();
+      runtimes.tf = tf;
+    }
+    if (specs.some((m) => m.format === 'onnx')) {
+      const ort = await importOnce('./vendor/ort/ort.wasm.min.mjs');
+      ort.env.wasm.wasmPaths = new URL('./vendor/ort/', import.meta.url).href;
+      ort.env.wasm.numThreads = 1;
+      runtimes.ort = ort;
+    }
+    const { ModelAgent } = await import('./agent.js');
+    const readFile = async (url) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+      return res.arrayBuffer();
+    };
+    for (const spec of specs) {
+      const agent = await ModelAgent.load(spec, env, runtimes, readFile);
+      if (seq !== this.loadSeq) return agent.dispose();
+      this.agents.set(spec.seat, agent);
+    }
+    this.rc.setHostedSeats([...this.agents.keys()]);
+    this.status.game.hostedSeats = [...this.agents.keys()];
   }
 
   // Everything that needs the env waits for it, in arrival order.
@@ -156,6 +195,11 @@ export class Game {
   }
 
   _begin(episode, seed, sendDefaults) {
+    // A sampling model seat draws from the seed computed from game_start's (a page that
+    // resumed mid-episode never saw episode_start): both must be the server's.
+    if (sendDefaults && this.agents.size && episodeSeedOf(this.cfg.seed, episode) !== seed) {
+      console.error('cohort: the episode seed does not follow from the game seed');
+    }
     this.episode = episode;
     this.finished = false;
     const inputs = this.rc.startEpisode(seed, this.cfg.max_steps ?? 0, episode);
@@ -258,10 +302,51 @@ export class Game {
   // One worker tick (docs/DESIGN.md section 6, steps 1-3).
   _tick() {
     const rc = this.rc;
-    if (!this.running || !rc) return;
+    if (!this.running || !rc || this.deciding) return;
     const input = rc.localInput(this.keys.sample());
     if (input) this.conn.sendBinary(input);
-    if (rc.tick().changed) this.dirty = true;
+    if (!this.agents.size) {
+      if (rc.tick().changed) this.dirty = true;
+      this._publish();
+      return;
+    }
+    const steps = rc.steps;
+    rc.prepare();
+    this._decideAndAdvance(rc, steps);
+  }
+
+  // The model seats' actions for the frame about to be simulated, from the state it starts
+  // in; then that frame. An ONNX model answers asynchronously: the tick resumes when it has,
+  // unless the state moved meanwhile (a STATE arrived), when the next tick decides afresh.
+  _decideAndAdvance(rc, steps) {
+    const seed = episodeSeedOf(this.cfg.seed, rc.episode);
+    for (let s = rc.pendingDecision(); s >= 0; s = rc.pendingDecision()) {
+      const agent = this.agents.get(s);
+      const frame = rc.frame;
+      const episode = rc.episode;
+      const action = agent.decide(this.env, frame, seed);
+      if (action instanceof Promise) {
+        this.deciding = true;
+        action.then(
+          (a) => {
+            this.deciding = false;
+            if (this.rc !== rc || !this.running || rc.frame !== frame || rc.episode !== episode) return;
+            const b = rc.hostedInput(s, a);
+            if (b) this.conn.sendBinary(b);
+            this._decideAndAdvance(rc, steps);
+          },
+          (err) => {
+            this.deciding = false;
+            console.error('cohort: the model failed', err);
+          },
+        );
+        return;
+      }
+      const b = rc.hostedInput(s, action);
+      if (b) this.conn.sendBinary(b);
+    }
+    rc.advance();
+    if (rc.steps !== steps) this.dirty = true;
     this._publish();
   }
 
@@ -377,9 +462,12 @@ export class Game {
     window.removeEventListener('resize', this._onResize);
     this.el.hidden = true;
     this.loadSeq++;
+    for (const agent of this.agents.values()) agent.dispose();
     this._reset();
   }
 }
+
+const episodeSeedOf = (gameSeed, episode) => episodeSeed(BigInt(gameSeed ?? 0), episode);
 
 // The browser remembers a failed module fetch for the page's lifetime, so a network
 // blip while fetching the game code would stick; retry once under another URL.

@@ -63,6 +63,10 @@ export class RollbackClient {
     this.latencies = [];
     this.rollbackCosts = [];
 
+    // Model seats this page runs (docs/AGENTS.md): their actions are decided here, from
+    // S(k) just before frame k is first simulated, sent like our own and never redecided.
+    this.hostedSeats = [];
+
     this.active = false; // an episode is running
     this.over = true; // the episode has ended (trimmed to the server's frame count)
     this.episode = 0;
@@ -78,6 +82,7 @@ export class RollbackClient {
     this.conf = new Map(); // frame -> {actions: Uint8Array, hash: BigInt}
     this.rec = new Map(); // frame -> {actions, hash, done, rewards, info, score}
     this.local = new Map(); // frame -> local action sent for it
+    this.hosted = new Map(); // frame -> Map(seat -> the model seat's action sent for it)
     this.sentAt = new Map(); // frame -> when its INPUT was sent (latency measurement)
     this.lastConf = null; // newest confirmed actions: the prediction for remote seats
     this.nextInput = 0; // first frame not yet sent (one INPUT per frame, never two)
@@ -117,6 +122,34 @@ export class RollbackClient {
     return out;
   }
 
+  /** This page runs the models of these seats (never its own seat). */
+  setHostedSeats(seats) {
+    this.hostedSeats = seats.filter((s) => Number.isInteger(s) && s >= 0 && s < this.nseats && s !== this.seat);
+  }
+
+  /**
+   * The model seat that still needs an action for the frame advance() will simulate next,
+   * or -1. Its action is decided from the env's state now, S(f): the 2019 rule, one action
+   * per step from the state that step starts in.
+   */
+  pendingDecision() {
+    if (!this.active || this.over || this.finished || this.f - this.lastConfirmed >= this.P) return -1;
+    if (this.conf.has(this.f)) return -1; // confirmed already: nothing to decide
+    const sent = this.hosted.get(this.f);
+    for (const s of this.hostedSeats) if (!sent?.has(s)) return s;
+    return -1;
+  }
+
+  /** Records a model seat's action for frame f (the next to simulate); returns its INPUT. */
+  hostedInput(seat, action) {
+    const k = this.f;
+    let m = this.hosted.get(k);
+    if (!m) this.hosted.set(k, (m = new Map()));
+    if (m.has(seat)) return null;
+    m.set(seat, action);
+    return this._encode(k, action, seat);
+  }
+
   /** The INPUT for frame f+D carrying `action`, or null when there is nothing new to send. */
   localInput(action) {
     if (!this.active || this.over) return null;
@@ -133,7 +166,7 @@ export class RollbackClient {
   }
 
   // Every INPUT carries c and this client's hash of frame c, for the server to check.
-  _encode(t, action) {
+  _encode(t, action, hostedSeat = -1) {
     const c = this.lastConfirmed;
     const hash = c >= 0 ? this.rec.get(c)?.hash : undefined;
     return encodeInput({
@@ -143,6 +176,7 @@ export class RollbackClient {
       confirmed: c >= 0 ? c : 0,
       hash: hash ?? 0n,
       hashValid: hash !== undefined,
+      hostedSeat,
     });
   }
 
@@ -160,7 +194,10 @@ export class RollbackClient {
     const from = Math.max(this.confirmedCount, 0);
     const to = Math.min(this.nextInput, from + max);
     const out = [];
-    for (let t = from; t < to; t++) if (this.local.has(t)) out.push(this._encode(t, this.local.get(t)));
+    for (let t = from; t < to; t++) {
+      if (this.local.has(t)) out.push(this._encode(t, this.local.get(t)));
+      for (const [s, a] of this.hosted.get(t) ?? []) out.push(this._encode(t, a, s));
+    }
     return out;
   }
 
@@ -216,6 +253,19 @@ export class RollbackClient {
     if (!this.active || this.over) return { simulated: 0, stalled: false, changed: false };
     const before = this.f;
     const steps = this.steps;
+    this.prepare();
+    const { stalled } = this.advance();
+    return { simulated: this.f - before, stalled, changed: this.steps !== steps };
+  }
+
+  /**
+   * tick() in two halves, for a page that runs model seats: prepare() brings the env to
+   * the frame it is about to simulate (applying confirmations, fast-forwarding), the page
+   * decides the models' actions from that state (pendingDecision, hostedInput), then
+   * advance() predicts that one frame.
+   */
+  prepare() {
+    if (!this.active || this.over) return;
     this._applyConfirms();
     // Behind the server: it has confirmed frames we have not even sent input for yet
     // (a throttled or slow tab; the server defaulted us). Catch up with confirmed inputs
@@ -227,13 +277,17 @@ export class RollbackClient {
       this.fastForwarded++;
     }
     this._verify();
+  }
+
+  advance() {
+    if (!this.active || this.over) return { stalled: false };
     let stalled = false;
     if (!this.finished) {
       if (this.f - this.lastConfirmed < this.P) this._simulate(this.f);
       else { this.stalls++; stalled = true; }
     }
     this._prune();
-    return { simulated: this.f - before, stalled, changed: this.steps !== steps };
+    return { stalled };
   }
 
   /**
@@ -254,6 +308,7 @@ export class RollbackClient {
     while (this.conf.has(this.confirmedCount)) this.confirmedCount++;
     this.applied = this.verified = this.pruned = frame;
     for (const k of this.local.keys()) if (k < frame) this.local.delete(k);
+    for (const k of this.hosted.keys()) if (k < frame) this.hosted.delete(k);
     // Frames before the state are confirmed: an INPUT for one would only be dropped as
     // late. Without this a fresh page (a reload mid-episode) would send one for every
     // frame since 0 at the next lag hint, a burst the server cuts off as a flood.
@@ -320,8 +375,10 @@ export class RollbackClient {
     const c = this.conf.get(k);
     if (c) return Array.from(c.actions);
     const a = new Array(this.nseats);
+    const hosted = this.hosted.get(k);
     for (let s = 0; s < this.nseats; s++) {
       if (s === this.seat) a[s] = this.local.get(k) ?? this.defaultAction;
+      else if (hosted?.has(s)) a[s] = hosted.get(s);
       else a[s] = this.lastConf ? this.lastConf[s] : this.defaultAction;
     }
     return a;
@@ -368,6 +425,7 @@ export class RollbackClient {
     for (let k = this.pruned; k < keep; k++) {
       this.rec.delete(k);
       this.local.delete(k);
+      this.hosted.delete(k);
       this.conf.delete(k);
     }
     if (keep > this.pruned) this.pruned = keep;

@@ -18,12 +18,14 @@ function view(bytes) {
 
 // INPUT, client to server. `confirmed`/`hash` describe the newest frame whose confirmed
 // inputs this client has simulated; hashValid=false when there is none yet.
-export function encodeInput({ episode, frame, action, confirmed = 0, hash = 0n, hashValid = false }) {
+// hostedSeat: a model seat this page runs (docs/AGENTS.md): flag 2, the seat in the high byte.
+export function encodeInput({ episode, frame, action, confirmed = 0, hash = 0n, hashValid = false, hostedSeat = -1 }) {
   const u8 = new Uint8Array(INPUT_SIZE);
   const dv = new DataView(u8.buffer);
   dv.setUint8(0, KIND_INPUT);
   dv.setUint8(1, episode & 0xff);
-  dv.setUint16(2, hashValid ? 1 : 0, true);
+  const hosted = hostedSeat >= 0 ? 2 | ((hostedSeat & 0xff) << 8) : 0;
+  dv.setUint16(2, (hashValid ? 1 : 0) | hosted, true);
   dv.setUint32(4, frame >>> 0, true);
   dv.setInt32(8, action | 0, true);
   dv.setUint32(12, confirmed >>> 0, true);
@@ -39,6 +41,7 @@ export function decodeInput(bytes) {
     kind: 'input',
     episode: dv.getUint8(1),
     hashValid: (flags & 1) === 1,
+    hostedSeat: flags & 2 ? flags >> 8 : -1,
     frame: dv.getUint32(4, true),
     action: dv.getInt32(8, true),
     confirmed: dv.getUint32(12, true),

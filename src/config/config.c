@@ -21,6 +21,7 @@
 #include "config/config_bonus.h"
 #include "config/config_values.h"
 #include "config/yaml_tree.h"
+#include "agents/catalog.h"
 #include "texts/texts.h"
 #include "util/file.h"
 #include "util/ident.h"
@@ -99,23 +100,174 @@ static bool load_env(loader *L, const ynode *n, game_spec *g, env_info *info)
     return true;
 }
 
+static bool has_dotdot(const char *rel);
+static bool is_inside(const char *real, const char *dir);
+
+static bool obs_exists(const loader *L, const char *env, const char *obs)
+{
+    const config_hooks *h = L->hooks;
+    return h && h->obs_exists && h->obs_exists(env, obs, h->ctx);
+}
+
+/* A shipped agent (src/agents/catalog.h) by its short name. */
+static bool load_catalog_model(loader *L, const ynode *n, const char *name, const char *env,
+                               seat_spec *seat)
+{
+    const agent_entry *a = agent_catalog_find(name, env);
+    if (!a) {
+        if (agent_catalog_knows(name))
+            return cfg_fail(&L->c, n, "the agent \"%s\" has no model for %s (docs/AGENTS.md "
+                                      "lists the layouts of each agent)", name, env);
+        return cfg_fail(&L->c, n, "unknown AI policy \"%s\" for %s (neither a scripted policy nor a "
+                                  "shipped agent)", name, env);
+    }
+    if (!obs_exists(L, env, a->obs))
+        return cfg_fail(&L->c, n, "%s does not compute the observation \"%s\" the agent "
+                                  "\"%s\" reads", env, a->obs, name);
+    model_spec *m = &seat->model;
+    seat->kind = SEAT_MODEL;
+    snprintf(seat->policy, sizeof seat->policy, "%s", name);
+    snprintf(m->url, sizeof m->url, "/models/%s/model.json", a->dir);
+    m->format = MODEL_TFJS;
+    snprintf(m->obs, sizeof m->obs, "%s", a->obs);
+    m->nactions = a->nactions;
+    memcpy(m->actions, a->actions, (size_t)a->nactions);
+    m->pick = PICK_ARGMAX;
+    return true;
+}
+
+/* A model file of the study's own: under the experiment's pages/ (served at /pages/),
+ * a TensorFlow.js graph model (model.json and its weight files beside it) or an ONNX file. */
+static bool load_model_file(loader *L, const ynode *n, seat_spec *seat)
+{
+    cfg_ctx *c = &L->c;
+    char rel[CFG_PATH_LEN];
+    if (!cfg_string(c, n, "model", rel, sizeof rel))
+        return false;
+    static const char pages[] = "pages/";
+    size_t len = strlen(rel);
+    if (strncmp(rel, pages, sizeof pages - 1) != 0 || has_dotdot(rel) || len >= CFG_ID_LEN)
+        return cfg_fail(c, n, "model must be a file under the experiment's pages/ folder (that "
+                              "is where browsers can fetch it), at most %d characters and no "
+                              "\"..\", got %s", CFG_ID_LEN - 1, cfg_got(c, n));
+    model_format format;
+    if (len > 5 && strcmp(rel + len - 5, ".json") == 0)
+        format = MODEL_TFJS;
+    else if (len > 5 && strcmp(rel + len - 5, ".onnx") == 0)
+        format = MODEL_ONNX;
+    else
+        return cfg_fail(c, n, "model must be a TensorFlow.js graph model (model.json) or an "
+                              "ONNX file (.onnx), got %s", cfg_got(c, n));
+    char full[2 * CFG_PATH_LEN + 2];
+    snprintf(full, sizeof full, "%s/%s", L->x->dir, rel);
+    struct stat st;
+    if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
+        return cfg_fail(c, n, "model %s not found", cfg_got(c, n));
+    if (st.st_size > CFG_MAX_MODEL_BYTES)
+        return cfg_fail(c, n, "model %s is larger than 64 MiB", cfg_got(c, n));
+    char *real = realpath(full, NULL);
+    bool inside = real && is_inside(real, L->x->dir) && access(real, R_OK) == 0;
+    free(real);
+    if (!inside)
+        return cfg_fail(c, n, "model %s cannot be read inside the experiment's folder",
+                        cfg_got(c, n));
+    seat->kind = SEAT_MODEL;
+    /* len < CFG_ID_LEN, checked above: both fit */
+    memcpy(seat->policy, rel, len + 1);
+    seat->model.url[0] = '/';
+    memcpy(seat->model.url + 1, rel, len + 1);
+    seat->model.format = format;
+    return true;
+}
+
+enum { M_AI, M_MODEL, M_OBS, M_ACTIONS, M_PICK, M_N };
+static const char *const model_keys[M_N] = {
+    [M_AI] = "ai", [M_MODEL] = "model", [M_OBS] = "obs", [M_ACTIONS] = "actions",
+    [M_PICK] = "pick",
+};
+static const cfg_schema model_schema = {"an AI seat", "in an AI seat", model_keys, M_N};
+
+/* {ai: NAME, pick: ...} or {model: pages/FILE, obs: NAME, actions: [...], pick: ...}. */
+static bool load_model_seat(loader *L, const ynode *n, const char *env, int env_actions,
+                            seat_spec *seat)
+{
+    cfg_ctx *c = &L->c;
+    cfg_field f[M_N];
+    if (!cfg_mapping(c, n, &model_schema, f))
+        return false;
+    if (!f[M_AI].val == !f[M_MODEL].val)
+        return cfg_fail(c, n, "an AI seat mapping names either ai: (a shipped agent) or model: "
+                              "(a model file of the study's own), not both");
+    model_spec *m = &seat->model;
+    if (f[M_AI].val) {
+        char name[CFG_ID_LEN];
+        if (!cfg_ident(c, f[M_AI].val, "ai", "", name, sizeof name) ||
+            !load_catalog_model(L, f[M_AI].val, name, env, seat))
+            return false;
+        if (f[M_OBS].val || f[M_ACTIONS].val)
+            return cfg_fail(c, f[M_OBS].val ? f[M_OBS].key : f[M_ACTIONS].key,
+                            "obs and actions come with a shipped agent; they are set only for "
+                            "a model: file");
+    } else {
+        if (!load_model_file(L, f[M_MODEL].val, seat) || !cfg_require(c, n, &model_schema, f, M_OBS) ||
+            !cfg_require(c, n, &model_schema, f, M_ACTIONS) ||
+            !cfg_ident(c, f[M_OBS].val, "obs", "", m->obs, sizeof m->obs))
+            return false;
+        if (!obs_exists(L, env, m->obs))
+            return cfg_fail(c, f[M_OBS].val, "%s has no observation \"%s\"", env, m->obs);
+        const ynode *list = f[M_ACTIONS].val;
+        if (!cfg_list(c, list, "actions", "env actions, one per model output", 1,
+                      CFG_MAX_MODEL_ACTIONS))
+            return false;
+        m->nactions = 0;
+        for (const ynode *a = list->first; a; a = a->next) {
+            int v;
+            if (!cfg_int(c, a, "each of actions", 0, env_actions - 1, &v))
+                return false;
+            m->actions[m->nactions++] = (int8_t)v;
+        }
+    }
+    if (f[M_PICK].val) {
+        if (cfg_is(f[M_PICK].val, "argmax"))
+            m->pick = PICK_ARGMAX;
+        else if (cfg_is(f[M_PICK].val, "sample"))
+            m->pick = PICK_SAMPLE;
+        else
+            return cfg_fail(c, f[M_PICK].val, "pick must be argmax or sample, got %s",
+                            cfg_got(c, f[M_PICK].val));
+    }
+    return true;
+}
+
 static bool load_seats(loader *L, const ynode *n, game_spec *g, const env_info *info)
 {
-    if (!cfg_list(&L->c, n, "seats", "seats (human or ai:POLICY)", 1, CFG_MAX_SEATS))
+    if (!cfg_list(&L->c, n, "seats", "seats (human, ai:POLICY or ai:AGENT)", 1, CFG_MAX_SEATS))
         return false;
     g->nseats = 0;
     g->humans = 0;
     for (const ynode *s = n->first; s; s = s->next) {
         seat_spec *seat = &g->seats[g->nseats++];
+        memset(seat, 0, sizeof *seat);
         if (cfg_is(s, "human")) {
             seat->kind = SEAT_HUMAN;
             g->humans++;
         } else if (is_ai(s)) {
-            seat->kind = SEAT_AI;
-            if (!read_ai(L, s, g->env, "an AI seat", seat->policy))
+            const char *name = s->text + 3;
+            if (policy_exists(L, g->env, name)) {
+                seat->kind = SEAT_AI;
+                if (!read_ai(L, s, g->env, "an AI seat", seat->policy))
+                    return false;
+            } else if (!ident_valid(name, CFG_ID_LEN - 1, "")) {
+                return read_ai(L, s, g->env, "an AI seat", seat->policy);
+            } else if (!load_catalog_model(L, s, name, g->env, seat)) {
+                return false;
+            }
+        } else if (s->kind == YNODE_MAPPING) {
+            if (!load_model_seat(L, s, g->env, info->actions, seat))
                 return false;
         } else {
-            return cfg_fail(&L->c, s, "each seat must be human or ai:POLICY, got %s",
+            return cfg_fail(&L->c, s, "each seat must be human, ai:POLICY, ai:AGENT or a "
+                                      "mapping {ai: AGENT} or {model: FILE, ...}, got %s",
                             cfg_got(&L->c, s));
         }
     }

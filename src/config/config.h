@@ -31,7 +31,9 @@
 
 typedef enum { SCENE_PAGE, SCENE_GAME } scene_kind;
 typedef enum { QUIZ_EXCLUDE, QUIZ_RETRY } quiz_on_fail;
-typedef enum { SEAT_HUMAN, SEAT_AI } seat_kind;
+/* SEAT_AI: a scripted policy of the env, run by the server. SEAT_MODEL: a trained model,
+ * run in the browser of the game's first human seat (docs/AGENTS.md). */
+typedef enum { SEAT_HUMAN, SEAT_AI, SEAT_MODEL } seat_kind;
 typedef enum { DROP_END, DROP_DEFAULT, DROP_AI } drop_policy;
 typedef enum { MATCH_FIFO, MATCH_LATENCY_FIFO } matchmaker_kind;
 typedef enum { WAITROOM_END } waitroom_on_timeout; /* `end`: outcome waitroom_timeout */
@@ -62,9 +64,26 @@ typedef struct {
     int min_height;        /* else both 1..CFG_MAX_WINDOW_PX */
 } require_spec;
 
+/* A trained model in a seat (docs/AGENTS.md). */
+#define CFG_URL_LEN 256
+#define CFG_MAX_MODEL_ACTIONS 16
+#define CFG_MAX_MODEL_BYTES (64 * 1024 * 1024)
+typedef enum { MODEL_TFJS, MODEL_ONNX } model_format;
+typedef enum { PICK_ARGMAX, PICK_SAMPLE } model_pick;
+typedef struct {
+    char url[CFG_URL_LEN];   /* what browsers fetch: /models/... (shipped) or /pages/... */
+    model_format format;
+    char obs[CFG_ID_LEN];    /* the env observation it reads: "lossless2019" */
+    int nactions;
+    int8_t actions[CFG_MAX_MODEL_ACTIONS]; /* model output i -> env action */
+    model_pick pick;         /* argmax (the 2019 site's rule), or a seeded sample */
+} model_spec;
+
 typedef struct {
     seat_kind kind;
-    char policy[CFG_ID_LEN]; /* for SEAT_AI: "greedy" */
+    char policy[CFG_ID_LEN]; /* SEAT_AI: "greedy"; SEAT_MODEL: as written ("ppo_sp", or the
+                                model file's path) */
+    model_spec model;        /* SEAT_MODEL */
 } seat_spec;
 
 typedef struct {
@@ -261,6 +280,9 @@ typedef struct {
     /* Optional: the env's natural key map, used when a game sets no `keys`. Returns how
      * many bindings it wrote to out (at most max); 0 = use arrows and space on 0..4. */
     int (*default_keys)(const char *env, key_binding *out, int max, void *ctx);
+    /* Optional: does `env` compute the observation `obs` (envs/env.h observe)? Without it
+     * no model seat can be checked, so none is accepted. */
+    bool (*obs_exists)(const char *env, const char *obs, void *ctx);
     void *ctx;
 } config_hooks;
 

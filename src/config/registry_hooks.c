@@ -26,6 +26,16 @@ static bool registry_policy_exists(const char *env_name, const char *policy, voi
     return env && env_policy_find(env, policy) >= 0;
 }
 
+static bool registry_obs_exists(const char *env_name, const char *obs, void *ctx)
+{
+    (void)ctx;
+    const env_def *env = env_find(env_name);
+    for (uint32_t k = 0; env && env->observe && k < env->nobs && k < ENV_MAX_OBS; k++)
+        if (env->obs_names[k] && strcmp(env->obs_names[k], obs) == 0)
+            return true;
+    return false;
+}
+
 /* Keys follow the env's action names, so every env gets the keys a player expects:
  * the arrows move, space does the env's one verb (interact, jump). */
 static int registry_default_keys(const char *env_name, key_binding *out, int max, void *ctx)
@@ -65,6 +75,7 @@ const config_hooks *config_registry_hooks(void)
         .env_lookup = registry_env_lookup,
         .policy_exists = registry_policy_exists,
         .default_keys = registry_default_keys,
+        .obs_exists = registry_obs_exists,
         .ctx = NULL,
     };
     return &hooks;

@@ -84,18 +84,30 @@ char *proto_msg_matched(const char *game, int seat, int countdown_ms)
 
 char *proto_msg_game_start(const game_start_info *g)
 {
-    json_t *seats = json_array(), *keys = json_object();
+    json_t *seats = json_array(), *keys = json_object(), *models = json_array();
     for (int i = 0; seats && i < g->nseats; i++)
         json_array_append_new(seats, json_string(g->seat_labels[i]));
     for (int i = 0; keys && i < g->nkeys; i++)
         json_object_set_new(keys, g->key_names[i], json_integer(g->key_actions[i]));
-    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i}",
+    for (int i = 0; models && i < g->nmodels; i++) {
+        const game_model_info *m = &g->models[i];
+        json_t *actions = json_array();
+        for (int a = 0; actions && a < m->nactions; a++)
+            json_array_append_new(actions, json_integer(m->actions[a]));
+        json_array_append_new(models, json_pack("{s:i, s:s, s:s, s:s, s:o, s:s}", "seat", m->seat,
+                                                "url", m->url, "format", m->format, "obs", m->obs,
+                                                "actions", actions, "pick", m->pick));
+    }
+    char seed[24]; /* a decimal string: a u64 does not survive JavaScript's doubles */
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->seed);
+    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i, "
+                          "s:o, s:i, s:s}",
                           "type", "game_start", "game", g->game, "seat", g->seat, "seats", seats,
                           "env", g->env, "fps", g->fps, "input_delay", g->input_delay,
                           "confirm_window", g->confirm_window, "prediction_limit",
                           g->prediction_limit, "episodes", g->episodes, "max_steps", g->max_steps,
                           "keys", keys, "default_action", g->default_action, "episode",
-                          g->episode));
+                          g->episode, "models", models, "model_host", g->model_host, "seed", seed));
 }
 
 char *proto_msg_countdown(int episode, int ms)

@@ -62,6 +62,17 @@ typedef struct {
 } quiz_result_info;
 char *proto_msg_quiz_result(const quiz_result_info *r);
 
+/* A model seat, for the page that runs it (docs/AGENTS.md). */
+typedef struct {
+    int seat;
+    const char *url;     /* the model file: model.json or .onnx */
+    const char *format;  /* "tfjs" | "onnx" */
+    const char *obs;     /* the env observation it reads */
+    int nactions;
+    const int8_t *actions; /* model output i -> env action */
+    const char *pick;    /* "argmax" | "sample" */
+} game_model_info;
+
 /* What a seat needs to run the game: everything but `seat` is the same for every seat. */
 typedef struct {
     const char *game;
@@ -75,6 +86,10 @@ typedef struct {
     const int *key_actions;         /* nkeys */
     int default_action;
     int episode;
+    int nmodels;
+    const game_model_info *models; /* nmodels */
+    int model_host;                /* the seat whose page runs them */
+    uint64_t seed;                 /* the game's: a sampling model's draws derive from it */
 } game_start_info;
 char *proto_msg_game_start(const game_start_info *g);
 

@@ -86,7 +86,8 @@
 #define SOURCE_LIST(X)                                                                     \
     X(SOURCE_INPUT, "input")                                                               \
     X(SOURCE_DEFAULT, "default")                                                           \
-    X(SOURCE_AI, "ai")
+    X(SOURCE_AI, "ai")                                                                     \
+    X(SOURCE_MODEL, "model") /* a trained model's action, computed by its host's page */
 
 /* A device's primary pointer, as the browser's `(pointer: ...)` media query says:
  * `hello.device.pointer` (src/flow/screen.h decides with it). */

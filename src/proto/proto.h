@@ -71,6 +71,9 @@ enum { BIN_INPUT = 1, BIN_CONFIRM = 2, BIN_STATE = 3 };
 #define PROTO_CONFIRM_HEADER 12
 #define PROTO_STATE_HEADER 12
 #define PROTO_INPUT_HAS_HASH 1u
+/* A model seat's action, sent by the page that runs the model (docs/AGENTS.md): the seat
+ * is in the high byte of flags. */
+#define PROTO_INPUT_HOSTED 2u
 
 typedef struct {
     uint8_t episode;
@@ -80,6 +83,9 @@ typedef struct {
     uint32_t confirmed;
     uint64_t hash;
 } input_msg;
+
+/* The seat a PROTO_INPUT_HOSTED input is for. */
+static inline int proto_input_hosted_seat(const input_msg *in) { return in->flags >> 8; }
 
 /* 0, or -1 when the bytes are not an INPUT message. */
 int proto_decode_input(const uint8_t *buf, size_t len, input_msg *out);

@@ -20,7 +20,10 @@
 #define SEAT_RECORD_GAP_MS 1000
 #define VISIBILITY_RECORD_GAP_MS 200
 
-typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT } seat_role;
+/* SEAT_IS_MODEL: a trained model whose actions the browser of seat `host` computes and
+ * sends (docs/AGENTS.md); the room waits for them like a person's, and defaults them when
+ * late. */
+typedef enum { SEAT_IS_HUMAN, SEAT_IS_AI, SEAT_IS_DEFAULT, SEAT_IS_MODEL } seat_role;
 typedef enum { PHASE_COUNTDOWN, PHASE_PLAYING, PHASE_ENDED, PHASE_OVER } room_phase;
 
 typedef struct {
@@ -32,6 +35,7 @@ typedef struct {
 typedef struct {
     seat_role role;
     int policy;              /* AI policy index */
+    int host;                /* SEAT_IS_MODEL: the human seat whose browser runs the model */
     void *peer;              /* NULL once removed */
     char name[80];
     bool connected;
@@ -95,6 +99,21 @@ static void mark_dirty(room *r)
     }
 }
 
+/* The browser that runs a game's models: the first human seat's (docs/AGENTS.md). */
+static int model_host(const game_spec *g)
+{
+    for (int s = 0; s < g->nseats; s++)
+        if (g->seats[s].kind == SEAT_HUMAN)
+            return s;
+    return 0; /* config requires a human seat */
+}
+
+/* Seats whose actions arrive as INPUTs: a person's, and a model's from its host. */
+static bool sends_inputs(const seat *st)
+{
+    return st->role == SEAT_IS_HUMAN || st->role == SEAT_IS_MODEL;
+}
+
 uint64_t room_episode_seed(uint64_t game_seed, uint32_t episode)
 {
     /* splitmix64 of the pair: well-spread seeds from consecutive episode numbers */
@@ -138,6 +157,8 @@ static const char *seat_label(const room *r, int s, char *buf, size_t len)
     const seat *st = &r->seats[s];
     if (st->role == SEAT_IS_AI)
         snprintf(buf, len, "ai:%s", r->env->policy_names[st->policy]);
+    else if (st->role == SEAT_IS_MODEL)
+        snprintf(buf, len, "ai:%s", r->spec->seats[s].policy);
     else
         snprintf(buf, len, "human");
     return buf;
@@ -154,6 +175,22 @@ static char *game_start_msg(room *r, int s)
     for (int i = 0; i < r->spec->nkeys; i++) {
         key_names[i] = r->spec->keys[i].key;
         key_actions[i] = r->spec->keys[i].action;
+    }
+    game_model_info models[ENV_MAX_PLAYERS];
+    int nmodels = 0;
+    for (int i = 0; i < r->nseats; i++) {
+        const seat_spec *spec = &r->spec->seats[i];
+        if (r->seats[i].role != SEAT_IS_MODEL)
+            continue;
+        models[nmodels++] = (game_model_info){
+            .seat = i,
+            .url = spec->model.url,
+            .format = spec->model.format == MODEL_ONNX ? "onnx" : "tfjs",
+            .obs = spec->model.obs,
+            .nactions = spec->model.nactions,
+            .actions = spec->model.actions,
+            .pick = spec->model.pick == PICK_SAMPLE ? "sample" : "argmax",
+        };
     }
     game_start_info g = {
         .game = r->id,
@@ -172,6 +209,10 @@ static char *game_start_msg(room *r, int s)
         .key_actions = key_actions,
         .default_action = (int)r->env->default_action,
         .episode = (int)r->episode,
+        .nmodels = nmodels,
+        .models = models,
+        .model_host = model_host(r->spec),
+        .seed = r->seed,
     };
     return proto_msg_game_start(&g);
 }
@@ -277,6 +318,10 @@ room *room_new(const room_config *cfg, const room_hooks *hooks, void *ud, store 
             se->role = SEAT_IS_AI;
             int policy = env_policy_find(r->env, spec->policy);
             se->policy = policy < 0 ? 0 : policy; /* config checked it exists */
+            snprintf(se->name, sizeof se->name, "ai:%s", spec->policy);
+        } else if (spec->kind == SEAT_MODEL) {
+            se->role = SEAT_IS_MODEL;
+            se->host = model_host(r->spec);
             snprintf(se->name, sizeof se->name, "ai:%s", spec->policy);
         } else {
             se->role = SEAT_IS_HUMAN;
@@ -421,7 +466,7 @@ static void confirm_frames(room *r, loop_time now, bool force)
         bool missing = false;
         for (int s = 0; s < r->nseats; s++) {
             seat *st = &r->seats[s];
-            if (st->role != SEAT_IS_HUMAN)
+            if (!sends_inputs(st))
                 continue;
             if (st->max_frame > leader)
                 leader = st->max_frame;
@@ -447,9 +492,9 @@ static void confirm_frames(room *r, loop_time now, bool force)
                 actions[s] = sanitize_action(r, r->env->policy((uint32_t)st->policy, r->state,
                                                                (uint32_t)s));
                 row->sources[s] = SOURCE_AI;
-            } else if (st->role == SEAT_IS_HUMAN && in->present && in->frame == n) {
+            } else if (sends_inputs(st) && in->present && in->frame == n) {
                 actions[s] = in->action;
-                row->sources[s] = SOURCE_INPUT;
+                row->sources[s] = st->role == SEAT_IS_MODEL ? SOURCE_MODEL : SOURCE_INPUT;
             } else {
                 actions[s] = (int32_t)r->env->default_action;
                 row->sources[s] = SOURCE_DEFAULT;
@@ -515,6 +560,13 @@ int room_on_input(room *r, int s, const input_msg *in, loop_time now)
 {
     if (s < 0 || s >= r->nseats || r->seats[s].role != SEAT_IS_HUMAN)
         return 0;
+    const int from = s;
+    if (in->flags & PROTO_INPUT_HOSTED) {
+        /* Only the host's page sends a model's actions: anyone else is forging them. */
+        s = proto_input_hosted_seat(in);
+        if (s >= r->nseats || r->seats[s].role != SEAT_IS_MODEL || r->seats[s].host != from)
+            return -1;
+    }
     seat *st = &r->seats[s];
     r->stats.inputs++;
     if ((r->phase != PHASE_PLAYING && r->phase != PHASE_ENDED) ||
@@ -522,7 +574,8 @@ int room_on_input(room *r, int s, const input_msg *in, loop_time now)
         r->stats.stale_inputs++;
         return 0;
     }
-    check_hash(r, s, in, now);
+    if (s == from)
+        check_hash(r, s, in, now);
     if (r->phase != PHASE_PLAYING)
         return 0;
     r->last_input = now.mono_ms;
@@ -752,7 +805,7 @@ void room_tick(room *r, loop_time t)
     if (r->phase == PHASE_PLAYING) {
         int64_t leader = -1;
         for (int s = 0; s < r->nseats; s++)
-            if (r->seats[s].role == SEAT_IS_HUMAN && r->seats[s].max_frame > leader)
+            if (sends_inputs(&r->seats[s]) && r->seats[s].max_frame > leader)
                 leader = r->seats[s].max_frame;
         int64_t window_ms = (int64_t)r->spec->confirm_window * 1000 / r->spec->fps;
         if (leader >= r->spec->max_steps - 1 && now - r->last_progress >= window_ms)

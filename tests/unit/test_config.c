@@ -64,8 +64,18 @@ static bool fake_policy_exists(const char *env, const char *policy, void *ctx)
             (strcmp(policy, "sustainable") == 0 || strcmp(policy, "greedy") == 0));
 }
 
-static const config_hooks hooks = {
-    .env_lookup = fake_env_lookup, .policy_exists = fake_policy_exists, .ctx = &registry};
+/* The cooking env computes the observations the shipped agents read; nothing else does. */
+static bool fake_obs_exists(const char *env, const char *obs, void *ctx)
+{
+    assert_ptr_equal(ctx, &registry);
+    return strcmp(env, "cooking/cramped_room") == 0 &&
+           (strcmp(obs, "lossless2019") == 0 || strcmp(obs, "lossless") == 0);
+}
+
+static const config_hooks hooks = {.env_lookup = fake_env_lookup,
+                                   .policy_exists = fake_policy_exists,
+                                   .obs_exists = fake_obs_exists,
+                                   .ctx = &registry};
 
 /* ---- paths ---- */
 
@@ -428,9 +438,9 @@ static const struct {
                             "mapping"},
     {"bad_seats_no_human.yaml", "6:14: seats must include at least one human"},
     {"bad_seats_count.yaml", "6:14: cooking/cramped_room is a 2-player game, but seats lists 3"},
-    {"bad_seats_nine.yaml", "6:14: seats must list 1 to 8 seats (human or ai:POLICY), got 9"},
-    {"bad_seat_policy.yaml", "6:22: unknown AI policy \"greedy\" for volley/slime"},
-    {"bad_seat_word.yaml", "8:11: each seat must be human or ai:POLICY, got \"robot\""},
+    {"bad_seats_nine.yaml", "6:14: seats must list 1 to 8 seats (human, ai:POLICY or ai:AGENT), got 9"},
+    {"bad_seat_policy.yaml", "6:22: unknown AI policy \"greedy\" for volley/slime (neither a scripted policy nor a shipped agent)"},
+    {"bad_seat_word.yaml", "8:11: each seat must be human, ai:POLICY, ai:AGENT or a mapping {ai: AGENT} or {model: FILE, ...}, got \"robot\""},
     {"bad_key_action.yaml", "7:31: the action for \" \" must be an integer from 0 to 5 "
                             "(cooking/cramped_room has 6 actions), got \"6\""},
     {"bad_key_name.yaml", "7:40: unknown key name \"Space\"; did you mean \" \"?"},
@@ -456,7 +466,19 @@ static const struct {
                           "\"app.prolific.com/submissions/complete?cc...\""},
     {"bad_condition_id_change.yaml", "7:21: condition \"a\": a condition cannot change a scene's id"},
     {"bad_condition_kind.yaml", "10:12: condition \"ai\": cannot make scene \"bye\" a game scene (it is a page scene)"},
-    {"bad_condition_policy.yaml", "9:36: condition \"ai\": unknown AI policy \"nosuch\" for cooking/cramped_room"},
+    {"bad_condition_policy.yaml", "9:36: condition \"ai\": unknown AI policy \"nosuch\" for cooking/cramped_room (neither a scripted policy nor a shipped agent)"},
+    {"bad_agent_unknown.yaml", "6:22: unknown AI policy \"ppo_nosuch\" for cooking/cramped_room (neither a scripted policy nor a shipped agent)"},
+    {"bad_agent_layout.yaml", "6:22: the agent \"ppo_sp\" has no model for volley/slime (docs/AGENTS.md lists the layouts of each agent)"},
+    {"bad_model_outside.yaml", "6:30: model must be a file under the experiment's pages/ folder (that is where browsers can fetch it), at most 63 characters and no \"..\", got \"models/x.onnx\""},
+    {"bad_model_dotdot.yaml", "6:30: model must be a file under the experiment's pages/ folder (that is where browsers can fetch it), at most 63 characters and no \"..\", got \"pages/../../x.onnx\""},
+    {"bad_model_type.yaml", "6:30: model must be a TensorFlow.js graph model (model.json) or an ONNX file (.onnx), got \"pages/welcome.html\""},
+    {"bad_model_missing.yaml", "6:30: model \"pages/models/gone.onnx\" not found"},
+    {"bad_model_no_obs.yaml", "6:22: missing key \"obs\" in an AI seat"},
+    {"bad_model_obs.yaml", "6:59: cooking/cramped_room has no observation \"rgb\""},
+    {"bad_model_action.yaml", "6:86: each of actions must be an integer from 0 to 5, got \"6\""},
+    {"bad_model_both.yaml", "6:22: an AI seat mapping names either ai: (a shipped agent) or model: (a model file of the study's own), not both"},
+    {"bad_model_pick.yaml", "6:41: pick must be argmax or sample, got \"best\""},
+    {"bad_model_obs_shipped.yaml", "6:35: obs and actions come with a shipped agent; they are set only for a model: file"},
     {"bad_condition_scene.yaml", "7:14: condition \"ai\": no scene \"gmae\" to change"},
     {"bad_condition_twice.yaml", "5:28: condition id \"a\" is used twice"},
     {"bad_assignment.yaml", "6:13: assignment must be balanced, random or {param: NAME}, got \"roundrobin\""},
@@ -665,6 +687,47 @@ static void test_good_quiz(void **state)
 }
 
 /* Every mismatch is printed before the test fails, so one run shows them all. */
+/* Shipped agents by short name, a study's own model files, scripted policies beside them. */
+static void test_model_seats(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_models.yaml");
+    load_ok(path);
+    const game_spec *g = &x.scenes[0].game;
+    assert_int_equal(g->seats[1].kind, SEAT_MODEL);
+    assert_string_equal(g->seats[1].policy, "ppo_sp");
+    assert_string_equal(g->seats[1].model.url,
+                        "/models/overcooked-2019/site/ppo_sp_cramped_room/model.json");
+    assert_int_equal(g->seats[1].model.format, MODEL_TFJS);
+    assert_string_equal(g->seats[1].model.obs, "lossless2019");
+    assert_int_equal(g->seats[1].model.pick, PICK_ARGMAX);
+    static const int8_t overcooked[6] = {0, 1, 3, 2, 4, 5}; /* north south east west stay interact */
+    assert_int_equal(g->seats[1].model.nactions, 6);
+    assert_memory_equal(g->seats[1].model.actions, overcooked, 6);
+    assert_int_equal(g->humans, 1);
+
+    g = &x.scenes[1].game;
+    assert_int_equal(g->seats[0].kind, SEAT_MODEL);
+    assert_int_equal(g->seats[0].model.pick, PICK_SAMPLE);
+    assert_string_equal(g->seats[0].model.url,
+                        "/models/overcooked-2019/hrl/pbt_cramped_room_seed8015/model.json");
+
+    g = &x.scenes[2].game;
+    assert_int_equal(g->seats[1].kind, SEAT_MODEL);
+    assert_string_equal(g->seats[1].model.url, "/pages/models/mine/model.json");
+    assert_int_equal(g->seats[1].model.format, MODEL_TFJS);
+    assert_int_equal(g->seats[1].model.nactions, 6);
+
+    g = &x.scenes[3].game;
+    assert_string_equal(g->seats[1].model.url, "/pages/models/mine.onnx");
+    assert_int_equal(g->seats[1].model.format, MODEL_ONNX);
+
+    g = &x.scenes[4].game;
+    assert_int_equal(g->seats[1].kind, SEAT_AI);
+    assert_string_equal(g->seats[1].policy, "greedy");
+}
+
 static void test_broken_files(void **state)
 {
     (void)state;
@@ -950,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_mutated_files_fail_cleanly),
         cmocka_unit_test(test_default_keys_follow_the_env),
+        cmocka_unit_test(test_model_seats),
     };
     int failed = cmocka_run_group_tests_name("config files", files, NULL, NULL);
     failed += cmocka_run_group_tests_name("config hostile input", hostile, make_tmpdir,

@@ -146,6 +146,11 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
     g->seats[1].kind = second;
     snprintf(g->seats[1].policy, sizeof g->seats[1].policy, "greedy");
     g->humans = second == SEAT_HUMAN ? 2 : 1;
+    if (second == SEAT_MODEL) {
+        snprintf(g->seats[1].model.url, sizeof g->seats[1].model.url, "/models/x/model.json");
+        snprintf(g->seats[1].model.obs, sizeof g->seats[1].model.obs, "lossless2019");
+        g->seats[1].model.nactions = 6;
+    }
     g->fps = 30;
     g->episodes = episodes;
     g->max_steps = max_steps;
@@ -274,6 +279,63 @@ static void an_ai_seat_never_waits(void **state)
     room_flush(r, at(2000));
     assert_int_equal(peers[0].confirmed_upto, 2);
     assert_int_equal(peers[0].last_actions[1], 1); /* policy: t % 4 at t = 1 */
+    room_free(r);
+}
+
+static int hosted_input(room *r, int from, int model_seat, uint32_t frame, int32_t action)
+{
+    input_msg in = {.episode = (uint8_t)room_episode(r), .frame = frame, .action = action,
+                    .flags = (uint16_t)(PROTO_INPUT_HOSTED | model_seat << 8)};
+    return room_on_input(r, from, &in, at(episode_began + frame * 33));
+}
+
+/* A trained model's seat: its host's page sends its actions; the room waits for them as
+ * for a person, uses them, and names nobody else able to send them. */
+static void a_model_seat_plays_what_its_host_sends(void **state)
+{
+    room *r = make_room(SEAT_MODEL, 1, 100);
+    assert_int_equal(has_text(&peers[0], "\"model_host\":0"), 1);
+    assert_int_equal(has_text(&peers[0], "\"seats\":[\"human\",\"ai:greedy\"]"), 1);
+    input(r, 0, 0, 1);
+    assert_int_equal(room_frame(r), 0); /* waits for the model's action, unlike an AI's */
+    assert_int_equal(hosted_input(r, 0, 1, 0, 5), 0);
+    assert_int_equal(room_frame(r), 1);
+    input(r, 0, 1, 2);
+    assert_int_equal(hosted_input(r, 0, 1, 1, 3), 0);
+    assert_int_equal(room_frame(r), 2);
+    room_flush(r, at(2000));
+    assert_int_equal(peers[0].last_actions[0], 2);
+    assert_int_equal(peers[0].last_actions[1], 3);
+    /* A hosted input naming the host's own seat, or a seat past the game's: cut off. */
+    assert_int_equal(hosted_input(r, 0, 0, 2, 1), -1);
+    assert_int_equal(hosted_input(r, 0, 7, 2, 1), -1);
+    /* The model's repeat for a frame is dropped like anyone's: the first action stands. */
+    assert_int_equal(hosted_input(r, 0, 1, 2, 0), 0);
+    assert_int_equal(hosted_input(r, 0, 1, 2, 1), 0);
+    assert_int_equal(room_get_stats(r).duplicate_inputs, 1);
+    input(r, 0, 2, 1);
+    assert_int_equal(room_frame(r), 3);
+    room_flush(r, at(2000));
+    assert_int_equal(peers[0].last_actions[1], 0);
+    /* Silent model (its host's page stalled): defaulted once the window has passed. */
+    for (uint32_t f = 3; f < 10; f++)
+        input(r, 0, f, 1);
+    room_tick(r, at(episode_began + 20 * 33));
+    assert_true(room_frame(r) >= 4);
+    room_flush(r, at(episode_began + 20 * 33));
+    assert_int_equal(peers[0].last_actions[1], 4);
+    assert_true(room_get_stats(r).defaulted >= 1);
+    room_free(r);
+}
+
+/* Between two people no one may send the other's actions with the hosted flag. */
+static void a_hosted_input_between_people_is_refused(void **state)
+{
+    room *r = make_room(SEAT_HUMAN, 1, 100);
+    assert_int_equal(has_text(&peers[0], "\"models\":[]"), 1);
+    assert_int_equal(hosted_input(r, 0, 1, 0, 1), -1);
+    assert_int_equal(hosted_input(r, 1, 0, 0, 1), -1);
+    assert_int_equal(room_frame(r), 0);
     room_free(r);
 }
 
@@ -543,6 +605,12 @@ static void seeds_differ_by_episode_and_repeat_by_game(void **state)
     assert_true(room_episode_seed(1, 0) != room_episode_seed(1, 1));
     assert_true(room_episode_seed(1, 0) == room_episode_seed(1, 0));
     assert_true(room_episode_seed(1, 0) != room_episode_seed(2, 0));
+    /* The browser derives the same seeds for a sampling model seat (web/agent.js
+     * episodeSeed; tests/web/agent.test.mjs checks these very values). */
+    assert_true(room_episode_seed(0, 0) == 16294208416658607535ULL);
+    assert_true(room_episode_seed(0, 2) == 487617019471545679ULL);
+    assert_true(room_episode_seed(12345, 1) == 3778200017661327597ULL);
+    assert_true(room_episode_seed(UINT64_MAX, 2) == 4048727598324417001ULL);
 }
 
 /* A seat sending inputs six times faster than the game runs cannot finish the episode
@@ -643,6 +711,8 @@ int main(void)
         cmocka_unit_test(a_seat_that_runs_late_is_told_by_how_much),
         cmocka_unit_test(the_last_frames_never_wait_forever_for_a_laggard),
         cmocka_unit_test(an_ai_seat_never_waits),
+        cmocka_unit_test(a_model_seat_plays_what_its_host_sends),
+        cmocka_unit_test(a_hosted_input_between_people_is_refused),
         cmocka_unit_test(hostile_inputs_are_contained),
         cmocka_unit_test(hashes_are_verified_and_a_mismatch_resyncs),
         cmocka_unit_test(episodes_end_announce_and_continue),

@@ -331,3 +331,43 @@ test('human + AI seat: after a reconnect the client re-sends lost inputs instead
   assert.equal(stuck.ended[0], false, 'without the re-send the game deadlocks');
   assert.ok(stuck.relay.confirmed < 300);
 });
+
+test('a page hosting a model seat decides it once per frame, from the state that frame starts in', () => {
+  const env = makeEnv();
+  const c = new RollbackClient({ env, seat: 0, nseats: 2, inputDelay: 2, predictionLimit: 8, defaultAction: 4 });
+  c.setHostedSeats([1, 0, 7]); // its own seat and a seat past the game's are ignored
+  assert.deepEqual(c.hostedSeats, [1]);
+  c.startEpisode(5n, 50);
+  const sent = [];
+  const states = [];
+  for (let t = 0; t < 6; t++) {
+    c.localInput(t % 4);
+    c.prepare();
+    assert.equal(c.pendingDecision(), 1, `frame ${c.frame} needs the model's action`);
+    states.push(env.hash());
+    const m = decodeInput(c.hostedInput(1, (t + 1) % 4));
+    assert.equal(c.hostedInput(1, 0), null, 'never a second action for the same frame');
+    assert.equal(c.pendingDecision(), -1);
+    sent.push([m.frame, m.hostedSeat, m.action]);
+    c.advance();
+  }
+  assert.deepEqual(sent.map((s) => s[0]), [0, 1, 2, 3, 4, 5], 'the frame about to be simulated, not input_delay ahead');
+  assert.ok(sent.every((s) => s[1] === 1));
+  // The predicted frames used the model's actions: a re-simulation with them gives the
+  // same states.
+  const ref = makeEnv();
+  ref.reset(5n, 50);
+  const actions = [[4, 1], [4, 2], [0, 3], [1, 0], [2, 1], [3, 2]];
+  for (let k = 0; k < 6; k++) {
+    assert.equal(ref.hash(), states[k], `S(${k})`);
+    ref.step(actions[k]);
+  }
+  // After a reconnect the model's unconfirmed actions go again, with the page's own.
+  const again = c.unconfirmedInputs().map(decodeInput);
+  assert.deepEqual(again.filter((m) => m.hostedSeat === 1).map((m) => [m.frame, m.action]), sent.map((s) => [s[0], s[2]]));
+  // A confirmed frame needs no decision: the server's record stands.
+  c.onConfirm(0, actions.slice(0, 6), [0n, 0n, 0n, 0n, 0n, 0n].map((_, k) => c.hashOf(k)));
+  c.prepare();
+  assert.equal(c.frame, 6);
+  assert.equal(c.pendingDecision(), 1);
+});

@@ -16,11 +16,15 @@ test('INPUT is 24 bytes with the PROTOCOL.md layout', () => {
   assert.equal(dv.getUint32(12, true), 69990);
   assert.equal(dv.getBigUint64(16, true), 0x0123456789abcdefn);
   assert.deepEqual(decodeInput(b), {
-    kind: 'input', episode: 1, hashValid: true, frame: 70000, action: -3, confirmed: 69990, hash: 0x0123456789abcdefn,
+    kind: 'input', episode: 1, hashValid: true, hostedSeat: -1, frame: 70000, action: -3, confirmed: 69990, hash: 0x0123456789abcdefn,
   });
   const none = decodeInput(encodeInput({ episode: 0, frame: 0, action: 4 }));
   assert.equal(none.hashValid, false);
   assert.equal(none.hash, 0n);
+  // A model seat's action from its host's page: bit 1, the seat in the high byte.
+  const hosted = encodeInput({ episode: 0, frame: 9, action: 5, hashValid: true, hostedSeat: 3 });
+  assert.equal(new DataView(hosted.buffer).getUint16(2, true), 1 | 2 | (3 << 8));
+  assert.equal(decodeInput(hosted).hostedSeat, 3);
 });
 
 test('CONFIRM round trip, unaligned u64 hashes', () => {
