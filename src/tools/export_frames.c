@@ -474,7 +474,7 @@ int export_episode(frame_pass *fp, episode_out *eo)
             xt_str(t, ver);
             team += out.rewards[k];
             eo->score[k] += out.rewards[k];
-            for (int j = 0; j < 3; j++)
+            for (int j = 0; j < input_source_COUNT_; j++)
                 if (strcmp(src, source_words[j]) == 0)
                     eo->sources[k][j]++;
             eo->unfocused[k] += strcmp(foc, "0") == 0;
@@ -577,12 +577,15 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
     xt_col(t, "score.team", XT_INTEGER, "point", false,
            "sum of reward.team over the episode: the seats' scores added up");
     for (uint32_t k = 0; k < fs->seats; k++) {
-        static const char *const what[] = {"input", "default", "ai"};
-        static const char *const says[] = {
+        /* In SOURCE_LIST order (src/proto/names.h), as eo->sources counts them. */
+        static const char *const says[input_source_COUNT_] = {
             "frames whose action came from seat %u's person",
             "frames where seat %u got the default action (input missing or late)",
-            "frames where a scripted policy played seat %u"};
-        for (int j = 0; j < 3; j++) {
+            "frames where a scripted policy played seat %u",
+            "frames where a trained model played seat %u (its action computed in its host's "
+            "page)"};
+        for (int j = 0; j < input_source_COUNT_; j++) {
+            const char *const *what = source_words;
             snprintf(name, sizeof name, "frames_%s.%u", what[j], k);
             snprintf(desc, sizeof desc, says[j], k);
             xt_col(t, name, XT_INTEGER, "step", fs->nenvs > 1, desc);
@@ -644,7 +647,7 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
         xt_int(t, eo->team);
         for (uint32_t k = 0; k < fs->seats; k++) {
             bool has = k < env->players;
-            for (int j = 0; j < 3; j++)
+            for (int j = 0; j < input_source_COUNT_; j++)
                 has ? xt_uint(t, eo->sources[k][j]) : xt_null(t);
             has ? xt_uint(t, eo->unfocused[k]) : xt_null(t);
             has ? xt_uint(t, eo->reports[k]) : xt_null(t);

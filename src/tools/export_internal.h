@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../proto/names.h"
 #include "numbers.h"
 #include "export.h"
 #include "tools.h"
@@ -147,7 +148,7 @@ typedef struct {
     const char *seat_kinds[ENV_MAX_PLAYERS];
     uint32_t frames;
     int64_t score[ENV_MAX_PLAYERS], team;
-    uint32_t sources[ENV_MAX_PLAYERS][3];
+    uint32_t sources[ENV_MAX_PLAYERS][input_source_COUNT_]; /* per SOURCE_LIST */
     uint32_t unfocused[ENV_MAX_PLAYERS], mismatches[ENV_MAX_PLAYERS], reports[ENV_MAX_PLAYERS];
     int32_t last_info[ENV_MAX_INFO];
     uint32_t desync_events;

@@ -91,7 +91,7 @@ row_sum = sum(F[f"reward.{k}"].fillna(0) for k in seats)
 check((row_sum == F["reward.team"]).all(), "reward.team != the seats' rewards added up")
 for k in seats:
     has = E[f"seat.{k}"].notna()
-    total = E[f"frames_input.{k}"] + E[f"frames_default.{k}"] + E[f"frames_ai.{k}"]
+    total = E[f"frames_input.{k}"] + E[f"frames_default.{k}"] + E[f"frames_ai.{k}"] + E[f"frames_model.{k}"]
     check((total[has] == E["frames"][has]).all(), f"frames_*.{k} do not add up to frames")
     mism = F[F[f"verified.{k}"] == 0].groupby(key).size()
     got = E.set_index(key)[f"hash_mismatches.{k}"]
