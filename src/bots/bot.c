@@ -65,12 +65,18 @@ struct bot {
     uint32_t D, P, max_steps;
     uint8_t *state;
     uint32_t state_cap;
+    /* Model seats this bot's page would run (docs/AGENTS.md): it sends their actions as a
+     * browser does, one hosted INPUT per frame, so a swarm loads the server as people
+     * playing with trained agents do. */
+    int nhosted;
+    int hosted[ENV_MAX_PLAYERS];
 
     /* episode */
     bool ep_active;
     uint32_t episode;
     uint32_t f;              /* local frame: frames this bot has "simulated" (ticked past) */
     uint32_t next_input;     /* next frame an INPUT may be sent for */
+    uint32_t next_hosted;    /* next frame the model seats' actions go for */
     uint32_t cc;             /* confirmed frames applied to state: state == S(cc) */
     uint64_t last_hash;      /* hash(S(cc)) = the hash of frame cc-1 */
     bool desynced;
@@ -493,6 +499,17 @@ static void on_game_start(bot *b, json_t *m)
             return;
         }
     }
+    b->nhosted = 0;
+    json_t *models = json_object_get(m, "models");
+    if (json_int(m, "model_host", -1) == b->seat && json_is_array(models)) {
+        size_t i;
+        json_t *mo;
+        json_array_foreach(models, i, mo) {
+            int s = json_int(mo, "seat", -1);
+            if (s >= 0 && s < b->nseats && s != b->seat && b->nhosted < ENV_MAX_PLAYERS)
+                b->hosted[b->nhosted++] = s;
+        }
+    }
     b->policy_index = b->cfg->policy == POLICY_GREEDY ? env_policy_find(env, "greedy") : -1;
     if (b->cfg->policy == POLICY_GREEDY && b->policy_index < 0 && env->policy && env->npolicies)
         b->policy_index = 0; /* the env's first scripted policy */
@@ -528,6 +545,21 @@ static void send_input(bot *b, uint32_t frame, int32_t action, int64_t now)
     s->valid = 1;
 }
 
+/* A model seat's action for frame, as the hosting page sends it (PROTOCOL.md, INPUT). */
+static void send_hosted(bot *b, int seat, uint32_t frame, int32_t action)
+{
+    input_msg in;
+    memset(&in, 0, sizeof in);
+    in.episode = (uint8_t)b->episode;
+    in.frame = frame;
+    in.action = action;
+    in.flags = (uint16_t)(PROTO_INPUT_HOSTED | seat << 8);
+    uint8_t buf[PROTO_INPUT_SIZE];
+    proto_encode_input(buf, &in);
+    b->io->send(b->ctx, true, buf, sizeof buf);
+    b->st->inputs_sent++;
+}
+
 static void on_episode_start(bot *b, json_t *m, int64_t now)
 {
     const char *seed_s = json_string_value(json_object_get(m, "seed"));
@@ -546,6 +578,7 @@ static void on_episode_start(bot *b, json_t *m, int64_t now)
     b->f = 0;
     b->cc = 0;
     b->next_input = 0;
+    b->next_hosted = 0;
     b->last_hash = 0;
     b->desynced = false;
     b->ep_t0 = now;
@@ -598,10 +631,18 @@ static void game_tick(bot *b, int64_t now)
         b->f = b->cc - b->D;
     if (b->f < b->max_steps) {
         int64_t last_confirmed = (int64_t)(b->f < b->cc ? b->f : b->cc) - 1;
-        if ((int64_t)b->f - last_confirmed < (int64_t)b->P)
+        if ((int64_t)b->f - last_confirmed < (int64_t)b->P) {
+            /* The page decides the models' actions for frame f just before simulating it. */
+            if (b->f >= b->next_hosted) {
+                for (int i = 0; i < b->nhosted; i++)
+                    send_hosted(b, b->hosted[i], b->f,
+                                (int32_t)(rng_next(b) % (b->env->actions ? b->env->actions : 1)));
+                b->next_hosted = b->f + 1;
+            }
             b->f++;
-        else
+        } else {
             b->st->stalls++;
+        }
     }
 }
 
