@@ -63,6 +63,16 @@ build_echo() {
   fi
 }
 
+# The floor: a WebSocket echo on bare epoll, no library (bench/load/floor.c).
+FLOOR_BIN=$ROOT/build/bench/ws-floor
+build_floor() {
+  if [ ! -x "$FLOOR_BIN" ] || [ "$ROOT/bench/load/floor.c" -nt "$FLOOR_BIN" ]; then
+    mkdir -p "$ROOT/build/bench"
+    cc -std=c11 -O2 -g -Wall -Wextra "$ROOT/bench/load/floor.c" -o "$FLOOR_BIN" -lcrypto ||
+      die "cannot build $FLOOR_BIN"
+  fi
+}
+
 # start_server EXPERIMENT DATA_DIR [BIN]: sets SRV_PID, SRV_PORT, SRV_LOG (stderr file).
 # SRV_EXTRA (an array, may be unset) holds more `cohort serve` options.
 start_server() {
@@ -84,11 +94,13 @@ start_server() {
   die "server did not start"
 }
 
-# start_echo DIR: sets ECHO_PID, ECHO_PORT.
+# start_echo DIR [BIN [FLAGS]]: sets ECHO_PID, ECHO_PORT (the lws echo by default; the
+# floor with start_echo DIR "$FLOOR_BIN" "").
 start_echo() {
+  local bin=${2:-$ECHO_BIN} flags=${3-${ECHO_FLAGS:-}}
   : >"$1/echo.out"
   # shellcheck disable=SC2086
-  "${SRV_WRAP[@]}" "$ECHO_BIN" --port 0 ${ECHO_FLAGS:-} >"$1/echo.out" 2>&1 &
+  "${SRV_WRAP[@]}" "$bin" --port 0 $flags >"$1/echo.out" 2>&1 &
   ECHO_PID=$!
   LOAD_PIDS+=("$ECHO_PID")
   ECHO_PORT=
