@@ -50,6 +50,14 @@ build/bench/browser: Makefile
 BENCHES += build/bench/browser
 BENCH_DEPS += build/bench/browser
 
+# Trained agents: the cost of one decision in a page and in Node (docs/AGENTS.md).
+build/bench/agents: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec node bench/agents/bench.mjs\n' > $@
+	@chmod +x $@
+BENCHES += build/bench/agents
+BENCH_DEPS += build/bench/agents
+
 # How many participants one server carries: bots against cohort and a bare echo server.
 build/bench/load: Makefile
 	@mkdir -p $(dir $@)

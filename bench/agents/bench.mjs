@@ -1,0 +1,133 @@
+// Trained-agent figures (docs/AGENTS.md), in headless Chromium and in Node:
+//  1. the cost of one decision (observation from the wasm env, the model, the pick) for the
+//     2019 PPO agent of each layout, with TensorFlow.js (CPU backend, as pages run it) and
+//     with onnxruntime-web (wasm, on the ONNX copy of the cramped-room agent);
+//  2. what hosting one agent costs a participant's page: decisions a second at 30 fps and
+//     at 150 ms steps, times the median cost, as a share of one core.
+// The states are those of real play: seeded greedy-vs-greedy episodes in the wasm env.
+// Usage: node bench/agents/bench.mjs   (after scripts/setup --agents and make)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const LAYOUTS = ['cramped_room', 'asymmetric_advantages', 'coordination_ring', 'forced_coordination', 'counter_circuit'];
+const DECISIONS = 400;
+
+function startServer() {
+  const data = mkdtempSync(path.join(tmpdir(), 'cohort-bench-'));
+  const proc = spawn(path.join(root, 'build/cohort'),
+    ['serve', path.join(root, 'bench/browser/experiment.yaml'), '--port', '0', '--data', data],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) resolve({ url: m[1], proc, data });
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+// The measurement itself, the same text in the page and in Node: `lib` gives loadEnv,
+// ModelAgent, the runtimes and readFile.
+async function measure(lib, layouts, decisions) {
+  const { loadEnv, ModelAgent, runtimes, readFile, wasm } = lib;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const out = [];
+  const jobs = layouts.map((l) => ({ layout: l, format: 'tfjs', url: `${lib.models}/overcooked-2019/site/ppo_sp_${l}/model.json` }));
+  jobs.push({ layout: 'cramped_room', format: 'onnx', url: lib.onnx });
+  for (const job of jobs) {
+    const env = await loadEnv(`cooking/${job.layout}`, wasm);
+    const spec = { seat: 1, url: job.url, format: job.format, obs: 'lossless2019', actions: [0, 1, 3, 2, 4, 5], pick: 'argmax' };
+    const agent = await ModelAgent.load(spec, env, runtimes, readFile);
+    const greedy = env.info.policies.indexOf('greedy');
+    env.reset(7n, 0);
+    const times = [];
+    // A few decisions first: the runtime compiles its kernels on the first calls.
+    for (let i = 0; i < 20; i++) { const a = agent.decide(env, i, 7n); if (a instanceof Promise) await a; }
+    for (let f = 0; f < decisions; f++) {
+      const t0 = performance.now();
+      let a = agent.decide(env, f, 7n);
+      if (a instanceof Promise) a = await a;
+      times.push(performance.now() - t0);
+      const out2 = env.step([env.policy(greedy, 0), env.policy(greedy, 1)]);
+      if (out2.truncated || out2.terminated) env.reset(BigInt(f), 0);
+    }
+    agent.dispose();
+    const shape = env.info.observations.find((o) => o.name === 'lossless2019').shape;
+    out.push({ layout: job.layout, format: job.format, shape, median: median(times), p99: [...times].sort((a, b) => a - b)[Math.floor(times.length * 0.99)] });
+  }
+  return out;
+}
+
+async function inBrowser(url) {
+  const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium-headless-shell', args: ARGS });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${url}/admin.html`); // any page of the origin: modules load from it
+    const src = measure.toString();
+    return await page.evaluate(async ({ src, layouts, decisions }) => {
+      const { loadEnv } = await import('/env.js');
+      const { ModelAgent } = await import('/agent.js');
+      const tf = await import('/vendor/tf.fesm.min.js');
+      await tf.setBackend('cpu');
+      await tf.ready();
+      const ort = await import('/vendor/ort/ort.wasm.min.mjs');
+      ort.env.wasm.wasmPaths = '/vendor/ort/';
+      ort.env.wasm.numThreads = 1;
+      const readFile = async (u) => (await fetch(u)).arrayBuffer();
+      const run = (0, eval)(`(${src})`);
+      return run({ loadEnv, ModelAgent, runtimes: { tf, ort }, readFile, wasm: { base: '/envs/' }, models: '/models', onnx: '/bench-onnx/ppo_sp_cramped_room.onnx' }, layouts, decisions);
+    }, { src, layouts: LAYOUTS, decisions: DECISIONS });
+  } finally {
+    await browser.close();
+  }
+}
+
+async function inNode() {
+  const { loadEnv } = await import(path.join(root, 'web/env.js'));
+  const { ModelAgent } = await import(path.join(root, 'web/agent.js'));
+  const log = console.log;
+  console.log = () => {};
+  const tf = await import('@tensorflow/tfjs');
+  console.log = log;
+  await tf.setBackend('cpu');
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const bytes = fs.readFileSync(path.join(root, 'build/web/envs/cooking.wasm'));
+  return measure({ loadEnv, ModelAgent, runtimes: { tf, ort }, readFile: async (f) => fs.readFileSync(f), wasm: { bytes },
+    models: path.join(root, 'models'), onnx: path.join(root, 'tests/fixtures/models/ppo_sp_cramped_room.onnx') }, LAYOUTS, DECISIONS);
+}
+
+function table(title, rows) {
+  console.log(title);
+  console.log('layout                  runtime  input      median_ms  p99_ms  page at 30 fps  page at 150 ms');
+  for (const r of rows) {
+    const at30 = (r.median * 30) / 10; // ms per second -> % of a core
+    const at150 = (r.median * (1000 / 150)) / 10;
+    console.log(`${r.layout.padEnd(22)}  ${r.format.padEnd(7)}  ${r.shape.join('x').padEnd(9)}  ${r.median.toFixed(3).padStart(9)}  ${r.p99.toFixed(3).padStart(6)}  ${(at30.toFixed(1) + '%').padStart(14)}  ${(at150.toFixed(1) + '%').padStart(14)}`);
+  }
+  console.log('');
+}
+
+// The ONNX fixture is not part of the client; the page reads it from a copy in build/web.
+fs.mkdirSync(path.join(root, 'build/web/bench-onnx'), { recursive: true });
+fs.copyFileSync(path.join(root, 'tests/fixtures/models/ppo_sp_cramped_room.onnx'), path.join(root, 'build/web/bench-onnx/ppo_sp_cramped_room.onnx'));
+const server = await startServer();
+try {
+  console.log(`trained agents: ${DECISIONS} decisions per row on states of greedy-vs-greedy play (the 2019 ppo_sp agents; onnx: the same cramped-room weights as ONNX)`);
+  console.log('"page at 30 fps" = median x 30 decisions a second, as a share of one core; "at 150 ms" = median x 6.7\n');
+  table('headless Chromium (the participant\'s page)', await inBrowser(server.url));
+  table('Node.js (cohort eval)', await inNode());
+} finally {
+  process.kill(-server.proc.pid, 'SIGTERM');
+  rmSync(server.data, { recursive: true, force: true });
+  rmSync(path.join(root, 'build/web/bench-onnx'), { recursive: true, force: true });
+}
