@@ -155,6 +155,7 @@ LAYOUT_RESET(1, reset_asymmetric_advantages)
 LAYOUT_RESET(2, reset_coordination_ring)
 LAYOUT_RESET(3, reset_forced_coordination)
 LAYOUT_RESET(4, reset_counter_circuit)
+LAYOUT_RESET(5, reset_counter_circuit_site2019)
 
 #define COOKING_DEF(envname, fn, w, h)                                                     \
     {                                                                                      \
@@ -182,6 +183,7 @@ static const env_def cooking_defs[COOKING_NLAYOUTS] = {
     COOKING_DEF("cooking/coordination_ring", reset_coordination_ring, 5, 5),
     COOKING_DEF("cooking/forced_coordination", reset_forced_coordination, 5, 5),
     COOKING_DEF("cooking/counter_circuit", reset_counter_circuit, 8, 5),
+    COOKING_DEF("cooking/counter_circuit_site2019", reset_counter_circuit_site2019, 8, 5),
 };
 
 uint32_t cooking_family_count(void)

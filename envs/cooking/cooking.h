@@ -39,7 +39,7 @@
 #define COOKING_COOK_TIME 20
 #define COOKING_SOUP_REWARD 20
 #define COOKING_HORIZON 400
-#define COOKING_NLAYOUTS 5
+#define COOKING_NLAYOUTS 6 /* the five of the benchmark, then counter_circuit_site2019 */
 #define COOKING_TILE_PX 64 /* view units per cell */
 #define COOKING_HUD_PX 48  /* score bar under the grid */
 
@@ -83,6 +83,8 @@ typedef struct {
     const char *name; /* "cramped_room" */
     uint8_t w, h;
     const char *grid; /* w*h characters, row by row */
+    /* overcooked_ai's layout file of this grid: at 6eaceb0a ("simple"), and now */
+    const char *oc_layout_2019, *oc_layout;
 } cooking_layout;
 
 extern const cooking_layout cooking_layouts[COOKING_NLAYOUTS];
