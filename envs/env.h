@@ -24,6 +24,8 @@
 #define ENV_TEXT_LEN 24
 #define ENV_MAX_FIELDS 128 /* decoded state fields (columns) of one env */
 #define ENV_FIELD_NAME 32
+#define ENV_MAX_OBS 4            /* named observation encodings of one env */
+#define ENV_MAX_OBS_VALUES 16384 /* int32 values of one observation, at most */
 
 /* What one step produced. Rewards are integers (fixed point if an env needs fractions). */
 typedef struct {
@@ -112,6 +114,20 @@ typedef struct env_def {
     /* Decodes a state into its field values, in field order, at most `cap` of them;
      * returns how many it wrote. Reads the state only; any bytes are safe. */
     uint32_t (*decode)(const void *state, int32_t *values, uint32_t cap);
+
+    /* ---- Observations for trained agents (all may be 0 / NULL) ---- */
+    /* A game may encode its state the way a published agent was trained to see it, so that
+     * the browser (wasm) and the server (native) feed the agent identical tensors. Each
+     * observation k has a name ("lossless2019") and dims [width (x), height (y), channels];
+     * dims[0] * dims[1] * dims[2] is at most ENV_MAX_OBS_VALUES. */
+    uint32_t nobs;
+    const char *obs_names[ENV_MAX_OBS];
+    uint32_t obs_dims[ENV_MAX_OBS][3];
+    /* Writes observation k of `state` as seen by `seat` into out: dims[0]*dims[1]*dims[2]
+     * int32 values, index ((x * height) + y) * channels + c. Returns how many it wrote: 0
+     * if k or seat is out of range, cap is too small, or the state is not one of this env
+     * (the env says which). Deterministic; reads the state only; any bytes are safe. */
+    uint32_t (*observe)(uint32_t k, const void *state, uint32_t seat, int32_t *out, uint32_t cap);
 } env_def;
 
 /* A fixed 64-bit hash (FNV-1a) of the state bytes; the same on every target. */
