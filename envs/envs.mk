@@ -95,6 +95,13 @@ build/tests/env_determinism: envs/envs.mk
 UNIT_EXTRA     += $(ENV_WASM) build/tests/env_dethash build/tests/env_determinism
 UNIT_EXTRA_RUN += build/tests/env_determinism
 
+# The cooking states of the observation reference (tests/fixtures/obs/README.md): built by
+# test-unit so that it keeps compiling, run only to make the fixture again.
+build/tests/obs_dump_states: tests/fixtures/obs/dump_states.c $(ENV_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(OPT) $< $(ENV_OBJ) -o $@
+UNIT_EXTRA += build/tests/obs_dump_states
+
 # The fixed-point helpers alone, native against wasm over every helper and 131072 inputs
 # each (tests/determinism/fixed.mjs): a rounding or shift that differs between the
 # targets shows here with the helper and the input named, before any game diverges.

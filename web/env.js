@@ -4,6 +4,8 @@
 //   const env = await loadEnv('cooking/cramped_room', { base: '/envs/' });
 //   // Node: await loadEnv(name, { bytes: fs.readFileSync('build/web/envs/cooking.wasm') })
 //   env.reset(123n, 0); env.step([0, 5]); env.hash(); env.getState(); env.setState(bytes);
+//   env.info.observations  // [{ name: 'lossless2019', shape: [w, h, 20] }, ...]
+//   env.observe('lossless2019', 0)  // Int32Array of w*h*c, index ((x*h)+y)*c+ch
 //
 // Each Env owns its own wasm instance, so several Envs (even of the same env) are
 // independent. The compiled module is cached per URL (or per bytes object).
@@ -96,6 +98,7 @@ class Env {
     const actions = field(1);
     const ninfo = field(5);
     const npolicies = field(8);
+    const nobs = Math.max(0, field(10)); // -1 from a module without observations
     this.info = Object.freeze({
       name: cString(this._mem, x.ce_name(index)),
       players,
@@ -108,6 +111,10 @@ class Env {
       viewH: field(7),
       actionNames: Array.from({ length: actions }, (_, k) => label(1, k)),
       policies: Array.from({ length: npolicies }, (_, k) => label(2, k)),
+      observations: Object.freeze(Array.from({ length: nobs }, (_, k) => Object.freeze({
+        name: label(4, k),
+        shape: Object.freeze([0, 1, 2].map((d) => x.ce_obs_dim(index, k, d))),
+      }))),
     });
     if (x.ce_select(index) !== this.info.stateSize) throw new Error(`loadEnv: cannot select ${this.info.name}`);
     this._statePtr = x.ce_state();
@@ -184,6 +191,25 @@ class Env {
     const buf = this._mem.buffer;
     const count = new DataView(buf).getUint32(ptr, true);
     return decodeDrawList(buf, ptr + 4, count);
+  }
+
+  // Observation `name` (or its index in info.observations) of the current state as `seat`
+  // sees it (seat's layers first): a new Int32Array of w*h*c values, index
+  // ((x*h)+y)*c+ch, computed by the same C as the server's. Throws on an unknown name or
+  // seat, or a state the env cannot encode (bytes of another layout given to setState).
+  observe(name, seat) {
+    const obs = this.info.observations;
+    const idx = typeof name === 'number' ? name : obs.findIndex((o) => o.name === name);
+    if (!Number.isInteger(idx) || idx < 0 || idx >= obs.length) {
+      throw new Error(`unknown observation ${name} for ${this.info.name}`);
+    }
+    if (!Number.isInteger(seat) || seat < 0 || seat >= this.info.players) {
+      throw new Error(`observe: bad seat ${seat} for ${this.info.name}`);
+    }
+    const [w, h, c] = obs[idx].shape;
+    const ptr = this._x.ce_observe(idx, seat);
+    if (!ptr) throw new Error(`observe: ${this.info.name} cannot encode ${obs[idx].name} of this state`);
+    return new Int32Array(this._mem.buffer, ptr, w * h * c).slice();
   }
 
   // The action the scripted policy `name` (or its index) takes for `seat` now.

@@ -149,12 +149,15 @@ static void cooking_step(void *state, const int32_t *actions, env_step_out *out)
 
 #define LAYOUT_RESET(i, fn) \
     static void fn(void *state, uint64_t seed, uint32_t horizon) { reset_layout(state, i, seed, horizon); } \
-    static uint32_t fn##_fields(uint32_t k, env_field *out) { return cooking_fields(i, k, out); }
+    static uint32_t fn##_fields(uint32_t k, env_field *out) { return cooking_fields(i, k, out); } \
+    static uint32_t fn##_observe(uint32_t k, const void *state, uint32_t seat, int32_t *out, \
+                                 uint32_t cap) { return cooking_observe(i, k, state, seat, out, cap); }
 LAYOUT_RESET(0, reset_cramped_room)
 LAYOUT_RESET(1, reset_asymmetric_advantages)
 LAYOUT_RESET(2, reset_coordination_ring)
 LAYOUT_RESET(3, reset_forced_coordination)
 LAYOUT_RESET(4, reset_counter_circuit)
+LAYOUT_RESET(5, reset_counter_circuit_site2019)
 
 #define COOKING_DEF(envname, fn, w, h)                                                     \
     {                                                                                      \
@@ -174,6 +177,9 @@ LAYOUT_RESET(4, reset_counter_circuit)
                           "onions put into pots so far by chef 0",                        \
                           "onions put into pots so far by chef 1"},                       \
         .fields = fn##_fields, .decode = cooking_decode,                                   \
+        .nobs = COOKING_NOBS, .obs_names = {"lossless2019", "lossless"},                   \
+        .obs_dims = {{(w), (h), COOKING_OBS2019_CHANNELS}, {(w), (h), COOKING_OBS_CHANNELS}}, \
+        .observe = fn##_observe,                                                           \
     }
 
 static const env_def cooking_defs[COOKING_NLAYOUTS] = {
@@ -182,6 +188,7 @@ static const env_def cooking_defs[COOKING_NLAYOUTS] = {
     COOKING_DEF("cooking/coordination_ring", reset_coordination_ring, 5, 5),
     COOKING_DEF("cooking/forced_coordination", reset_forced_coordination, 5, 5),
     COOKING_DEF("cooking/counter_circuit", reset_counter_circuit, 8, 5),
+    COOKING_DEF("cooking/counter_circuit_site2019", reset_counter_circuit_site2019, 8, 5),
 };
 
 uint32_t cooking_family_count(void)

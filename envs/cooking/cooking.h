@@ -39,7 +39,7 @@
 #define COOKING_COOK_TIME 20
 #define COOKING_SOUP_REWARD 20
 #define COOKING_HORIZON 400
-#define COOKING_NLAYOUTS 5
+#define COOKING_NLAYOUTS 6 /* the five of the benchmark, then counter_circuit_site2019 */
 #define COOKING_TILE_PX 64 /* view units per cell */
 #define COOKING_HUD_PX 48  /* score bar under the grid */
 
@@ -83,6 +83,8 @@ typedef struct {
     const char *name; /* "cramped_room" */
     uint8_t w, h;
     const char *grid; /* w*h characters, row by row */
+    /* overcooked_ai's layout file of this grid: at 6eaceb0a ("simple"), and now */
+    const char *oc_layout_2019, *oc_layout;
 } cooking_layout;
 
 extern const cooking_layout cooking_layouts[COOKING_NLAYOUTS];
@@ -104,5 +106,21 @@ void cooking_render(const void *state, env_drawlist *out);
 uint32_t cooking_fields(uint32_t layout, uint32_t i, env_field *out);
 uint32_t cooking_decode(const void *state, int32_t *values, uint32_t cap);
 int32_t cooking_policy(uint32_t policy_index, const void *state, uint32_t seat);
+
+/*
+ * Observations (observe.c): the state encoded as Overcooked-AI's trained agents see it.
+ *   0 "lossless2019"  overcooked_ai's lossless_state_encoding at commit 6eaceb0a, the one
+ *                     the 2019 PPO/PBT agents were trained with: w x h x 20
+ *   1 "lossless"      the current overcooked_ai's lossless_state_encoding (26 channels,
+ *                     tomato channels zero, old dynamics): w x h x 26
+ * `seat` is the primary agent, whose layers come first. A state whose layout is not
+ * `layout` gives 0 values (observe.c says how each state maps onto overcooked_ai's).
+ */
+enum { COOKING_OBS_LOSSLESS2019 = 0, COOKING_OBS_LOSSLESS = 1, COOKING_NOBS = 2 };
+#define COOKING_OBS2019_CHANNELS 20
+#define COOKING_OBS_CHANNELS 26
+#define COOKING_URGENCY_STEPS 40 /* "lossless": urgency is 1 when fewer steps are left */
+uint32_t cooking_observe(uint32_t layout, uint32_t k, const void *state, uint32_t seat,
+                         int32_t *out, uint32_t cap);
 
 #endif

@@ -206,7 +206,7 @@ int xoc_end(xoc *o)
     fprintf(fp, "\"ep_infos\": [[%s]],\n", o->infos.p ? o->infos.p : empty);
     fprintf(fp, "\"ep_returns\": [%lld],\n\"ep_lengths\": [%u],\n", (long long)o->ret, o->steps);
     fprintf(fp, "\"mdp_params\": [{\"layout_name\": ");
-    put_json_string(fp, o->L->name);
+    put_json_string(fp, o->L->oc_layout); /* overcooked_ai's name of the grid */
     fprintf(fp, ", \"old_dynamics\": true}],\n\"env_params\": [{\"horizon\": %u}],\n",
             o->horizon);
     fprintf(fp, "\"metadatas\": {\"cohort_game\": [");

@@ -1,6 +1,7 @@
 // Cross-target determinism check: replays the runs of dethash.c in the wasm builds (via
 // web/env.js) and compares, step by step, the state hash, then the step results checksum,
-// the final state bytes and the final draw list.
+// the final state bytes, the final draw list and the observations (after every 97th step,
+// and of damaged states).
 //
 //   node tests/determinism/check.mjs [--native build/tests/env_dethash] [--wasm build/web/envs]
 //                                    [--seeds 50] [--steps 5000]
@@ -37,7 +38,7 @@ if (tmp) rmSync(tmp, { recursive: true, force: true });
 const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 let off = 0;
 const u32 = () => { const v = dv.getUint32(off, true); off += 4; return v; };
-if (buf.toString('latin1', 0, 4) !== 'CDT1') { console.error('determinism: bad native file'); process.exit(1); }
+if (buf.toString('latin1', 0, 4) !== 'CDT2') { console.error('determinism: bad native file'); process.exit(1); }
 off = 4;
 const nenvs = u32(), nseeds = u32(), nsteps = u32();
 
@@ -52,6 +53,21 @@ function runSpec(e, k) {
 }
 function makeLcg(s) {
   return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
+}
+const OBS_EVERY = 97; // dethash.c's
+// Every observation of the env's current state for every seat as one checksum, the way
+// dethash.c obs_checksum() makes it (a count of 0 when the env encodes nothing).
+function obsChecksum(env) {
+  let sum = 0;
+  env.info.observations.forEach((o, k) => {
+    for (let p = 0; p < env.info.players; p++) {
+      let v;
+      try { v = env.observe(k, p); } catch { v = new Int32Array(0); }
+      sum = (Math.imul(sum, 31) + v.length) >>> 0;
+      for (let i = 0; i < v.length; i++) sum = (Math.imul(sum, 31) + v[i]) >>> 0;
+    }
+  });
+  return sum;
 }
 function randomAction(next, nactions) {
   const r = next();
@@ -72,10 +88,13 @@ for (let e = 0; e < nenvs; e++) {
   const nameLen = u32();
   const name = buf.toString('latin1', off, off + nameLen); off += nameLen;
   const stateSize = u32();
+  const nobs = u32();
   const bytes = bytesFor(name.split('/')[0]);
   const env = await loadEnv(name, { bytes });
   const twin = await loadEnv(name, { bytes }); // a second, independent instance
   if (env.info.stateSize !== stateSize) fail(`${name}: state size wasm ${env.info.stateSize} native ${stateSize}`);
+  if (env.info.observations.length !== nobs) fail(`${name}: observations wasm ${env.info.observations.length} native ${nobs}`);
+  let obsCompared = 0;
   const players = env.info.players, nactions = env.info.actions;
   let envFailures = 0;
   const t1 = Date.now();
@@ -88,6 +107,7 @@ for (let e = 0; e < nenvs; e++) {
     const actions = new Array(players);
     const twinFrom = Math.floor(nsteps / 2), twinTo = twinFrom + 100;
     let firstBad = -1, twinOk = true;
+    const obsSums = [];
     for (let t = 0; t < nsteps; t++) {
       for (let p = 0; p < players; p++) {
         actions[p] = (spec.policySeats >> p) & 1 && env.info.policies.length
@@ -107,6 +127,7 @@ for (let e = 0; e < nenvs; e++) {
       sum = (Math.imul(sum, 31) + (out.terminated ? 1 : 0)) >>> 0;
       sum = (Math.imul(sum, 31) + (out.truncated ? 1 : 0)) >>> 0;
       for (const v of out.info) sum = (Math.imul(sum, 31) + v) >>> 0;
+      if (nobs && (t + 1) % OBS_EVERY === 0) obsSums.push(obsChecksum(env));
       if (out.terminated || out.truncated) {
         episodeSeed = (episodeSeed + 1n) & U64;
         env.reset(episodeSeed, spec.horizon);
@@ -123,8 +144,30 @@ for (let e = 0; e < nenvs; e++) {
     const count = u32();
     const wantDraw = decodeDrawList(buf.buffer, buf.byteOffset + off, count); off += 48 * count;
     if (JSON.stringify(env.render()) !== JSON.stringify(wantDraw)) { envFailures++; fail(`${name} seed#${k}: final draw list differs`); }
+    const nsums = u32();
+    let obsBad = nsums !== obsSums.length ? 0 : -1;
+    for (let i = 0; i < nsums; i++) if (u32() !== obsSums[i] && obsBad < 0) obsBad = i;
+    if (obsBad >= 0) { envFailures++; fail(`${name} seed#${k}: observations differ first after step ${(obsBad + 1) * OBS_EVERY}`); }
+    obsCompared += nsums;
   }
-  console.log(`determinism: ${name}: ${nseeds} seeds x ${nsteps} steps ${envFailures ? 'DIFFER' : 'identical'} (${Date.now() - t1} ms)`);
+  // damaged states: the reset state with 1-16 bytes overwritten, as dethash.c makes them
+  const ngarbage = u32();
+  const rng = makeLcg((Math.imul(e, 7919) + 3) >>> 0);
+  let garbageBad = -1;
+  for (let g = 0; g < ngarbage; g++) {
+    env.reset(BigInt(g), 0);
+    const st = env.getState();
+    for (let b = 1 + rng() % 16; b > 0; b--) {
+      const r = rng();
+      st[(r >>> 8) % stateSize] = r >>> 24;
+    }
+    env.setState(st);
+    if (u32() !== obsChecksum(env) && garbageBad < 0) garbageBad = g;
+  }
+  if (garbageBad >= 0) { envFailures++; fail(`${name}: observations of damaged state #${garbageBad} differ`); }
+  obsCompared += ngarbage;
+  const obsNote = nobs ? `, observations of ${obsCompared} states` : '';
+  console.log(`determinism: ${name}: ${nseeds} seeds x ${nsteps} steps${obsNote} ${envFailures ? 'DIFFER' : 'identical'} (${Date.now() - t1} ms)`);
 }
 if (off !== buf.length) fail(`native file has ${buf.length - off} trailing bytes`);
 console.log(`determinism: ${checkedSteps} steps compared in ${Date.now() - t0} ms, ${failures ? failures + ' FAILURES' : 'native == wasm'}`);

@@ -8,11 +8,14 @@
  * 32-bit LCG that check.mjs implements identically (including out-of-range and wild int32
  * actions, and scripted policies for some seeds), resetting with a derived seed whenever
  * an episode ends. Writes, little-endian:
- *   "CDT1", u32 nenvs, u32 seeds, u32 steps
- *   per env: u32 name length, name, u32 state_size,
+ *   "CDT2", u32 nenvs, u32 seeds, u32 steps
+ *   per env: u32 name length, name, u32 state_size, u32 nobs,
  *     per seed: steps x u64 state hash after each step, u32 checksum of the step
- *     results (rewards, flags, info), the final state bytes, u32 draw count, and the
- *     final draw list (48 bytes per command).
+ *     results (rewards, flags, info), the final state bytes, u32 draw count, the
+ *     final draw list (48 bytes per command), u32 count and the checksums of the
+ *     observations (every one, for every seat) after every OBS_EVERY-th step;
+ *     then u32 count and the observation checksums of GARBAGE damaged states (the
+ *     reset state with some bytes overwritten at random).
  * The run rules live in run_spec() below and in check.mjs: change both together.
  */
 #include <inttypes.h>
@@ -51,6 +54,24 @@ static void run_spec(uint32_t e, uint32_t k, uint64_t *seed, uint32_t *horizon, 
     *policy_seats = k % 5 == 1 ? 1 : k % 5 == 2 ? 3 : 0;
 }
 
+#define OBS_EVERY 97
+#define GARBAGE 256
+
+/* Every observation of the state, for every seat, as one checksum: the count each call
+ * returned, then its values. */
+static uint32_t obs_checksum(const env_def *env, const void *state, int32_t *buf)
+{
+    uint32_t sum = 0;
+    for (uint32_t k = 0; k < env->nobs; k++)
+        for (uint32_t p = 0; p < env->players; p++) {
+            uint32_t n = env->observe(k, state, p, buf, ENV_MAX_OBS_VALUES);
+            sum = sum * 31u + n;
+            for (uint32_t i = 0; i < n; i++)
+                sum = sum * 31u + (uint32_t)buf[i];
+        }
+    return sum;
+}
+
 static int32_t random_action(uint32_t *rng, uint32_t nactions)
 {
     uint32_t r = lcg(rng);
@@ -74,9 +95,11 @@ int main(int argc, char **argv)
     }
     uint8_t *state = malloc(env_max_state_size());
     env_drawlist *dl = malloc(sizeof *dl);
-    if (!state || !dl)
+    int32_t *obs = malloc(ENV_MAX_OBS_VALUES * sizeof *obs);
+    uint32_t *obs_sums = malloc((nsteps / OBS_EVERY + 1) * sizeof *obs_sums);
+    if (!state || !dl || !obs || !obs_sums)
         return 2;
-    fwrite("CDT1", 1, 4, f);
+    fwrite("CDT2", 1, 4, f);
     put32(f, env_count());
     put32(f, nseeds);
     put32(f, nsteps);
@@ -85,7 +108,9 @@ int main(int argc, char **argv)
         put32(f, (uint32_t)strlen(env->name));
         fwrite(env->name, 1, strlen(env->name), f);
         put32(f, env->state_size);
+        put32(f, env->nobs);
         for (uint32_t k = 0; k < nseeds; k++) {
+            uint32_t nobs_sums = 0;
             uint64_t seed;
             uint32_t horizon, rng, sum = 0;
             int policy_seats;
@@ -107,6 +132,8 @@ int main(int argc, char **argv)
                 sum = sum * 31u + out.truncated;
                 for (uint32_t i = 0; i < env->ninfo; i++)
                     sum = sum * 31u + (uint32_t)out.info[i];
+                if (env->nobs && (t + 1) % OBS_EVERY == 0)
+                    obs_sums[nobs_sums++] = obs_checksum(env, state, obs);
                 if (out.terminated || out.truncated) {
                     episode_seed += 1;
                     env->reset(state, episode_seed, horizon);
@@ -117,10 +144,25 @@ int main(int argc, char **argv)
             env->render(state, dl);
             put32(f, dl->count);
             fwrite(dl->items, sizeof dl->items[0], dl->count, f);
+            put32(f, nobs_sums);
+            for (uint32_t i = 0; i < nobs_sums; i++)
+                put32(f, obs_sums[i]);
+        }
+        uint32_t ngarbage = env->nobs ? GARBAGE : 0, rng = e * 7919u + 3u;
+        put32(f, ngarbage);
+        for (uint32_t g = 0; g < ngarbage; g++) {
+            env->reset(state, g, 0);
+            for (uint32_t b = 1 + lcg(&rng) % 16; b > 0; b--) {
+                uint32_t r = lcg(&rng);
+                state[(r >> 8) % env->state_size] = (uint8_t)(r >> 24);
+            }
+            put32(f, obs_checksum(env, state, obs));
         }
     }
     free(state);
     free(dl);
+    free(obs);
+    free(obs_sums);
     if (fclose(f) != 0) {
         perror(argv[1]);
         return 2;

@@ -10,7 +10,8 @@
  * The state lives in a heap block of exactly state_size bytes, so ASan reports any access
  * outside it. Every input is run twice and must end in the same bytes; a snapshot taken
  * halfway must replay to the same end; render must stay within its list; policies must
- * return valid actions. Any violation aborts (a finding).
+ * return valid actions; observations must fill their size or nothing and leave the state
+ * as it was. Any violation aborts (a finding).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +82,18 @@ static uint64_t run(const env_def *e, uint8_t *state, const uint8_t *acts, size_
                 uint64_t h = env_hash(state, e->state_size);
                 check(e->decode(state, v, ENV_MAX_FIELDS) == e->fields(0, NULL), "decode count");
                 check(env_hash(state, e->state_size) == h, "decode changed the state");
+            }
+            for (uint32_t k = 0; k < e->nobs && e->observe; k++) {
+                /* exactly the observation's size on the heap: ASan sees a write past it */
+                uint32_t n = e->obs_dims[k][0] * e->obs_dims[k][1] * e->obs_dims[k][2];
+                int32_t *obs = malloc(n * sizeof *obs);
+                uint64_t h = env_hash(state, e->state_size);
+                for (uint32_t seat = 0; seat < e->players + 1; seat++) {
+                    uint32_t got = e->observe(k, state, seat, obs, n);
+                    check(got == 0 || (got == n && seat < e->players), "observe count");
+                }
+                check(env_hash(state, e->state_size) == h, "observe changed the state");
+                free(obs);
             }
         }
     }

@@ -115,9 +115,9 @@ if "ball.x" in F:
     check((first.loc[first["ball.x"].notna(), "serve_wait"] == 20).all(), "volley does not start serving")
 if cook.any():
     env0 = E.loc[cook, "env"].iloc[0]
-    if env0 == "cooking/counter_circuit" and db:  # chef 0 starts at (6, 3), chef 1 at (1, 3)
+    if env0 == "cooking/counter_circuit" and db:  # chef 0 starts at (3, 3), chef 1 at (3, 1)
         fc = first[first["chef0.x"].notna()]
-        check(((fc["chef0.x"] == 6) & (fc["chef0.y"] == 3) & (fc["chef1.x"] == 1)).all(),
+        check(((fc["chef0.x"] == 3) & (fc["chef0.y"] == 3) & (fc["chef1.y"] == 1)).all(),
               "counter_circuit start positions")
         check((F.filter(like="counter.").fillna(0) > 0).any().any(), "no object ever on a counter")
 

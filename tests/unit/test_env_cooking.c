@@ -403,6 +403,46 @@ static void test_layouts(void **unused)
     }
 }
 
+/* Where the chefs start: overcooked_ai's layout files at 6eaceb0a (simple, unident_s,
+ * random1, random0, random3), and the 2019 web site's counter_circuit (docs/GAMES.md). */
+static void test_start_cells(void **unused)
+{
+    static const struct {
+        const char *env;
+        int x0, y0, x1, y1;
+    } starts[] = {
+        {"cooking/cramped_room", 1, 2, 3, 1},
+        {"cooking/asymmetric_advantages", 6, 2, 1, 3},
+        {"cooking/coordination_ring", 2, 1, 1, 2},
+        {"cooking/forced_coordination", 3, 1, 1, 2},
+        {"cooking/counter_circuit", 3, 3, 3, 1},
+        {"cooking/counter_circuit_site2019", 6, 3, 1, 3},
+    };
+    assert_int_equal(sizeof starts / sizeof starts[0], cooking_family_count());
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        const env_def *e = env_find(starts[i].env);
+        assert_non_null(e);
+        cooking_state s;
+        e->reset(&s, 1, 0);
+        assert_int_equal(s.chef[0].x, starts[i].x0);
+        assert_int_equal(s.chef[0].y, starts[i].y0);
+        assert_int_equal(s.chef[1].x, starts[i].x1);
+        assert_int_equal(s.chef[1].y, starts[i].y1);
+        assert_int_equal(s.chef[0].dir, COOK_UP); /* overcooked_ai starts players facing north */
+    }
+    /* the site's variant is the same grid, only the starts differ */
+    const cooking_layout *a = &cooking_layouts[4], *b = &cooking_layouts[5];
+    assert_string_equal(b->name, "counter_circuit_site2019");
+    assert_int_equal(a->w, b->w);
+    assert_int_equal(a->h, b->h);
+    int differ = 0;
+    for (int c = 0; c < a->w * a->h; c++) {
+        assert_int_equal(cooking_tile(a, c % a->w, c / a->w), cooking_tile(b, c % b->w, c / b->w));
+        differ += a->grid[c] != b->grid[c];
+    }
+    assert_int_equal(differ, 4);
+}
+
 static void test_render(void **unused)
 {
     for (uint32_t i = 0; i < cooking_family_count(); i++) {
@@ -452,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_greedy_self_play),
         cmocka_unit_test(test_greedy_moves_are_valid),
         cmocka_unit_test(test_layouts),
+        cmocka_unit_test(test_start_cells),
         cmocka_unit_test(test_render),
     };
     return cmocka_run_group_tests_name("env_cooking", tests, NULL, NULL);

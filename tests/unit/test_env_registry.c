@@ -14,13 +14,13 @@ static void test_lookup(void **unused)
 {
     static const char *names[] = {
         "cooking/cramped_room", "cooking/asymmetric_advantages", "cooking/coordination_ring",
-        "cooking/forced_coordination", "cooking/counter_circuit", "volley/slime",
-        "commons/harvest",
+        "cooking/forced_coordination", "cooking/counter_circuit",
+        "cooking/counter_circuit_site2019", "volley/slime", "commons/harvest",
     };
     /* families are found in envs/ (in name order): a game added by `cohort new-game` joins
      * them, so neither the count nor the places are pinned, only that these are there */
-    assert_true(env_count() >= 6);
-    for (size_t i = 0; i < 6; i++) {
+    assert_true(env_count() >= 8);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const env_def *e = env_find(names[i]);
         assert_non_null(e);
         assert_string_equal(e->name, names[i]);
@@ -73,6 +73,15 @@ static void test_defs_are_sane(void **unused)
         assert_non_null(e->render);
         assert_true(e->npolicies <= ENV_MAX_POLICIES);
         assert_true(e->npolicies == 0 || e->policy);
+        assert_true(e->nobs <= ENV_MAX_OBS);
+        assert_true(e->nobs == 0 || e->observe);
+        for (uint32_t k = 0; k < e->nobs; k++) {
+            assert_non_null(e->obs_names[k]);
+            for (uint32_t j = 0; j < k; j++)
+                assert_string_not_equal(e->obs_names[j], e->obs_names[k]);
+            uint64_t n = (uint64_t)e->obs_dims[k][0] * e->obs_dims[k][1] * e->obs_dims[k][2];
+            assert_true(n > 0 && n <= ENV_MAX_OBS_VALUES);
+        }
     }
 }
 
@@ -154,10 +163,57 @@ static void test_every_env_garbage_state(void **unused)
                 assert_true(p >= 0 && (uint32_t)p < e->actions);
                 e->policy(0, s, 7); /* no such seat */
             }
+            static int32_t obs[ENV_MAX_OBS_VALUES];
+            for (uint32_t o = 0; o < e->nobs; o++) { /* all of it or nothing, never past it */
+                uint32_t n = e->obs_dims[o][0] * e->obs_dims[o][1] * e->obs_dims[o][2];
+                uint32_t got = e->observe(o, s, (uint32_t)k % e->players, obs, n);
+                assert_true(got == n || got == 0);
+            }
         }
         free(s);
         free(dl);
     }
+}
+
+/* Every env with observations: each one fills exactly its dims for every seat of a reset
+ * and a played state, writes nothing past them, and refuses what it does not have. */
+static void test_every_env_observes(void **unused)
+{
+    int32_t *out = malloc((ENV_MAX_OBS_VALUES + 16) * sizeof *out);
+    for (uint32_t i = 0; i < env_count(); i++) {
+        const env_def *e = env_at(i);
+        if (!e->nobs)
+            continue;
+        uint8_t *s = malloc(e->state_size);
+        e->reset(s, 5, 0);
+        for (int round = 0; round < 2; round++) {
+            for (uint32_t k = 0; k < e->nobs; k++) {
+                uint32_t n = e->obs_dims[k][0] * e->obs_dims[k][1] * e->obs_dims[k][2];
+                for (uint32_t seat = 0; seat < e->players; seat++) {
+                    for (uint32_t j = 0; j < n + 16; j++)
+                        out[j] = INT32_MIN;
+                    assert_int_equal(e->observe(k, s, seat, out, n), n);
+                    for (uint32_t j = 0; j < 16; j++)
+                        assert_int_equal(out[n + j], INT32_MIN);
+                    for (uint32_t j = 0; j < n; j++)
+                        assert_int_not_equal(out[j], INT32_MIN); /* every value written */
+                    assert_int_equal(e->observe(k, s, seat, out, n - 1), 0);
+                }
+                assert_int_equal(e->observe(k, s, e->players, out, ENV_MAX_OBS_VALUES), 0);
+            }
+            assert_int_equal(e->observe(e->nobs, s, 0, out, ENV_MAX_OBS_VALUES), 0);
+            uint32_t r = 3;
+            for (int t = 0; t < 200; t++) { /* then a played state */
+                int32_t a[ENV_MAX_PLAYERS] = {0};
+                for (uint32_t p = 0; p < e->players; p++)
+                    a[p] = e->policy && t % 3 ? e->policy(0, s, p) : any_action(&r, e->actions);
+                env_step_out o;
+                e->step(s, a, &o);
+            }
+        }
+        free(s);
+    }
+    free(out);
 }
 
 int main(void)
@@ -168,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_defs_are_sane),
         cmocka_unit_test(test_every_env_snapshot_replay),
         cmocka_unit_test(test_every_env_garbage_state),
+        cmocka_unit_test(test_every_env_observes),
     };
     return cmocka_run_group_tests_name("env_registry", tests, NULL, NULL);
 }
