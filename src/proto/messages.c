@@ -89,9 +89,12 @@ char *proto_msg_game_start(const game_start_info *g)
         json_array_append_new(seats, json_string(g->seat_labels[i]));
     for (int i = 0; keys && i < g->nkeys; i++)
         json_object_set_new(keys, g->key_names[i], json_integer(g->key_actions[i]));
-    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i}",
+    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:s, s:i, s:i, s:i, s:i, s:i, "
+                          "s:o, s:i, s:i}",
                           "type", "game_start", "game", g->game, "seat", g->seat, "seats", seats,
-                          "env", g->env, "fps", g->fps, "input_delay", g->input_delay,
+                          "env", g->env, "fps", g->fps > 0 ? json_integer(g->fps) : json_null(),
+                          "step_ms", g->step_ms > 0 ? json_integer(g->step_ms) : json_null(),
+                          "input", g->input ? g->input : "held", "input_delay", g->input_delay,
                           "confirm_window", g->confirm_window, "prediction_limit",
                           g->prediction_limit, "episodes", g->episodes, "max_steps", g->max_steps,
                           "keys", keys, "default_action", g->default_action, "episode",
