@@ -101,16 +101,17 @@ async function pollEpisodes() {
       const a = document.createElement('a');
       a.href = `viewer.html#key=${encodeURIComponent(key)}&game=${encodeURIComponent(e.game)}&episode=${e.episode}`;
       a.textContent = 'replay';
-      return [e.game, e.episode, e.scene, e.env, e.frames, e.reason, a];
+      const pace = e.step_ms ? `${e.step_ms} ms` : e.fps ? `${e.fps} fps` : '';
+      return [e.game, e.episode, e.scene, e.env, e.frames, pace + (e.input === 'press' ? ', press' : ''), e.reason, a];
     });
     t.replaceChildren();
     const head = document.createElement('tr');
-    for (const h of ['game', 'episode', 'scene', 'env', 'frames', 'end', '']) head.append(cell('th', h));
+    for (const h of ['game', 'episode', 'scene', 'env', 'frames', 'step', 'end', '']) head.append(cell('th', h));
     t.append(head);
     if (!rows.length) {
       const tr = document.createElement('tr');
       const td = cell('td', 'none', 'muted');
-      td.colSpan = 7;
+      td.colSpan = 8;
       tr.append(td);
       t.append(tr);
     }

@@ -30,3 +30,12 @@ export function controlsText(keys, actionNames = []) {
     .map(([action, labels]) => `${labels.join(' ')} ${actionNames[action] ?? `action ${action}`}`);
   return parts.join(' · ');
 }
+
+/**
+ * The milliseconds of one step of a game: `step_ms` when it sets one, else 1000 / `fps`
+ * (game_start carries one of the two; neither counts as 30 fps, as on the server).
+ */
+export function stepPeriodMs({ fps, step_ms: stepMs } = {}) {
+  if (stepMs > 0) return stepMs;
+  return 1000 / (fps > 0 ? fps : 30);
+}

@@ -7,7 +7,7 @@ import { decodeServer, hashHex } from './wire.js';
 import { KeyState, attachKeys } from './input.js';
 import { Ticker } from './ticker.js';
 import { Hud } from './hud.js';
-import { controlsText } from './format.js';
+import { controlsText, stepPeriodMs } from './format.js';
 import { t } from './texts.js';
 import { episodeSeed } from './agent.js';
 
@@ -132,7 +132,7 @@ export class Game {
     window.cohortStats = { latencies: this.rc.latencies, rollbackCosts: this.rc.rollbackCosts };
     await this._loadAgents(msg, env, seq);
     if (seq !== this.loadSeq) return;
-    this.keys = new KeyState(msg.keys, defaultAction);
+    this.keys = new KeyState(msg.keys, defaultAction, msg.input);
     this.detachKeys = attachKeys(window, this.keys);
     this.scoreIndex = (env.info.infoNames ?? []).findIndex((n) => /score/i.test(n));
     if (this.controls) this.controls.textContent = controlsText(msg.keys, env.info.actionNames);
@@ -203,13 +203,14 @@ export class Game {
     this.episode = episode;
     this.finished = false;
     const inputs = this.rc.startEpisode(seed, this.cfg.max_steps ?? 0, episode);
+    this.keys.consume(); // a press from before the episode (the countdown) is not its first step's
     if (sendDefaults) for (const b of inputs) this.conn.sendBinary(b);
     this._stopCountdown();
     this.overlay.clearMatching('round');
     // A button that still has focus would be "pressed" by the space key.
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
     this.running = true;
-    this.ticker.start(this.cfg.fps || 30);
+    this.ticker.start(stepPeriodMs(this.cfg));
     this.conn.watchIdle(IDLE_LIMIT_MS);
     this.setState('playing');
     this.dirty = true;
@@ -303,8 +304,13 @@ export class Game {
   _tick() {
     const rc = this.rc;
     if (!this.running || !rc || this.deciding) return;
-    const input = rc.localInput(this.keys.sample());
-    if (input) this.conn.sendBinary(input);
+    // A press is used up only by a step that sends it: a tick that sends nothing (the
+    // client is at its prediction limit) keeps it for the next.
+    const input = rc.localInput(this.keys.peek());
+    if (input) {
+      this.keys.consume();
+      this.conn.sendBinary(input);
+    }
     if (!this.agents.size) {
       if (rc.tick().changed) this.dirty = true;
       this._publish();
@@ -378,7 +384,7 @@ export class Game {
       nseats: rc.nseats,
       // Before the first round starts, show how long a round lasts.
       framesLeft: rc.active ? rc.horizon - rc.frame : this.cfg.max_steps,
-      fps: this.cfg.fps,
+      stepMs: stepPeriodMs(this.cfg),
     });
   }
 

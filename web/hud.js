@@ -17,11 +17,12 @@ export class Hud {
 
   // seat and nseats: in a game of more than two, each player is told which one is theirs
   // (the env draws player n's number on it), as "player n" counts from 1.
-  update({ episode, episodes, score, framesLeft, fps, seat, nseats }) {
+  // stepMs: the milliseconds of one step (format.js stepPeriodMs).
+  update({ episode, episodes, score, framesLeft, stepMs, seat, nseats }) {
     this._set(this.round, episode === null || episode === undefined ? '' : t('hud_round', { round: episode + 1, rounds: episodes }));
     this._set(this.score, nseats > 2 && Number.isInteger(seat)
       ? t('hud_score_seat', { score: score ?? 0, n: seat + 1 })
       : t('hud_score', { score: score ?? 0 }));
-    this._set(this.time, Number.isFinite(framesLeft) && fps > 0 ? t('hud_time', { time: formatClock((framesLeft * 1000) / fps) }) : '');
+    this._set(this.time, Number.isFinite(framesLeft) && stepMs > 0 ? t('hud_time', { time: formatClock(framesLeft * stepMs) }) : '');
   }
 }

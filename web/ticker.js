@@ -7,23 +7,24 @@ export class Ticker {
     this.fallback = null;
   }
 
-  start(fps) {
+  /** One tick every periodMs milliseconds (a fraction is fine: 1000 / 30). */
+  start(periodMs) {
     this.stop();
     try {
       this.worker ??= new Worker(new URL('./tick-worker.js', import.meta.url), { type: 'module' });
       this.worker.onmessage = (e) => { if (e.data?.type === 'tick') this.onTick(); };
-      this.worker.onerror = () => this._useFallback(fps);
-      this.worker.postMessage({ type: 'start', fps });
+      this.worker.onerror = () => this._useFallback(periodMs);
+      this.worker.postMessage({ type: 'start', periodMs });
     } catch {
-      this._useFallback(fps);
+      this._useFallback(periodMs);
     }
   }
 
   // Without workers the game still runs while the tab is visible.
-  _useFallback(fps) {
+  _useFallback(periodMs) {
     this.worker = null;
     clearInterval(this.fallback);
-    this.fallback = setInterval(() => this.onTick(), 1000 / fps);
+    this.fallback = setInterval(() => this.onTick(), periodMs);
   }
 
   stop() {

@@ -53,6 +53,12 @@ export function parseCsv(text) {
 
 // ---- the export -------------------------------------------------------------------------
 
+// The recorded step period (episodes.csv step_period_ms, the sidecar's): ms, or null.
+function stepMsOf(v) {
+  const ms = Number(v);
+  return v !== '' && v !== null && v !== undefined && ms > 0 && Number.isFinite(ms) ? ms : null;
+}
+
 // files: File objects (or {name, text()}). Returns {episodes, framesOf(ep)}.
 export async function readExport(files) {
   const byName = new Map();
@@ -71,7 +77,7 @@ export async function readExport(files) {
     return {
       game: get('game'), episode: Number(get('episode')), env: get('env'), seed: BigInt(get('seed')),
       horizon: Number(get('horizon')), frames: Number(get('frames')), endReason: get('end_reason'),
-      team: Number(get('score.team')), seats, rows: [],
+      team: Number(get('score.team')), seats, rows: [], stepMs: stepMsOf(get('step_period_ms')),
     };
   });
   const key = (g, e) => `${g}\u001f${e}`;
@@ -115,7 +121,7 @@ export async function readServer(key, fetchImpl = fetch) {
     cols: null,
     episodes: episodes.map((e) => ({
       game: e.game, episode: Number(e.episode), env: e.env, seed: 0n, horizon: 0,
-      frames: Number(e.frames), endReason: e.reason, team: '', seats: [], rows: [],
+      frames: Number(e.frames), endReason: e.reason, team: '', seats: [], rows: [], stepMs: null,
       async fetch() {
         const q = new URLSearchParams({ game: e.game, episode: String(e.episode) });
         const r = await fetchImpl(`api/episode?${q}`, auth);
@@ -126,6 +132,7 @@ export async function readServer(key, fetchImpl = fetch) {
         this.cols = columnsOf(t.header);
         this.seed = BigInt(meta.seed);
         this.horizon = Number(meta.horizon);
+        this.stepMs = stepMsOf(meta.step_period_ms);
         this.seats = (meta.seats ?? []).map((s) => (typeof s === 'string' ? s : s.name ?? ''));
         this.fetch = null;
       },
@@ -158,7 +165,7 @@ export function replay(env, ep, cols) {
 const $ = (id) => document.getElementById(id);
 const state = {
   loaded: false, episodes: 0, selected: null, env: null, frames: 0, verifiedFrames: 0,
-  mismatches: [], frame: 0, playing: false, speed: 1, error: null,
+  mismatches: [], frame: 0, playing: false, speed: 1, stepMs: null, error: null,
 };
 window.cohortViewer = state;
 
@@ -239,6 +246,7 @@ async function select(i) {
   run = replay(env, ep, data.cols);
   state.selected = `${ep.game}/${ep.episode}`;
   state.env = ep.env;
+  state.stepMs = ep.stepMs ?? null; // what Play paces frames at (null: 30 fps)
   state.frames = ep.rows.length;
   state.mismatches = run.mismatches;
   state.verifiedFrames = ep.rows.length - run.mismatches.filter((m) => m.recorded).length;
@@ -313,11 +321,11 @@ function play() {
   if (state.frame >= current.rows.length - 1) show(0);
   state.playing = true;
   $('play').textContent = 'Pause';
-  const fps = 30 * state.speed;
+  // At the pace it was played (an episode from before that was recorded: 30 fps).
   timer = setInterval(() => {
     if (state.frame >= current.rows.length - 1) { stop(); return; }
     show(state.frame + 1);
-  }, 1000 / fps);
+  }, (current.stepMs ?? 1000 / 30) / state.speed);
 }
 
 // Opened from the admin page (viewer.html#key=...): the server's own episodes. The key

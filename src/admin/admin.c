@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store_schema.h"
 #include "../util/clock.h"
 #include "../util/file.h"
 #include "../util/ident.h"
@@ -135,12 +136,22 @@ static int episodes_json(admin *a, char **body)
         return 404;
     sqlite3_stmt *st = NULL;
     json_t *list = json_array();
-    if (sqlite3_prepare_v2(db, "SELECT game, episode, scene, env, frames, reason, files, t FROM episodes"
-                               " ORDER BY t DESC LIMIT 5000", -1, &st, NULL) == SQLITE_OK) {
-        static const char *const names[] = {"game", "episode", "scene", "env", "frames", "reason", "files", "t"};
+    /* With each episode its pace (episode_starts: fps or step_ms, and the input mode), where
+     * the database records it. */
+    static const char paced_sql[] =
+        "SELECT e.game, e.episode, e.scene, e.env, e.frames, e.reason, e.files, e.t, s.fps,"
+        " s.step_ms, s.input FROM episodes e LEFT JOIN episode_starts s ON s.game = e.game"
+        " AND s.episode = e.episode ORDER BY e.t DESC LIMIT 5000";
+    static const char plain_sql[] =
+        "SELECT game, episode, scene, env, frames, reason, files, t, NULL, NULL, NULL"
+        " FROM episodes ORDER BY t DESC LIMIT 5000";
+    bool paced = store_schema_has_column(db, "episode_starts", "step_ms");
+    if (sqlite3_prepare_v2(db, paced ? paced_sql : plain_sql, -1, &st, NULL) == SQLITE_OK) {
+        static const char *const names[] = {"game", "episode", "scene", "env", "frames", "reason",
+                                            "files", "t", "fps", "step_ms", "input"};
         while (sqlite3_step(st) == SQLITE_ROW) {
             json_t *row = json_object();
-            for (int i = 0; i < 8; i++)
+            for (int i = 0; i < 11; i++)
                 json_object_set_new(row, names[i], i == 6 ? files_json(st, i) : column_json(st, i));
             json_array_append_new(list, row);
         }

@@ -61,7 +61,10 @@ struct bot {
     const env_def *env;
     int policy_index;        /* greedy: the env's policy index; -1 random */
     int seat, nseats;
-    int64_t interval_us;
+    /* The game clock as an exact rate: tick k of a run falls at tick_t0 + k * period_num /
+     * period_den microseconds (fps 30: 1000000/30; step_ms 150: 150000/1), so no rounded
+     * period drifts over an episode. */
+    int64_t period_num, period_den;
     uint32_t D, P, max_steps;
     uint8_t *state;
     uint32_t state_cap;
@@ -82,6 +85,8 @@ struct bot {
     bool desynced;
     int64_t ep_t0;
     int64_t next_tick;
+    int64_t tick_t0;
+    int64_t ticks;           /* ticks fired since tick_t0 */
     sent_slot sent[SENT_RING];
 
     uint32_t echo_seq;
@@ -246,10 +251,32 @@ static void begin_participant(bot *b)
     b->io->connect(b->ctx);
 }
 
+static int64_t period_us(const bot *b) { return b->period_num / b->period_den; }
+
+/* Ticks from now on: the first one period away. */
+static void restart_clock(bot *b, int64_t now)
+{
+    b->tick_t0 = now;
+    b->ticks = 0;
+    b->next_tick = now + b->period_num / b->period_den;
+}
+
 static void start_ticking(bot *b, int64_t now)
 {
     b->ep_active = true;
-    b->next_tick = now + b->interval_us;
+    restart_clock(b, now);
+}
+
+/* fps frames a second, or one step every step_ms ms (the other <= 0). */
+static void set_pace(bot *b, int fps, int step_ms)
+{
+    if (step_ms > 0) {
+        b->period_num = (int64_t)step_ms * 1000;
+        b->period_den = 1;
+    } else {
+        b->period_num = 1000000;
+        b->period_den = fps > 0 ? fps : 30;
+    }
 }
 
 void bot_on_open(bot *b, int64_t now)
@@ -259,7 +286,7 @@ void bot_on_open(bot *b, int64_t now)
     b->st->now_connected++;
     if (b->cfg->echo) {
         b->phase = B_PLAYING;
-        b->interval_us = 1000000 / (b->cfg->fps > 0 ? b->cfg->fps : 30);
+        set_pace(b, b->cfg->fps, 0);
         start_ticking(b, now);
         rearm(b);
         return;
@@ -473,10 +500,11 @@ static void on_game_start(bot *b, json_t *m)
     b->env = env;
     b->seat = json_int(m, "seat", -1);
     b->nseats = (int)json_array_size(seats);
-    int fps = b->cfg->fps > 0 ? b->cfg->fps : json_int(m, "fps", 30);
-    if (fps <= 0)
-        fps = 30;
-    b->interval_us = 1000000 / fps;
+    /* The game's clock (fps or step_ms, the other null), unless --fps overrides it. */
+    if (b->cfg->fps > 0)
+        set_pace(b, b->cfg->fps, 0);
+    else
+        set_pace(b, json_int(m, "fps", 30), json_int(m, "step_ms", 0));
     int d = json_int(m, "input_delay", 0), w = json_int(m, "confirm_window", 15);
     int p = json_int(m, "prediction_limit", 2 * w);
     b->D = d > 0 ? (uint32_t)d : 0;
@@ -860,10 +888,11 @@ void bot_on_timer(bot *b, int64_t now)
             echo_tick(b, now);
         else
             game_tick(b, now);
-        b->next_tick += b->interval_us;
+        b->ticks++;
+        b->next_tick = b->tick_t0 + (b->ticks + 1) * b->period_num / b->period_den;
         /* Far behind (the machine stalled): skip ahead rather than fire a burst. */
-        if (now - b->next_tick > 4 * b->interval_us)
-            b->next_tick = now + b->interval_us;
+        if (now - b->next_tick > 4 * period_us(b))
+            restart_clock(b, now);
     }
     rearm(b);
 }

@@ -1,10 +1,10 @@
 /*
  * One protocol-level participant (docs/PROTOCOL.md) without a browser: it says hello
  * with an identity param, reads and answers the static scenes, joins the waiting room,
- * plays the game at the game's fps and finishes with the end scene's code. It keeps an
- * authoritative-only copy of the env: CONFIRMed actions are stepped natively in order,
- * every confirmed hash is checked against the server's, and each INPUT reports the hash
- * of the newest confirmed frame, as a browser does.
+ * plays the game at its pace (fps or step_ms) and finishes with the end scene's code. It
+ * keeps an authoritative-only copy of the env: CONFIRMed actions are stepped natively in
+ * order, every confirmed hash is checked against the server's, and each INPUT reports the
+ * hash of the newest confirmed frame, as a browser does.
  *
  * A bot never touches a socket. The driver (swarm.c) gives it a bot_io to send, close,
  * connect and ask for a wake-up, and feeds it what arrives. Everything runs on one thread.
@@ -36,7 +36,7 @@ typedef enum { POLICY_RANDOM, POLICY_GREEDY } bot_policy;
 
 typedef struct {
     char run_id[24];   /* subjects are bot-RUN-INDEX (and -GEN after the first, with loop) */
-    int fps;           /* ticks per second; 0 = the game's fps */
+    int fps;           /* ticks per second; 0 = the game's clock (fps or step_ms) */
     bot_policy policy;
     int think_ms;      /* mean pause before pressing advance/start (uniform 0.5x..1.5x) */
     double churn;      /* per participant: probability of leaving early (page, waitroom, game) */

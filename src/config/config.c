@@ -28,6 +28,8 @@
 
 /* Ranges of the optional integers (config.h documents the defaults). */
 #define MAX_FPS 120
+#define MIN_STEP_MS 8    /* 125 steps a second: about MAX_FPS */
+#define MAX_STEP_MS 2000
 #define MAX_EPISODES 1000
 #define MAX_STEPS 1000000
 #define MAX_INPUT_DELAY 30
@@ -80,14 +82,14 @@ static bool is_ai(const ynode *n)
 /* ---- the game ---- */
 
 enum {
-    G_ENV, G_SEATS, G_FPS, G_EPISODES, G_MAX_STEPS, G_INPUT_DELAY, G_CONFIRM_WINDOW,
-    G_PREDICTION_LIMIT, G_COUNTDOWN_S, G_KEYS, G_N
+    G_ENV, G_SEATS, G_FPS, G_STEP_MS, G_EPISODES, G_MAX_STEPS, G_INPUT_DELAY,
+    G_CONFIRM_WINDOW, G_PREDICTION_LIMIT, G_COUNTDOWN_S, G_KEYS, G_INPUT, G_N
 };
 static const char *const game_keys[G_N] = {
-    [G_ENV] = "env", [G_SEATS] = "seats", [G_FPS] = "fps", [G_EPISODES] = "episodes",
-    [G_MAX_STEPS] = "max_steps", [G_INPUT_DELAY] = "input_delay",
+    [G_ENV] = "env", [G_SEATS] = "seats", [G_FPS] = "fps", [G_STEP_MS] = "step_ms",
+    [G_EPISODES] = "episodes", [G_MAX_STEPS] = "max_steps", [G_INPUT_DELAY] = "input_delay",
     [G_CONFIRM_WINDOW] = "confirm_window", [G_PREDICTION_LIMIT] = "prediction_limit",
-    [G_COUNTDOWN_S] = "countdown_s", [G_KEYS] = "keys",
+    [G_COUNTDOWN_S] = "countdown_s", [G_KEYS] = "keys", [G_INPUT] = "input",
 };
 static const cfg_schema game_schema = {"game", "in game", game_keys, G_N};
 
@@ -366,6 +368,42 @@ static void default_keys(const loader *L, game_spec *g, const env_info *info)
     }
 }
 
+/*
+ * The step clock: fps or step_ms. Two ways to say one thing must not both be said, or a
+ * reader of the file could not tell which one the game ran at.
+ */
+static bool load_clock(loader *L, const cfg_field *f, game_spec *g)
+{
+    const ynode *fps = f[G_FPS].val, *step = f[G_STEP_MS].val;
+    g->fps = 30;
+    g->step_ms = 0;
+    if (fps && step) {
+        const ynode *a = f[G_FPS].key, *b = f[G_STEP_MS].key;
+        const ynode *later = b->line > a->line || (b->line == a->line && b->col > a->col) ? b : a;
+        return cfg_fail(&L->c, later, "set fps or step_ms, not both (fps counts frames a "
+                                      "second, step_ms the milliseconds of one step)");
+    }
+    if (fps)
+        return cfg_int(&L->c, fps, "fps", 1, MAX_FPS, &g->fps);
+    if (step) {
+        g->fps = 0;
+        return cfg_int(&L->c, step, "step_ms", MIN_STEP_MS, MAX_STEP_MS, &g->step_ms);
+    }
+    return true;
+}
+
+static bool load_input(loader *L, const ynode *n, game_spec *g)
+{
+    g->input = INPUT_HELD;
+    if (!n || cfg_is(n, "held"))
+        return true;
+    if (cfg_is(n, "press")) {
+        g->input = INPUT_PRESS;
+        return true;
+    }
+    return cfg_fail(&L->c, n, "input must be held or press, got %s", cfg_got(&L->c, n));
+}
+
 static bool load_game(loader *L, const ynode *n, game_spec *g)
 {
     cfg_field f[G_N];
@@ -377,7 +415,8 @@ static bool load_game(loader *L, const ynode *n, game_spec *g)
     if (!load_env(L, f[G_ENV].val, g, &info) || !load_seats(L, f[G_SEATS].val, g, &info))
         return false;
 
-    g->fps = 30;
+    if (!load_clock(L, f, g) || !load_input(L, f[G_INPUT].val, g))
+        return false;
     g->episodes = 1;
     /* The env's horizon, kept in range in case an env declares none. */
     g->max_steps = info.horizon < 1 || info.horizon > MAX_STEPS ? MAX_STEPS : info.horizon;
@@ -389,7 +428,6 @@ static bool load_game(loader *L, const ynode *n, game_spec *g)
         int lo, hi;
         int *dst;
     } ints[] = {
-        {G_FPS, 1, MAX_FPS, &g->fps},
         {G_EPISODES, 1, MAX_EPISODES, &g->episodes},
         {G_MAX_STEPS, 1, MAX_STEPS, &g->max_steps},
         {G_INPUT_DELAY, 0, MAX_INPUT_DELAY, &g->input_delay},

@@ -91,12 +91,23 @@ typedef struct {
     int32_t action;
 } key_binding;
 
+/* game.input: what a key press is (docs/EXPERIMENTS.md "Games"). */
+typedef enum {
+    INPUT_HELD, /* default: each step takes the key held then (a tap between steps counts once) */
+    INPUT_PRESS /* each keydown is one action for the next step; a step with none stays */
+} input_mode;
+
 typedef struct {
     char env[CFG_ID_LEN];            /* "cooking/cramped_room" */
     int nseats;
     seat_spec seats[CFG_MAX_SEATS];
     int humans;                      /* number of SEAT_HUMAN seats (>= 1) */
-    int fps;                         /* 1..120, default 30 */
+    /* The step clock: `fps` frames a second or one step every `step_ms` ms, never both.
+     * Exactly one is non-zero (neither in the file: fps 30). game_frames_at and
+     * game_ms_for read it as an exact rate; nothing rounds it to a period. */
+    int fps;                         /* 1..120, 0 when step_ms is set */
+    int step_ms;                     /* 8..2000, 0 when paced by fps */
+    input_mode input;                /* default INPUT_HELD */
     int episodes;                    /* 1..1000, default 1 */
     int max_steps;                   /* 1..1000000, default: the env's horizon */
     int input_delay;                 /* 0..30 frames, default 2 */
@@ -106,6 +117,34 @@ typedef struct {
     int nkeys;
     key_binding keys[CFG_MAX_KEYS];  /* default: arrows, space (env actions 0..4) */
 } game_spec;
+
+/* The step clock as an exact rate, frames per millisecond = num / den: fps F is F/1000,
+ * step_ms S is 1/S. A spec with neither (a test's hand-made one) counts as 30 fps. */
+typedef struct {
+    int64_t num, den;
+} game_rate;
+static inline game_rate game_spec_rate(const game_spec *g)
+{
+    if (g->step_ms > 0)
+        return (game_rate){1, g->step_ms};
+    return (game_rate){g->fps > 0 ? g->fps : 30, 1000};
+}
+/* The frames the clock has reached ms milliseconds into an episode (rounded down). */
+static inline int64_t game_frames_at(const game_spec *g, int64_t ms)
+{
+    game_rate r = game_spec_rate(g);
+    return ms * r.num / r.den;
+}
+/* How long `frames` steps take, in ms (rounded down). */
+static inline int64_t game_ms_for(const game_spec *g, int64_t frames)
+{
+    game_rate r = game_spec_rate(g);
+    return frames * r.den / r.num;
+}
+static inline const char *input_mode_name(input_mode m)
+{
+    return m == INPUT_PRESS ? "press" : "held";
+}
 
 /* A page scene's `quiz:` (docs/EXPERIMENTS.md "Comprehension quizzes"), graded on the
  * server when the participant advances; the answers never leave it. */

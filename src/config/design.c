@@ -220,6 +220,14 @@ static void append_pair(design *D, ynode *map, const ynode *key, const ynode *va
     map->count++;
 }
 
+/* Inside `game`, fps and step_ms say the same thing two ways: a condition that sets one
+ * replaces the scene's other, rather than leaving the variant with both (an error). */
+static bool said_otherwise(const ynode *over, const char *key)
+{
+    return (strcmp(key, "fps") == 0 && find_key(over, "step_ms")) ||
+           (strcmp(key, "step_ms") == 0 && find_key(over, "fps"));
+}
+
 /* The base scene's mapping with the condition's keys put in: a key the condition sets
  * replaces the scene's, except `game` and `waitroom`, which take the condition's keys one
  * by one. */
@@ -229,6 +237,8 @@ static const ynode *merge(design *D, const ynode *base, const ynode *over, bool 
     m->first = m->last = NULL;
     m->count = 0;
     for (const ynode *k = base->first; k; k = ynode_next_key(k)) {
+        if (!top && k->kind == YNODE_SCALAR && said_otherwise(over, k->text))
+            continue;
         const ynode *v = ynode_value(k), *ok = find_key(over, k->text);
         if (ok) {
             const ynode *ov = ynode_value(ok);

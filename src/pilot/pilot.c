@@ -64,10 +64,16 @@ static json_t *game_json(const game_spec *g)
     }
     for (int i = 0; i < g->nkeys; i++)
         json_object_set_new(keys, g->keys[i].key, json_integer(g->keys[i].action));
-    return json_pack("{s:s, s:o, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "env", g->env, "seats",
-                     seats, "humans", g->humans, "fps", g->fps, "episodes", g->episodes,
-                     "max_steps", g->max_steps, "countdown_s", g->countdown_s, "input_delay",
-                     g->input_delay, "keys", keys);
+    /* The clock as the file set it (fps or step_ms, the other null) and the period it
+     * comes to, which is what the driver times a game by. */
+    game_rate rate = game_spec_rate(g);
+    return json_pack("{s:s, s:o, s:i, s:o, s:o, s:f, s:s, s:i, s:i, s:i, s:i, s:o}", "env",
+                     g->env, "seats", seats, "humans", g->humans, "fps",
+                     g->step_ms > 0 ? json_null() : json_integer(g->fps), "step_ms",
+                     g->step_ms > 0 ? json_integer(g->step_ms) : json_null(), "step_period_ms",
+                     (double)rate.den / (double)rate.num, "input", input_mode_name(g->input),
+                     "episodes", g->episodes, "max_steps", g->max_steps, "countdown_s",
+                     g->countdown_s, "input_delay", g->input_delay, "keys", keys);
 }
 
 static const char *drop_name(const scene_spec *s)

@@ -100,10 +100,12 @@ char *proto_msg_game_start(const game_start_info *g)
     }
     char seed[24]; /* a decimal string: a u64 does not survive JavaScript's doubles */
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->seed);
-    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:o, s:i, s:i, "
-                          "s:o, s:i, s:s}",
+    return dump(json_pack("{s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:s, s:i, s:i, s:i, s:i, s:i, "
+                          "s:o, s:i, s:i, s:o, s:i, s:s}",
                           "type", "game_start", "game", g->game, "seat", g->seat, "seats", seats,
-                          "env", g->env, "fps", g->fps, "input_delay", g->input_delay,
+                          "env", g->env, "fps", g->fps > 0 ? json_integer(g->fps) : json_null(),
+                          "step_ms", g->step_ms > 0 ? json_integer(g->step_ms) : json_null(),
+                          "input", g->input ? g->input : "held", "input_delay", g->input_delay,
                           "confirm_window", g->confirm_window, "prediction_limit",
                           g->prediction_limit, "episodes", g->episodes, "max_steps", g->max_steps,
                           "keys", keys, "default_action", g->default_action, "episode",

@@ -80,7 +80,11 @@ typedef struct {
     int nseats;
     const char *const *seat_labels; /* nseats of "human" or "ai:NAME" */
     const char *env;
-    int fps, input_delay, confirm_window, prediction_limit, episodes, max_steps;
+    /* The step clock: fps (frames a second) or step_ms (ms a step), the other 0; each
+     * goes out as null when 0. */
+    int fps, step_ms;
+    const char *input;              /* "held" or "press"; NULL = "held" */
+    int input_delay, confirm_window, prediction_limit, episodes, max_steps;
     int nkeys;
     const char *const *key_names;   /* nkeys */
     const int *key_actions;         /* nkeys */

@@ -198,7 +198,9 @@ static char *game_start_msg(room *r, int s)
         .nseats = r->nseats,
         .seat_labels = label_of,
         .env = r->env->name,
-        .fps = r->spec->fps,
+        .fps = r->spec->step_ms > 0 ? 0 : r->spec->fps,
+        .step_ms = r->spec->step_ms,
+        .input = input_mode_name(r->spec->input),
         .input_delay = r->spec->input_delay,
         .confirm_window = r->spec->confirm_window,
         .prediction_limit = r->spec->prediction_limit,
@@ -242,6 +244,15 @@ static void send_state(room *r, int s)
     r->stats.resyncs++;
 }
 
+/* How the game was paced, as its file said: what an episode's record carries. */
+static episode_timing room_timing(const room *r)
+{
+    episode_timing t = {.fps = r->spec->step_ms > 0 ? 0 : (uint32_t)r->spec->fps,
+                        .step_ms = (uint32_t)r->spec->step_ms};
+    snprintf(t.input, sizeof t.input, "%s", input_mode_name(r->spec->input));
+    return t;
+}
+
 static void start_countdown(room *r, loop_time now)
 {
     r->phase = PHASE_COUNTDOWN;
@@ -273,9 +284,11 @@ static void start_episode(room *r, loop_time now)
     }
     r->phase = PHASE_PLAYING;
     /* What a rebuild after a crash needs to replay this episode from the frame log. */
-    if (r->st)
+    if (r->st) {
+        episode_timing timing = room_timing(r);
         store_episode_start(r->st, r->id, r->episode, r->episode_seed,
-                            (uint32_t)r->spec->max_steps, now.wall_ms);
+                            (uint32_t)r->spec->max_steps, &timing, now.wall_ms);
+    }
     broadcast(r, episode_start_msg(r));
     mark_dirty(r);
 }
@@ -361,6 +374,7 @@ static void hand_off_episode(room *r, loop_time now)
     rec.episode = r->episode;
     rec.seed = r->episode_seed;
     rec.horizon = (uint32_t)r->spec->max_steps;
+    rec.timing = room_timing(r);
     rec.nseats = (uint32_t)r->nseats;
     for (int s = 0; s < r->nseats; s++) {
         snprintf(rec.seat_names[s], sizeof rec.seat_names[s], "%s", r->seats[s].name);
@@ -432,7 +446,7 @@ static void hint_laggards(room *r, uint32_t n, int64_t leader, int64_t now)
  * run faster. */
 static int64_t clock_frame(const room *r, loop_time now)
 {
-    return (now.mono_ms - r->episode_t0) * r->spec->fps / 1000;
+    return game_frames_at(r->spec, now.mono_ms - r->episode_t0);
 }
 
 /* An input for frame n is late once the room's clock is confirm_window frames past the
@@ -807,7 +821,7 @@ void room_tick(room *r, loop_time t)
         for (int s = 0; s < r->nseats; s++)
             if (sends_inputs(&r->seats[s]) && r->seats[s].max_frame > leader)
                 leader = r->seats[s].max_frame;
-        int64_t window_ms = (int64_t)r->spec->confirm_window * 1000 / r->spec->fps;
+        int64_t window_ms = game_ms_for(r->spec, r->spec->confirm_window);
         if (leader >= r->spec->max_steps - 1 && now - r->last_progress >= window_ms)
             confirm_frames(r, t, true);
     }

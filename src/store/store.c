@@ -633,15 +633,20 @@ void store_game_end(store *s, const char *game, const char *reason, int64_t t)
 }
 
 void store_episode_start(store *s, const char *game, uint32_t episode, uint64_t seed,
-                         uint32_t horizon, int64_t t)
+                         uint32_t horizon, const episode_timing *timing, int64_t t)
 {
-    const char *strs[] = {game};
-    job *j = job_new(s, JOB_EPISODE_START, strs, 1);
+    char input[sizeof timing->input] = "";
+    if (timing)
+        snprintf(input, sizeof input, "%s", timing->input);
+    const char *strs[] = {game, input[0] ? input : NULL};
+    job *j = job_new(s, JOB_EPISODE_START, strs, 2);
     if (!j)
         return;
     j->num = episode;
     j->u64 = seed;
     j->t2 = horizon;
+    j->fps = timing ? timing->fps : 0;
+    j->step_ms = timing ? timing->step_ms : 0;
     j->t = t;
     submit(s, j);
 }
@@ -695,6 +700,7 @@ static job *episode_job(store *s, const episode_record *rec, frame_row *rows)
     TERMINATE(copy->game);
     TERMINATE(copy->env);
     TERMINATE(copy->end_reason);
+    TERMINATE(copy->timing.input);
     for (int i = 0; i < ENV_MAX_PLAYERS; i++)
         TERMINATE(copy->seat_names[i]);
     for (int i = 0; i < ENV_MAX_INFO; i++)

@@ -10,9 +10,10 @@
  * Besides the analysts' tables, three records exist so that a restart can finish what a
  * crash cut short (store_recover.h), each in plain columns:
  *   frames(game, episode, frame, ...)       the durable frame log (store_frames)
- *   episode_starts(game, episode, seed, horizon, t)
+ *   episode_starts(game, episode, seed, horizon, t, fps, step_ms, input)
  *                                           one row per episode begun (store_episode_start);
- *                                           seed is the u64 as a decimal string
+ *                                           seed is the u64 as a decimal string; fps or
+ *                                           step_ms is NULL, whichever the game did not set
  *   seats(game, seat, name, kind)           one row per seat of a game (store_game); kind is
  *                                           'human' or 'ai'
  * games.seats keeps the JSON array of seat names for analysts; nothing reads it back.
@@ -136,10 +137,20 @@ void store_game(store *s, const char *game, const char *scene, const char *env,
                 const char *condition, const store_seat *seats, int nseats, int64_t t);
 void store_game_end(store *s, const char *game, const char *reason, int64_t t);
 
+/* How an episode was paced, as its game's settings said (docs/EXPERIMENTS.md "Games"):
+ * fps (frames a second) or step_ms (ms a step), the other 0, and the input mode ("held"
+ * or "press"). All 0 and "": not known (an episode written before these were recorded). */
+typedef struct {
+    uint32_t fps;
+    uint32_t step_ms;
+    char input[8];
+} episode_timing;
+
 /* An `episode_starts` row: the episode's seed and step limit, what replaying its frame
- * log needs. Written again for the same game and episode, the later row wins. */
+ * log needs, and its timing (NULL: not recorded). Written again for the same game and
+ * episode, the later row wins. */
 void store_episode_start(store *s, const char *game, uint32_t episode, uint64_t seed,
-                         uint32_t horizon, int64_t t);
+                         uint32_t horizon, const episode_timing *timing, int64_t t);
 
 /* One confirmed frame. */
 /* sources[] hold input_source values (proto/names.h). */
@@ -170,6 +181,7 @@ typedef struct {
     uint32_t episode;
     uint64_t seed;
     uint32_t horizon;
+    episode_timing timing;                /* the sidecar's fps, step_ms, input */
     uint32_t nseats;
     char seat_names[ENV_MAX_PLAYERS][80]; /* subject id, or "ai:greedy" */
     bool seat_is_human[ENV_MAX_PLAYERS];  /* a file is written for each human seat */

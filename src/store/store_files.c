@@ -441,13 +441,23 @@ static char *episode_meta_json(const char *experiment, const episode_record *rec
     json_object_set_new(o, "episode", json_integer(rec->episode));
     json_object_set_new(o, "seed", json_string(seed));
     json_object_set_new(o, "horizon", json_integer(rec->horizon));
+    /* The pace as the game's settings said it, and the period it comes to, in ms: the same
+     * number for either way of saying it (fps 30: 33.33). null when not recorded. */
+    const episode_timing *tm = &rec->timing;
+    json_object_set_new(o, "fps", tm->fps ? json_integer(tm->fps) : json_null());
+    json_object_set_new(o, "step_ms", tm->step_ms ? json_integer(tm->step_ms) : json_null());
+    json_object_set_new(o, "step_period_ms",
+                        tm->step_ms ? json_real(tm->step_ms)
+                        : tm->fps   ? json_real(1000.0 / tm->fps)
+                                    : json_null());
+    json_object_set_new(o, "input", tm->input[0] ? json_string(tm->input) : json_null());
     json_object_set_new(o, "seat", json_integer(seat));
     json_object_set_new(o, "subject", json_string(rec->seat_names[seat]));
     json_object_set_new(o, "seats", seats);
     json_object_set_new(o, "info_names", infos);
     json_object_set_new(o, "end_reason", json_string(rec->end_reason));
     json_object_set_new(o, "rows", json_integer(rec->nrows));
-    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(o);
     return text;
 }

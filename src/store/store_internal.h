@@ -108,6 +108,7 @@ typedef struct job {
     char *files;                   /* JOB_EPISODE: the JSON array of files written */
     int64_t t, t2, num;
     uint64_t u64;                  /* JOB_EPISODE_START: the seed */
+    uint32_t fps, step_ms;         /* JOB_EPISODE_START: the timing (0 = NULL) */
     const char *str[JOB_MAX_STR];  /* copies, in `text` below; NULL stays NULL */
     frame_row *rows;               /* JOB_FRAMES: owned copy; JOB_EPISODE: rec->rows */
     uint32_t nrows;

@@ -139,14 +139,21 @@ done:
     return count;
 }
 
-/* The episode's seed and horizon, from the episode_starts row the room wrote when it
- * began. 0 when found, 1 when there is none, -1 on an error. */
-static int episode_meta(sqlite3 *db, const char *game, int episode, uint64_t *seed,
-                        uint32_t *horizon)
+/* A timing column: its value when it is a plausible one, else 0 (NULL, not recorded). */
+static uint32_t timing_column(sqlite3_stmt *st, int i, int64_t max)
+{
+    int64_t v = sqlite3_column_int64(st, i);
+    return sqlite3_column_type(st, i) == SQLITE_INTEGER && v > 0 && v <= max ? (uint32_t)v : 0;
+}
+
+/* The episode's seed, horizon and timing, from the episode_starts row the room wrote when
+ * it began (the writer added the timing columns when it opened the database). 0 when
+ * found, 1 when there is none, -1 on an error. */
+static int episode_meta(sqlite3 *db, const char *game, int episode, episode_record *rec)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
-                           "SELECT seed, horizon FROM episode_starts"
+                           "SELECT seed, horizon, fps, step_ms, input FROM episode_starts"
                            " WHERE game = ?1 AND episode = ?2",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
@@ -155,8 +162,13 @@ static int episode_meta(sqlite3 *db, const char *game, int episode, uint64_t *se
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         const char *sd = text(st, 0);
-        *seed = sd ? strtoull(sd, NULL, 10) : 0;
-        *horizon = (uint32_t)sqlite3_column_int64(st, 1);
+        rec->seed = sd ? strtoull(sd, NULL, 10) : 0;
+        rec->horizon = (uint32_t)sqlite3_column_int64(st, 1);
+        rec->timing.fps = timing_column(st, 2, 1000);
+        rec->timing.step_ms = timing_column(st, 3, 60000);
+        const char *in = text(st, 4);
+        if (in && (strcmp(in, "held") == 0 || strcmp(in, "press") == 0))
+            snprintf(rec->timing.input, sizeof rec->timing.input, "%s", in);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
@@ -232,7 +244,8 @@ static int read_episode_rows(sqlite3 *db, logged *e)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Everything of the episode's record but its rows: seed and horizon, seats, info names. */
+/* Everything of the episode's record but its rows: seed, horizon and timing, seats, info
+ * names. */
 static int fill_record(sqlite3 *db, const logged *e, const env_def *(*find_env)(const char *),
                        episode_record *rec, char *err, size_t errlen)
 {
@@ -242,7 +255,7 @@ static int fill_record(sqlite3 *db, const logged *e, const env_def *(*find_env)(
     snprintf(rec->env, sizeof rec->env, "%s", e->env);
     snprintf(rec->condition, sizeof rec->condition, "%s", e->condition);
     rec->episode = (uint32_t)e->episode;
-    int rc = episode_meta(db, e->game, e->episode, &rec->seed, &rec->horizon);
+    int rc = episode_meta(db, e->game, e->episode, rec);
     if (rc != 0) {
         snprintf(err, errlen, "game %s episode %d: %s", e->game, e->episode,
                  rc > 0 ? "no episode start recorded" : sqlite3_errmsg(db));

@@ -5,8 +5,8 @@
  *
  * Everything is read from plain columns (store.h): participants from participants,
  * scene_visits, outcomes and waits (indexed by subject); an unwritten episode from frames,
- * games (scene, env), episode_starts (seed, horizon) and seats (name, kind). The store
- * knows no env: the info column names of a rebuilt episode come from the caller.
+ * games (scene, env), episode_starts (seed, horizon, timing) and seats (name, kind). The
+ * store knows no env: the info column names of a rebuilt episode come from the caller.
  */
 #ifndef COHORT_STORE_RECOVER_H
 #define COHORT_STORE_RECOVER_H

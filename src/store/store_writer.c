@@ -117,6 +117,11 @@ static const struct {
      * match seated together again (store_match). */
     {"participants", "party", "TEXT"},
     {"matches", "party", "TEXT"},
+    /* How each episode was paced (store_episode_start): fps or step_ms as the game's
+     * settings said, the other NULL, and the input mode; NULL when not recorded. */
+    {"episode_starts", "fps", "INTEGER"},
+    {"episode_starts", "step_ms", "INTEGER"},
+    {"episode_starts", "input", "TEXT"},
     {NULL, NULL, NULL}, /* the list's end (and keeps it non-empty) */
 };
 
@@ -175,7 +180,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
                 " condition = excluded.condition",
     [ST_SEATS_CLEAR] = "DELETE FROM seats WHERE game = ?1",
     [ST_SEAT] = "INSERT OR REPLACE INTO seats VALUES(?1, ?2, ?3, ?4)",
-    [ST_EPISODE_START] = "INSERT OR REPLACE INTO episode_starts VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_EPISODE_START] = "INSERT OR REPLACE INTO episode_starts(game, episode, seed, horizon, t,"
+                         " fps, step_ms, input) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_GAME_END] = "INSERT INTO games(game, t_end, end_reason) VALUES(?1, ?2, ?3)"
                     " ON CONFLICT(game) DO UPDATE SET t_end = excluded.t_end,"
                     " end_reason = excluded.end_reason",
@@ -504,7 +510,9 @@ static int episode_start_row(store *s, const job *j)
     char seed[24];
     snprintf(seed, sizeof seed, "%" PRIu64, j->u64);
     return run_row(s, ST_EPISODE_START, "episode_start",
-                   PARAMS(S(j->str[0]), I(j->num), S(seed), I(j->t2), I(j->t)));
+                   PARAMS(S(j->str[0]), I(j->num), S(seed), I(j->t2), I(j->t),
+                          j->fps ? I(j->fps) : S(NULL), j->step_ms ? I(j->step_ms) : S(NULL),
+                          S(j->str[1])));
 }
 
 /* Inserted only once the episode's files are durable (commit_rows checks). */

@@ -23,7 +23,7 @@
 #define XT_STRING "string"     /* text, RFC 4180 quoted when it holds , " or a line end */
 #define XT_BOOLEAN "boolean"   /* 0 or 1 */
 #define XT_DATETIME "datetime" /* ISO 8601 UTC with milliseconds: 2025-01-31T12:00:00.000Z */
-#define XT_DECIMAL "decimal"   /* digits, a point and two decimals: an amount of money */
+#define XT_DECIMAL "decimal"   /* digits, a point and two decimals: money, a period in ms */
 
 /* ---- The set of output files: everything goes to temporary names first and is renamed
  * into place only when the whole export succeeded. ---- */

@@ -293,6 +293,28 @@ static int fail_frame(const char *file, size_t row, const char *fmt, ...)
     return 1;
 }
 
+/* A sidecar's positive integer no larger than max, else 0 (absent, null or implausible). */
+static uint32_t small_count(json_t *v, json_int_t max)
+{
+    return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= max
+               ? (uint32_t)json_integer_value(v)
+               : 0;
+}
+
+/* The episode's pace as its sidecar records it: fps or step_ms, one of them; anything
+ * else (an older sidecar, an edited one) leaves the columns empty. */
+static void read_timing(json_t *sc, episode_out *eo)
+{
+    eo->fps = small_count(json_object_get(sc, "fps"), 1000);
+    eo->step_ms = small_count(json_object_get(sc, "step_ms"), 60000);
+    if (eo->fps && eo->step_ms)
+        eo->fps = eo->step_ms = 0;
+    const char *in = json_string_value(json_object_get(sc, "input"));
+    eo->input[0] = '\0';
+    if (in && (strcmp(in, "held") == 0 || strcmp(in, "press") == 0))
+        snprintf(eo->input, sizeof eo->input, "%s", in);
+}
+
 /* Re-simulates one episode from its CSV and writes its frames. 0, 1 on a mismatch, 2 when
  * unreadable (with a message). */
 int export_episode(frame_pass *fp, episode_out *eo)
@@ -324,6 +346,7 @@ int export_episode(frame_pass *fp, episode_out *eo)
     }
     uint32_t horizon = (uint32_t)json_integer_value(jh);
     long long sc_rows = json_is_integer(jrows) ? (long long)json_integer_value(jrows) : -1;
+    read_timing(sc, eo);
     /* The server marks the last frame of a cut or stalled episode truncated itself. */
     bool forced_end = reason && (strcmp(reason, "cut") == 0 || strcmp(reason, "stalled") == 0);
     json_decref(sc);
@@ -554,6 +577,21 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
                         "uint64", json_true());
     xt_col(t, "horizon", XT_INTEGER, "step", false, "step limit of the episode");
     xt_col(t, "frames", XT_INTEGER, "step", false, "frames played (rows in frames.csv)");
+    xt_col(t, "fps", XT_INTEGER, "step/s", true,
+           "the game's fps as its settings gave it; empty when it set step_ms instead (or "
+           "the episode predates the record)");
+    xt_col(t, "step_ms", XT_INTEGER, "ms", true,
+           "the game's step_ms as its settings gave it; empty when it set fps");
+    xt_col(t, "step_period_ms", XT_DECIMAL, "ms", true,
+           "the time one step was given, either way: step_ms, or 1000 / fps to two decimals "
+           "(fps 30: 33.33)");
+    {
+        static const char *const modes[] = {"held", "press", NULL};
+        json_object_set_new(xt_col(t, "input", XT_STRING, "", true,
+                                   "how keys became actions: held (the key held at each step) "
+                                   "or press (one action per key press, else stay)"),
+                            "values", xt_words(modes));
+    }
     json_object_set_new(xt_col(t, "end_reason", XT_STRING, "", false,
                                "terminated (natural end), truncated (step limit), cut (the "
                                "server ended it: a player left or the server stopped), stalled "
@@ -633,6 +671,17 @@ int write_episodes(xfiles *xf, json_t *codebook, const vec *outs, const frame_sc
         xt_str(t, er->seed);
         xt_int(t, er->horizon);
         xt_uint(t, eo->frames);
+        eo->fps ? xt_uint(t, eo->fps) : xt_null(t);
+        eo->step_ms ? xt_uint(t, eo->step_ms) : xt_null(t);
+        if (eo->fps || eo->step_ms) {
+            char period[32];
+            snprintf(period, sizeof period, "%.2f",
+                     eo->step_ms ? (double)eo->step_ms : 1000.0 / eo->fps);
+            xt_str(t, period);
+        } else {
+            xt_null(t);
+        }
+        xt_str(t, eo->input[0] ? eo->input : NULL);
         xt_str(t, er->reason);
         for (uint32_t k = 0; k < fs->seats; k++) {
             xt_str(t, k < eo->nseats ? eo->seat_names[k] : NULL);

@@ -147,6 +147,10 @@ typedef struct {
     const char *seat_names[ENV_MAX_PLAYERS];
     const char *seat_kinds[ENV_MAX_PLAYERS];
     uint32_t frames;
+    /* The pace, from the episode's sidecar: fps or step_ms (the other 0), the input mode;
+     * all 0 and "" when the sidecar does not say (an episode from an older version). */
+    uint32_t fps, step_ms;
+    char input[8];
     int64_t score[ENV_MAX_PLAYERS], team;
     uint32_t sources[ENV_MAX_PLAYERS][input_source_COUNT_]; /* per SOURCE_LIST */
     uint32_t unfocused[ENV_MAX_PLAYERS], mismatches[ENV_MAX_PLAYERS], reports[ENV_MAX_PLAYERS];

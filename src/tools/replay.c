@@ -5,7 +5,9 @@
  * seed and horizon, then step it with each row's recorded actions and check that row's
  * rewards, terminated/truncated flags, info fields and state hash (PROTOCOL.md: the hash
  * of frame f is the hash of the state after stepping f). Rows must be frames 0..N-1 with
- * none missing, and the sidecar's row count must match.
+ * none missing, and the sidecar's row count must match. The pace the sidecar records (fps
+ * or step_ms, and the input mode) is checked for sense and said on the last line, with
+ * when the server confirmed the last frame (t_ms), for a reader to hold the two together.
  */
 #include "numbers.h"
 #include "tools.h"
@@ -28,6 +30,8 @@ typedef struct {
     long long rows; /* -1 when the sidecar does not say */
     bool cut;       /* end_reason "cut" or "stalled": the server ended it early and
                        marked the last row truncated itself */
+    long long fps, step_ms; /* 0 when the sidecar does not say (an older one) */
+    char input[8];
 } sidecar;
 
 /* Columns of the file, resolved against the env. */
@@ -47,6 +51,35 @@ static void sidecar_path(const char *csv, char *out, size_t len)
         snprintf(out, len, "%.*s.json", (int)(n - 4), csv);
     else
         snprintf(out, len, "%s.json", csv);
+}
+
+/* fps or step_ms (at most one: cohort writes the other null) and the input mode, each
+ * optional. 0, or -1 with a message for what no server writes. */
+static int load_timing(json_t *o, const char *path, sidecar *sc)
+{
+    json_t *fps = json_object_get(o, "fps"), *step = json_object_get(o, "step_ms");
+    json_t *in = json_object_get(o, "input");
+    sc->fps = json_is_integer(fps) ? (long long)json_integer_value(fps) : 0;
+    sc->step_ms = json_is_integer(step) ? (long long)json_integer_value(step) : 0;
+    if ((fps && !json_is_null(fps) && sc->fps <= 0) ||
+        (step && !json_is_null(step) && sc->step_ms <= 0)) {
+        fprintf(stderr, "replay: %s: fps and step_ms must be positive integers or null\n", path);
+        return -1;
+    }
+    if (sc->fps > 0 && sc->step_ms > 0) {
+        fprintf(stderr, "replay: %s: both fps and step_ms are set\n", path);
+        return -1;
+    }
+    sc->input[0] = '\0';
+    if (in && !json_is_null(in)) {
+        const char *m = json_string_value(in);
+        if (!m || (strcmp(m, "held") != 0 && strcmp(m, "press") != 0)) {
+            fprintf(stderr, "replay: %s: input must be \"held\" or \"press\"\n", path);
+            return -1;
+        }
+        snprintf(sc->input, sizeof sc->input, "%s", m);
+    }
+    return 0;
 }
 
 static int load_sidecar(const char *path, sidecar *sc)
@@ -86,6 +119,8 @@ static int load_sidecar(const char *path, sidecar *sc)
     sc->cut = json_is_string(reason) && (strcmp(json_string_value(reason), "cut") == 0 ||
                                          strcmp(json_string_value(reason), "stalled") == 0);
     sc->rows = json_is_integer(rows) ? (long long)json_integer_value(rows) : -1;
+    if (load_timing(o, path, sc) != 0)
+        goto out;
     rc = 0;
 out:
     json_decref(o);
@@ -234,6 +269,24 @@ static int replay_rows(const csv_file *f, const sidecar *sc, const env_def *env,
     return rc;
 }
 
+/* " (step_ms 150, input press; the last frame confirmed at 8851 ms)", or "" when the
+ * sidecar says nothing of the pace. */
+static void say_pace(const csv_file *f, const sidecar *sc, char *out, size_t len)
+{
+    if (!sc->fps && !sc->step_ms)
+        return;
+    int n = snprintf(out, len, " (%s %lld%s%s", sc->fps ? "fps" : "step_ms",
+                     sc->fps ? sc->fps : sc->step_ms, sc->input[0] ? ", input " : "", sc->input);
+    long t = csv_col(f, "t_ms");
+    int64_t last;
+    if (n > 0 && (size_t)n < len && t >= 0 && f->nrows > 0 &&
+        parse_int(csv_cell(f, f->nrows - 1, (size_t)t), &last))
+        n += snprintf(out + n, len - (size_t)n, "; the last frame confirmed at %" PRId64 " ms",
+                      last);
+    if (n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, ")");
+}
+
 int cmd_replay(int argc, char **argv)
 {
     if (argc != 2) {
@@ -263,8 +316,11 @@ int cmd_replay(int argc, char **argv)
     }
     columns cols;
     int rc = resolve_columns(&f, path, env, &cols) == 0 ? replay_rows(&f, &sc, env, &cols) : 2;
-    if (rc == 0)
-        printf("replay: %zu frames ok\n", f.nrows);
+    if (rc == 0) {
+        char pace[160] = "";
+        say_pace(&f, &sc, pace, sizeof pace);
+        printf("replay: %zu frames ok%s\n", f.nrows, pace);
+    }
     csv_free(&f);
     return rc;
 }

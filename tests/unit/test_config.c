@@ -249,6 +249,8 @@ static void test_good_minimal_defaults(void **state)
     const game_spec *g = &s->game;
     assert_int_equal(g->humans, 2);
     assert_int_equal(g->fps, 30);
+    assert_int_equal(g->step_ms, 0);
+    assert_int_equal(g->input, INPUT_HELD);
     assert_int_equal(g->episodes, 1);
     assert_int_equal(g->max_steps, 400); /* the env's horizon */
     assert_int_equal(g->input_delay, 2);
@@ -369,8 +371,14 @@ static const struct {
     {"bad_fps_word.yaml", "7:12: fps must be an integer from 1 to 120, got \"fast\""},
     {"bad_fps_range.yaml", "4:67: fps must be an integer from 1 to 120, got \"500\""},
     {"bad_unknown_game_key.yaml",
-     "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, episodes, "
-     "max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys)"},
+     "7:7: unknown key \"epsiodes\" in game (expected one of: env, seats, fps, step_ms, "
+     "episodes, max_steps, input_delay, confirm_window, prediction_limit, countdown_s, keys, "
+     "input)"},
+    {"bad_step_ms_and_fps.yaml", "8:7: set fps or step_ms, not both (fps counts frames a "
+                                 "second, step_ms the milliseconds of one step)"},
+    {"bad_step_ms_low.yaml", "4:71: step_ms must be an integer from 8 to 2000, got \"5\""},
+    {"bad_step_ms_high.yaml", "7:16: step_ms must be an integer from 8 to 2000, got \"2500\""},
+    {"bad_input_mode.yaml", "7:14: input must be held or press, got \"hold\""},
     {"bad_top_unknown.yaml", "2:1: unknown key \"scene\" at the top level (expected one of: "
                              "experiment, identity, scenes, exit_scenes, on_outcome, "
                              "conditions, assignment, mix_conditions, end, limits, texts, "
@@ -686,6 +694,49 @@ static void test_good_quiz(void **state)
     assert_int_equal(d->retry_from, 2);
 }
 
+static uint64_t zero_rnd(void *ctx);
+
+/* fps or step_ms, and the input mode: as set, the other clock field 0, the rate exact. */
+static void test_timing(void **state)
+{
+    (void)state;
+    char path[PATH_MAX];
+    fixture(path, sizeof path, "good_timing.yaml");
+    load_ok(path);
+    int16_t route[CFG_MAX_ROUTE];
+    /* Condition "today": the file's own settings; fps 30 with held keys. */
+    experiment_route(&x, 0, zero_rnd, NULL, route);
+    const game_spec *g = &x.scenes[route[0]].game;
+    assert_int_equal(g->fps, 30);
+    assert_int_equal(g->step_ms, 0);
+    assert_int_equal(g->input, INPUT_HELD);
+    assert_int_equal(game_frames_at(g, 1000), 30);
+    assert_int_equal(game_frames_at(g, 33), 0);
+    assert_int_equal(game_frames_at(g, 34), 1);
+    assert_int_equal(game_ms_for(g, 15), 500);
+    /* The scene that sets step_ms: one step every 150 ms, one action per press. */
+    g = &x.scenes[route[1]].game;
+    assert_int_equal(g->fps, 0);
+    assert_int_equal(g->step_ms, 150);
+    assert_int_equal(g->input, INPUT_PRESS);
+    assert_int_equal(g->max_steps, 400);
+    assert_int_equal(game_frames_at(g, 149), 0);
+    assert_int_equal(game_frames_at(g, 150), 1);
+    assert_int_equal(game_frames_at(g, 60000), 400); /* a 60 s round: 400 steps, no drift */
+    assert_int_equal(game_ms_for(g, 15), 2250);
+    /* Condition "then" sets step_ms on the fps scene: its step_ms replaces the fps, it
+     * does not clash with it. */
+    experiment_route(&x, 1, zero_rnd, NULL, route);
+    g = &x.scenes[route[0]].game;
+    assert_int_equal(g->fps, 0);
+    assert_int_equal(g->step_ms, 150);
+    assert_int_equal(g->input, INPUT_PRESS);
+    assert_string_equal(input_mode_name(g->input), "press");
+    /* A spec made by hand with neither (as tests make them) runs at 30 fps. */
+    game_spec bare = {0};
+    assert_int_equal(game_frames_at(&bare, 1000), 30);
+}
+
 /* Every mismatch is printed before the test fails, so one run shows them all. */
 /* Shipped agents by short name, a study's own model files, scripted policies beside them. */
 static void test_model_seats(void **state)
@@ -998,6 +1049,7 @@ int main(void)
         cmocka_unit_test(test_good_small_env),
         cmocka_unit_test(test_shipped_experiments),
         cmocka_unit_test(test_broken_files),
+        cmocka_unit_test(test_timing),
         cmocka_unit_test(test_texts_and_language),
         cmocka_unit_test(test_good_quiz),
         cmocka_unit_test(test_partners),

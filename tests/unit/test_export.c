@@ -96,7 +96,12 @@ static void episode(store *s, const char *game, const char *scene, const char *e
         snprintf(rec.info_names[i], sizeof rec.info_names[i], "%s", env->info_names[i]);
     snprintf(rec.end_reason, sizeof rec.end_reason, "%s", reason);
     rec.t = t + 20000;
-    store_episode_start(s, game, ep, rec.seed, horizon, t);
+    /* The cooking game steps every 150 ms on key presses, the volley game at 60 fps. */
+    if (strncmp(envname, "cooking/", 8) == 0)
+        rec.timing = (episode_timing){.step_ms = 150, .input = "press"};
+    else
+        rec.timing = (episode_timing){.fps = 60, .input = "held"};
+    store_episode_start(s, game, ep, rec.seed, horizon, &rec.timing, t);
     play(&rec, env, frames, !b_human);
     if (strcmp(reason, "cut") == 0)
         rec.rows[rec.nrows - 1].truncated = 1; /* what the room does to a cut episode */
@@ -147,7 +152,7 @@ static int group_setup(void **unused)
     episode(s, "g2", "game", "volley/slime", 0, "carol", "ai:tracker", false, 300, 300,
             "truncated", T0 + 2000);
     /* begun, not finished: no files, no episodes row */
-    store_episode_start(s, "g2", 1, 42, 300, T0 + 25000);
+    store_episode_start(s, "g2", 1, 42, 300, NULL, T0 + 25000);
     for (int i = 0; i < 2; i++) {
         store_scene_visit(s, people[i], 2, "survey", false, T0 + 41000 + i);
         store_outcome(s, people[i], "partner_dropped", "DROP", i == 0 ? "dropped" : NULL,
@@ -273,6 +278,15 @@ static void test_tables_and_counts(void **unused)
     assert_int_equal(s0 + s1, team);
     assert_int_equal(team, atoll(cell(&e, (size_t)e0, "info.score"))); /* each soup once */
     assert_string_equal(cell(&e, (size_t)e0, "t_start_iso"), "2025-01-01T00:00:02.000Z");
+    /* the pace: as set (fps or step_ms, the other empty), and the period either way */
+    assert_string_equal(cell(&e, (size_t)e0, "fps"), "");
+    assert_string_equal(cell(&e, (size_t)e0, "step_ms"), "150");
+    assert_string_equal(cell(&e, (size_t)e0, "step_period_ms"), "150.00");
+    assert_string_equal(cell(&e, (size_t)e0, "input"), "press");
+    assert_string_equal(cell(&e, (size_t)v0, "fps"), "60");
+    assert_string_equal(cell(&e, (size_t)v0, "step_ms"), "");
+    assert_string_equal(cell(&e, (size_t)v0, "step_period_ms"), "16.67");
+    assert_string_equal(cell(&e, (size_t)v0, "input"), "held");
 
     /* frames: keys, sums, the decoded state, other envs' columns empty */
     long long sum0 = 0, sumteam = 0;

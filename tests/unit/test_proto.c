@@ -396,6 +396,18 @@ static void every_server_message_has_its_type_and_fields(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(m, "seats"), 1)),
                         "ai:greedy");
     assert_int_equal(num(json_object_get(m, "keys"), "ArrowUp"), 0);
+    /* Paced by fps: step_ms is null; keys held, the default. */
+    assert_int_equal(num(m, "fps"), 30);
+    assert_true(json_is_null(json_object_get(m, "step_ms")));
+    assert_string_equal(str(m, "input"), "held");
+    json_decref(m);
+    g.fps = 0;
+    g.step_ms = 150;
+    g.input = "press";
+    m = built(proto_msg_game_start(&g), "game_start");
+    assert_true(json_is_null(json_object_get(m, "fps")));
+    assert_int_equal(num(m, "step_ms"), 150);
+    assert_string_equal(str(m, "input"), "press");
     json_decref(m);
     json_decref(built(proto_msg_countdown(0, 3000), "countdown"));
     m = built(proto_msg_episode_start(1, UINT64_MAX), "episode_start");

@@ -131,6 +131,9 @@ static int has_text(const peer *p, const char *needle)
     return n;
 }
 
+/* The next make_room's step clock: 0 for fps 30, else its step_ms (then reset to 0). */
+static int room_step_ms;
+
 static room *make_room(seat_kind second, int episodes, int max_steps)
 {
     memset(peers, 0, sizeof peers);
@@ -151,7 +154,9 @@ static room *make_room(seat_kind second, int episodes, int max_steps)
         snprintf(g->seats[1].model.obs, sizeof g->seats[1].model.obs, "lossless2019");
         g->seats[1].model.nactions = 6;
     }
-    g->fps = 30;
+    g->fps = room_step_ms > 0 ? 0 : 30;
+    g->step_ms = room_step_ms;
+    room_step_ms = 0;
     g->episodes = episodes;
     g->max_steps = max_steps;
     g->input_delay = 2;
@@ -645,6 +650,80 @@ static void a_fast_clock_is_held_to_the_room_clock(void **state)
     room_free(r);
 }
 
+/* Sends seat s's inputs from frame *next on, at time t, for as long as the room takes
+ * them (an input past the room's clock is dropped and counted: stop there). */
+static void send_while_taken(room *r, int s, uint32_t *next, uint32_t upto, int64_t t)
+{
+    while (*next < upto) {
+        uint64_t early = room_get_stats(r).early_inputs;
+        input_msg in = {.episode = 0, .frame = *next, .action = 1};
+        assert_int_equal(room_on_input(r, s, &in, at(t)), 0);
+        if (room_get_stats(r).early_inputs > early)
+            return;
+        (*next)++;
+    }
+}
+
+/* step_ms 150, the 2019 studies' clock: the room's clock counts one frame per 150 ms of
+ * wall time, exactly, over a whole 60 s round of 400 steps. Both of its bounds are counted
+ * in those frames (D = 2, W = 5, P = 10; the clock frame c = elapsed / 150):
+ *   - a silent seat's input for frame n is defaulted once it is late, c >= n - D + W, so
+ *     c - 2 frames are confirmed, whatever its partner sends;
+ *   - no input is taken for a frame c + P + D + 8 or later, so two seats sending as fast
+ *     as the room takes confirm at most c + 20 frames.
+ * A rounded rate would be off by 40 frames by the end (6 or 7 fps for 6.67). */
+static void a_step_ms_clock_counts_wall_time_in_steps(void **state)
+{
+    room_step_ms = 150;
+    room *r = make_room(SEAT_HUMAN, 1, 400);
+    const int64_t t0 = episode_began;
+    uint32_t next = 0;
+    int64_t ended_at = -1;
+    for (int64_t t = t0; t <= t0 + 62000 && ended_at < 0; t += 10) {
+        /* seat 0 runs at its prediction limit (P + D past what is confirmed); seat 1 is
+         * connected but sends nothing */
+        send_while_taken(r, 0, &next, room_frame(r) + 12 > 400 ? 400 : room_frame(r) + 12, t);
+        room_tick(r, at(t));
+        room_flush(r, at(t));
+        int64_t c = (t - t0) / 150, want = c - 2 < 0 ? 0 : c - 2;
+        /* (the last W frames wait for the end-of-episode bound instead: below) */
+        if (want <= 395 && (int64_t)room_frame(r) != want)
+            fail_msg("at %lld ms (clock frame %lld): %u frames confirmed, want %lld",
+                     (long long)(t - t0), (long long)c, room_frame(r), (long long)want);
+        if (room_frame(r) == 400)
+            ended_at = t - t0;
+    }
+    /* Frames 395..399 have no partner W frames ahead: they go W steps (750 ms) after the
+     * last progress, at 397 x 150 + 750 ms. The round took its 60 s, not less. */
+    assert_int_equal(ended_at, 60300);
+    assert_int_equal(room_get_stats(r).defaulted, 400);
+    assert_int_equal(room_get_stats(r).early_inputs, 0);
+    room_free(r);
+
+    room_step_ms = 150;
+    r = make_room(SEAT_HUMAN, 1, 400);
+    uint32_t next0 = 0, next1 = 0;
+    ended_at = -1;
+    for (int64_t t = t0; t <= t0 + 62000 && ended_at < 0; t += 10) {
+        send_while_taken(r, 0, &next0, 400, t);
+        send_while_taken(r, 1, &next1, 400, t);
+        room_tick(r, at(t));
+        room_flush(r, at(t));
+        int64_t c = (t - t0) / 150, want = c + 20 > 400 ? 400 : c + 20;
+        if ((int64_t)room_frame(r) != want)
+            fail_msg("fast: at %lld ms: %u frames confirmed, want %lld", (long long)(t - t0),
+                     room_frame(r), (long long)want);
+        if (room_frame(r) == 400)
+            ended_at = t - t0;
+    }
+    /* Frame 399 is taken once the clock is at 380: 57 s, not the instant two fast
+     * clients could send 400 inputs in. */
+    assert_int_equal(ended_at, 380 * 150);
+    assert_true(room_get_stats(r).early_inputs > 0);
+    assert_int_equal(room_get_stats(r).defaulted, 0);
+    room_free(r);
+}
+
 /* Two people connected whose pages send nothing: the game does not stay open for ever. */
 static void a_game_nobody_sends_to_ends_as_stalled(void **state)
 {
@@ -724,6 +803,7 @@ int main(void)
         cmocka_unit_test(seeds_differ_by_episode_and_repeat_by_game),
         cmocka_unit_test(every_record_carries_its_pass_wall_time),
         cmocka_unit_test(a_fast_clock_is_held_to_the_room_clock),
+        cmocka_unit_test(a_step_ms_clock_counts_wall_time_in_steps),
         cmocka_unit_test(a_game_nobody_sends_to_ends_as_stalled),
         cmocka_unit_test(visibility_flapping_is_recorded_sparingly),
     };

@@ -143,6 +143,7 @@ static void make_record(episode_record *rec, uint32_t nrows)
     rec->episode = 1;
     rec->seed = UINT64_MAX; /* must survive as a decimal string */
     rec->horizon = 450;
+    rec->timing = (episode_timing){.fps = 30, .input = "held"};
     rec->nseats = 2;
     snprintf(rec->seat_names[0], sizeof rec->seat_names[0], "alice");
     snprintf(rec->seat_names[1], sizeof rec->seat_names[1], "bob");
@@ -240,7 +241,7 @@ static void test_null_store(void **state)
     store_event(NULL, NULL, NULL, "x", NULL, 1);
     store_match(NULL, "g", "s", NULL, NULL, NULL, 1);
     store_game(NULL, "g", "s", "e", NULL, NULL, 0, 1);
-    store_episode_start(NULL, "g", 0, 1, 2, 3);
+    store_episode_start(NULL, "g", 0, 1, 2, NULL, 3);
     store_game_end(NULL, "g", "completed", 1);
     frame_row r = make_row(0);
     store_frames(NULL, "g", 0, &r, 1);
@@ -362,6 +363,7 @@ static void test_episode_files(void **state)
     snprintf(rec.game, sizeof rec.game, "g2");
     snprintf(rec.seat_names[1], sizeof rec.seat_names[1], "ai:greedy");
     rec.seat_is_human[1] = false;
+    rec.timing = (episode_timing){.step_ms = 150, .input = "press"};
     store_episode(f->s, &rec);
     store_flush(f->s);
 
@@ -397,8 +399,25 @@ static void test_episode_files(void **state)
                                                              1)), "dropped");
         assert_string_equal(json_string_value(json_object_get(meta, "end_reason")), "truncated");
         assert_int_equal(json_integer_value(json_object_get(meta, "rows")), 3);
+        /* Paced by fps: step_ms is null, and the period is what 30 fps comes to. */
+        assert_int_equal(json_integer_value(json_object_get(meta, "fps")), 30);
+        assert_true(json_is_null(json_object_get(meta, "step_ms")));
+        double period = json_real_value(json_object_get(meta, "step_period_ms"));
+        assert_true(period > 33.3333 && period < 33.3334);
+        assert_string_equal(json_string_value(json_object_get(meta, "input")), "held");
         json_decref(meta);
     }
+    /* Paced by step_ms, one action per key press. */
+    snprintf(path, sizeof path, "%s/alice_ep0.json", dir);
+    char *text = test_read_file(path, NULL);
+    assert_non_null(text);
+    json_t *meta = json_loads(text, 0, NULL);
+    free(text);
+    assert_true(json_is_null(json_object_get(meta, "fps")));
+    assert_int_equal(json_integer_value(json_object_get(meta, "step_ms")), 150);
+    assert_true(json_real_value(json_object_get(meta, "step_period_ms")) == 150.0);
+    assert_string_equal(json_string_value(json_object_get(meta, "input")), "press");
+    json_decref(meta);
     snprintf(path, sizeof path, "%s/alice_ep0.csv", dir);
     char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
@@ -598,7 +617,8 @@ static void record_game_episode(store *s, const char *game, const char *env,
                                 uint64_t seed, uint32_t horizon, uint32_t nframes)
 {
     store_game(s, game, "game", env, NULL, seats, nseats, 1000);
-    store_episode_start(s, game, episode, seed, horizon, 1100);
+    const episode_timing timing = {.step_ms = 150, .input = "press"};
+    store_episode_start(s, game, episode, seed, horizon, &timing, 1100);
     frame_row rows[8];
     assert_true(nframes <= 8);
     for (uint32_t i = 0; i < nframes; i++)
@@ -657,6 +677,10 @@ static void test_rebuild_reads_columns(void **state)
     assert_string_equal(join_array(meta, "info_names", buf, sizeof buf), "soups,dropped");
     assert_string_equal(json_string_value(json_object_get(meta, "end_reason")), "cut");
     assert_int_equal(json_integer_value(json_object_get(meta, "rows")), 2);
+    /* The pace the room recorded at the episode's start survives the crash. */
+    assert_true(json_is_null(json_object_get(meta, "fps")));
+    assert_int_equal(json_integer_value(json_object_get(meta, "step_ms")), 150);
+    assert_string_equal(json_string_value(json_object_get(meta, "input")), "press");
     json_decref(meta);
 
     /* The CSV has the info columns, and the last row is marked truncated. */
@@ -725,10 +749,12 @@ static void test_seat_and_episode_start_rows(void **state)
     const store_seat nine[] = {{"a", true}, {"b", true}, {"c", true}, {"d", true}, {"e", true},
                                {"f", true}, {"g", true}, {"h", true}, {"i", true}};
     store_game(f->s, "g3", "game", "stub/env", NULL, nine, 9, 3000); /* cut to ENV_MAX_PLAYERS */
-    store_episode_start(f->s, "g1", 0, UINT64_MAX, 450, 1234);
-    store_episode_start(f->s, "g1", 1, 42, 0, 1300);
-    store_episode_start(f->s, "g2", 0, 5, 60, 1400);
-    store_episode_start(f->s, "g2", 0, 6, 61, 1500); /* the later row wins */
+    const episode_timing fps = {.fps = 30, .input = "held"}, step = {.step_ms = 150,
+                                                                     .input = "press"};
+    store_episode_start(f->s, "g1", 0, UINT64_MAX, 450, &fps, 1234);
+    store_episode_start(f->s, "g1", 1, 42, 0, NULL, 1300); /* timing not known */
+    store_episode_start(f->s, "g2", 0, 5, 60, &fps, 1400);
+    store_episode_start(f->s, "g2", 0, 6, 61, &step, 1500); /* the later row wins */
     store_flush(f->s);
 
     sqlite3 *db = open_ro(f);
@@ -759,6 +785,13 @@ static void test_seat_and_episode_start_rows(void **state)
     assert_string_equal(query_text(db, "SELECT seed || ' ' || horizon || ' ' || t FROM"
                                        " episode_starts WHERE game='g2'", buf, sizeof buf),
                         "6 61 1500");
+    /* fps or step_ms, the other NULL; nothing at all when the timing was not given. */
+    assert_string_equal(query_text(db, "SELECT group_concat(episode || ':' || coalesce(fps, '-')"
+                                       " || ':' || coalesce(step_ms, '-') || ':' ||"
+                                       " coalesce(input, '-'), ' ') FROM (SELECT * FROM"
+                                       " episode_starts ORDER BY game, episode)",
+                                   buf, sizeof buf),
+                        "0:30:-:held 1:-:-:- 0:-:150:press");
     assert_int_equal(query_int(db, "SELECT count(*) FROM episode_starts"), 3);
     /* Nothing goes to the general event log any more. */
     assert_int_equal(query_int(db, "SELECT count(*) FROM events"), 0);
@@ -825,7 +858,7 @@ static void test_rebuild_skips_unrecorded(void **state)
     assert_non_null(strstr(err, "g1 episode 3"));
     assert_non_null(strstr(err, "no episode start recorded"));
 
-    store_episode_start(f->s, "g1", 3, 11, 450, 1100);
+    store_episode_start(f->s, "g1", 3, 11, 450, NULL, 1100);
     assert_int_equal(store_rebuild_episodes(f->s, "exp1", stub_find_env, err, sizeof err), 0);
     assert_non_null(strstr(err, "no seats recorded"));
 
@@ -1139,7 +1172,7 @@ static void log_episode(store *s, const char *game, uint32_t episode, uint32_t n
 {
     const store_seat seats[] = {{"alice", true}, {"bob", true}};
     store_game(s, game, "game", "stub/env", NULL, seats, 2, 1000);
-    store_episode_start(s, game, episode, 9, horizon, 1100);
+    store_episode_start(s, game, episode, 9, horizon, NULL, 1100);
     frame_row rows[8];
     assert_true(nframes <= 8);
     for (uint32_t i = 0; i < nframes; i++)
@@ -1292,7 +1325,7 @@ static void test_rebuild_labels(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         /* each in its own scene, so that each has its own files */
         store_game(f->s, cases[c].game, cases[c].game, "stub/env", NULL, seats, 1, 1000);
-        store_episode_start(f->s, cases[c].game, 0, 5, cases[c].horizon, 1100);
+        store_episode_start(f->s, cases[c].game, 0, 5, cases[c].horizon, NULL, 1100);
         for (uint32_t i = 0; i < cases[c].n; i++) {
             frame_row r = rows[i];
             r.terminated = (int)i == cases[c].terminated_at;

@@ -57,6 +57,7 @@ class MockServer {
   constructor() {
     this.json = []; // every JSON message from the page, in order
     this.inputs = []; // every INPUT, decoded
+    this.inputTimes = []; // when each arrived (Date.now())
     this.errors = [];
     this.connections = 0;
     this.ws = null;
@@ -102,6 +103,7 @@ class MockServer {
     const m = decodeInput(bytes);
     if (!m) throw new Error('malformed INPUT');
     this.inputs.push(m);
+    this.inputTimes.push(Date.now());
     const relay = this.relay;
     if (!relay || m.episode !== (this.episode & 255)) return;
     relay.receive(0, bytes);
@@ -294,6 +296,53 @@ test('a participant goes through pages, waiting room, two rounds and the end sce
     s = await cohort(page);
     assert.equal(s.scene, 'end');
     assert.equal(s.game.episode, 1);
+    assert.deepEqual(server.errors, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+// The 2019 Overcooked studies' timing: a step every 150 ms (not a whole number of frames
+// a second) and one action per key press. The page ticks at the period, and a key held
+// down is one action, not one per step; the browser's repeat of it is another.
+test('step_ms 150 with input press: INPUTs 150 ms apart, one action per keydown', { skip, timeout: 60000 }, async () => {
+  await withBrowser(async (context) => {
+    const server = new MockServer();
+    const { page, pageErrors } = await openPage(context, '', server);
+    await server.waitJson((m) => m.type === 'hello', 'hello');
+    server.send({ type: 'welcome', subject: 'p1', token: 'p'.repeat(32), experiment: 'demo', resumed: false });
+    server.send({ type: 'scene', index: 0, id: 'game', kind: 'game', form: false, html: '', waitroom_timeout_s: 30 });
+    await page.click('#start');
+    await server.waitJson((m) => m.type === 'start', 'start');
+    server.send({ type: 'matched', game: 'g1', seat: 0, countdown_ms: 100 });
+    server.send({ ...GAME_START, fps: null, step_ms: 150, input: 'press', episodes: 1, max_steps: 40 });
+    await page.waitForFunction(() => window.__envLoads?.length === 1);
+    // Before the round: how long it lasts, 40 steps of 150 ms.
+    await page.waitForFunction(() => document.querySelector('#hud-time')?.textContent === 'Time 0:06');
+    server.send({ type: 'countdown', episode: 0, ms: 100 });
+    await waitState(page, 'countdown');
+    server.startEpisode(0, 4242n, 40);
+    await waitState(page, 'playing');
+    await waitFrames(page, 3);
+    await page.keyboard.press('ArrowUp'); // down and up: one action
+    await page.waitForTimeout(600);
+    await page.keyboard.down('ArrowRight'); // held for a second: still one action
+    await page.waitForTimeout(1000);
+    await page.keyboard.down('ArrowRight'); // the browser's auto-repeat of it: one more
+    await page.waitForTimeout(600);
+    await page.keyboard.up('ArrowRight');
+    await waitState(page, 'between_episodes', 15000);
+
+    const ep = server.inputs.filter((m) => m.episode === 0);
+    assert.deepEqual(ep.map((m) => m.frame), [...Array(40).keys()], 'one INPUT per frame, in order');
+    assert.deepEqual(ep.filter((m) => m.action !== 4).map((m) => m.action), [0, 3, 3],
+      'up once, right once while held, right once more for the repeat; every other step stays');
+    // Frames 0 and 1 (the input delay) go at the start; the rest one per tick.
+    const times = server.inputTimes.slice(server.inputTimes.length - ep.length + 2);
+    const mean = (times.at(-1) - times[0]) / (times.length - 1);
+    assert.ok(Math.abs(mean - 150) < 8, `INPUTs ${mean.toFixed(1)} ms apart on average`);
+    const s = await cohort(page);
+    assert.equal(s.game.confirmed, 40);
+    assert.equal(s.game.desyncs, 0);
     assert.deepEqual(server.errors, []);
     assert.deepEqual(pageErrors, []);
   });

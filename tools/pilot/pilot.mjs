@@ -147,7 +147,7 @@ function expectedSeconds(plan) {
   for (const sc of plan.scenes) {
     if (sc.kind !== 'game') continue;
     const g = sc.game;
-    s += g.episodes * (g.countdown_s + g.max_steps / g.fps) + 20;
+    s += g.episodes * (g.countdown_s + (g.max_steps * g.step_period_ms) / 1000) + 20;
   }
   return s;
 }

@@ -12,7 +12,7 @@ import { checkEpisodeCsv, compare, replay, waitForExports, waitForRows } from '.
 export class GameOrchestrator {
   /**
    * server: the server fixture; participants: Participant[] (in arrival order);
-   * game: {scene, episodes, maxSteps, fps, seats (['human','human'] or with 'ai:NAME')};
+   * game: {scene, episodes, maxSteps, fps or stepMs, seats (['human','human'] or with 'ai:NAME')};
    * forms: {scene: {field: value}} for static pages before the game.
    */
   constructor(server, participants, { game, groupSize, forms = {}, groupStaggerMs = 300, memberStaggerMs = 50 }) {
@@ -117,10 +117,11 @@ export class GameOrchestrator {
     await Promise.all(this.groups.flatMap((g) => g.members.map((p) => p.stopKeys())));
   }
 
-  /** A game's wall time: episodes x (countdown + max_steps / fps), plus slack. */
+  /** A game's wall time: episodes x (countdown + max_steps steps of stepMs or 1000 / fps), plus slack. */
   expectedMs(slackMs = 20000) {
     const g = this.game;
-    return g.episodes * ((g.countdownS ?? 1) * 1000 + (g.maxSteps / g.fps) * 1000) + slackMs;
+    const stepMs = g.stepMs ?? 1000 / g.fps;
+    return g.episodes * ((g.countdownS ?? 1) * 1000 + g.maxSteps * stepMs) + slackMs;
   }
 
   /** Every member of every game reaches the end scene (state done), per game timeouts. */
