@@ -94,10 +94,8 @@ async function inBrowser(url) {
 async function inNode() {
   const { loadEnv } = await import(path.join(root, 'web/env.js'));
   const { ModelAgent } = await import(path.join(root, 'web/agent.js'));
-  const log = console.log;
-  console.log = () => {};
   const tf = await import('@tensorflow/tfjs');
-  console.log = log;
+  tf.enableProdMode(); // no advert for the native backend on the first tensor
   await tf.setBackend('cpu');
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;

@@ -599,14 +599,21 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
         .rx_buffer_size = 4096,
     };
 
+    /* lws serves only the types it knows (415 otherwise): these too, and, last, anything
+     * else as bytes, since a trained agent's weights (TensorFlow.js shards such as
+     * group1-shard1of1, .onnx files; docs/AGENTS.md) have no type of their own. "*" matches
+     * any name; with nosniff (the security headers) a browser never runs such a file. */
     static const char *types[][2] = {
         {".wasm", "application/wasm"},
         {".mjs", "text/javascript"},
         {".json", "application/json"},
         {".svg", "image/svg+xml"},
+        {"*", "application/octet-stream"},
     };
-    for (int i = 0; i < 4; i++) {
-        n->mime[i].next = i < 3 ? &n->mime[i + 1] : NULL;
+    enum { NTYPES = sizeof types / sizeof types[0] };
+    _Static_assert(NTYPES <= sizeof n->mime / sizeof n->mime[0], "room for every type");
+    for (int i = 0; i < NTYPES; i++) {
+        n->mime[i].next = i < NTYPES - 1 ? &n->mime[i + 1] : NULL;
         n->mime[i].name = types[i][0];
         n->mime[i].value = types[i][1];
     }

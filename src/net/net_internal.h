@@ -73,7 +73,7 @@ struct net {
     net_stats stats;
     struct lws_protocols protocols[2];
     struct lws_http_mount mounts[4];
-    struct lws_protocol_vhost_options mime[4];
+    struct lws_protocol_vhost_options mime[5];
     net_http_fn http;
     void *http_ud;
     loop_time now;             /* this pass's time, once pass_time() has read it */

@@ -37,7 +37,7 @@ async function playWithAgent({ server, participants, orchestrate }, testInfo, { 
 test.describe('a trained agent at 30 fps', () => {
   test.use({ experiment: 'agent' });
 
-  test('a person and the 2019 PPO agent: the agent plays every frame from the page, parity and replay', async (fixtures, testInfo) => {
-    await playWithAgent(fixtures, testInfo, { maxSteps: 150, fps: 30, agent: 'ppo_sp' });
+  test('a person and the 2019 PPO agent: the agent plays every frame from the page, parity and replay', async ({ server, participants, orchestrate }, testInfo) => {
+    await playWithAgent({ server, participants, orchestrate }, testInfo, { maxSteps: 150, fps: 30, agent: 'ppo_sp' });
   });
 });

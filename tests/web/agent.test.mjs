@@ -15,10 +15,8 @@ const models = path.join(root, 'models');
 let tf = null;
 let ort = null;
 try {
-  const log = console.log;
-  console.log = () => {}; // TensorFlow.js advertises its native backend on import
   tf = await import('@tensorflow/tfjs');
-  console.log = log;
+  tf.enableProdMode(); // no advert for the native backend on the first tensor
   await tf.setBackend('cpu');
   ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;

@@ -26,16 +26,10 @@ fs.rmSync(process.argv[2], { force: true }); // the C front's temporary file
 const bytes = fs.readFileSync(job.envWasm);
 const runtimes = {};
 const needs = (f) => job.pairings.some((p) => p.seats.some((s) => s.kind === 'model' && s.format === f));
-// TensorFlow.js prints an advert for its native backend on import; it says nothing about
-// the results, so it is kept off the report.
-const log = console.log;
-const quiet = () => { console.log = () => {}; };
-const loud = () => { console.log = log; };
 try {
   if (needs('tfjs')) {
-    quiet();
     const tf = await import('@tensorflow/tfjs');
-    loud();
+    tf.enableProdMode(); // no advert for the native backend on the first tensor
     await tf.setBackend('cpu');
     await tf.ready();
     runtimes.tf = tf;
@@ -46,7 +40,6 @@ try {
     runtimes.ort = ort;
   }
 } catch (e) {
-  loud();
   fail(`the model runtimes are not installed (run scripts/setup --agents): ${e.message}`);
 }
 const readFile = async (f) => fs.readFileSync(f);
