@@ -150,6 +150,8 @@ static void cooking_step(void *state, const int32_t *actions, env_step_out *out)
 #define LAYOUT_RESET(i, fn) \
     static void fn(void *state, uint64_t seed, uint32_t horizon) { reset_layout(state, i, seed, horizon); } \
     static uint32_t fn##_fields(uint32_t k, env_field *out) { return cooking_fields(i, k, out); } \
+    static uint32_t fn##_decode(const void *state, int32_t *values, uint32_t cap) \
+    { return cooking_decode(i, state, values, cap); } \
     static uint32_t fn##_observe(uint32_t k, const void *state, uint32_t seat, int32_t *out, \
                                  uint32_t cap) { return cooking_observe(i, k, state, seat, out, cap); }
 LAYOUT_RESET(0, reset_cramped_room)
@@ -176,7 +178,7 @@ LAYOUT_RESET(5, reset_counter_circuit_site2019)
                           "soups served so far by chef 0", "soups served so far by chef 1", \
                           "onions put into pots so far by chef 0",                        \
                           "onions put into pots so far by chef 1"},                       \
-        .fields = fn##_fields, .decode = cooking_decode,                                   \
+        .fields = fn##_fields, .decode = fn##_decode,                                   \
         .nobs = COOKING_NOBS, .obs_names = {"lossless2019", "lossless"},                   \
         .obs_dims = {{(w), (h), COOKING_OBS2019_CHANNELS}, {(w), (h), COOKING_OBS_CHANNELS}}, \
         .observe = fn##_observe,                                                           \

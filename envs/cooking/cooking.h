@@ -104,7 +104,8 @@ const env_def *cooking_family_at(uint32_t i);
 void cooking_render(const void *state, env_drawlist *out);
 /* The state description (describe.c): fields of a layout, and a state's values. */
 uint32_t cooking_fields(uint32_t layout, uint32_t i, env_field *out);
-uint32_t cooking_decode(const void *state, int32_t *values, uint32_t cap);
+/* A state's values in the fields of layout `layout`, whatever layout the state names. */
+uint32_t cooking_decode(uint32_t layout, const void *state, int32_t *values, uint32_t cap);
 int32_t cooking_policy(uint32_t policy_index, const void *state, uint32_t seat);
 
 /*

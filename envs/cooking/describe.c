@@ -96,10 +96,12 @@ uint32_t cooking_fields(uint32_t layout, uint32_t i, env_field *out)
     return total;
 }
 
-uint32_t cooking_decode(const void *state, int32_t *values, uint32_t cap)
+uint32_t cooking_decode(uint32_t layout, const void *state, int32_t *values, uint32_t cap)
 {
     const cooking_state *s = (const cooking_state *)state;
-    const cooking_layout *L = cooking_layout_of(s);
+    /* The env's own layout, not the one the state names: the values must be the env's
+     * fields (cooking_fields(layout)), even for bytes that claim another layout. */
+    const cooking_layout *L = &cooking_layouts[layout < COOKING_NLAYOUTS ? layout : 0];
     uint32_t n = 0;
 #define PUT(v)                        \
     do {                              \

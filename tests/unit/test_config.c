@@ -442,7 +442,7 @@ static const struct {
                                      "be recorded (write form: false if that is intended)"},
     {"bad_game_type.yaml", "5:7: game must be a mapping, got a list"},
     {"bad_missing_env.yaml", "5:7: missing key \"env\" in game"},
-    {"bad_seats_type.yaml", "6:14: seats must be a list of seats (human or ai:POLICY), got a "
+    {"bad_seats_type.yaml", "6:14: seats must be a list of seats (human, ai:POLICY or ai:AGENT), got a "
                             "mapping"},
     {"bad_seats_no_human.yaml", "6:14: seats must include at least one human"},
     {"bad_seats_count.yaml", "6:14: cooking/cramped_room is a 2-player game, but seats lists 3"},
