@@ -7,14 +7,14 @@ import { sqlite } from './lib/exports.js';
 
 const STAY = '4';
 
-async function playWithAgent({ server, participants, orchestrate }, testInfo, { maxSteps, fps, agent }) {
+async function playWithAgent({ server, participants, orchestrate }, testInfo, { maxSteps, fps, stepMs, agent }) {
   const [human] = await participants(1);
-  const orch = orchestrate([human], { game: { scene: 'game', maxSteps, fps, seats: ['human', `ai:${agent}`] } });
+  const orch = orchestrate([human], { game: { scene: 'game', maxSteps, fps, stepMs, seats: ['human', `ai:${agent}`] } });
   await orch.arrive();
   await orch.verifyPairing();
   await human.waitFor(() => (window.cohort.game.hostedSeats ?? []).includes(1), { what: 'the page to load the agent', timeout: 20000 });
   orch.startKeys();
-  await human.waitFor(() => window.cohort.game.frame > 20, { what: 'play under way' });
+  await human.waitFor(() => window.cohort.game.frame > 20, { what: 'play under way', timeout: 20000 });
   await human.page.screenshot({ path: testInfo.outputPath('playing-with-agent.png') });
   await orch.waitDone();
   await orch.stopKeys();
@@ -39,5 +39,19 @@ test.describe('a trained agent at 30 fps', () => {
 
   test('a person and the 2019 PPO agent: the agent plays every frame from the page, parity and replay', async ({ server, participants, orchestrate }, testInfo) => {
     await playWithAgent({ server, participants, orchestrate }, testInfo, { maxSteps: 150, fps: 30, agent: 'ppo_sp' });
+  });
+});
+
+test.describe('a trained agent at the 2019 timing', () => {
+  test.use({ experiment: 'agent-2019' });
+
+  test('a person and the 2019 PPO_BC agent at 150 ms steps with key presses: parity, replay, the pace recorded', async ({ server, participants, orchestrate }, testInfo) => {
+    const STEPS = 80;
+    const { orch, human } = await playWithAgent({ server, participants, orchestrate }, testInfo, { maxSteps: STEPS, stepMs: 150, agent: 'ppo_bc' });
+    const ep = sqlite(server.db, `SELECT step_ms, input FROM episode_starts WHERE game = '${orch.groups[0].id}'`);
+    expect(ep[0]).toEqual({ step_ms: 150, input: 'press' });
+    // One decision per step: the page decided each frame once, never again on a rollback.
+    const st = await human.status();
+    expect(st.game.frame).toBe(STEPS);
   });
 });
