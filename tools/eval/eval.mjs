@@ -2,7 +2,7 @@
 // without a browser. src/agents/eval.c checks the command line and resolves every seat to
 // a job; this file plays it with the very env (build/web/envs/FAMILY.wasm) and model code
 // (web/agent.js) the browsers run, and prints each pairing's mean team score and its
-// standard error.
+// standard error (--json: also each episode's score and how often each seat took each action).
 //
 //   node tools/eval/eval.mjs JOB.json
 // JOB: { env, envWasm, episodes, steps, seed, json, pairings: [{ label, seats: [SEAT] }] }
@@ -79,11 +79,13 @@ for (const pairing of job.pairings) {
   const players = await seatPlayers(env, pairing);
   if (players.length !== env.info.players) fail(`${job.env} seats ${env.info.players}, the pairing ${pairing.label} names ${players.length}`);
   const scores = [];
+  const actionCounts = []; // per episode, per seat: how often each action was taken
   const t0 = performance.now();
   for (let e = 0; e < job.episodes; e++) {
     const seed = episodeSeed(BigInt(job.seed), e);
     env.reset(seed, job.steps);
     let team = 0;
+    const counts = players.map(() => new Array(env.info.actions).fill(0));
     for (let frame = 0; frame < job.steps; frame++) {
       const actions = new Array(players.length);
       for (let s = 0; s < players.length; s++) {
@@ -94,12 +96,14 @@ for (const pairing of job.pairings) {
         p.ms += performance.now() - d0;
         p.decisions++;
         actions[s] = a;
+        if (a >= 0 && a < env.info.actions) counts[s][a]++;
       }
       const out = env.step(actions);
       for (const r of out.rewards) team += r;
       if (out.terminated || out.truncated) break;
     }
     scores.push(team);
+    actionCounts.push(counts);
   }
   const { mean, se } = meanAndError(scores);
   results.push({
@@ -109,6 +113,7 @@ for (const pairing of job.pairings) {
     mean,
     se,
     scores,
+    actions: actionCounts,
     ms_per_decision: Object.fromEntries(players.map((p, s) => [`seat${s}:${p.label}`, p.decisions ? p.ms / p.decisions : 0])),
     seconds: (performance.now() - t0) / 1000,
   });
