@@ -35,45 +35,12 @@ function startServer() {
   });
 }
 
-// The measurement itself, the same text in the page and in Node: `lib` gives loadEnv,
-// ModelAgent, the runtimes and readFile.
-async function measure(lib, layouts, decisions) {
-  const { loadEnv, ModelAgent, runtimes, readFile, wasm } = lib;
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const out = [];
-  const jobs = layouts.map((l) => ({ layout: l, format: 'tfjs', url: `${lib.models}/overcooked-2019/site/ppo_sp_${l}/model.json` }));
-  jobs.push({ layout: 'cramped_room', format: 'onnx', url: lib.onnx });
-  for (const job of jobs) {
-    const env = await loadEnv(`cooking/${job.layout}`, wasm);
-    const spec = { seat: 1, url: job.url, format: job.format, obs: 'lossless2019', actions: [0, 1, 3, 2, 4, 5], pick: 'argmax' };
-    const agent = await ModelAgent.load(spec, env, runtimes, readFile);
-    const greedy = env.info.policies.indexOf('greedy');
-    env.reset(7n, 0);
-    const times = [];
-    // A few decisions first: the runtime compiles its kernels on the first calls.
-    for (let i = 0; i < 20; i++) { const a = agent.decide(env, i, 7n); if (a instanceof Promise) await a; }
-    for (let f = 0; f < decisions; f++) {
-      const t0 = performance.now();
-      let a = agent.decide(env, f, 7n);
-      if (a instanceof Promise) a = await a;
-      times.push(performance.now() - t0);
-      const out2 = env.step([env.policy(greedy, 0), env.policy(greedy, 1)]);
-      if (out2.truncated || out2.terminated) env.reset(BigInt(f), 0);
-    }
-    agent.dispose();
-    const shape = env.info.observations.find((o) => o.name === 'lossless2019').shape;
-    out.push({ layout: job.layout, format: job.format, shape, median: median(times), p99: [...times].sort((a, b) => a - b)[Math.floor(times.length * 0.99)] });
-  }
-  return out;
-}
-
 async function inBrowser(url) {
   const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium-headless-shell', args: ARGS });
   try {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${url}/admin.html`); // any page of the origin: modules load from it
-    const src = measure.toString();
-    return await page.evaluate(async ({ src, layouts, decisions }) => {
+    return await page.evaluate(async ({ layouts, decisions }) => {
       const { loadEnv } = await import('/env.js');
       const { ModelAgent } = await import('/agent.js');
       const tf = await import('/vendor/tf.fesm.min.js');
@@ -83,15 +50,16 @@ async function inBrowser(url) {
       ort.env.wasm.wasmPaths = '/vendor/ort/';
       ort.env.wasm.numThreads = 1;
       const readFile = async (u) => (await fetch(u)).arrayBuffer();
-      const run = (0, eval)(`(${src})`);
-      return run({ loadEnv, ModelAgent, runtimes: { tf, ort }, readFile, wasm: { base: '/envs/' }, models: '/models', onnx: '/bench-onnx/ppo_sp_cramped_room.onnx' }, layouts, decisions);
-    }, { src, layouts: LAYOUTS, decisions: DECISIONS });
+      const { measure } = await import('/bench-onnx/measure.mjs');
+      return measure({ loadEnv, ModelAgent, runtimes: { tf, ort }, readFile, wasm: { base: '/envs/' }, models: '/models', onnx: '/bench-onnx/ppo_sp_cramped_room.onnx' }, layouts, decisions);
+    }, { layouts: LAYOUTS, decisions: DECISIONS });
   } finally {
     await browser.close();
   }
 }
 
 async function inNode() {
+  const { measure } = await import(path.join(root, 'bench/agents/measure.mjs'));
   const { loadEnv } = await import(path.join(root, 'web/env.js'));
   const { ModelAgent } = await import(path.join(root, 'web/agent.js'));
   const tf = await import('@tensorflow/tfjs');
@@ -115,8 +83,10 @@ function table(title, rows) {
   console.log('');
 }
 
-// The ONNX fixture is not part of the client; the page reads it from a copy in build/web.
+// The ONNX fixture and the measurement are not part of the client; the page reads them
+// from a copy in build/web, removed afterwards.
 fs.mkdirSync(path.join(root, 'build/web/bench-onnx'), { recursive: true });
+fs.copyFileSync(path.join(root, 'bench/agents/measure.mjs'), path.join(root, 'build/web/bench-onnx/measure.mjs'));
 fs.copyFileSync(path.join(root, 'tests/fixtures/models/ppo_sp_cramped_room.onnx'), path.join(root, 'build/web/bench-onnx/ppo_sp_cramped_room.onnx'));
 const server = await startServer();
 try {
