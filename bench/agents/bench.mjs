@@ -6,12 +6,11 @@
 //     at 150 ms steps, times the median cost, as a share of one core.
 // The states are those of real play: seeded greedy-vs-greedy episodes in the wasm env.
 // Usage: node bench/agents/bench.mjs   (after scripts/setup --agents and make)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { startServer } from '../server.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -19,21 +18,6 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 const LAYOUTS = ['cramped_room', 'asymmetric_advantages', 'coordination_ring', 'forced_coordination', 'counter_circuit'];
 const DECISIONS = 400;
 
-function startServer() {
-  const data = mkdtempSync(path.join(tmpdir(), 'cohort-bench-'));
-  const proc = spawn(path.join(root, 'build/cohort'),
-    ['serve', path.join(root, 'bench/browser/experiment.yaml'), '--port', '0', '--data', data],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) resolve({ url: m[1], proc, data });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-}
 
 async function inBrowser(url) {
   const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium-headless-shell', args: ARGS });
@@ -88,14 +72,13 @@ function table(title, rows) {
 fs.mkdirSync(path.join(root, 'build/web/bench-onnx'), { recursive: true });
 fs.copyFileSync(path.join(root, 'bench/agents/measure.mjs'), path.join(root, 'build/web/bench-onnx/measure.mjs'));
 fs.copyFileSync(path.join(root, 'tests/fixtures/models/ppo_sp_cramped_room.onnx'), path.join(root, 'build/web/bench-onnx/ppo_sp_cramped_room.onnx'));
-const server = await startServer();
+const server = await startServer('bench/browser/experiment.yaml');
 try {
   console.log(`trained agents: ${DECISIONS} decisions per row on states of greedy-vs-greedy play (the 2019 ppo_sp agents; onnx: the same cramped-room weights as ONNX)`);
   console.log('"page at 30 fps" = median x 30 decisions a second, as a share of one core; "at 150 ms" = median x 6.7\n');
   table('headless Chromium (the participant\'s page)', await inBrowser(server.url));
   table('Node.js (cohort eval)', await inNode());
 } finally {
-  process.kill(-server.proc.pid, 'SIGTERM');
-  rmSync(server.data, { recursive: true, force: true });
+  server.stop();
   rmSync(path.join(root, 'build/web/bench-onnx'), { recursive: true, force: true });
 }

@@ -6,31 +6,14 @@
 //     cooking wasm are driven W frames ahead on predictions, then a CONFIRM that
 //     contradicts frame 0 forces a W-frame rollback; timed over many repetitions.
 // Usage: node bench/browser/bench.mjs   (after `make`)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { startServer } from '../server.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-function startServer() {
-  const data = mkdtempSync(path.join(tmpdir(), 'cohort-bench-'));
-  const proc = spawn(path.join(root, 'build/cohort'),
-    ['serve', path.join(root, 'bench/browser/experiment.yaml'), '--port', '0', '--data', data],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) resolve({ url: m[1], proc, data });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-}
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -112,7 +95,7 @@ async function rollbackCost(browser, url, depths) {
   return result;
 }
 
-const server = await startServer();
+const server = await startServer('bench/browser/experiment.yaml');
 const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium-headless-shell', args: ARGS });
 try {
   const lat = await latency(browser, server.url);
@@ -128,6 +111,5 @@ try {
   for (const c of costs) console.log(`${String(c.W).padStart(4)}  ${(c.p50 * 1000).toFixed(1).padStart(9)}  ${(c.max * 1000).toFixed(1).padStart(8)}`);
 } finally {
   await browser.close();
-  process.kill(-server.proc.pid, 'SIGTERM');
-  rmSync(server.data, { recursive: true, force: true });
+  server.stop();
 }

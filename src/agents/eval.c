@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../envs/registry.h"
+#include "../util/file.h"
 #include "../util/ident.h"
 #include "catalog.h"
 
@@ -199,25 +200,6 @@ char *eval_job_json(int argc, char **argv, const char *web_root, char *err, size
     return text;
 }
 
-static int find_driver(char *out, size_t len)
-{
-    const char *env = getenv("COHORT_EVAL_DRIVER");
-    if (env && *env) {
-        snprintf(out, len, "%s", env);
-        return access(out, R_OK);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = '\0';
-    snprintf(out, len, "%s/../tools/eval/eval.mjs", exe);
-    return access(out, R_OK);
-}
 
 int cmd_eval(int argc, char **argv, const char *web_root)
 {
@@ -233,7 +215,8 @@ int cmd_eval(int argc, char **argv, const char *web_root)
         return 2;
     }
     char driver[PATH_MAX + 64];
-    if (find_driver(driver, sizeof driver) != 0) {
+    if (file_beside_exe("COHORT_EVAL_DRIVER", "../tools/eval/eval.mjs", driver, sizeof driver) !=
+        0) {
         fprintf(stderr, "cohort eval: its driver (tools/eval/eval.mjs) is not beside this cohort: "
                         "run cohort eval from the cohort source folder (build/cohort)\n");
         free(job);

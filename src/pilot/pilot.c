@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../proto/names.h"
+#include "../util/file.h"
 #include "../util/money.h"
 
 static const char *quiz_kind_name(quiz_field_kind k)
@@ -201,25 +202,11 @@ char *pilot_plan_json(const experiment *x)
  * executable was built in (build/cohort), else the installed PREFIX/share/cohort/pilot. */
 static int find_driver(char *out, size_t len)
 {
-    const char *env = getenv("COHORT_PILOT_DRIVER");
-    if (env && *env) {
-        snprintf(out, len, "%s", env);
-        return access(out, R_OK);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = '\0';
-    snprintf(out, len, "%s/../tools/pilot/pilot.mjs", exe);
-    if (access(out, R_OK) == 0)
+    if (file_beside_exe("COHORT_PILOT_DRIVER", "../tools/pilot/pilot.mjs", out, len) == 0)
         return 0;
-    snprintf(out, len, "%s/../share/cohort/pilot/pilot.mjs", exe);
-    return access(out, R_OK);
+    if (getenv("COHORT_PILOT_DRIVER"))
+        return -1;
+    return file_beside_exe(NULL, "../share/cohort/pilot/pilot.mjs", out, len);
 }
 
 static void pilot_usage(FILE *to)

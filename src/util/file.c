@@ -1,8 +1,11 @@
 #include "file.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 file_status file_read_all(const char *path, size_t max_bytes, char **text, size_t *len)
 {
@@ -48,4 +51,24 @@ const char *file_status_text(file_status st)
         return "cannot be read";
     }
     return "cannot be read";
+}
+
+int file_beside_exe(const char *env_var, const char *rel, char *out, size_t len)
+{
+    const char *env = env_var ? getenv(env_var) : NULL;
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return access(out, R_OK) == 0 ? 0 : -1;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    snprintf(out, len, "%s/%s", exe, rel);
+    return access(out, R_OK) == 0 ? 0 : -1;
 }

@@ -20,4 +20,10 @@ file_status file_read_all(const char *path, size_t max_bytes, char **text, size_
 /* A short English phrase for the status ("is larger than the limit", ...). */
 const char *file_status_text(file_status st);
 
+/* A companion file of this executable, for the commands that run one (cohort pilot's and
+ * cohort eval's drivers): the environment variable `env_var` if set, else `rel` taken from
+ * the executable's folder (build/ in the source tree, PREFIX/bin installed). Writes the
+ * path to out; 0 if it is readable, -1 otherwise. */
+int file_beside_exe(const char *env_var, const char *rel, char *out, size_t len);
+
 #endif
