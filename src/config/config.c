@@ -41,6 +41,7 @@
 #define MAX_GRACE_S 600
 #define MAX_TIMEOUT_S 3600
 #define MAX_PAGE_BYTES (1024 * 1024)
+#define MAX_HOST_INPUTS_PER_S 150 /* of the 200 messages a second a connection may send */
 
 /* ---- the env registry, through the caller's hooks ---- */
 
@@ -417,6 +418,20 @@ static bool load_game(loader *L, const ynode *n, game_spec *g)
 
     if (!load_clock(L, f, g) || !load_input(L, f[G_INPUT].val, g))
         return false;
+    /* The host's page sends an INPUT a step for its own seat and for each model seat; the
+     * server cuts off a connection past 200 messages a second (src/main.c), and hash
+     * reports, pings and visibility changes need room beside them. */
+    int models = 0;
+    for (int s = 0; s < g->nseats; s++)
+        models += g->seats[s].kind == SEAT_MODEL;
+    game_rate rate = game_spec_rate(g);
+    if (models > 0 && (1 + models) * rate.num * 1000 > MAX_HOST_INPUTS_PER_S * rate.den)
+        return cfg_fail(&L->c, f[G_SEATS].val,
+                        "the first person's page would send %d inputs a second (its own and "
+                        "%d model seats' at this step clock); at most %d fit under the "
+                        "server's message limit: seat fewer models or step more slowly",
+                        (int)((1 + models) * rate.num * 1000 / rate.den), models,
+                        MAX_HOST_INPUTS_PER_S);
     g->episodes = 1;
     /* The env's horizon, kept in range in case an env declares none. */
     g->max_steps = info.horizon < 1 || info.horizon > MAX_STEPS ? MAX_STEPS : info.horizon;

@@ -485,6 +485,7 @@ static const struct {
     {"bad_model_obs.yaml", "6:59: cooking/cramped_room has no observation \"rgb\""},
     {"bad_model_action.yaml", "6:86: each of actions must be an integer from 0 to 5, got \"6\""},
     {"bad_model_both.yaml", "6:22: an AI seat mapping names either ai: (a shipped agent) or model: (a model file of the study's own), not both"},
+    {"bad_model_rate.yaml", "6:14: the first person's page would send 200 inputs a second (its own and 1 model seats' at this step clock); at most 150 fit under the server's message limit: seat fewer models or step more slowly"},
     {"bad_model_pick.yaml", "6:41: pick must be argmax or sample, got \"best\""},
     {"bad_model_obs_shipped.yaml", "6:35: obs and actions come with a shipped agent; they are set only for a model: file"},
     {"bad_condition_scene.yaml", "7:14: condition \"ai\": no scene \"gmae\" to change"},
