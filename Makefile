@@ -9,11 +9,11 @@
 .DEFAULT_GOAL := all
 
 CC      ?= cc
-PKGS    := libwebsockets jansson libfyaml sqlite3
+PKGS    := openssl jansson libfyaml sqlite3
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla
 BASE    := -std=c11 -D_GNU_SOURCE -pthread -Isrc -Ienvs $(WARN) $(shell pkg-config --cflags $(PKGS))
-# libev has no pkg-config file in Debian; net/ runs lws on its epoll loop.
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lev -pthread -lm
+# http_parser has no pkg-config file in Debian.
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -pthread -lm
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
@@ -274,12 +274,17 @@ build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.
 build/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c src/flow/identity.c src/texts/texts.c src/proto/proto.c src/proto/names.c src/util/ident.c src/util/clock.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
-# The HTTP request path after lws: the query rebuilt from its arguments, the admin routes
+# The HTTP request path once parsed: the path and query from the target, the admin routes
 # (a stub flow stands in), X-Forwarded-For and the address parsers.
-build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c src/util/file.c src/util/ident.c
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c src/admin/admin.c src/net/request.c src/net/forwarded.c src/proto/names.c src/util/clock.c src/util/file.c src/util/ident.c src/util/money.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson sqlite3) -o $@
-.PHONY: fuzz fuzz-config fuzz-proto fuzz-hello fuzz-http
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson sqlite3) -lhttp_parser -o $@
+# What net parses from the wire: requests (Node's http_parser underneath) and frames.
+build/fuzz/fuzz_net: tests/fuzz/fuzz_net.c src/net/request.c src/net/wsframe.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -o $@ -lhttp_parser -lcrypto
+
+.PHONY: fuzz fuzz-config fuzz-proto fuzz-hello fuzz-http fuzz-net
 fuzz-config: build/fuzz/fuzz_config
 	@mkdir -p build/fuzz/config-corpus
 	build/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ build/fuzz/config-corpus tests/unit/configs experiments/demo
@@ -292,7 +297,10 @@ fuzz-hello: build/fuzz/fuzz_hello
 fuzz-http: build/fuzz/fuzz_http
 	@mkdir -p build/fuzz/http-corpus
 	build/fuzz/fuzz_http -max_total_time=$(FUZZ_TIME) -max_len=2048 -dict=tests/fuzz/http.dict -artifact_prefix=build/fuzz/ build/fuzz/http-corpus tests/fuzz/http-seeds
-fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-http fuzz-envs
+fuzz-net: build/fuzz/fuzz_net
+	@mkdir -p build/fuzz/net-corpus
+	build/fuzz/fuzz_net -max_total_time=$(FUZZ_TIME) -max_len=4096 -dict=tests/fuzz/net.dict -artifact_prefix=build/fuzz/ build/fuzz/net-corpus tests/fuzz/net-seeds
+fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-http fuzz-net fuzz-envs
 
 clean:
 	rm -rf build

@@ -228,8 +228,10 @@ static bool safe_relative(const char *path)
 static int episode_json(admin *a, const char *query, char **body)
 {
     char game[80], ep[16];
-    if (!query_value(query, "game", game, sizeof game) || !query_value(query, "episode", ep, sizeof ep))
+    if (!query_value(query, "game", game, sizeof game) || !query_value(query, "episode", ep, sizeof ep)) {
+        *body = strdup("{\"error\":\"give game=ID&episode=N\"}");
         return 400;
+    }
     sqlite3 *db = open_db(a);
     if (!db)
         return 404;

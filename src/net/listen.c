@@ -1,29 +1,13 @@
 /*
- * The listening socket, the connection caps and the open-file limit (docs/PROTOCOL.md,
- * "Connection limits").
+ * The listening socket and the caps on connections: the open-file limit raised and the
+ * total cap sized to it, the per-address cap, and what a trusted proxy's X-Forwarded-For
+ * changes about both. A connection over a cap is refused at accept(), before anything is
+ * allocated for it; when accept() itself fails for want of descriptors, accepting pauses
+ * for ACCEPT_PAUSE_MS instead of spinning on the same failure (new connections wait in the
+ * kernel's backlog meanwhile).
  *
- * net listens itself rather than letting lws do it. lws 4.1 on the libev plugin watches
- * its own listening socket with a watcher of its own (w_accept, started by the plugin's
- * elops_init_pt_ev) that nothing ever stops. When accept() fails with EMFILE, lws logs
- * "accept: errno 24" and returns (lib/roles/listen/ops-listen.c); the socket is still
- * readable, so the level-triggered loop calls it again at once. Measured under
- * `ulimit -n 64` with 200 connections waiting: 3.2 million log lines (150 MB) in 10 s, at
- * 85% of a core. lws reports the failure only by that log line, its only way to gate
- * accepts (lws_gate_accepts) is internal and for TLS vhosts, and it acts on the other
- * watcher. LWS_CALLBACK_FILTER_NETWORK_CONNECTION comes only after a successful accept.
- *
- * So net binds the port and hands the socket to lws as a raw descriptor on the one
- * protocol: lws calls back LWS_CALLBACK_RAW_RX_FILE when it is readable, on either loop
- * (libev or lws's poll()), and lws_rx_flow_control switches its POLLIN off and on. net
- * accepts, checks the caps (a refusal is a close() at once, before lws allocates anything)
- * and gives each accepted socket to lws (lws_adopt_descriptor_vhost_via_info), as lws's
- * own listener would. At EMFILE or ENFILE it stops reading the listening socket for
- * ACCEPT_PAUSE_MS (connections wait in the kernel's backlog meanwhile), then tries again,
- * with one log line a second at most.
- *
- * Accounting: every adopted socket's wsi carries its address's net_peer as lws's opaque
- * user data, from adoption to LWS_CALLBACK_WSI_DESTROY, which lws sends for every wsi,
- * HTTP or WebSocket, however it ends.
+ * Accounting: every accepted socket holds its address's net_peer from accept to close
+ * (net_listen_closed), whatever kind of connection it became and however it ended.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -33,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,7 +28,6 @@ enum {
     ACCEPT_BATCH = 64,        /* accepts per wake: a storm must not starve the loop */
     ACCEPT_PAUSE_MS = 100,    /* how long accepts stop after EMFILE/ENFILE */
     FD_RESERVE_FIXED = 32,    /* see fd_reserve */
-    XFF_BUF = 4096 + 64,      /* lws keeps at most 4096 bytes of headers per request */
 };
 
 void ratelog_flush(ratelog *r, int64_t now_ms)
@@ -106,8 +90,8 @@ static int raise_fd_limit(void)
 }
 
 /* Descriptors kept for what is not a connection: stdio, the store's database (three with
- * WAL), episode and form files being written, the listening socket, lws's and libev's own
- * (epoll, an event pipe): 13 at start, measured; 32 for them. And an eighth of the rest for
+ * WAL), episode and form files being written, the listening socket, the epoll set: 13 at
+ * start, measured; 32 for them. And an eighth of the rest for
  * the files that static-file responses hold open while they are sent. */
 static int fd_reserve(int limit)
 {
@@ -195,12 +179,10 @@ int net_listen_open(net *n)
 
 int net_listen_start(net *n)
 {
-    lws_sock_file_fd_type fd = {.filefd = n->listen_fd};
-    n->listen_wsi = lws_adopt_descriptor_vhost(n->vhost, LWS_ADOPT_RAW_FILE_DESC, fd,
-                                               n->protocols[0].name, NULL);
-    if (!n->listen_wsi)
-        return -1; /* a raw descriptor stays ours on failure: net_listen_close closes it */
-    n->listen_fd = -1; /* lws's now: it closes it with the context */
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the listener */
+    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, n->listen_fd, &ev) != 0)
+        return -1;
+    n->listening = true;
     char trusted[80] = "";
     if (n->trusted.n)
         snprintf(trusted, sizeof trusted, "; X-Forwarded-For believed from %d trusted-proxy "
@@ -227,17 +209,19 @@ void net_listen_close(net *n)
 
 /* ---- accepting ---------------------------------------------------------------------- */
 
-static void resume_accepts(lws_sorted_usec_list_t *sul)
+void net_listen_tick(net *n, int64_t now_ms)
 {
-    net *n = lws_container_of(sul, net, accept_sul);
-    n->accept_paused = false;
-    if (n->listen_wsi) /* gone only while the context is destroyed */
-        lws_rx_flow_control(n->listen_wsi, 1);
+    if (!n->accept_paused || now_ms < n->accept_resume_ms)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, n->listen_fd, &ev) == 0) {
+        n->accept_paused = false;
+        n->listening = true;
+    }
 }
 
 /* Out of descriptors (or kernel memory): accepting again at once would fail again at once,
- * which is lws's spin. Stop reading the listening socket for a while instead. Inside the
- * RAW_RX_FILE callback lws applies the change when the callback returns. */
+ * a spin at 100% of a core. Stop watching the listening socket for a while instead. */
 static void pause_accepts(net *n, int err)
 {
     n->stats.accept_errors++;
@@ -247,9 +231,9 @@ static void pause_accepts(net *n, int err)
     if (n->accept_paused)
         return;
     n->accept_paused = true;
-    lws_rx_flow_control(n->listen_wsi, 0);
-    lws_sul_schedule(n->ctx, 0, &n->accept_sul, resume_accepts,
-                     (lws_usec_t)ACCEPT_PAUSE_MS * LWS_US_PER_MS);
+    n->accept_resume_ms = net_pass_time(n).mono_ms + ACCEPT_PAUSE_MS;
+    if (n->listening && epoll_ctl(n->ep, EPOLL_CTL_DEL, n->listen_fd, NULL) == 0)
+        n->listening = false;
 }
 
 static void refuse(net *n, int fd, const net_addr *a, const char *why)
@@ -302,22 +286,15 @@ static void take(net *n, int fd, const struct sockaddr *sa)
         refuse(n, fd, &a, "out of memory");
         return;
     }
-    int one = 1; /* as lws's own listener does: inputs leave at once */
+    int one = 1; /* inputs leave at once */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    lws_adopt_desc_t info = {.vh = n->vhost,
-                             .type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
-                                     (n->cfg.tls_cert ? LWS_ADOPT_ALLOW_SSL : 0),
-                             .fd.sockfd = fd};
-    struct lws *wsi = lws_adopt_descriptor_vhost_via_info(&info);
-    if (!wsi) { /* lws closed fd; its WSI_DESTROY, if any, saw no peer */
+    net_conn *c = net_conn_accepted(n, fd, p);
+    if (!c) {
         net_peers_release(n->peers, p);
+        close(fd);
         return;
     }
-    lws_set_opaque_user_data(wsi, p);
     n->sockets_open++;
-    /* Replaces lws's 20 s for a connection that sends nothing; once bytes arrive, lws's
-     * header timeout (timeout_secs_ah_idle, the same figure) runs until they are whole. */
-    lws_set_timeout(wsi, PENDING_TIMEOUT_ESTABLISH_WITH_SERVER, n->cfg.http_header_timeout_s);
 }
 
 void net_listen_readable(net *n)
@@ -325,7 +302,7 @@ void net_listen_readable(net *n)
     for (int i = 0; i < ACCEPT_BATCH && !n->accept_paused; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept4(lws_get_socket_fd(n->listen_wsi), (struct sockaddr *)&ss, &sl,
+        int fd = accept4(n->listen_fd, (struct sockaddr *)&ss, &sl,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             take(n, fd, (struct sockaddr *)&ss);
@@ -343,25 +320,22 @@ void net_listen_readable(net *n)
 
 /* ---- the accounting ----------------------------------------------------------------- */
 
-void net_listen_wsi_destroyed(net *n, struct lws *wsi)
+void net_listen_closed(net *n, net_conn *c)
 {
-    net_peer *p = lws_get_opaque_user_data(wsi);
-    if (!p || wsi == n->listen_wsi)
+    if (!c->peer)
         return;
-    lws_set_opaque_user_data(wsi, NULL);
-    net_peers_release(n->peers, p);
+    net_peers_release(n->peers, c->peer);
+    c->peer = NULL;
     n->sockets_open--;
 }
 
-int net_listen_upgrade(net *n, struct lws *wsi)
+int net_listen_upgrade(net *n, net_conn *c, const char *xff, size_t xff_len)
 {
-    net_peer *p = lws_get_opaque_user_data(wsi);
+    net_peer *p = c->peer;
     if (!p || !net_trusted_has(&n->trusted, &p->addr))
         return 0; /* the TCP peer is the participant, capped when it was accepted */
-    char xff[XFF_BUF];
-    int len = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
     net_addr client;
-    if (len <= 0 || !net_forwarded_client(xff, (size_t)len, &n->trusted, &client) ||
+    if (xff_len == 0 || !net_forwarded_client(xff, xff_len, &n->trusted, &client) ||
         net_addr_equal(&client, &p->addr))
         return 0; /* no usable header: the proxy's own address, under the total cap only */
     if (over_per_address(n, &client)) {
@@ -379,32 +353,29 @@ int net_listen_upgrade(net *n, struct lws *wsi)
     if (!q)
         return 1;
     net_peers_release(n->peers, p); /* the socket now counts for the participant */
-    lws_set_opaque_user_data(wsi, q);
+    c->peer = q;
     return 0;
 }
 
-void net_listen_client(net *n, struct lws *wsi, char *out, size_t len)
+void net_listen_client(net *n, net_conn *c, const char *xff, size_t xff_len, char *out,
+                       size_t len)
 {
-    const net_peer *p = lws_get_opaque_user_data(wsi);
-    char xff[XFF_BUF];
+    const net_peer *p = c->peer;
     net_addr client;
-    int got;
-    if (p && net_trusted_has(&n->trusted, &p->addr) &&
-        (got = lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR)) > 0 &&
-        net_forwarded_client(xff, (size_t)got, &n->trusted, &client)) {
+    if (p && xff_len > 0 && net_trusted_has(&n->trusted, &p->addr) &&
+        net_forwarded_client(xff, xff_len, &n->trusted, &client)) {
         char addr[NET_ADDR_STRLEN];
         net_addr_format(&client, addr);
         snprintf(out, len, "%s", addr);
         return;
     }
-    net_listen_peer(wsi, out, len);
+    net_listen_peer(c, out, len);
 }
 
-void net_listen_peer(const struct lws *wsi, char *out, size_t len)
+void net_listen_peer(const net_conn *c, char *out, size_t len)
 {
-    const net_peer *p = lws_get_opaque_user_data(wsi);
     char addr[NET_ADDR_STRLEN] = "?";
-    if (p)
-        net_addr_format(&p->addr, addr);
+    if (c->peer)
+        net_addr_format(&c->peer->addr, addr);
     snprintf(out, len, "%s", addr);
 }

@@ -1,43 +1,45 @@
 /*
- * libwebsockets behind net.h. One service thread; every callback here runs on it.
+ * The network layer's loop and its WebSockets: one thread, one epoll set, no library
+ * between the sockets and the frames (docs/DESIGN.md, section 13, says why and what it
+ * measured).
  *
- * Each WebSocket gets a net_conn that owns a byte-bounded send queue, a reassembly buffer
- * for fragmented messages and a token bucket against floods. HTTP GETs under /healthz
- * and /api go to the function given to net_set_http; everything else is a static file.
+ * A loop pass: wait for events; read every socket that has bytes, up to
+ * NET_READS_PER_PASS reads each (the rest next pass), handing whole messages to the
+ * handlers where they lie in the read buffer; run the tick when it is due; call
+ * on_pass_end; then write what every connection got during the pass with one call each.
+ * Each socket is registered once, edge-triggered for reading and writing both, so no
+ * message costs an epoll_ctl; a write that comes back short leaves the rest for the next
+ * EPOLLOUT. Frames are encoded straight into a connection's send buffer, which grows by
+ * doubling and is kept: sending a message allocates nothing once a connection has warmed up.
  *
- * lws runs on libev's epoll backend (its evlib plugin, with a loop we own): lws's default
- * loop calls poll() over every socket on every wake, which at 1000 connections cost more
- * CPU than the game itself (bench/README.md). If the plugin cannot be loaded the server
- * falls back to the poll() loop and says so.
- *
- * net binds the port itself and hands lws each accepted socket, so that the connection caps
- * and the open-file limit are enforced before lws sees a connection (listen.c says why).
+ * HTTP (http.c) shares the socket code; an upgrade at /ws turns the connection into a
+ * WebSocket. TLS (tls.c), when configured, wraps every socket of the port.
  */
 #include "net.h"
 
-#include <ev.h>
-#include <libwebsockets.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "net_internal.h"
-#include "request.h"
+#include "tls.h"
+#include "wsframe.h"
 
-enum { OUT_TEXT, OUT_BINARY };
-enum { PING_LEN = 16 };
-enum { DRAIN_QUIET_MS = 200 };
-enum { STOP_FLUSH_MS = 2000 };
-
-struct out_msg {
-    struct out_msg *next;
-    size_t len;
-    int kind;
-    unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
+enum {
+    PING_LEN = 16,
+    STOP_FLUSH_MS = 2000,
+    CLOSE_WAIT_MS = 3000,     /* a closing socket's last chance to read our close frame */
+    MAX_EVENTS = 512,
+    OUT_KEEP = 64 * 1024,     /* a send buffer bigger than this is freed once empty */
+    IN_KEEP = 16 * 1024,      /* likewise the partial-input buffer */
+    RX_KEEP = 16 * 1024,      /* and the fragmented-message buffer */
 };
 
 /* The time of the current loop pass: read from the clock by the first caller in a pass
@@ -54,28 +56,161 @@ static loop_time pass_time(net *n)
 
 loop_time net_pass_time(net *n) { return pass_time(n); }
 
-static void conn_free_queue(net_conn *c)
+/* ---- the send buffer ------------------------------------------------------------------ */
+
+static void mark_dirty(net_conn *c)
 {
-    out_msg *m = c->head;
-    while (m) {
-        out_msg *next = m->next;
-        free(m);
-        m = next;
-    }
-    c->head = c->tail = NULL;
-    c->queued = 0;
+    if (c->dirty || c->dead)
+        return;
+    c->dirty = true;
+    c->dirty_next = c->n->dirty;
+    c->n->dirty = c;
 }
 
-/* Cut a connection off now, without sending what is queued. */
-static void conn_abort(net_conn *c, const char *reason)
+/* Room for len more bytes at the end of the send buffer: where they go, or NULL. */
+static uint8_t *out_reserve(net_conn *c, size_t len)
 {
-    if (!c->closing) {
-        c->closing = true;
-        snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+    if (c->out_off && c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    if (c->out_len + len > c->out_cap && c->out_off > 0) {
+        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+        c->out_len -= c->out_off;
+        c->out_off = 0;
     }
+    if (c->out_len + len > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 1024;
+        while (cap < c->out_len + len)
+            cap *= 2;
+        uint8_t *grown = realloc(c->out, cap);
+        if (!grown)
+            return NULL;
+        c->out = grown;
+        c->out_cap = cap;
+    }
+    return c->out + c->out_len;
+}
+
+int net_conn_put(net_conn *c, const void *data, size_t len)
+{
+    uint8_t *p = out_reserve(c, len);
+    if (!p)
+        return -1;
+    memcpy(p, data, len);
+    c->out_len += len;
+    mark_dirty(c);
+    return 0;
+}
+
+static size_t out_pending(const net_conn *c) { return c->out_len - c->out_off; }
+
+/* One frame, header and payload, into the send buffer. */
+static int put_frame(net_conn *c, uint8_t opcode, const void *data, size_t len)
+{
+    uint8_t *p = out_reserve(c, WS_SERVER_HEADER_MAX + len);
+    if (!p)
+        return -1;
+    size_t h = ws_frame_header(p, opcode, len);
+    if (len)
+        memcpy(p + h, data, len);
+    c->out_len += h + len;
+    mark_dirty(c);
+    return 0;
+}
+
+/* ---- closing ------------------------------------------------------------------------- */
+
+void net_conn_kill(net_conn *c)
+{
+    if (c->dead)
+        return;
+    net *n = c->n;
+    c->dead = true;
+    if (c->opened && n->h.on_close)
+        n->h.on_close(c, pass_time(n), n->ud);
+    if (c->opened)
+        n->stats.connections_open--;
+    epoll_ctl(n->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->ssl) {
+        SSL_free(c->ssl); /* no close_notify: a dying peer need not wait for one */
+        c->ssl = NULL;
+    }
+    close(c->fd);
+    c->fd = -1;
+    if (c->file.fd >= 0)
+        close(c->file.fd);
+    c->file.fd = -1;
+    net_listen_closed(n, c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = n->graveyard; /* events of this pass may still name it */
+    n->graveyard = c;
+}
+
+static void conn_free(net_conn *c)
+{
+    if (c->req)
+        net_http_free(c);
+    free(c->in);
+    free(c->out);
+    free(c->rx);
+    free(c);
+}
+
+/* The close frame: the code, then a reason cut to fit 123 bytes without splitting a
+ * character. Everything queued before it still goes out first. */
+static void queue_close(net_conn *c, uint16_t code, const char *reason)
+{
+    uint8_t payload[WS_CONTROL_MAX];
+    size_t len = strlen(reason);
+    if (len > sizeof payload - 2)
+        len = sizeof payload - 2;
+    while (len > 0 && !ws_utf8_valid((const uint8_t *)reason, len))
+        len--;
+    payload[0] = (uint8_t)(code >> 8);
+    payload[1] = (uint8_t)code;
+    memcpy(payload + 2, reason, len);
+    c->closing = true;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof c->close_reason, "%.*s", (int)len, reason);
+    c->deadline_ms = pass_time(c->n).mono_ms + CLOSE_WAIT_MS;
+    if (put_frame(c, WS_OP_CLOSE, payload, 2 + len) != 0)
+        c->close_sent = true; /* nothing to wait for: the deadline ends it */
+}
+
+void net_close(net_conn *c, const char *reason)
+{
+    if (!c || c->closing || c->dead)
+        return;
+    queue_close(c, c->violated ? (c->close_code ? c->close_code : WS_CLOSE_POLICY)
+                               : WS_CLOSE_NORMAL,
+                reason ? reason : "");
+}
+
+/* Cut a connection off without sending what is queued (it is not being read): at the end
+ * of the pass, never from inside the handler that was sending. */
+static void conn_abort(net_conn *c)
+{
+    c->closing = true;
     c->violated = true;
-    conn_free_queue(c);
-    lws_callback_on_writable(c->wsi);
+    c->close_sent = true;
+    c->out_off = c->out_len = 0;
+    c->deadline_ms = pass_time(c->n).mono_ms; /* the tick or the flush ends it */
+    mark_dirty(c);
+}
+
+static uint16_t close_code_for(const char *kind)
+{
+    if (strcmp(kind, "message_too_big") == 0)
+        return WS_CLOSE_TOO_BIG;
+    if (strcmp(kind, "bad_utf8") == 0)
+        return WS_CLOSE_BAD_DATA;
+    if (strcmp(kind, "protocol") == 0)
+        return WS_CLOSE_PROTOCOL;
+    return WS_CLOSE_POLICY;
 }
 
 static void violation(net_conn *c, const char *kind, const char *detail)
@@ -83,56 +218,38 @@ static void violation(net_conn *c, const char *kind, const char *detail)
     if (c->violated)
         return;
     c->violated = true;
+    c->close_code = close_code_for(kind);
     c->n->stats.violations++;
     if (c->n->h.on_violation)
         c->n->h.on_violation(c, kind, detail, pass_time(c->n), c->n->ud);
-    if (!c->closing)
+    if (!c->closing && !c->dead)
         net_close(c, detail);
-    /* A client that stops reading must not keep the socket forever. */
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
 }
 
-static int enqueue(net_conn *c, int kind, const void *data, size_t len)
+/* ---- sending --------------------------------------------------------------------------- */
+
+static int enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len)
 {
-    if (!c || c->closing)
+    if (!c || c->closing || c->dead || c->kind != CONN_WS)
         return -1;
-    if (c->queued + len > c->n->cfg.max_send_queue) {
+    if (out_pending(c) + len > c->n->cfg.max_send_queue) {
         c->n->stats.violations++;
+        c->violated = true;
         if (c->n->h.on_violation)
             c->n->h.on_violation(c, "send_queue_full", "not reading fast enough",
-                                   pass_time(c->n), c->n->ud);
-        conn_abort(c, "not reading fast enough");
+                                 pass_time(c->n), c->n->ud);
+        conn_abort(c);
         return -1;
     }
-    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
-    if (!m)
+    if (put_frame(c, opcode, data, len) != 0)
         return -1;
-    m->next = NULL;
-    m->len = len;
-    m->kind = kind;
-    memcpy(m->buf + LWS_PRE, data, len);
-    if (c->tail)
-        c->tail->next = m;
-    else
-        c->head = m;
-    c->tail = m;
-    c->queued += len;
-    lws_callback_on_writable(c->wsi);
+    c->n->stats.messages_out++;
+    c->n->stats.bytes_out += len;
     return 0;
 }
 
-int net_send_text(net_conn *c, const char *msg, size_t len) { return enqueue(c, OUT_TEXT, msg, len); }
-int net_send_binary(net_conn *c, const void *msg, size_t len) { return enqueue(c, OUT_BINARY, msg, len); }
-
-void net_close(net_conn *c, const char *reason)
-{
-    if (!c || c->closing)
-        return;
-    c->closing = true;
-    snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
-    lws_callback_on_writable(c->wsi);
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 3);
-}
+int net_send_text(net_conn *c, const char *msg, size_t len) { return enqueue(c, WS_OP_TEXT, msg, len); }
+int net_send_binary(net_conn *c, const void *msg, size_t len) { return enqueue(c, WS_OP_BINARY, msg, len); }
 
 void net_conn_admit(net_conn *c)
 {
@@ -142,11 +259,13 @@ void net_conn_admit(net_conn *c)
 
 void net_conn_set_user(net_conn *c, void *user) { c->user = user; }
 void *net_conn_user(const net_conn *c) { return c->user; }
-const char *net_conn_peer(const net_conn *c) { return c->peer; }
+const char *net_conn_peer(const net_conn *c) { return c->peer_name; }
 uint32_t net_conn_id(const net_conn *c) { return c->id; }
-size_t net_conn_queued(const net_conn *c) { return c->queued; }
+size_t net_conn_queued(const net_conn *c) { return out_pending(c); }
 net_stats net_get_stats(const net *n) { return n->stats; }
 int net_port(const net *n) { return n->port; }
+
+/* ---- receiving ------------------------------------------------------------------------- */
 
 static bool take_token(net_conn *c)
 {
@@ -162,35 +281,115 @@ static bool take_token(net_conn *c)
     return true;
 }
 
-static void on_receive(net_conn *c, const void *in, size_t len)
+/* A whole message. msg has one writable byte past len: handlers get it NUL-terminated. */
+static void on_message(net_conn *c, uint8_t opcode, uint8_t *msg, size_t len)
 {
-    struct lws *wsi = c->wsi;
-    bool first = lws_is_first_fragment(wsi);
-    bool final = lws_is_final_fragment(wsi);
     net *n = c->n;
-
-    c->last_rx_ms = pass_time(n).mono_ms;
-    if (c->violated)
-        return; /* read and dropped: see DRAIN_QUIET_MS */
-    n->stats.bytes_in += len;
-    if (first) {
-        c->rx_len = 0;
-        c->rx_discard = false;
+    if (c->closing)
+        return; /* sent after our close frame: nobody is listening */
+    if (!take_token(c)) {
+        violation(c, "flood", "too many messages");
+        return;
     }
-    if (c->rx_discard)
+    if (opcode == WS_OP_TEXT && !ws_utf8_valid(msg, len)) {
+        violation(c, "bad_utf8", "text that is not UTF-8");
         return;
-    if (c->rx_len + len > n->cfg.max_message) {
-        c->rx_discard = true;
-        char detail[96];
-        snprintf(detail, sizeof detail, "message over %zu bytes", n->cfg.max_message);
-        violation(c, "message_too_big", detail);
+    }
+    n->stats.messages_in++;
+    uint8_t saved = msg[len];
+    msg[len] = '\0';
+    if (opcode == WS_OP_BINARY) {
+        if (n->h.on_binary)
+            n->h.on_binary(c, msg, len, pass_time(n), n->ud);
+    } else if (n->h.on_text) {
+        n->h.on_text(c, (const char *)msg, len, pass_time(n), n->ud);
+    }
+    msg[len] = saved;
+}
+
+static void on_pong(net_conn *c, const uint8_t *p, size_t len)
+{
+    if (len != PING_LEN)
         return;
+    char hex[PING_LEN + 1];
+    memcpy(hex, p, PING_LEN);
+    hex[PING_LEN] = '\0';
+    int64_t sent = (int64_t)strtoull(hex, NULL, 16);
+    if (sent != c->ping_sent_us)
+        return;
+    net *n = c->n;
+    c->last_pong_ms = pass_time(n).mono_ms;
+    /* Microseconds straight from the clock: a round trip is a measurement, finer than the
+     * pass's millisecond stamp. */
+    int64_t rtt = (clock_mono_us() - sent) / 1000;
+    if (n->h.on_rtt)
+        n->h.on_rtt(c, (uint32_t)(rtt < 0 ? 0 : rtt), pass_time(n), n->ud);
+}
+
+static void on_close_frame(net_conn *c, const uint8_t *p, size_t len)
+{
+    c->close_received = true;
+    if (c->closing) { /* the answer to ours */
+        if (c->close_sent)
+            net_conn_kill(c);
+        return; /* else the flush ends it once ours has gone */
+    }
+    uint16_t code = WS_CLOSE_NORMAL;
+    if (len == 1 || (len > 2 && !ws_utf8_valid(p + 2, len - 2))) {
+        code = WS_CLOSE_PROTOCOL;
+    } else if (len >= 2) {
+        uint16_t theirs = (uint16_t)(p[0] << 8 | p[1]);
+        if (theirs >= 1000 && theirs < 5000 && theirs != 1004 && theirs != 1005 && theirs != 1006)
+            code = theirs;
+        else
+            code = WS_CLOSE_PROTOCOL;
+    }
+    queue_close(c, code, "");
+}
+
+/* One whole frame, its payload unmasked where it lies (with a writable byte after it). */
+static void on_frame(net_conn *c, const ws_frame *f, uint8_t *p, size_t len)
+{
+    net *n = c->n;
+    size_t max = n->cfg.max_message;
+    switch (f->opcode) {
+    case WS_OP_PING:
+        if (!c->closing)
+            put_frame(c, WS_OP_PONG, p, len);
+        return;
+    case WS_OP_PONG:
+        on_pong(c, p, len);
+        return;
+    case WS_OP_CLOSE:
+        on_close_frame(c, p, len);
+        return;
+    case WS_OP_TEXT:
+    case WS_OP_BINARY:
+        if (c->rx_opcode) {
+            violation(c, "protocol", "a new message inside a fragmented one");
+            return;
+        }
+        if (f->fin) {
+            on_message(c, f->opcode, p, len);
+            return;
+        }
+        c->rx_opcode = f->opcode;
+        c->rx_len = 0;
+        break;
+    default: /* continuation */
+        if (!c->rx_opcode) {
+            violation(c, "protocol", "a continuation with no message begun");
+            return;
+        }
+        break;
     }
     if (c->rx_len + len + 1 > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 1024;
         while (cap < c->rx_len + len + 1)
             cap *= 2;
-        unsigned char *grown = realloc(c->rx, cap);
+        if (cap > max + 1)
+            cap = max + 1;
+        uint8_t *grown = realloc(c->rx, cap);
         if (!grown) {
             violation(c, "message_too_big", "out of memory for message");
             return;
@@ -198,310 +397,346 @@ static void on_receive(net_conn *c, const void *in, size_t len)
         c->rx = grown;
         c->rx_cap = cap;
     }
-    memcpy(c->rx + c->rx_len, in, len);
+    memcpy(c->rx + c->rx_len, p, len);
     c->rx_len += len;
-    if (!final)
+    if (!f->fin)
         return;
-
-    if (!take_token(c)) {
-        violation(c, "flood", "too many messages");
-        return;
-    }
-    n->stats.messages_in++;
-    c->rx[c->rx_len] = '\0'; /* text handlers get a terminated string */
-    if (lws_frame_is_binary(wsi)) {
-        if (n->h.on_binary)
-            n->h.on_binary(c, c->rx, c->rx_len, pass_time(n), n->ud);
-    } else if (n->h.on_text) {
-        n->h.on_text(c, (const char *)c->rx, c->rx_len, pass_time(n), n->ud);
-    }
+    uint8_t op = c->rx_opcode;
+    c->rx_opcode = 0;
+    on_message(c, op, c->rx, c->rx_len);
+    c->rx_len = 0;
     /* A long message once should not pin a large buffer for the connection's life. */
-    if (c->rx_cap > 16384) {
+    if (c->rx_cap > RX_KEEP) {
         free(c->rx);
         c->rx = NULL;
         c->rx_cap = 0;
     }
-    c->rx_len = 0;
 }
 
-static int on_writable(net_conn *c)
+/* Frames from buf[0..len) (one writable byte past len): how many bytes were used; the
+ * rest is the start of a frame still arriving. */
+static size_t ws_consume(net_conn *c, uint8_t *buf, size_t len)
 {
-    struct lws *wsi = c->wsi;
-    if (c->ping_due && !c->closing) {
-        /* The payload is the send time in hex: lws validates pong payloads as UTF-8
-         * when UTF-8 validation is on, so raw binary would get the connection closed. */
-        unsigned char buf[LWS_PRE + PING_LEN + 1];
-        int64_t now = clock_mono_us();
-        snprintf((char *)buf + LWS_PRE, PING_LEN + 1, "%016llx", (unsigned long long)now);
-        c->ping_due = false;
-        c->ping_sent_us = now;
-        if (lws_write(wsi, buf + LWS_PRE, PING_LEN, LWS_WRITE_PING) < PING_LEN)
-            return -1;
-        if (c->head)
-            lws_callback_on_writable(wsi);
-        return 0;
+    size_t off = 0, max = c->n->cfg.max_message;
+    while (off < len) {
+        if (c->violated || c->close_received || c->dead)
+            return len; /* read and dropped until the close completes */
+        ws_frame f;
+        const char *why = "";
+        ws_parse_result r = ws_frame_parse(buf + off, len - off, &f, &why);
+        if (r == WS_PARSE_MORE)
+            break;
+        if (r == WS_PARSE_ERROR) {
+            violation(c, "protocol", why);
+            return len;
+        }
+        bool data = !(f.opcode & 0x8);
+        if (data && c->rx_len + f.payload_len > max) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "message over %zu bytes", max);
+            violation(c, "message_too_big", detail);
+            return len;
+        }
+        if (len - off - f.header_len < f.payload_len)
+            break; /* the payload is still arriving */
+        uint8_t *p = buf + off + f.header_len;
+        size_t plen = (size_t)f.payload_len;
+        ws_unmask(p, plen, f.mask, 0);
+        on_frame(c, &f, p, plen);
+        off += f.header_len + plen;
     }
-    out_msg *m = c->head;
-    if (m) {
-        int kind = m->kind == OUT_TEXT ? LWS_WRITE_TEXT : LWS_WRITE_BINARY;
-        if (lws_write(wsi, m->buf + LWS_PRE, m->len, (enum lws_write_protocol)kind) < (int)m->len)
-            return -1;
-        c->n->stats.messages_out++;
-        c->n->stats.bytes_out += m->len;
-        c->head = m->next;
-        if (!c->head)
-            c->tail = NULL;
-        c->queued -= m->len;
-        free(m);
-        if (c->head || c->closing)
-            lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (c->closing) {
-        /* Closing a socket with unread bytes makes the kernel reset the connection, and the
-         * client then loses the error we just sent it. A violator (a flood, say) still has
-         * bytes in flight: keep reading and dropping them until it goes quiet; lws's
-         * timeout set in violation() bounds the wait. */
-        if (c->violated && pass_time(c->n).mono_ms - c->last_rx_ms < DRAIN_QUIET_MS)
-            return 0; /* the tick asks again */
-        lws_close_reason(wsi, c->violated ? LWS_CLOSE_STATUS_POLICY_VIOLATION
-                                          : LWS_CLOSE_STATUS_NORMAL,
-                         (unsigned char *)c->close_reason, strlen(c->close_reason));
-        return -1;
-    }
-    return 0;
+    return off;
 }
 
-static net_conn *conn_new(net *n, struct lws *wsi)
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+static size_t in_limit(const net_conn *c)
+{
+    return c->kind == CONN_HTTP ? 2 * NET_HEADERS_MAX
+                                : c->n->cfg.max_message + WS_HEADER_MAX + NET_SCRATCH;
+}
+
+static bool in_append(net_conn *c, const uint8_t *data, size_t len)
+{
+    if (c->in_len + len > in_limit(c))
+        return false;
+    if (c->in_len + len + 1 > c->in_cap) {
+        size_t cap = c->in_cap ? c->in_cap : 1024;
+        while (cap < c->in_len + len + 1)
+            cap *= 2;
+        uint8_t *grown = realloc(c->in, cap);
+        if (!grown)
+            return false;
+        c->in = grown;
+        c->in_cap = cap;
+    }
+    memcpy(c->in + c->in_len, data, len);
+    c->in_len += len;
+    return true;
+}
+
+/* Bytes by what the connection is now; an HTTP request that upgrades hands the rest on. */
+static size_t consume(net_conn *c, uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len && !c->dead) {
+        conn_kind k = c->kind;
+        off += k == CONN_HTTP ? net_http_input(c, buf + off, len - off)
+                              : ws_consume(c, buf + off, len - off);
+        if (c->kind == k)
+            break;
+    }
+    return off;
+}
+
+/* What is left of buf after used bytes waits in c->in for the next read. */
+static void keep_rest(net_conn *c, uint8_t *buf, size_t len, size_t used)
+{
+    size_t rest = len - used;
+    if (buf == c->in) {
+        memmove(c->in, c->in + used, rest);
+        c->in_len = rest;
+    } else if (rest) {
+        c->in_len = 0;
+        if (!in_append(c, buf + used, rest)) {
+            net_conn_kill(c);
+            return;
+        }
+    }
+    if (c->in_len == 0 && c->in_cap > IN_KEEP) {
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+}
+
+static void deliver(net_conn *c, uint8_t *data, size_t len)
+{
+    uint8_t *buf = data;
+    size_t blen = len;
+    if (c->in_len) {
+        if (!in_append(c, data, len)) {
+            if (c->kind == CONN_WS)
+                violation(c, "message_too_big", "message too big");
+            else
+                net_conn_kill(c);
+            return;
+        }
+        buf = c->in;
+        blen = c->in_len;
+    }
+    size_t used = consume(c, buf, blen);
+    if (!c->dead)
+        keep_rest(c, buf, blen, used);
+}
+
+void net_conn_resume_input(net_conn *c)
+{
+    if (c->dead || !c->in_len)
+        return;
+    size_t len = c->in_len;
+    size_t used = consume(c, c->in, len);
+    if (!c->dead)
+        keep_rest(c, c->in, len, used);
+}
+
+/* Reads what the socket has, up to NET_READS_PER_PASS reads: then it waits on the ready
+ * list for the next pass, so that one busy client cannot starve the rest. */
+static void conn_read(net_conn *c)
+{
+    net *n = c->n;
+    for (int i = 0; i < NET_READS_PER_PASS; i++) {
+        if (c->dead)
+            return;
+        ssize_t r;
+        if (c->ssl) {
+            r = net_tls_read(c->ssl, n->scratch, NET_SCRATCH);
+        } else {
+            r = read(c->fd, n->scratch, NET_SCRATCH);
+            if (r < 0)
+                r = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? NET_IO_AGAIN
+                                                                              : NET_IO_CLOSED;
+        }
+        if (r == NET_IO_AGAIN)
+            return;
+        if (r == 0 || r == NET_IO_CLOSED) {
+            net_conn_kill(c); /* the peer hung up (or reset): nothing can reach it now */
+            return;
+        }
+        n->stats.bytes_in += (uint64_t)r;
+        c->last_rx_ms = pass_time(n).mono_ms;
+        deliver(c, n->scratch, (size_t)r);
+        /* A short read emptied a plain socket (its next bytes raise a new edge); TLS
+         * hands out one record at a time, so only EAGAIN says so there. */
+        if (!c->ssl && r < NET_SCRATCH)
+            return;
+    }
+    if (!c->ready && !c->dead) {
+        c->ready = true;
+        c->ready_next = n->ready;
+        n->ready = c;
+    }
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+/* After everything queued has gone: a WebSocket that is closing shuts its side (the close
+ * frame went last) and ends once the peer answers or the deadline passes. */
+static void drained(net_conn *c)
+{
+    if (c->kind == CONN_HTTP) {
+        net_http_drained(c);
+        return;
+    }
+    if (!c->closing)
+        return;
+    c->close_sent = true;
+    if (c->close_received) {
+        net_conn_kill(c); /* both close frames have gone: the handshake is over */
+        return;
+    }
+    if (!c->shut) {
+        /* FIN after the close frame: the peer reads everything, then sees the end. Reading
+         * goes on (and is dropped) so that our close does not become a reset that throws
+         * away what the peer has not read yet. */
+        shutdown(c->fd, SHUT_WR);
+        c->shut = true;
+    }
+}
+
+static void flush(net_conn *c)
+{
+    net *n = c->n;
+    c->dirty = false;
+    if (c->dead || !c->tls_done)
+        return;
+    if (c->closing && c->close_sent && c->violated && !out_pending(c) &&
+        c->deadline_ms <= pass_time(n).mono_ms) {
+        net_conn_kill(c); /* aborted: it was not reading */
+        return;
+    }
+    for (;;) {
+        size_t pending = out_pending(c);
+        if (pending == 0) {
+            drained(c); /* may queue more: the next piece of a file, a pipelined answer */
+            if (c->dead || out_pending(c) == 0)
+                break;
+            continue;
+        }
+        ssize_t w;
+        if (c->ssl) {
+            w = net_tls_write(c->ssl, c->out + c->out_off, pending);
+        } else {
+            w = send(c->fd, c->out + c->out_off, pending, MSG_NOSIGNAL);
+            if (w < 0)
+                w = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? NET_IO_AGAIN
+                                                                              : NET_IO_CLOSED;
+        }
+        if (w == NET_IO_AGAIN) {
+            c->blocked = true;
+            return;
+        }
+        if (w <= 0) {
+            net_conn_kill(c);
+            return;
+        }
+        c->out_off += (size_t)w;
+        if (c->kind == CONN_HTTP && c->deadline_ms)
+            c->deadline_ms = pass_time(n).mono_ms + 10000; /* progress: the stall clock restarts */
+        if (c->out_off == c->out_len)
+            c->out_off = c->out_len = 0;
+    }
+    c->blocked = false;
+    if (!c->dead && out_pending(c) == 0 && c->out_cap > OUT_KEEP) {
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
+}
+
+/* ---- the WebSocket's lifetime ------------------------------------------------------------ */
+
+void net_conn_to_ws(net_conn *c)
+{
+    net *n = c->n;
+    if (c->req)
+        net_http_free(c);
+    c->kind = CONN_WS;
+    c->id = ++n->next_id;
+    int64_t now = pass_time(n).mono_ms;
+    c->tokens = n->cfg.max_msgs_per_s;
+    c->tokens_at_ms = now;
+    c->last_pong_ms = now;
+    c->next_ping_ms = now + 200; /* an early sample for the matchmaker */
+    c->opened_ms = now;
+    c->deadline_ms = 0;
+    net_listen_peer(c, c->peer_name, sizeof c->peer_name);
+    n->stats.connections_open++;
+    n->stats.connections_total++;
+    c->opened = true;
+    if (n->h.on_open)
+        n->h.on_open(c, pass_time(n), n->ud);
+}
+
+net_conn *net_conn_accepted(net *n, int fd, net_peer *p)
 {
     net_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->wsi = wsi;
     c->n = n;
-    c->id = ++n->next_id;
-    c->tokens = n->cfg.max_msgs_per_s;
-    c->tokens_at_ms = pass_time(n).mono_ms;
-    c->last_pong_ms = c->tokens_at_ms;
-    c->next_ping_ms = c->tokens_at_ms + 200; /* an early sample for the matchmaker */
-    c->opened_ms = c->tokens_at_ms;
-    net_listen_peer(wsi, c->peer, sizeof c->peer);
+    c->fd = fd;
+    c->peer = p;
+    c->file.fd = -1;
+    c->kind = CONN_HTTP;
+    c->tls_done = n->tls == NULL;
+    c->deadline_ms = pass_time(n).mono_ms + (int64_t)n->cfg.http_header_timeout_s * 1000;
+    if (n->tls) {
+        c->ssl = SSL_new(n->tls);
+        if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+            SSL_free(c->ssl);
+            free(c);
+            return NULL;
+        }
+        SSL_set_accept_state(c->ssl);
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        SSL_free(c->ssl);
+        free(c);
+        return NULL;
+    }
     c->next = n->conns;
     if (n->conns)
         n->conns->prev = c;
     n->conns = c;
-    n->stats.connections_open++;
-    n->stats.connections_total++;
     return c;
 }
 
-static void conn_destroy(net_conn *c)
+static void on_event(net_conn *c, uint32_t events)
 {
-    net *n = c->n;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        n->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    n->stats.connections_open--;
-    conn_free_queue(c);
-    free(c->rx);
-    free(c);
-}
-
-/*
- * Sent with every response, files and API alike. The page runs only its own scripts (no
- * inline script anywhere) and its own WebAssembly; it talks only to its own origin (the
- * WebSocket included: CSP's 'self' covers ws and wss of the same host); no site may frame
- * it; no address (a participant's id is in the query) leaks through the Referer.
- */
-static const struct {
-    const char *name, *value;
-} SECURITY_HEADERS[] = {
-    {"content-security-policy:",
-     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' "
-     "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; "
-     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
-    {"x-content-type-options:", "nosniff"},
-    {"referrer-policy:", "no-referrer"},
-    {"x-frame-options:", "DENY"},
-};
-
-static int add_security_headers(struct lws *wsi, unsigned char **p, unsigned char *end)
-{
-    for (size_t i = 0; i < sizeof SECURITY_HEADERS / sizeof SECURITY_HEADERS[0]; i++)
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)SECURITY_HEADERS[i].name,
-                                        (const unsigned char *)SECURITY_HEADERS[i].value,
-                                        (int)strlen(SECURITY_HEADERS[i].value), p, end))
-            return -1;
-    return 0;
-}
-
-static int http_begin(net *n, struct lws *wsi, session *s)
-{
-    char uri[NET_URI_MAX], query[NET_QUERY_MAX] = "";
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
-        return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ? -1 : -1;
-    size_t qlen = 0;
-    for (int i = 0; i < NET_QUERY_FRAGS; i++) {
-        char frag[NET_QUERY_FRAG_MAX];
-        int got = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (got <= 0 || !net_query_append(query, sizeof query, &qlen, frag))
-            break;
-    }
-    /* The admin key travels in a header, never in the address (which proxies log). */
-    char auth[160] = "", client[NET_ADDR_STRLEN];
-    const char *bearer = "";
-    if (lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
-        strncasecmp(auth, "Bearer ", 7) == 0)
-        bearer = auth + 7;
-    net_listen_client(n, wsi, client, sizeof client);
-    net_http_request req = {uri, query, bearer, client};
-    char *body = NULL;
-    const char *ctype = "application/json";
-    int status = n->http ? n->http(&req, &body, &ctype, pass_time(n), n->http_ud) : 404;
-    if (!body) {
-        body = strdup(status == 404 ? "{\"error\":\"not found\"}" : "{}");
-        if (!body)
-            return -1;
-    }
-    s->http_body = body;
-    s->http_len = strlen(body);
-    s->http_sent = 0;
-
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                       *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, s->http_len, &p, end))
-        return -1;
-    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                     (const unsigned char *)"no-store", 8, &p, end))
-        return -1;
-    if (add_security_headers(wsi, &p, end))
-        return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static int http_write(struct lws *wsi, session *s)
-{
-    if (!s->http_body)
-        return 0;
-    unsigned char buf[LWS_PRE + 4096];
-    size_t chunk = s->http_len - s->http_sent;
-    if (chunk > 4096)
-        chunk = 4096;
-    memcpy(buf + LWS_PRE, s->http_body + s->http_sent, chunk);
-    bool last = s->http_sent + chunk == s->http_len;
-    if (lws_write(wsi, buf + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-        (int)chunk)
-        return -1;
-    s->http_sent += chunk;
-    if (!last) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    free(s->http_body);
-    s->http_body = NULL;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
-{
-    struct lws_context *ctx = lws_get_context(wsi);
-    net *n = ctx ? lws_context_user(ctx) : NULL;
-    session *s = user;
-
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        char uri[32];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
-            return 1; /* WebSockets only at /ws */
-        return net_listen_upgrade(n, wsi);
-    }
-    case LWS_CALLBACK_RAW_RX_FILE: /* the listening socket is readable */
-        if (wsi == n->listen_wsi)
-            net_listen_readable(n);
-        return 0;
-    case LWS_CALLBACK_RAW_CLOSE_FILE:
-        if (wsi == n->listen_wsi)
-            n->listen_wsi = NULL;
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        if (n)
-            net_listen_wsi_destroyed(n, wsi);
-        break;
-    case LWS_CALLBACK_ESTABLISHED:
-        s->conn = conn_new(n, wsi);
-        if (!s->conn)
-            return -1;
-        if (n->h.on_open)
-            n->h.on_open(s->conn, pass_time(n), n->ud);
-        return 0;
-    case LWS_CALLBACK_RECEIVE:
-        if (s->conn)
-            on_receive(s->conn, in, len);
-        return 0;
-    case LWS_CALLBACK_RECEIVE_PONG:
-        if (s->conn && len == PING_LEN) {
-            char hex[PING_LEN + 1];
-            memcpy(hex, in, PING_LEN);
-            hex[PING_LEN] = '\0';
-            int64_t sent = (int64_t)strtoull(hex, NULL, 16);
-            if (sent == s->conn->ping_sent_us) {
-                s->conn->last_pong_ms = pass_time(n).mono_ms;
-                /* Microseconds straight from the clock: a round trip is a measurement,
-                 * finer than the pass's millisecond stamp. */
-                int64_t rtt = (clock_mono_us() - sent) / 1000;
-                if (n->h.on_rtt)
-                    n->h.on_rtt(s->conn, (uint32_t)(rtt < 0 ? 0 : rtt), pass_time(n), n->ud);
-            }
+    if (!c->tls_done) {
+        int r = net_tls_handshake(c->ssl);
+        if (r < 0) {
+            net_conn_kill(c);
+            return;
         }
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return s->conn ? on_writable(s->conn) : 0;
-    case LWS_CALLBACK_CLOSED:
-        if (s->conn) {
-            if (n->h.on_close)
-                n->h.on_close(s->conn, pass_time(n), n->ud);
-            conn_destroy(s->conn);
-            s->conn = NULL;
-        }
-        return 0;
-    case LWS_CALLBACK_HTTP:
-        return http_begin(n, wsi, s);
-    case LWS_CALLBACK_ADD_HEADERS: { /* a file lws serves from a mount */
-        struct lws_process_html_args *args = in;
-        unsigned char *p = (unsigned char *)args->p;
-        if (add_security_headers(wsi, &p, p + args->max_len))
-            return 1;
-        args->max_len -= (int)(p - (unsigned char *)args->p);
-        args->p = (char *)p;
-        return 0;
+        if (r == 0)
+            return;
+        c->tls_done = true;
+        events |= EPOLLIN; /* the handshake's last record may have come with data */
     }
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (s && s->http_body)
-            return http_write(wsi, s);
-        break;
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-    case LWS_CALLBACK_CLOSED_HTTP:
-        if (s) {
-            free(s->http_body);
-            s->http_body = NULL;
-        }
-        break;
-    default:
-        break;
-    }
-    return lws_callback_http_dummy(wsi, reason, user, in, len);
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) || c->ssl)
+        conn_read(c);
+    if (!c->dead && (events & EPOLLOUT) && (c->blocked || c->ssl) && out_pending(c))
+        mark_dirty(c);
 }
+
+/* ---- the tick ---------------------------------------------------------------------------- */
 
 /* A WebSocket that was never admitted (no good hello): it holds a socket and a participant
  * slot for nothing. Closed with a policy-violation status and a reason the client can
- * read; not reported to the handlers, which never knew of it as anyone. */
+ * read. */
 static void hello_timeout(net_conn *c)
 {
     net *n = c->n;
@@ -509,39 +744,46 @@ static void hello_timeout(net_conn *c)
     snprintf(reason, sizeof reason, "no hello within %d ms", n->cfg.hello_timeout_ms);
     n->stats.hello_timeouts++;
     ratelog_line(&n->hello_log, pass_time(n).mono_ms, "connection %u (%s) closed: %s", c->id,
-                 c->peer, reason);
-    net_close(c, reason);
+                 c->peer_name, reason);
     c->violated = true; /* 1008, and no more input is delivered */
+    c->close_code = WS_CLOSE_POLICY;
+    net_close(c, reason);
 }
 
-/* SIGHUP (net_reload_tls): every vhost using these paths reads the files again; connections
- * already open keep the certificate they were given. */
+/* SIGHUP (net_reload_tls): new connections get the new certificate; open ones keep theirs. */
 static void reload_tls(net *n)
 {
     n->reload_tls = 0;
-    if (!n->cfg.tls_cert)
+    if (!n->cfg.tls_cert) {
         log_warn("SIGHUP: no --tls-cert to reload");
-    else if (lws_tls_cert_updated(n->ctx, n->cfg.tls_cert, n->cfg.tls_key, NULL, 0, NULL, 0) == 0)
-        log_info("TLS certificate reloaded from %s", n->cfg.tls_cert);
-    else
-        log_error("TLS certificate reload from %s failed: still serving the old one",
-                  n->cfg.tls_cert);
+        return;
+    }
+    char why[256];
+    SSL_CTX *ctx = net_tls_context(n->cfg.tls_cert, n->cfg.tls_key, why, sizeof why);
+    if (!ctx) {
+        log_error("TLS certificate reload from %s failed (%s): still serving the old one",
+                  n->cfg.tls_cert, why);
+        return;
+    }
+    SSL_CTX_free(n->tls);
+    n->tls = ctx;
+    log_info("TLS certificate reloaded from %s", n->cfg.tls_cert);
 }
 
-static void tick(lws_sorted_usec_list_t *sul)
+static void tick(net *n)
 {
-    net *n = lws_container_of(sul, net, tick_sul);
     if (n->reload_tls)
         reload_tls(n);
     loop_time t = pass_time(n);
     int64_t now = t.mono_ms;
-    for (net_conn *c = n->conns; c; c = c->next) {
-        if (c->closing && c->violated && !c->head) {
-            lws_callback_on_writable(c->wsi); /* is it quiet enough to close yet? */
+    for (net_conn *c = n->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->kind == CONN_HTTP || c->closing) {
+            /* headers not whole in time, a stalled response, a close not answered */
+            if (c->deadline_ms && now >= c->deadline_ms)
+                net_conn_kill(c);
             continue;
         }
-        if (c->closing)
-            continue;
         if (!c->admitted && n->cfg.hello_timeout_ms > 0 &&
             now - c->opened_ms >= n->cfg.hello_timeout_ms) {
             hello_timeout(c);
@@ -554,18 +796,25 @@ static void tick(lws_sorted_usec_list_t *sul)
             continue;
         }
         if (now >= c->next_ping_ms) {
-            c->ping_due = true;
+            /* The payload is the send time in hex: a pong must carry valid UTF-8 for some
+             * clients' checks, and this is. */
+            char buf[PING_LEN + 1];
+            int64_t sent = clock_mono_us();
+            snprintf(buf, sizeof buf, "%016llx", (unsigned long long)sent);
+            c->ping_sent_us = sent;
             c->next_ping_ms = now + n->cfg.ping_interval_ms;
-            lws_callback_on_writable(c->wsi);
+            put_frame(c, WS_OP_PING, buf, PING_LEN);
         }
     }
     ratelog_flush(&n->hello_log, now);
     ratelog_flush(&n->refuse_log, now);
     ratelog_flush(&n->accept_log, now);
+    net_listen_tick(n, now);
     if (n->h.on_tick)
         n->h.on_tick(t, n->ud);
-    lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
 }
+
+/* ---- the loop ---------------------------------------------------------------------------- */
 
 net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
 {
@@ -575,6 +824,8 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     n->cfg = *cfg;
     n->h = *h;
     n->ud = ud;
+    n->ep = -1;
+    n->listen_fd = -1;
     if (n->cfg.tick_ms <= 0)
         n->cfg.tick_ms = 25;
     if (n->cfg.http_header_timeout_s <= 0)
@@ -582,145 +833,90 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     n->hello_log.what = "connections closed for sending no hello";
     n->refuse_log.what = "connections refused";
     n->accept_log.what = "accept failures";
-
-    lws_set_log_level(LLL_ERR, NULL);
     signal(SIGPIPE, SIG_IGN); /* a peer closing mid-write must not kill the server */
-    /* Before lws's context: lws sizes its descriptor tables by the open-file limit. */
-    if (net_listen_open(n) != 0) {
-        net_listen_close(n);
-        free(n);
-        return NULL;
-    }
 
-    n->protocols[0] = (struct lws_protocols){
-        .name = "cohort",
-        .callback = callback,
-        .per_session_data_size = sizeof(session),
-        .rx_buffer_size = 4096,
-    };
-
-    /* lws serves only the types it knows (415 otherwise): these too, and, last, anything
-     * else as bytes, since a trained agent's weights (TensorFlow.js shards such as
-     * group1-shard1of1, .onnx files; docs/AGENTS.md) have no type of their own. "*" matches
-     * any name; with nosniff (the security headers) a browser never runs such a file. */
-    static const char *types[][2] = {
-        {".wasm", "application/wasm"},
-        {".mjs", "text/javascript"},
-        {".json", "application/json"},
-        {".svg", "image/svg+xml"},
-        {"*", "application/octet-stream"},
-    };
-    enum { NTYPES = sizeof types / sizeof types[0] };
-    _Static_assert(NTYPES <= sizeof n->mime / sizeof n->mime[0], "room for every type");
-    for (int i = 0; i < NTYPES; i++) {
-        n->mime[i].next = i < NTYPES - 1 ? &n->mime[i + 1] : NULL;
-        n->mime[i].name = types[i][0];
-        n->mime[i].value = types[i][1];
-    }
-    int m = 0;
-    n->mounts[m++] = (struct lws_http_mount){
-        .mountpoint = "/healthz", .mountpoint_len = 8, .origin = "cohort",
-        .origin_protocol = LWSMPRO_CALLBACK};
-    n->mounts[m++] = (struct lws_http_mount){
-        .mountpoint = "/api", .mountpoint_len = 4, .origin = "cohort",
-        .origin_protocol = LWSMPRO_CALLBACK};
-    if (cfg->pages_root)
-        n->mounts[m++] = (struct lws_http_mount){
-            .mountpoint = "/pages", .mountpoint_len = 6, .origin = cfg->pages_root,
-            .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime, .protocol = "cohort"};
-    /* Files go out with lws's Cache-Control: no-store, so a new client version reaches a
-     * participant on their next load. .protocol binds the file's transaction to our
-     * callback, which adds the security headers (LWS_CALLBACK_ADD_HEADERS). */
-    n->mounts[m++] = (struct lws_http_mount){
-        .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->web_root, .def = "index.html",
-        .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = n->mime, .protocol = "cohort"};
-    for (int i = 0; i + 1 < m; i++)
-        n->mounts[i].mount_next = &n->mounts[i + 1];
-
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* a server vhost; net listens (listen.c) */
-    info.protocols = n->protocols;
-    info.mounts = n->mounts;
-    info.user = n;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    n->scratch = malloc(NET_SCRATCH + 1);
+    n->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!n->scratch || n->ep < 0)
+        goto fail;
     if (cfg->tls_cert && cfg->tls_key) {
-        /* HTTPS and WSS on the one port (OpenSSL through lws); HTTP/1.1 only, so a
-         * browser never tries WebSockets over HTTP/2. */
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.ssl_cert_filepath = cfg->tls_cert;
-        info.ssl_private_key_filepath = cfg->tls_key;
-        info.alpn = "http/1.1";
-    }
-    /* The longest a file being sent (or a request body) may stall. */
-    info.timeout_secs = 10;
-    /* Once a request's first bytes arrive, the rest of its headers must follow within
-     * this (slowloris); a connection that sends nothing gets the same from listen.c. */
-    info.timeout_secs_ah_idle = (unsigned)n->cfg.http_header_timeout_s;
-    /* A request being read holds a header table; with fewer tables than connections, a
-     * connection that finds none waits in a queue with its input off. 1,100 half-sent
-     * requests against a pool of 1,024 kept new connections waiting 9.5 s. One table per
-     * connection the caps allow means nobody waits. The tables are made as needed and
-     * kept: 1,100 half-sent requests grew the server by 6.5 MB, which stays. */
-    info.max_http_header_pool =
-        (unsigned short)(n->max_connections < 65535 ? n->max_connections : 65535);
-    info.fd_limit_per_thread = 0; /* the open-file limit, as raised by net_listen_open */
-    /* Liveness is ours (pings every ping_interval_ms, cut after idle_timeout_ms). lws's
-     * own validity timer would be re-armed on every message, a sorted insert into a list
-     * as long as the connection count. A zero hangup turns it off. */
-    static const lws_retry_bo_t no_lws_validity = {.secs_since_valid_hangup = 0};
-    info.retry_and_idle_policy = &no_lws_validity;
-
-    n->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
-    if (n->loop) {
-        struct lws_context_creation_info ev_info = info;
-        ev_info.options |= LWS_SERVER_OPTION_LIBEV;
-        n->foreign_loops[0] = n->loop;
-        ev_info.foreign_loops = n->foreign_loops;
-        n->ctx = lws_create_context(&ev_info);
-        if (!n->ctx) {
-            ev_loop_destroy(n->loop);
-            n->loop = NULL;
+        char why[256];
+        n->tls = net_tls_context(cfg->tls_cert, cfg->tls_key, why, sizeof why);
+        if (!n->tls) {
+            log_error("TLS: %s", why);
+            goto fail;
         }
     }
-    if (!n->ctx) {
-        /* Warn only if this works: when both fail the cause is elsewhere (the port, say). */
-        n->ctx = lws_create_context(&info);
-        if (n->ctx)
-            log_warn("no libev epoll loop (libwebsockets' libev plugin missing?): using"
-                     " lws's poll() loop, which costs more CPU per connection");
-    }
-    if (!n->ctx) {
-        if (n->loop)
-            ev_loop_destroy(n->loop);
-        net_listen_close(n);
-        free(n);
-        return NULL;
-    }
-    n->vhost = lws_get_vhost_by_name(n->ctx, "default");
-    if (!n->vhost || net_listen_start(n) != 0) {
-        lws_context_destroy(n->ctx);
-        if (n->loop)
-            ev_loop_destroy(n->loop);
-        net_listen_close(n);
-        free(n);
-        return NULL;
-    }
-    lws_sul_schedule(n->ctx, 0, &n->tick_sul, tick, (lws_usec_t)n->cfg.tick_ms * LWS_US_PER_MS);
+    if (net_listen_open(n) != 0 || net_listen_start(n) != 0)
+        goto fail;
+    n->next_tick_ms = clock_mono_ms() + n->cfg.tick_ms;
     return n;
+fail:
+    net_listen_close(n);
+    SSL_CTX_free(n->tls);
+    if (n->ep >= 0)
+        close(n->ep);
+    free(n->scratch);
+    free(n);
+    return NULL;
 }
 
-/* One wait for events and the callbacks they cause, then on_pass_end: one loop pass. */
+static void bury(net *n)
+{
+    while (n->graveyard) {
+        net_conn *c = n->graveyard;
+        n->graveyard = c->next;
+        conn_free(c);
+    }
+}
+
+/* One wait for events and the work they cause, then on_pass_end, then the writes. */
 static int run_pass(net *n)
 {
-    if (n->loop) {
-        ev_run(n->loop, EVRUN_ONCE);
-    } else if (lws_service(n->ctx, 0) < 0) {
-        log_error("event loop failed (lws_service)");
+    int timeout = 0;
+    if (!n->ready) {
+        int64_t left = n->next_tick_ms - clock_mono_ms();
+        timeout = left < 0 ? 0 : (int)left;
+    }
+    struct epoll_event evs[MAX_EVENTS];
+    int k = epoll_wait(n->ep, evs, MAX_EVENTS, timeout);
+    if (k < 0 && errno != EINTR) {
+        log_error("event loop failed (epoll_wait: %s)", strerror(errno));
         return -1;
+    }
+    /* Sockets left with input last pass go first, before new events add to the list. */
+    net_conn *again = n->ready;
+    n->ready = NULL;
+    for (net_conn *c = again, *next; c; c = next) {
+        next = c->ready_next;
+        c->ready = false;
+        if (!c->dead)
+            conn_read(c);
+    }
+    for (int i = 0; i < k; i++) {
+        if (evs[i].data.ptr == NULL) {
+            net_listen_readable(n);
+            continue;
+        }
+        net_conn *c = evs[i].data.ptr;
+        if (!c->dead)
+            on_event(c, evs[i].events);
+    }
+    if (clock_mono_ms() >= n->next_tick_ms) {
+        tick(n);
+        n->next_tick_ms += n->cfg.tick_ms;
+        int64_t now = clock_mono_ms();
+        if (n->next_tick_ms <= now) /* a long pass: no burst of ticks to catch up */
+            n->next_tick_ms = now + n->cfg.tick_ms;
     }
     if (n->h.on_pass_end)
         n->h.on_pass_end(pass_time(n), n->ud);
+    while (n->dirty) {
+        net_conn *c = n->dirty;
+        n->dirty = c->dirty_next;
+        flush(c);
+    }
+    bury(n);
     n->now_valid = false;
     return 0;
 }
@@ -728,7 +924,7 @@ static int run_pass(net *n)
 static bool output_queued(const net *n)
 {
     for (const net_conn *c = n->conns; c; c = c->next)
-        if (c->head && !c->violated)
+        if (out_pending(c) && !c->violated)
             return true;
     return false;
 }
@@ -759,9 +955,13 @@ void net_destroy(net *n)
 {
     if (!n)
         return;
-    lws_context_destroy(n->ctx); /* closes every connection: on_close runs for each */
-    if (n->loop)
-        ev_loop_destroy(n->loop);
+    while (n->conns)
+        net_conn_kill(n->conns); /* on_close runs for every WebSocket */
+    bury(n);
     net_listen_close(n);
+    SSL_CTX_free(n->tls);
+    if (n->ep >= 0)
+        close(n->ep);
+    free(n->scratch);
     free(n);
 }
