@@ -1,7 +1,7 @@
 /*
  * The network layer: one port serving static files, a little dynamic HTTP and the
- * participants' WebSocket at /ws, all on one thread. libwebsockets stays behind this
- * header so it could be swapped.
+ * participants' WebSocket at /ws, all on one thread (net.c says how, docs/DESIGN.md section
+ * 14 why it is our own loop).
  *
  * Promises: messages reach on_text/on_binary whole (fragments are joined) and never
  * larger than max_message; a connection that sends too much, too fast, or stops reading
@@ -59,7 +59,8 @@ typedef struct {
     void (*on_open)(net_conn *c, loop_time now, void *ud);
     void (*on_text)(net_conn *c, const char *msg, size_t len, loop_time now, void *ud);
     void (*on_binary)(net_conn *c, const uint8_t *msg, size_t len, loop_time now, void *ud);
-    /* kind: "message_too_big", "flood", "send_queue_full", "bad_utf8", "ping_timeout" */
+    /* kind: "message_too_big", "flood", "send_queue_full", "bad_utf8", "ping_timeout",
+     * "protocol" (a frame RFC 6455 forbids) */
     void (*on_violation)(net_conn *c, const char *kind, const char *detail, loop_time now,
                          void *ud);
     void (*on_close)(net_conn *c, loop_time now, void *ud);

@@ -1,0 +1,445 @@
+/* The network layer on a real socket (src/net): a server on a free port in a thread of
+ * its own, and a test client on blocking sockets. What a browser or a hostile client would
+ * notice: files and their headers, errors for bad requests, pipelined requests answered in
+ * order, WebSocket messages whole (fragments joined, pings answered in between), and the
+ * close codes for what RFC 6455 forbids, for a message too big and for text that is not
+ * UTF-8; a client that stops reading is cut off without holding anyone else up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "net/net.h"
+
+static char web_root[64];
+static net *srv;
+static pthread_t srv_thread;
+static atomic_int violations, closes;
+static char last_violation[64];
+
+static void on_text(net_conn *c, const char *msg, size_t len, loop_time now, void *ud)
+{
+    if (strcmp(msg, "flood") == 0) { /* the server sends far more than the queue holds */
+        static char big[60000];
+        memset(big, 'x', sizeof big);
+        for (int i = 0; i < 100; i++)
+            if (net_send_text(c, big, sizeof big) != 0)
+                break;
+        return;
+    }
+    net_send_text(c, msg, len);
+}
+
+static void on_binary(net_conn *c, const uint8_t *msg, size_t len, loop_time now, void *ud)
+{
+    net_send_binary(c, msg, len);
+}
+
+static void on_violation(net_conn *c, const char *kind, const char *detail, loop_time now,
+                         void *ud)
+{
+    snprintf(last_violation, sizeof last_violation, "%s", kind);
+    atomic_fetch_add(&violations, 1);
+}
+
+static void on_close(net_conn *c, loop_time now, void *ud) { atomic_fetch_add(&closes, 1); }
+
+static int http_fn(const net_http_request *req, char **body, const char **ctype, loop_time now,
+                   void *ud)
+{
+    if (strcmp(req->path, "/healthz") == 0) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"query\":\"%s\",\"bearer\":\"%s\"}", req->query, req->bearer);
+        *body = strdup(buf);
+        return 200;
+    }
+    return 404;
+}
+
+static void *run(void *arg)
+{
+    net_run(arg);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    snprintf(web_root, sizeof web_root, "/tmp/cohort-test-net-XXXXXX");
+    assert_non_null(mkdtemp(web_root));
+    char path[128];
+    snprintf(path, sizeof path, "%s/hello.txt", web_root);
+    FILE *f = fopen(path, "w");
+    fputs("hello, world\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/index.html", web_root);
+    f = fopen(path, "w");
+    fputs("<p>index</p>", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/big.bin", web_root);
+    f = fopen(path, "w");
+    for (int i = 0; i < 300000; i++)
+        fputc('a' + i % 26, f);
+    fclose(f);
+    net_config cfg = {
+        .host = "127.0.0.1", .port = 0, .web_root = web_root, .max_message = 4096,
+        .max_send_queue = 1 << 20, .max_msgs_per_s = 1000, .tick_ms = 10,
+    };
+    net_handlers h = {.on_text = on_text, .on_binary = on_binary, .on_violation = on_violation,
+                      .on_close = on_close};
+    srv = net_create(&cfg, &h, NULL);
+    assert_non_null(srv);
+    net_set_http(srv, http_fn, NULL);
+    assert_int_equal(pthread_create(&srv_thread, NULL, run, srv), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    net_stop(srv);
+    pthread_join(srv_thread, NULL);
+    net_destroy(srv);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", web_root);
+    return system(cmd);
+}
+
+/* ---- a client ------------------------------------------------------------------------- */
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)net_port(srv))};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void put(int fd, const void *buf, size_t len)
+{
+    assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Everything until the server closes (or 3 s pass): into buf, NUL-terminated. */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < cap && (r = recv(fd, buf + got, cap - 1 - got, 0)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+    return got;
+}
+
+static void read_exact(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = recv(fd, (char *)buf + got, len - got, 0);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+}
+
+static int ws_open(void)
+{
+    int fd = dial();
+    const char *req = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    put(fd, req, strlen(req));
+    char head[512];
+    size_t got = 0;
+    while (got < 4 || memcmp(head + got - 4, "\r\n\r\n", 4) != 0) {
+        assert_true(recv(fd, head + got, 1, 0) == 1);
+        got++;
+        assert_true(got < sizeof head);
+    }
+    head[got] = '\0';
+    assert_non_null(strstr(head, "101 Switching Protocols"));
+    /* RFC 6455's own example key and answer */
+    assert_non_null(strstr(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    return fd;
+}
+
+/* A client frame (masked) into out: its length. */
+static size_t frame(uint8_t *out, int fin, int opcode, const void *payload, size_t len, int mask)
+{
+    size_t h = 0;
+    out[h++] = (uint8_t)((fin ? 0x80 : 0) | opcode);
+    uint8_t m = mask ? 0x80 : 0;
+    if (len < 126) {
+        out[h++] = (uint8_t)(m | len);
+    } else {
+        out[h++] = m | 126;
+        out[h++] = (uint8_t)(len >> 8);
+        out[h++] = (uint8_t)len;
+    }
+    const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
+    if (mask) {
+        memcpy(out + h, key, 4);
+        h += 4;
+    }
+    for (size_t i = 0; i < len; i++)
+        out[h + i] = ((const uint8_t *)payload)[i] ^ (mask ? key[i & 3] : 0);
+    return h + len;
+}
+
+/* The next server frame, skipping pings: its opcode; the payload into buf. */
+static int next_frame(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+    for (;;) {
+        uint8_t h[2];
+        read_exact(fd, h, 2);
+        assert_int_equal(h[1] & 0x80, 0); /* servers never mask */
+        size_t n = h[1] & 0x7F;
+        if (n == 126) {
+            uint8_t e[2];
+            read_exact(fd, e, 2);
+            n = (size_t)e[0] << 8 | e[1];
+        } else if (n == 127) {
+            uint8_t e[8];
+            read_exact(fd, e, 8);
+            n = 0;
+            for (int i = 0; i < 8; i++)
+                n = n << 8 | e[i];
+        }
+        assert_true(n <= cap);
+        read_exact(fd, buf, n);
+        *len = n;
+        if ((h[0] & 0x0F) != 0x9)
+            return h[0] & 0x0F;
+    }
+}
+
+static int close_code(const uint8_t *p, size_t len) { return len >= 2 ? p[0] << 8 | p[1] : 0; }
+
+/* ---- HTTP ------------------------------------------------------------------------------ */
+
+static void files_are_served_with_their_type_and_the_security_headers(void **state)
+{
+    int fd = dial();
+    const char *req = "GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    put(fd, req, strlen(req));
+    char buf[2048];
+    read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(buf, "Content-Type: text/plain\r\n"));
+    assert_non_null(strstr(buf, "Content-Length: 13\r\n"));
+    assert_non_null(strstr(buf, "Cache-Control: no-store\r\n"));
+    assert_non_null(strstr(buf, "X-Content-Type-Options: nosniff\r\n"));
+    assert_non_null(strstr(buf, "frame-ancestors 'none'"));
+    assert_non_null(strstr(buf, "\r\n\r\nhello, world\n"));
+
+    fd = dial(); /* / is index.html; HEAD has no body */
+    req = "HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    put(fd, req, strlen(req));
+    read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_non_null(strstr(buf, "Content-Type: text/html\r\nContent-Length: 12\r\n"));
+    assert_null(strstr(buf, "<p>"));
+}
+
+static void a_large_file_arrives_whole(void **state)
+{
+    int fd = dial();
+    const char *req = "GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    put(fd, req, strlen(req));
+    char *buf = malloc(400000);
+    size_t got = read_all(fd, buf, 400000);
+    close(fd);
+    char *body = strstr(buf, "\r\n\r\n");
+    assert_non_null(body);
+    body += 4;
+    assert_int_equal(got - (size_t)(body - buf), 300000);
+    for (int i = 0; i < 300000; i += 7919)
+        assert_int_equal(body[i], 'a' + i % 26);
+    free(buf);
+}
+
+static void bad_requests_get_an_error_and_nothing_escapes_the_root(void **state)
+{
+    static const struct {
+        const char *req, *want;
+    } cases[] = {
+        {"GET /../etc/passwd HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 404 "},
+        {"GET /%2e%2e/etc/passwd HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 404 "},
+        {"GET /hello.txt%00.html HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 400 "},
+        {"POST /api/x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 405 "},
+        {"GET /hello.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 400 "},
+        {"BREW /pot HTCPCP/1.0\r\n\r\n", "HTTP/1.1 40"},
+        {"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n", "HTTP/1.1 400 "},
+        {"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+         "HTTP/1.1 404 "},
+    };
+    char buf[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = dial();
+        put(fd, cases[i].req, strlen(cases[i].req));
+        read_all(fd, buf, sizeof buf); /* each is closed after its answer */
+        close(fd);
+        if (strncmp(buf, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("%s -> %.40s", cases[i].req, buf);
+    }
+    /* headers past 8 KiB */
+    int fd = dial();
+    char big[10000];
+    int n = snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-Pad: ");
+    memset(big + n, 'p', sizeof big - (size_t)n);
+    send(fd, big, sizeof big, MSG_NOSIGNAL);
+    read_all(fd, buf, sizeof buf);
+    close(fd);
+    assert_int_equal(strncmp(buf, "HTTP/1.1 431 ", 13), 0);
+}
+
+static void pipelined_requests_are_answered_in_order_with_the_query_and_key(void **state)
+{
+    int fd = dial();
+    const char *req = "GET /healthz?a=1&b=x%20y+z HTTP/1.1\r\nHost: t\r\n"
+                      "Authorization: Bearer k3y\r\n\r\n"
+                      "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+                      "GET /nothing.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    put(fd, req, strlen(req));
+    char buf[8192];
+    read_all(fd, buf, sizeof buf);
+    close(fd);
+    char *a = strstr(buf, "{\"query\":\"a=1&b=x y z\",\"bearer\":\"k3y\"}");
+    char *b = strstr(buf, "hello, world");
+    char *c = strstr(buf, "HTTP/1.1 404 Not Found");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_true(a < b && b < c);
+}
+
+/* ---- WebSocket ------------------------------------------------------------------------- */
+
+static void messages_come_back_whole_with_fragments_joined_and_pings_answered(void **state)
+{
+    int fd = ws_open();
+    uint8_t out[8192], in[8192];
+    size_t len = 0, n = 0;
+    /* three messages in one write */
+    n += frame(out + n, 1, 1, "one", 3, 1);
+    n += frame(out + n, 1, 2, "\x00\x01\x02", 3, 1);
+    n += frame(out + n, 1, 1, "three", 5, 1);
+    put(fd, out, n);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 1);
+    assert_memory_equal(in, "one", 3);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 2);
+    assert_memory_equal(in, "\x00\x01\x02", 3);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 1);
+    assert_int_equal(len, 5);
+
+    /* a message in three fragments with a ping between, sent a byte at a time */
+    n = 0;
+    n += frame(out + n, 0, 2, "abc", 3, 1);
+    n += frame(out + n, 1, 9, "pi", 2, 1);
+    n += frame(out + n, 0, 0, "def", 3, 1);
+    n += frame(out + n, 1, 0, "gh", 2, 1);
+    for (size_t i = 0; i < n; i++)
+        put(fd, out + i, 1);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 0xA); /* the pong first */
+    assert_memory_equal(in, "pi", 2);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 2);
+    assert_int_equal(len, 8);
+    assert_memory_equal(in, "abcdefgh", 8);
+
+    /* our close is answered with the same code, then the server closes */
+    n = frame(out, 1, 8, "\x03\xe8", 2, 1);
+    put(fd, out, n);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 8);
+    assert_int_equal(close_code(in, len), 1000);
+    assert_int_equal(recv(fd, in, 1, 0), 0);
+    close(fd);
+}
+
+static void forbidden_frames_close_with_their_code(void **state)
+{
+    static const struct {
+        int fin, opcode, mask;
+        size_t len;
+        const char *payload;
+        int code;
+        const char *kind;
+    } cases[] = {
+        {1, 1, 0, 2, "hi", 1002, "protocol"},              /* unmasked */
+        {1, 3, 1, 2, "hi", 1002, "protocol"},              /* reserved opcode */
+        {0, 9, 1, 2, "hi", 1002, "protocol"},              /* fragmented ping */
+        {1, 0, 1, 2, "hi", 1002, "protocol"},              /* continuation of nothing */
+        {1, 1, 1, 4, "\xff\xfe\xfd\xfc", 1007, "bad_utf8"}, /* text that is not UTF-8 */
+        {1, 2, 1, 5000, NULL, 1009, "message_too_big"},    /* over max_message (4096) */
+    };
+    static uint8_t zeros[5000];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = ws_open();
+        int before = atomic_load(&violations);
+        uint8_t out[6000], in[256];
+        size_t len = 0;
+        size_t n = frame(out, cases[i].fin, cases[i].opcode, cases[i].payload ? cases[i].payload
+                                                                                : (const char *)zeros,
+                         cases[i].len, cases[i].mask);
+        put(fd, out, n);
+        assert_int_equal(next_frame(fd, in, sizeof in, &len), 8);
+        assert_int_equal(close_code(in, len), cases[i].code);
+        assert_int_equal(atomic_load(&violations), before + 1);
+        assert_string_equal(last_violation, cases[i].kind);
+        assert_int_equal(recv(fd, in, 1, 0), 0); /* then the end */
+        close(fd);
+    }
+}
+
+static void a_client_that_stops_reading_is_cut_off(void **state)
+{
+    int fd = ws_open();
+    int slow = fd;
+    int rcv = 4096;
+    setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    int before = atomic_load(&closes);
+    uint8_t out[64];
+    size_t n = frame(out, 1, 1, "flood", 5, 1);
+    put(slow, out, n);
+    /* meanwhile another connection is answered at once */
+    int other = ws_open();
+    n = frame(out, 1, 1, "ok", 2, 1);
+    put(other, out, n);
+    uint8_t in[64];
+    size_t len;
+    assert_int_equal(next_frame(other, in, sizeof in, &len), 1);
+    for (int i = 0; i < 300 && atomic_load(&closes) == before; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&closes), before + 1);
+    assert_string_equal(last_violation, "send_queue_full");
+    close(slow);
+    close(other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(files_are_served_with_their_type_and_the_security_headers),
+        cmocka_unit_test(a_large_file_arrives_whole),
+        cmocka_unit_test(bad_requests_get_an_error_and_nothing_escapes_the_root),
+        cmocka_unit_test(pipelined_requests_are_answered_in_order_with_the_query_and_key),
+        cmocka_unit_test(messages_come_back_whole_with_fragments_joined_and_pings_answered),
+        cmocka_unit_test(forbidden_frames_close_with_their_code),
+        cmocka_unit_test(a_client_that_stops_reading_is_cut_off),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
