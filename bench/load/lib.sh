@@ -56,6 +56,9 @@ find_bots() {
 ECHO_BIN=$ROOT/build/bench/lws-echo
 build_echo() {
   if [ ! -x "$ECHO_BIN" ] || [ "$ROOT/bench/load/echo.c" -nt "$ECHO_BIN" ]; then
+    # cohort does not use libwebsockets; only this reference echo does (scripts/setup --test)
+    pkg-config --exists libwebsockets ||
+      die "the reference echo needs libwebsockets-dev: run scripts/setup --test"
     mkdir -p "$ROOT/build/bench"
     # shellcheck disable=SC2046
     cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter "$ROOT/bench/load/echo.c" \

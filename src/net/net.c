@@ -37,9 +37,14 @@ enum {
     STOP_FLUSH_MS = 2000,
     CLOSE_WAIT_MS = 3000,     /* a closing socket's last chance to read our close frame */
     MAX_EVENTS = 512,
-    OUT_KEEP = 64 * 1024,     /* a send buffer bigger than this is freed once empty */
-    IN_KEEP = 16 * 1024,      /* likewise the partial-input buffer */
-    RX_KEEP = 16 * 1024,      /* and the fragmented-message buffer */
+    /* A send buffer bigger than this is freed once empty: a game's confirmations fit in
+     * it, pass after pass, with no allocation, while a page's worth of text once (a scene)
+     * does not pin kilobytes for every idle participant. */
+    OUT_KEEP = 4096,
+    /* The partial-input and fragmented-message buffers are rare (a frame cut by the
+     * network, a browser fragmenting): freed as soon as they are empty. */
+    IN_KEEP = 0,
+    RX_KEEP = 0,
 };
 
 /* The time of the current loop pass: read from the clock by the first caller in a pass
@@ -67,6 +72,23 @@ static void mark_dirty(net_conn *c)
     c->n->dirty = c;
 }
 
+/* *buf holds at least need bytes afterwards (doubling from 1 KiB); false if out of memory.
+ * The one growth rule of every per-connection buffer. */
+static bool grow(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t want = *cap ? *cap : 1024;
+    while (want < need)
+        want *= 2;
+    uint8_t *grown = realloc(*buf, want);
+    if (!grown)
+        return false;
+    *buf = grown;
+    *cap = want;
+    return true;
+}
+
 /* Room for len more bytes at the end of the send buffer: where they go, or NULL. */
 static uint8_t *out_reserve(net_conn *c, size_t len)
 {
@@ -77,16 +99,8 @@ static uint8_t *out_reserve(net_conn *c, size_t len)
         c->out_len -= c->out_off;
         c->out_off = 0;
     }
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap : 1024;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        uint8_t *grown = realloc(c->out, cap);
-        if (!grown)
-            return NULL;
-        c->out = grown;
-        c->out_cap = cap;
-    }
+    if (!grow(&c->out, &c->out_cap, c->out_len + len))
+        return NULL;
     return c->out + c->out_len;
 }
 
@@ -350,8 +364,6 @@ static void on_close_frame(net_conn *c, const uint8_t *p, size_t len)
 /* One whole frame, its payload unmasked where it lies (with a writable byte after it). */
 static void on_frame(net_conn *c, const ws_frame *f, uint8_t *p, size_t len)
 {
-    net *n = c->n;
-    size_t max = n->cfg.max_message;
     switch (f->opcode) {
     case WS_OP_PING:
         if (!c->closing)
@@ -383,19 +395,9 @@ static void on_frame(net_conn *c, const ws_frame *f, uint8_t *p, size_t len)
         }
         break;
     }
-    if (c->rx_len + len + 1 > c->rx_cap) {
-        size_t cap = c->rx_cap ? c->rx_cap : 1024;
-        while (cap < c->rx_len + len + 1)
-            cap *= 2;
-        if (cap > max + 1)
-            cap = max + 1;
-        uint8_t *grown = realloc(c->rx, cap);
-        if (!grown) {
-            violation(c, "message_too_big", "out of memory for message");
-            return;
-        }
-        c->rx = grown;
-        c->rx_cap = cap;
+    if (!grow(&c->rx, &c->rx_cap, c->rx_len + len + 1)) {
+        violation(c, "message_too_big", "out of memory for message");
+        return;
     }
     memcpy(c->rx + c->rx_len, p, len);
     c->rx_len += len;
@@ -461,16 +463,8 @@ static bool in_append(net_conn *c, const uint8_t *data, size_t len)
 {
     if (c->in_len + len > in_limit(c))
         return false;
-    if (c->in_len + len + 1 > c->in_cap) {
-        size_t cap = c->in_cap ? c->in_cap : 1024;
-        while (cap < c->in_len + len + 1)
-            cap *= 2;
-        uint8_t *grown = realloc(c->in, cap);
-        if (!grown)
-            return false;
-        c->in = grown;
-        c->in_cap = cap;
-    }
+    if (!grow(&c->in, &c->in_cap, c->in_len + len + 1))
+        return false;
     memcpy(c->in + c->in_len, data, len);
     c->in_len += len;
     return true;
@@ -863,6 +857,13 @@ fail:
 
 static void bury(net *n)
 {
+    /* A socket can die after it went on the ready list this pass: off it first. */
+    for (net_conn **p = &n->ready; *p;) {
+        if ((*p)->dead)
+            *p = (*p)->ready_next;
+        else
+            p = &(*p)->ready_next;
+    }
     while (n->graveyard) {
         net_conn *c = n->graveyard;
         n->graveyard = c->next;

@@ -430,6 +430,36 @@ static void a_client_that_stops_reading_is_cut_off(void **state)
     close(other);
 }
 
+/* More than one pass reads from one socket, and the connection ends before the rest is read
+ * (cut off by the server, or reset by the client): the server must not touch it after it
+ * closed it (ASan would say). */
+static void a_client_that_sends_megabytes_and_hangs_up_leaves_the_server_well(void **state)
+{
+    for (int round = 0; round < 5; round++) {
+        int fd = ws_open();
+        size_t n = 0, cap = 2 << 20;
+        uint8_t *out = malloc(cap);
+        /* first what gets it cut off at the end of the pass (the server's answer would
+         * overflow its queue), then more than one pass reads */
+        if (round % 2 == 0)
+            n += frame(out, 1, 1, "flood", 5, 1);
+        while (n + 16 < cap)
+            n += frame(out + n, 1, 2, "0123456789", 10, 1);
+        send(fd, out, n, MSG_NOSIGNAL);
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd); /* a reset, with most of it unread */
+        free(out);
+    }
+    int fd = ws_open();
+    uint8_t out[64], in[64];
+    size_t len, n = frame(out, 1, 1, "still here", 10, 1);
+    put(fd, out, n);
+    assert_int_equal(next_frame(fd, in, sizeof in, &len), 1);
+    assert_memory_equal(in, "still here", 10);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +470,7 @@ int main(void)
         cmocka_unit_test(messages_come_back_whole_with_fragments_joined_and_pings_answered),
         cmocka_unit_test(forbidden_frames_close_with_their_code),
         cmocka_unit_test(a_client_that_stops_reading_is_cut_off),
+        cmocka_unit_test(a_client_that_sends_megabytes_and_hangs_up_leaves_the_server_well),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
