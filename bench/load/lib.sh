@@ -76,6 +76,17 @@ build_floor() {
   fi
 }
 
+# WRITER_CPU=N: every thread of the server but the loop (the store's writer) moves to core
+# N once it listens, so that the loop's core holds the loop alone, as a machine with a core
+# to spare runs it (docs/SCALE.md). Unset: the threads stay where SRV_WRAP put them.
+writer_off_loop() {
+  [ -n "${WRITER_CPU:-}" ] || return 0
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "${t##*/}" = "$1" ] || taskset -pc "$WRITER_CPU" "${t##*/}" >/dev/null
+  done
+}
+
 # start_server EXPERIMENT DATA_DIR [BIN]: sets SRV_PID, SRV_PORT, SRV_LOG (stderr file).
 # SRV_EXTRA (an array, may be unset) holds more `cohort serve` options.
 start_server() {
@@ -89,7 +100,10 @@ start_server() {
   SRV_PORT=
   for _ in $(seq 100); do
     SRV_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$data/server.out" 2>/dev/null || true)
-    [ -n "$SRV_PORT" ] && return 0
+    if [ -n "$SRV_PORT" ]; then
+      writer_off_loop "$SRV_PID"
+      return 0
+    fi
     kill -0 "$SRV_PID" 2>/dev/null || break
     sleep 0.1
   done
