@@ -42,6 +42,14 @@ build/tests/readme_make: Makefile
 UNIT_EXTRA += build/tests/readme_make
 UNIT_EXTRA_RUN += build/tests/readme_make
 
+# Every fuzzer still builds and passes its seeds; the socket's parsers fuzz a few seconds.
+build/tests/fuzz_smoke: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash tests/fuzz/smoke.sh\n' > $@
+	@chmod +x $@
+UNIT_EXTRA += build/tests/fuzz_smoke
+UNIT_EXTRA_RUN += build/tests/fuzz_smoke
+
 # Netcode as a participant's browser sees it: latency and rollback cost (bench/browser).
 build/bench/browser: Makefile
 	@mkdir -p $(dir $@)
@@ -267,7 +275,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config/config.c src/agents/catalog.c src/config/design.c src/config/config_quiz.c src/config/page_fields.c src/config/config_require.c src/config/config_bonus.c src/config/config_values.c src/config/yaml_tree.c src/util/file.c src/util/ident.c src/util/money.c src/texts/texts.c src/proto/names.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs libfyaml) -o $@
-build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/util/ident.c
+build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/proto.c src/proto/names.c src/util/ident.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ $(shell pkg-config --cflags --libs jansson) -o $@
 # A hello from the wire to who the server says it is (identity_decide, a fake world).
