@@ -450,7 +450,6 @@ static size_t ws_consume(net_conn *c, uint8_t *buf, size_t len)
     return off;
 }
 
-
 /* ---- reading ------------------------------------------------------------------------- */
 
 static size_t in_limit(const net_conn *c)
