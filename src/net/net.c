@@ -809,6 +809,17 @@ static void tick(net *n)
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
+/* What net_create made, given back (its failure path and net_destroy's last step). */
+static void net_free(net *n)
+{
+    net_listen_close(n);
+    SSL_CTX_free(n->tls);
+    if (n->ep >= 0)
+        close(n->ep);
+    free(n->scratch);
+    free(n);
+}
+
 net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
 {
     net *n = calloc(1, sizeof *n);
@@ -845,12 +856,7 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
     n->next_tick_ms = clock_mono_ms() + n->cfg.tick_ms;
     return n;
 fail:
-    net_listen_close(n);
-    SSL_CTX_free(n->tls);
-    if (n->ep >= 0)
-        close(n->ep);
-    free(n->scratch);
-    free(n);
+    net_free(n);
     return NULL;
 }
 
@@ -958,10 +964,5 @@ void net_destroy(net *n)
     while (n->conns)
         net_conn_kill(n->conns); /* on_close runs for every WebSocket */
     bury(n);
-    net_listen_close(n);
-    SSL_CTX_free(n->tls);
-    if (n->ep >= 0)
-        close(n->ep);
-    free(n->scratch);
-    free(n);
+    net_free(n);
 }
