@@ -1,6 +1,6 @@
 /*
  * The network layer's loop and its WebSockets: one thread, one epoll set, no library
- * between the sockets and the frames (docs/DESIGN.md, section 13, says why and what it
+ * between the sockets and the frames (docs/DESIGN.md, section 14, says why and what it
  * measured).
  *
  * A loop pass: wait for events; read every socket that has bytes, up to

@@ -6,7 +6,7 @@
  * Why not wslay's frame API (Debian packages it): it reads through a callback into a 4 KiB
  * buffer of its own per connection and hands back the payload from there, a copy of every
  * byte and 4 KiB more per participant; here a whole frame that arrived in one read is
- * unmasked where it lies and handed to the game as it is (docs/DESIGN.md, section 13).
+ * unmasked where it lies and handed to the game as it is (docs/DESIGN.md, section 14).
  */
 #ifndef COHORT_NET_WSFRAME_H
 #define COHORT_NET_WSFRAME_H
