@@ -18,7 +18,6 @@
 
 enum {
     FILE_CHUNK = 64 * 1024,     /* a file goes out this much at a time as the socket drains */
-    RESPONSE_STALL_MS = 10000,  /* the longest a response may make no progress */
 };
 
 /*
@@ -58,7 +57,7 @@ static int put_head(net_conn *c, int status, const char *ctype, uint64_t length)
 static void begin_response(net_conn *c)
 {
     c->responding = true;
-    c->deadline_ms = net_pass_time(c->n).mono_ms + RESPONSE_STALL_MS;
+    c->deadline_ms = net_pass_time(c->n).mono_ms + NET_RESPONSE_STALL_MS;
 }
 
 /* A short JSON answer (the API's own, or an error of ours). */
@@ -88,7 +87,7 @@ static void respond_dynamic(net_conn *c, const char *path, const char *query)
     if (strlen(r->h_auth) > 7 && strncasecmp(r->h_auth, "Bearer ", 7) == 0)
         bearer = r->h_auth + 7;
     char client[NET_ADDR_STRLEN];
-    net_listen_client(n, c, r->h_xff, r->xff_len, client, sizeof client);
+    net_listen_client(n, c, r->h_xff, client, sizeof client);
     net_http_request req = {path, query, bearer, client};
     char *body = NULL;
     const char *ctype = "application/json";
@@ -179,7 +178,7 @@ static void upgrade(net_conn *c, const char *path)
         respond_error(c, 400);
         return;
     }
-    if (net_listen_upgrade(c->n, c, r->h_xff, r->xff_len) != 0) {
+    if (net_listen_upgrade(c->n, c, r->h_xff) != 0) {
         respond_error(c, 403);
         return;
     }

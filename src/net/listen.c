@@ -91,8 +91,8 @@ static int raise_fd_limit(void)
 
 /* Descriptors kept for what is not a connection: stdio, the store's database (three with
  * WAL), episode and form files being written, the listening socket, the epoll set: 13 at
- * start, measured; 32 for them. And an eighth of the rest for
- * the files that static-file responses hold open while they are sent. */
+ * start, measured; 32 for them. And an eighth of the rest for the files that static-file
+ * responses hold open while they are sent. */
 static int fd_reserve(int limit)
 {
     return FD_RESERVE_FIXED + (limit > FD_RESERVE_FIXED ? (limit - FD_RESERVE_FIXED) / 8 : 0);
@@ -182,7 +182,6 @@ int net_listen_start(net *n)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the listener */
     if (epoll_ctl(n->ep, EPOLL_CTL_ADD, n->listen_fd, &ev) != 0)
         return -1;
-    n->listening = true;
     char trusted[80] = "";
     if (n->trusted.n)
         snprintf(trusted, sizeof trusted, "; X-Forwarded-For believed from %d trusted-proxy "
@@ -214,10 +213,8 @@ void net_listen_tick(net *n, int64_t now_ms)
     if (!n->accept_paused || now_ms < n->accept_resume_ms)
         return;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, n->listen_fd, &ev) == 0) {
+    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, n->listen_fd, &ev) == 0)
         n->accept_paused = false;
-        n->listening = true;
-    }
 }
 
 /* Out of descriptors (or kernel memory): accepting again at once would fail again at once,
@@ -232,8 +229,7 @@ static void pause_accepts(net *n, int err)
         return;
     n->accept_paused = true;
     n->accept_resume_ms = net_pass_time(n).mono_ms + ACCEPT_PAUSE_MS;
-    if (n->listening && epoll_ctl(n->ep, EPOLL_CTL_DEL, n->listen_fd, NULL) == 0)
-        n->listening = false;
+    epoll_ctl(n->ep, EPOLL_CTL_DEL, n->listen_fd, NULL);
 }
 
 static void refuse(net *n, int fd, const net_addr *a, const char *why)
@@ -329,8 +325,9 @@ void net_listen_closed(net *n, net_conn *c)
     n->sockets_open--;
 }
 
-int net_listen_upgrade(net *n, net_conn *c, const char *xff, size_t xff_len)
+int net_listen_upgrade(net *n, net_conn *c, const char *xff)
 {
+    size_t xff_len = strlen(xff);
     net_peer *p = c->peer;
     if (!p || !net_trusted_has(&n->trusted, &p->addr))
         return 0; /* the TCP peer is the participant, capped when it was accepted */
@@ -357,9 +354,9 @@ int net_listen_upgrade(net *n, net_conn *c, const char *xff, size_t xff_len)
     return 0;
 }
 
-void net_listen_client(net *n, net_conn *c, const char *xff, size_t xff_len, char *out,
-                       size_t len)
+void net_listen_client(net *n, net_conn *c, const char *xff, char *out, size_t len)
 {
+    size_t xff_len = strlen(xff);
     const net_peer *p = c->peer;
     net_addr client;
     if (p && xff_len > 0 && net_trusted_has(&n->trusted, &p->addr) &&

@@ -189,7 +189,6 @@ static void queue_close(net_conn *c, uint16_t code, const char *reason)
     memcpy(payload + 2, reason, len);
     c->closing = true;
     c->close_code = code;
-    snprintf(c->close_reason, sizeof c->close_reason, "%.*s", (int)len, reason);
     c->deadline_ms = pass_time(c->n).mono_ms + CLOSE_WAIT_MS;
     if (put_frame(c, WS_OP_CLOSE, payload, 2 + len) != 0)
         c->close_sent = true; /* nothing to wait for: the deadline ends it */
@@ -210,9 +209,8 @@ static void conn_abort(net_conn *c)
 {
     c->closing = true;
     c->violated = true;
-    c->close_sent = true;
+    c->aborted = true;
     c->out_off = c->out_len = 0;
-    c->deadline_ms = pass_time(c->n).mono_ms; /* the tick or the flush ends it */
     mark_dirty(c);
 }
 
@@ -558,7 +556,6 @@ static void conn_read(net_conn *c)
             return;
         }
         n->stats.bytes_in += (uint64_t)r;
-        c->last_rx_ms = pass_time(n).mono_ms;
         deliver(c, n->scratch, (size_t)r);
         /* A short read emptied a plain socket (its next bytes raise a new edge); TLS
          * hands out one record at a time, so only EAGAIN says so there. */
@@ -604,9 +601,8 @@ static void flush(net_conn *c)
     c->dirty = false;
     if (c->dead || !c->tls_done)
         return;
-    if (c->closing && c->close_sent && c->violated && !out_pending(c) &&
-        c->deadline_ms <= pass_time(n).mono_ms) {
-        net_conn_kill(c); /* aborted: it was not reading */
+    if (c->aborted) {
+        net_conn_kill(c); /* it was not reading */
         return;
     }
     for (;;) {
@@ -635,8 +631,8 @@ static void flush(net_conn *c)
             return;
         }
         c->out_off += (size_t)w;
-        if (c->kind == CONN_HTTP && c->deadline_ms)
-            c->deadline_ms = pass_time(n).mono_ms + 10000; /* progress: the stall clock restarts */
+        if (c->responding) /* progress: the stall clock starts again */
+            c->deadline_ms = pass_time(n).mono_ms + NET_RESPONSE_STALL_MS;
         if (c->out_off == c->out_len)
             c->out_off = c->out_len = 0;
     }

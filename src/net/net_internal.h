@@ -61,22 +61,20 @@ struct net_conn {
     uint8_t *rx;               /* a fragmented message being put together */
     size_t rx_len, rx_cap;
     uint8_t rx_opcode;         /* of the message being put together; 0 none */
-    bool rx_discard;           /* the rest of an oversized message is being skipped */
     double tokens;
     int64_t tokens_at_ms;
     int64_t ping_sent_us;
     int64_t next_ping_ms;
     int64_t last_pong_ms;
     int64_t opened_ms;         /* for the hello deadline */
-    int64_t last_rx_ms;        /* when bytes last arrived (a violator's socket drains first) */
     bool admitted;             /* net_conn_admit was called: no hello deadline */
     bool closing;              /* a close frame is queued or sent: nothing more goes out */
     bool close_sent;           /* ... and it has gone */
     bool close_received;
     bool violated;             /* no more input is delivered */
+    bool aborted;              /* cut off with its output dropped: closed at the pass's end */
     bool opened;               /* on_open was called: on_close will be */
     uint16_t close_code;
-    char close_reason[120];
     char peer_name[64];
 };
 
@@ -116,7 +114,6 @@ struct net {
     /* listen.c */
     int listen_fd;
     int port;
-    bool listening;            /* listen_fd is in the epoll set */
     net_trusted trusted;
     net_peers *peers;          /* open sockets per address */
     uint32_t sockets_open;     /* every accepted socket not yet closed */
@@ -130,6 +127,7 @@ struct net {
 enum {
     NET_SCRATCH = 64 * 1024,   /* one read at most */
     NET_READS_PER_PASS = 4,    /* reads one socket gets in a pass before the others */
+    NET_RESPONSE_STALL_MS = 10000, /* the longest an HTTP response may make no progress */
 };
 
 loop_time net_pass_time(net *n);
@@ -167,13 +165,13 @@ void net_listen_readable(net *n);
 void net_listen_tick(net *n, int64_t now_ms);
 /* A socket's end: its place under the caps is given back. */
 void net_listen_closed(net *n, net_conn *c);
-/* A WebSocket upgrade: takes the participant's address from X-Forwarded-For when the peer
- * is a trusted proxy and applies the per-address cap to it. Non-zero: refuse it. */
-int net_listen_upgrade(net *n, net_conn *c, const char *xff, size_t xff_len);
+/* A WebSocket upgrade: takes the participant's address from X-Forwarded-For (the request's
+ * header, "" if none) when the peer is a trusted proxy and applies the per-address cap to
+ * it. Non-zero: refuse it. */
+int net_listen_upgrade(net *n, net_conn *c, const char *xff);
 /* The client of an HTTP request: the forwarded address when the peer is a trusted proxy
  * that said one, else the peer. */
-void net_listen_client(net *n, net_conn *c, const char *xff, size_t xff_len, char *out,
-                       size_t len);
+void net_listen_client(net *n, net_conn *c, const char *xff, char *out, size_t len);
 /* The participant's address of a connection, printed. */
 void net_listen_peer(const net_conn *c, char *out, size_t len);
 void net_listen_close(net *n);

@@ -115,7 +115,6 @@ static int on_headers_complete(http_parser *p)
     r->head = p->method == HTTP_HEAD;
     r->keep_alive = http_should_keep_alive(p) != 0;
     r->upgrade = p->upgrade != 0;
-    r->xff_len = strlen(r->h_xff);
     return 0;
 }
 

@@ -39,7 +39,6 @@ typedef struct {
     /* the headers net uses; a field over its buffer is cut (and then fails its check) */
     char h_upgrade[32], h_connection[64], h_ws_key[64], h_ws_version[8], h_auth[160];
     char h_xff[NET_XFF_MAX];
-    size_t xff_len;
     int field;                    /* which of the above the current value goes to; -1 none */
     char field_name[32];
     size_t field_len;

@@ -35,7 +35,7 @@ static void http(const uint8_t *data, size_t size, size_t cut)
         off += piece;
     }
     if (r.seen > NET_HEADERS_MAX || r.target_len >= sizeof r.target ||
-        strlen(r.target) != r.target_len || r.xff_len >= sizeof r.h_xff)
+        strlen(r.target) != r.target_len || strlen(r.h_xff) >= sizeof r.h_xff)
         __builtin_trap();
     if (r.complete && !r.error) {
         char path[NET_URI_MAX], query[NET_QUERY_MAX];
