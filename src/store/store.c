@@ -388,12 +388,15 @@ void store_close(store *s)
     free(s);
 }
 
-void store_flush(store *s)
+/* Queues a flush job; 0 if the store is closing. */
+static uint64_t submit_flush(store *s)
 {
     job *j = job_new(s, JOB_FLUSH, NULL, 0);
-    if (!j)
-        return;
-    uint64_t seq = submit(s, j);
+    return j ? submit(s, j) : 0;
+}
+
+static void wait_flushed(store *s, uint64_t seq)
+{
     if (seq == 0)
         return;
     pthread_mutex_lock(&s->mu);
@@ -401,6 +404,8 @@ void store_flush(store *s)
         pthread_cond_wait(&s->flushed, &s->mu);
     pthread_mutex_unlock(&s->mu);
 }
+
+void store_flush(store *s) { wait_flushed(s, submit_flush(s)); }
 
 const char *store_dir(const store *s)
 {
@@ -461,6 +466,15 @@ void store_test_pause(store *s, bool paused)
     s->paused = paused;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* The flush is queued before the writer may look, so it lands in the same batch as
+ * everything queued during the pause: one cycle, whatever the scheduler does. */
+void store_test_resume(store *s)
+{
+    uint64_t seq = submit_flush(s);
+    store_test_pause(s, false);
+    wait_flushed(s, seq);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -248,6 +248,11 @@ void store_fault_commits(int skip, int count);
  * writer takes nothing from the queue, so a test can fill it deterministically. */
 void store_test_limit(store *s, size_t max_bulk_bytes);
 void store_test_pause(store *s, bool paused);
+/* Ends a pause so that everything queued during it is written in one cycle, and returns
+ * when that cycle is done. (store_test_pause(false) then store_flush can race: the writer
+ * may take the queue before the flush arrives, and the flush's own cycle retries what
+ * the first one held.) */
+void store_test_resume(store *s);
 
 /* ---- Synchronous helpers (no queue): used by the writer thread, tools and tests. ---- */
 

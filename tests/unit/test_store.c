@@ -1147,8 +1147,7 @@ static void test_drop_rule(void **state)
     assert_true(store_failing(f->s));
     assert_int_equal(st.health.status, STORE_DEGRADED);
     assert_non_null(strstr(st.health.last_error, "bulk queue over its limit"));
-    store_test_pause(f->s, false);
-    store_flush(f->s);
+    store_test_resume(f->s);
 
     st = store_get_stats(f->s);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 200);
@@ -1510,8 +1509,7 @@ static void test_outcomes_survive_frames_failure(void **state)
     store_form(f->s, "alice", "consent", "{\"a\":\"1\"}", 11);
     store_session(f->s, "alice", "disconnect", NULL, 12);
     store_event(f->s, "alice", NULL, "hidden", NULL, 13);
-    store_test_pause(f->s, false);
-    store_flush(f->s);
+    store_test_resume(f->s);
 
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes WHERE code='C1'"), 1);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 1);
@@ -1543,8 +1541,7 @@ static void test_important_retried(void **state)
     store_outcome(f->s, "alice", "completed", "C1", NULL, 10);
     store_wait(f->s, "alice", "game", 1, 2, "matched", "g1");
     store_frames(f->s, "g1", 0, &r, 1);
-    store_test_pause(f->s, false);
-    store_flush(f->s);
+    store_test_resume(f->s);
 
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 0);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 1); /* its own commit */
