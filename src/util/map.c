@@ -78,7 +78,11 @@ static void insert_fresh(slot *slots, size_t cap, char *key, void *value)
 
 static int grow(map *m)
 {
-    size_t cap = m->used * 4 > m->cap ? m->cap * 2 : m->cap; /* else just drop tombstones */
+    /* Double only when the live entries alone fill two thirds: below that, dropping the
+     * tombstones leaves room for at least cap/12 more puts before the next rehash. A map
+     * that holds a steady number while entries come and go (participants forgotten as new
+     * ones arrive) then stays at its size instead of doubling at every wave of deletes. */
+    size_t cap = m->used * 3 > m->cap * 2 ? m->cap * 2 : m->cap;
     slot *fresh = calloc(cap, sizeof(slot));
     if (!fresh)
         return -1;
@@ -137,6 +141,8 @@ void *map_del(map *m, const char *key)
 }
 
 size_t map_size(const map *m) { return m->used; }
+
+size_t map_slots(const map *m) { return m->cap; }
 
 void map_each(const map *m, void (*fn)(const char *, void *, void *), void *ctx)
 {

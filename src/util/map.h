@@ -14,6 +14,8 @@ void *map_get(const map *m, const char *key);
 /* Returns the removed value, or NULL. */
 void *map_del(map *m, const char *key);
 size_t map_size(const map *m);
+/* The table's slot count (a power of two): what the map's memory is, for tests and stats. */
+size_t map_slots(const map *m);
 /* Calls fn for every entry; fn must not modify the map. */
 void map_each(const map *m, void (*fn)(const char *key, void *value, void *ctx), void *ctx);
 
