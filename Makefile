@@ -10,6 +10,14 @@
 
 CC      ?= cc
 PKGS    := openssl jansson libfyaml sqlite3
+
+# A fresh machine has none of the libraries: say what to type instead of a page of
+# pkg-config and compiler errors. test and demo run scripts/setup themselves, first.
+ifeq ($(filter test demo clean,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo ok),ok)
+$(error cohort's libraries are not installed ($(PKGS), found with pkg-config): run `bash scripts/setup` first, or `make demo` or `make test`, which run it)
+endif
+endif
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wvla
 BASE    := -std=c11 -D_GNU_SOURCE -pthread -Isrc -Ienvs $(WARN) $(shell pkg-config --cflags $(PKGS))
 # http_parser has no pkg-config file in Debian.
@@ -173,11 +181,14 @@ build/web/vendor/ort/%: $(ORT_DIST)/%
 test:
 	@bash scripts/setup --test
 	$(MAKE) all
-	@pass=0; fail=0; failed=""; \
+	@pass=0; fail=0; failed=""; times=""; \
 	for suite in test-unit test-hostile test-export test-games test-e2e test-load test-deploy test-pilot; do \
+	  t0=$$(date +%s); \
 	  if $(MAKE) --no-print-directory $$suite; then pass=$$((pass + 1)); \
 	  else fail=$$((fail + 1)); failed="$$failed $$suite"; fi; \
+	  times="$$times $$suite $$(( $$(date +%s) - t0 ))s"; \
 	done; \
+	echo "suite times:$$times"; \
 	[ -z "$$failed" ] || echo "failed suites:$$failed"; \
 	echo "suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
