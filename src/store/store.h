@@ -9,7 +9,9 @@
  *
  * Besides the analysts' tables, three records exist so that a restart can finish what a
  * crash cut short (store_recover.h), each in plain columns:
- *   frames(game, episode, frame, ...)       the durable frame log (store_frames)
+ *   frame_log(game, episode, frame, n, rows)
+ *                                           the durable frame log (store_frames): a row
+ *                                           per batch of n frames from frame on
  *   episode_starts(game, episode, seed, horizon, t, fps, step_ms, input)
  *                                           one row per episode begun (store_episode_start);
  *                                           seed is the u64 as a decimal string; fps or

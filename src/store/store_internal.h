@@ -63,6 +63,7 @@ enum {
     ST_PARTY,
     ST_FRAME,
     ST_EPISODE,
+    ST_PRUNE_COUNT,
     ST_PRUNE,
     ST_COUNT
 };

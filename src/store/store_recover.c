@@ -384,7 +384,7 @@ static int64_t logged_frames(sqlite3 *db, const logged *e)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM frames WHERE game = ?1 AND episode = ?2",
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(n), 0) FROM frame_log WHERE game = ?1 AND episode = ?2",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, e->game, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 2, e->episode);
@@ -489,7 +489,7 @@ static int report_lost_files(store *s, sqlite3 *db, char *err, size_t errlen)
     int lost = 0;
     if (sqlite3_prepare_v2(db,
                            "SELECT e.game, e.episode, e.files FROM episodes e WHERE NOT EXISTS"
-                           " (SELECT 1 FROM frames f WHERE f.game = e.game AND"
+                           " (SELECT 1 FROM frame_log f WHERE f.game = e.game AND"
                            " f.episode = e.episode)", -1, &st, NULL) != SQLITE_OK)
         return 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -505,7 +505,7 @@ static int report_lost_files(store *s, sqlite3 *db, char *err, size_t errlen)
 
 /* Seeks the log's episodes one by one (next_logged). Exposed for the plan test. */
 const char STORE_NEXT_LOGGED_SQL[] =
-    "SELECT game, episode FROM frames WHERE (game, episode) > (?1, ?2)"
+    "SELECT game, episode FROM frame_log WHERE (game, episode) > (?1, ?2)"
     " ORDER BY game, episode LIMIT 1";
 
 int store_rebuild_episodes(store *s, const char *experiment,

@@ -499,6 +499,31 @@ static void test_frames_roundtrip(void **state)
     assert_int_equal(n, 0);
     assert_null(got);
     assert_int_equal(store_get_stats(f->s).frames_logged, 4);
+
+    /* Every seat's and every info slot's field, with the extremes, survives the log's
+     * fixed-size record (an 8-seat game uses all of them). */
+    frame_row full;
+    memset(&full, 0, sizeof full);
+    full.frame = UINT32_MAX - 1;
+    for (int i = 0; i < ENV_MAX_PLAYERS; i++) {
+        full.actions[i] = (uint8_t)(250 - i);
+        full.sources[i] = (uint8_t)(i % 4);
+        full.verified[i] = (int8_t)(i % 3 - 1);
+        full.focused[i] = (uint8_t)(i % 2);
+        full.rewards[i] = i % 2 ? INT32_MIN + i : INT32_MAX - i;
+    }
+    for (int i = 0; i < ENV_MAX_INFO; i++)
+        full.info[i] = -1000000 * (i + 1);
+    full.terminated = 1;
+    full.truncated = 1;
+    full.hash = 0x8000000000000001ull;
+    full.t_ms = UINT32_MAX;
+    store_frames(f->s, "g2", 0, &full, 1);
+    store_flush(f->s);
+    assert_int_equal(store_frames_load(db, "g2", 0, &got, &n), 0);
+    assert_int_equal(n, 1);
+    assert_memory_equal(got, &full, sizeof full);
+    free(got);
 }
 
 /* The log is committed on a timer: another connection sees the frames within a second
@@ -520,7 +545,7 @@ static void test_frames_durable_within_a_second(void **state)
     nanosleep(&ts, NULL);
 
     sqlite3 *db = open_ro(f);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames WHERE game='g1'"), 100);
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM frame_log WHERE game='g1'"), 100);
     assert_int_equal(query_int(db, "SELECT count(*) FROM events"), 1);
     sqlite3_close(db);
 }
@@ -571,7 +596,7 @@ static void test_close_under_load_drains(void **state)
     snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"),
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM frame_log"),
                      PRODUCERS * BATCHES * BATCH_ROWS);
     assert_int_equal(query_int(db, "SELECT count(*) FROM events"), PRODUCERS * BATCHES / 100);
     assert_int_equal(query_int(db, "SELECT count(*) FROM episodes"), 1);
@@ -939,7 +964,9 @@ static void test_old_database_opens(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND"
                                    " name IN ('scene_visits_subject', 'outcomes_subject',"
                                    " 'waits_subject_scene')"), 3);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 1);
+    /* Its one-row-per-frame log became one chunk of frame_log, and the old table is gone. */
+    assert_int_equal(query_int(db, "SELECT sum(n) FROM frame_log"), 1);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'frames'"), 0);
     sqlite3_close(db);
 }
 
@@ -1153,7 +1180,7 @@ static void test_drop_rule(void **state)
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 200);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 50);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM sessions"), 50);
-    int64_t frames = count_rows(f, "SELECT count(*) FROM frames");
+    int64_t frames = count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log");
     int64_t events = count_rows(f, "SELECT count(*) FROM events");
     assert_int_equal(frames + (int64_t)st.frames_dropped, 200);
     assert_int_equal(st.frames_logged, (uint64_t)frames);
@@ -1203,7 +1230,7 @@ static void test_episode_row_after_durable_files(void **state)
     store_flush(f->s);
 
     assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes"), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 3);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log"), 3);
     assert_false(exists(f, "game/alice_ep0.csv"));
     store_health_info h = store_health(f->s);
     assert_true(h.failing);
@@ -1215,7 +1242,7 @@ static void test_episode_row_after_durable_files(void **state)
     store_flush(f->s);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes WHERE game='g1'"), 1);
     assert_true(exists(f, "game/alice_ep0.csv") && exists(f, "game/bob_ep0.csv"));
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log"), 0);
     char dir[256];
     snprintf(dir, sizeof dir, "%s/exp1/game", f->root);
     assert_int_equal(count_entries(dir, ".tmp"), 0);
@@ -1251,7 +1278,7 @@ static void test_unwritten_episode_rebuilt_at_start(void **state)
     sqlite3 *db = open_ro(f);
     assert_string_equal(query_text(db, "SELECT reason || ' ' || frames FROM episodes", buf,
                                    sizeof buf), "truncated 3");
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM frame_log"), 0);
     sqlite3_close(db);
     json_t *meta = load_meta(f, "bob_ep0.json");
     assert_non_null(meta);
@@ -1267,14 +1294,14 @@ static void test_prune_after_write(void **state)
     log_episode(f->s, "g1", 1, 2, 3);
     episode_g1(f->s, 3);
     store_flush(f->s);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames WHERE episode=0"), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames WHERE episode=1"), 2);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log WHERE episode=0"), 0);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log WHERE episode=1"), 2);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM episodes"), 1);
     assert_int_equal(store_get_stats(f->s).frames_pruned, 3);
     assert_int_equal(store_get_stats(f->s).frames_logged, 5);
 }
 
-/* Start-up finds the log's episodes by seeks in the frames primary key, not by scanning
+/* Start-up finds the log's episodes by seeks in the frame_log primary key, not by scanning
  * the table. */
 static void test_rebuild_query_indexed(void **state)
 {
@@ -1291,7 +1318,7 @@ static void test_rebuild_query_indexed(void **state)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    if (!strstr(plan, "SEARCH frames USING PRIMARY KEY") || strstr(plan, "SCAN") ||
+    if (!strstr(plan, "SEARCH frame_log USING PRIMARY KEY") || strstr(plan, "SCAN") ||
         strstr(plan, "TEMP B-TREE"))
         fail_msg("the log's episodes are not found by the primary key: %s", plan);
 }
@@ -1343,7 +1370,7 @@ static void test_rebuild_labels(void **state)
         snprintf(want, sizeof want, "%s %lld", cases[c].want, (long long)cases[c].frames);
         assert_string_equal(query_text(db, sql, buf, sizeof buf), want);
     }
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM frame_log"), 0);
     sqlite3_close(db);
     /* A cut's last row is marked truncated, as the room marks it; the gap's file ends
      * before the gap; the env's ending is left as it was logged. */
@@ -1407,7 +1434,7 @@ static void test_rebuild_missing_files(void **state)
     assert_string_equal(query_text(db, "SELECT files FROM episodes WHERE game='ga'", buf,
                                    sizeof buf),
                         "[\"scene_a/alice_ep0.csv\",\"scene_a/bob_ep0.csv\"]");
-    assert_int_equal(query_int(db, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(query_int(db, "SELECT coalesce(sum(n), 0) FROM frame_log"), 0);
     sqlite3_close(db);
     /* The adopted files are the whole episode, not the shorter log. */
     char path[512];
@@ -1499,7 +1526,7 @@ static void test_outcomes_survive_frames_failure(void **state)
 {
     fixture *f = *state;
     store_flush(f->s);
-    exec_rw(f, "CREATE TRIGGER frames_fail BEFORE INSERT ON frames"
+    exec_rw(f, "CREATE TRIGGER frames_fail BEFORE INSERT ON frame_log"
                " BEGIN SELECT RAISE(ROLLBACK, 'no room for frames'); END;");
     frame_row rows[3] = {make_row(0), make_row(1), make_row(2)};
     store_test_pause(f->s, true); /* one batch: everything below in the same cycle */
@@ -1514,7 +1541,7 @@ static void test_outcomes_survive_frames_failure(void **state)
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes WHERE code='C1'"), 1);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM forms"), 1);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM sessions"), 1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 0);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log"), 0);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 0);
     store_stats st = store_get_stats(f->s);
     assert_int_equal(st.frames_dropped, 5);
@@ -1527,7 +1554,7 @@ static void test_outcomes_survive_frames_failure(void **state)
     store_frames(f->s, "g1", 0, rows, 3);
     assert_true(wait_healthy(f->s, 5000));
     store_flush(f->s);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 3);
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log"), 3);
 }
 
 /* A commit of important rows that fails keeps them; they are retried until they are in,
@@ -1544,7 +1571,7 @@ static void test_important_retried(void **state)
     store_test_resume(f->s);
 
     assert_int_equal(count_rows(f, "SELECT count(*) FROM outcomes"), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM frames"), 1); /* its own commit */
+    assert_int_equal(count_rows(f, "SELECT coalesce(sum(n), 0) FROM frame_log"), 1); /* its own commit */
     store_health_info h = store_health(f->s);
     assert_true(h.failing);
     assert_int_equal(h.held, 2);

@@ -79,7 +79,7 @@ done
   ok "the refused newcomer left no record" || fail "the refused newcomer was recorded"
 if episodes_intact; then ok "every episode's files exist and replay"; else fail "episode files"; fi
 [ "$(sql "SELECT count(*) FROM episodes")" = 3 ] && ok "3 episodes recorded (one per pair)" || fail "episodes: $(sql "SELECT count(*) FROM episodes")"
-[ "$(sql "SELECT count(*) FROM frames")" = 0 ] && ok "frame log pruned (0 rows left)" || fail "frames left in the log: $(sql "SELECT count(*) FROM frames")"
+[ "$(sql "SELECT coalesce(sum(n), 0) FROM frame_log")" = 0 ] && ok "frame log pruned (0 rows left)" || fail "frames left in the log: $(sql "SELECT coalesce(sum(n), 0) FROM frame_log")"
 modes=$(stat -c '%a' "$DATA/hostile" "$DATA/hostile/cohort.db" "$DATA/hostile/game" \
   "$(find "$DATA/hostile/game" -name '*.csv' -print -quit)" | tr '\n' ' ')
 [ "$modes" = "700 600 700 600 " ] && ok "modes: folders 0700, files 0600" || fail "modes: $modes"

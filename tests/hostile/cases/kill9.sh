@@ -91,7 +91,7 @@ short=$(sql "SELECT count(*) FROM outcomes o WHERE o.outcome='completed' AND
     WHERE s.name = o.subject AND s.kind = 'human' AND e.frames = $HORIZON AND e.reason != 'cut') < 2")
 [ "$short" = 0 ] && ok "every completed participant has both episodes, full length and not cut" ||
   fail "$short completed participants lack a full episode"
-left=$(sql "SELECT count(*) FROM frames")
+left=$(sql "SELECT coalesce(sum(n), 0) FROM frame_log")
 [ "$left" = 0 ] && ok "frame log empty after the last start (every episode written and pruned)" ||
   fail "$left frames left in the log"
 
