@@ -605,6 +605,65 @@ static void every_record_carries_its_pass_wall_time(void **state)
     assert_int_equal(test_rm_tree(dir), 0);
 }
 
+/* The durable log gets frames in batches (room.c, log_frames): 8 frames at once; fewer
+ * once the oldest has waited 250 ms, even while the game stalls (room_tick); an episode's
+ * last frames at once. What is logged is read back after store_flush. */
+static uint64_t logged_frames(void)
+{
+    store_flush(room_store);
+    return store_get_stats(room_store).frames_logged;
+}
+
+static void frames_reach_the_log_in_batches(void **state)
+{
+    char dir[64], err[256];
+    assert_non_null(test_tmpdir_new(dir, sizeof dir, "room"));
+    room_store = store_open(dir, "batches", err, sizeof err);
+    assert_non_null(room_store);
+    room *r = make_room(SEAT_HUMAN, 1, 20);
+    /* Frames 0-4 confirmed by 1132 ms: under 8, and the first waited less than 250 ms. */
+    for (uint32_t k = 0; k < 5; k++) {
+        input(r, 0, k, 1);
+        input(r, 1, k, 1);
+        room_flush(r, at(episode_began + k * 33));
+    }
+    assert_int_equal(room_frame(r), 5);
+    assert_int_equal(logged_frames(), 0);
+    /* Nobody sends anything more: the tick 250 ms after the first flush logs them. */
+    room_tick(r, at(1249));
+    assert_int_equal(logged_frames(), 0);
+    room_tick(r, at(1250));
+    assert_int_equal(logged_frames(), 5);
+    /* Frames 5-12: the eighth waiting goes with the seven before it, at once. */
+    for (uint32_t k = 5; k < 13; k++) {
+        input(r, 0, k, 1);
+        input(r, 1, k, 1);
+        room_flush(r, at(episode_began + k * 33));
+        assert_int_equal(logged_frames(), k < 12 ? 5 : 13);
+    }
+    /* Frames 13-19 end the episode: its last frames are logged with its end. */
+    for (uint32_t k = 13; k < 20; k++) {
+        input(r, 0, k, 1);
+        input(r, 1, k, 1);
+    }
+    room_flush(r, at(episode_began + 19 * 33));
+    assert_int_equal(room_frame(r), 20);
+    assert_int_equal(logged_frames(), 20);
+    char path[128];
+    snprintf(path, sizeof path, "%s/batches/cohort.db", dir);
+    frame_row *rows = NULL;
+    uint32_t n = 0;
+    assert_int_equal(store_frames_load(path, "g-test", 0, &rows, &n), 0);
+    assert_int_equal(n, 20);
+    for (uint32_t k = 0; k < n; k++)
+        assert_int_equal(rows[k].frame, k);
+    free(rows);
+    room_free(r);
+    store_close(room_store);
+    room_store = NULL;
+    assert_int_equal(test_rm_tree(dir), 0);
+}
+
 static void seeds_differ_by_episode_and_repeat_by_game(void **state)
 {
     assert_true(room_episode_seed(1, 0) != room_episode_seed(1, 1));
@@ -802,6 +861,7 @@ int main(void)
         cmocka_unit_test(hidden_too_long_is_excluded),
         cmocka_unit_test(seeds_differ_by_episode_and_repeat_by_game),
         cmocka_unit_test(every_record_carries_its_pass_wall_time),
+        cmocka_unit_test(frames_reach_the_log_in_batches),
         cmocka_unit_test(a_fast_clock_is_held_to_the_room_clock),
         cmocka_unit_test(a_step_ms_clock_counts_wall_time_in_steps),
         cmocka_unit_test(a_game_nobody_sends_to_ends_as_stalled),
