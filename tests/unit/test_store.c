@@ -924,7 +924,15 @@ static const char OLD_SCHEMA[] =
     "INSERT INTO events VALUES(3, NULL, 'g1', 'episode_start',"
     "  '{\"episode\":0,\"seed\":\"5\",\"horizon\":450}');"
     "INSERT INTO frames VALUES('g1', 0, 0, zeroblob(4), zeroblob(4), zeroblob(16), 0, 0,"
-    "  zeroblob(32), 0, zeroblob(4), zeroblob(4), 0);";
+    "  zeroblob(32), 0, zeroblob(4), zeroblob(4), 0);"
+    /* Another game's episode, its frames inserted out of order, with 4-seat blobs: seat 0
+     * acts 5, seat 1 gets reward 2 (little-endian), the hash is negative as stored. */
+    "INSERT INTO frames VALUES('g0', 1, 2, x'05000000', x'00000000', x'0000000002000000"
+    "0000000000000000', 0, 1, zeroblob(32), -2, x'01ff0000', x'01010000', 66);"
+    "INSERT INTO frames VALUES('g0', 1, 0, x'05000000', x'00000000', zeroblob(16), 0, 0,"
+    "  zeroblob(32), 7, x'01ff0000', x'01010000', 0);"
+    "INSERT INTO frames VALUES('g0', 1, 1, x'05000000', x'00000000', zeroblob(16), 0, 0,"
+    "  zeroblob(32), 8, x'01ff0000', x'01010000', 33);";
 
 static void count_participant(const known_participant *p, void *ctx)
 {
@@ -964,10 +972,31 @@ static void test_old_database_opens(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND"
                                    " name IN ('scene_visits_subject', 'outcomes_subject',"
                                    " 'waits_subject_scene')"), 3);
-    /* Its one-row-per-frame log became one chunk of frame_log, and the old table is gone. */
-    assert_int_equal(query_int(db, "SELECT sum(n) FROM frame_log"), 1);
+    /* Its one-row-per-frame log became a chunk of frame_log per episode, and the old
+     * table is gone. */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM frame_log"), 2);
+    assert_int_equal(query_int(db, "SELECT sum(n) FROM frame_log"), 4);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'frames'"), 0);
     sqlite3_close(db);
+    snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
+    frame_row *rows = NULL;
+    uint32_t nrows = 0;
+    assert_int_equal(store_frames_load(path, "g0", 1, &rows, &nrows), 0);
+    assert_int_equal(nrows, 3);
+    for (uint32_t k = 0; k < 3; k++) {
+        assert_int_equal(rows[k].frame, k);
+        assert_int_equal(rows[k].actions[0], 5);
+        assert_int_equal(rows[k].actions[2], 0); /* past the 4 seats written: zero */
+        assert_int_equal(rows[k].verified[0], 1);
+        assert_int_equal(rows[k].verified[1], -1);
+        assert_int_equal(rows[k].focused[1], 1);
+        assert_int_equal(rows[k].t_ms, 33 * k);
+    }
+    assert_int_equal(rows[2].rewards[1], 2);
+    assert_int_equal(rows[2].truncated, 1);
+    assert_true(rows[2].hash == UINT64_MAX - 1); /* -2 bit for bit */
+    assert_true(rows[0].hash == 7);
+    free(rows);
 }
 
 /* What store_load_participants reports, now over indexed tables. */
