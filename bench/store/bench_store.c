@@ -9,6 +9,7 @@
  * writer sees many small jobs (the worst case for it), one row per call.
  *
  * Two more runs measure the durability rules (docs/DESIGN.md section 8):
+ *   (the flood runs twice: a frame per call, and 8 per call as rooms hand them over)
  *   episodes  GAMES games play 3 episodes of 300 frames; each episode is handed off at
  *             its end: its files (fsync'd, folder fsync'd), its row, the prune of its
  *             frames. The frame log must be empty afterwards.
@@ -43,23 +44,29 @@ static int cmp_double(const void *a, const void *b)
 
 typedef struct {
     double *cost;   /* seconds per store_frames call, sorted after the run */
-    uint64_t calls;
+    uint64_t calls, frames;
     double enqueue_s, flushed_s;
     store_stats st;
 } result;
 
-/* GAMES games each confirm one frame per loop pass for FRAMES passes; with pace_ms > 0
- * the loop sleeps that long between passes (a real server at 1000/pace_ms fps). */
+/* GAMES games each confirm one frame per loop pass for FRAMES passes and hand the log
+ * BATCH frames at a time (1: every frame, the worst case; 8: as rooms do, room.c
+ * log_frames); with pace_ms > 0 the loop sleeps that long between passes (a real server
+ * at 1000/pace_ms fps). */
 static int run(const char *root, const char *exp, uint32_t games, uint32_t frames,
-               uint32_t pace_ms, result *r)
+               uint32_t pace_ms, uint32_t batch, result *r)
 {
+    enum { MAX_BATCH = 8 };
+    if (batch == 0 || batch > MAX_BATCH)
+        return -1;
     char err[256];
     store *s = store_open(root, exp, err, sizeof err);
     if (!s) {
         fprintf(stderr, "bench_store: %s\n", err);
         return -1;
     }
-    r->calls = (uint64_t)games * frames;
+    r->calls = (uint64_t)games * (frames / batch);
+    r->frames = r->calls * batch;
     r->cost = malloc(r->calls * sizeof *r->cost);
     char (*names)[16] = malloc(games * sizeof *names);
     if (!r->cost || !names)
@@ -67,22 +74,26 @@ static int run(const char *root, const char *exp, uint32_t games, uint32_t frame
     for (uint32_t g = 0; g < games; g++)
         snprintf(names[g], sizeof names[g], "game%" PRIu32, g);
 
-    frame_row row;
-    memset(&row, 0, sizeof row);
-    row.sources[1] = SOURCE_AI;
-    row.verified[0] = 1;
-    row.verified[1] = -1;
+    frame_row rows[MAX_BATCH];
+    memset(rows, 0, sizeof rows);
+    for (uint32_t k = 0; k < MAX_BATCH; k++) {
+        rows[k].sources[1] = SOURCE_AI;
+        rows[k].verified[0] = 1;
+        rows[k].verified[1] = -1;
+    }
 
     double t0 = now_s();
     uint64_t i = 0;
-    for (uint32_t f = 0; f < frames; f++) {
+    for (uint32_t f = 0; f + batch <= frames; f += batch) {
         for (uint32_t g = 0; g < games; g++, i++) {
-            row.frame = f;
-            row.actions[0] = (uint8_t)(f % 6);
-            row.hash = (uint64_t)f * 0x9e3779b97f4a7c15ull + g;
-            row.t_ms = f * 33;
+            for (uint32_t k = 0; k < batch; k++) {
+                rows[k].frame = f + k;
+                rows[k].actions[0] = (uint8_t)((f + k) % 6);
+                rows[k].hash = (uint64_t)(f + k) * 0x9e3779b97f4a7c15ull + g;
+                rows[k].t_ms = (f + k) * 33;
+            }
             double a = now_s();
-            store_frames(s, names[g], 0, &row, 1);
+            store_frames(s, names[g], 0, rows, batch);
             r->cost[i] = now_s() - a;
         }
         if (pace_ms) {
@@ -242,20 +253,26 @@ int main(int argc, char **argv)
     if (!mkdtemp(root) || games == 0 || frames == 0)
         return 1;
 
-    result flood = {0}, paced = {0};
-    if (run(root, "flood", games, frames, 0, &flood) != 0 ||
-        run(root, "paced", games, paced_frames, 33, &paced) != 0)
+    result flood = {0}, batched = {0}, paced = {0};
+    if (run(root, "flood", games, frames, 0, 1, &flood) != 0 ||
+        run(root, "batched", games, frames, 0, 8, &batched) != 0 ||
+        run(root, "paced", games, paced_frames, 33, 1, &paced) != 0)
         return 1;
 
-    printf("store bench: %" PRIu32 " games, one row per call\n", games);
+    printf("store bench: %" PRIu32 " games, one row per call (batched: 8)\n", games);
     printf("| metric | value |\n|---|---|\n");
-    printf("| flood: frames logged | %" PRIu64 " (errors %" PRIu64 ", dropped %" PRIu64 ") |\n",
-           flood.st.frames_logged, flood.st.errors, flood.st.jobs_dropped);
-    printf("| flood: writer throughput (first enqueue to flushed) | %.0f frames/s |\n",
-           (double)flood.calls / flood.flushed_s);
-    printf("| flood: caller enqueue rate | %.0f calls/s |\n",
-           (double)flood.calls / flood.enqueue_s);
-    print_costs("flood", &flood);
+    const result *floods[] = {&flood, &batched};
+    const char *labels[] = {"flood", "flood, 8 frames a call"};
+    for (int k = 0; k < 2; k++) {
+        const result *r = floods[k];
+        printf("| %s: frames logged | %" PRIu64 " (errors %" PRIu64 ", dropped %" PRIu64 ") |\n",
+               labels[k], r->st.frames_logged, r->st.errors, r->st.jobs_dropped);
+        printf("| %s: writer throughput (first enqueue to flushed) | %.0f frames/s |\n",
+               labels[k], (double)r->frames / r->flushed_s);
+        printf("| %s: caller enqueue rate | %.0f calls/s |\n", labels[k],
+               (double)r->calls / r->enqueue_s);
+        print_costs(labels[k], r);
+    }
     printf("| paced (%" PRIu32 " games at 30 fps, %" PRIu64 " calls) | frames logged %" PRIu64
            " |\n", games, paced.calls, paced.st.frames_logged);
     print_costs("paced", &paced);
@@ -272,9 +289,11 @@ int main(int argc, char **argv)
            held.held_bytes, held.held ? (double)held.held_bytes / (double)held.held : 0.0,
            held.drain_s);
 
-    bool ok = flood.st.frames_logged == flood.calls && paced.st.frames_logged == paced.calls &&
+    bool ok = flood.st.frames_logged == flood.frames &&
+              batched.st.frames_logged == batched.frames && paced.st.frames_logged == paced.frames &&
               ok2 && ep.frames_left == 0 && held.held == 10000;
     free(flood.cost);
+    free(batched.cost);
     free(paced.cost);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
