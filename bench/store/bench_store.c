@@ -6,10 +6,10 @@
  *   make build/bench/bench_store && build/bench/bench_store [GAMES] [FRAMES_PER_GAME]
  *
  * The load imitates the server: GAMES games confirm one frame each per loop pass, so the
- * writer sees many small jobs (the worst case for it), one row per call.
+ * writer sees many small jobs (the worst case for it), one row per call; then the same
+ * flood 8 frames a call, as rooms hand the log their frames (room.c, log_frames).
  *
  * Two more runs measure the durability rules (docs/DESIGN.md section 8):
- *   (the flood runs twice: a frame per call, and 8 per call as rooms hand them over)
  *   episodes  GAMES games play 3 episodes of 300 frames; each episode is handed off at
  *             its end: its files (fsync'd, folder fsync'd), its row, the prune of its
  *             frames. The frame log must be empty afterwards.
