@@ -85,7 +85,6 @@ struct room {
     int64_t last_progress;   /* when a frame was last confirmed (or the episode began) */
     int64_t last_input;      /* when any person's input last arrived (or the episode began) */
     uint32_t logged;         /* frames handed to the durable log */
-    int64_t log_due;         /* mono ms: the oldest frame not yet logged goes by then */
     frame_row *rows;
     uint32_t rows_cap;
     bool dirty;
@@ -267,7 +266,6 @@ static void start_episode(room *r, loop_time now)
     r->env->reset(r->state, r->episode_seed, (uint32_t)r->spec->max_steps);
     r->confirmed = 0;
     r->logged = 0;
-    r->log_due = 0;
     r->end_announced = false;
     r->episode_t0 = now.mono_ms;
     r->last_progress = now.mono_ms;
@@ -686,14 +684,12 @@ static void log_frames(room *r, loop_time now)
 {
     if (r->logged >= r->confirmed || !r->st)
         return;
-    if (r->log_due == 0)
-        r->log_due = now.mono_ms + LOG_DELAY_MS;
-    if (r->confirmed - r->logged < LOG_BATCH && now.mono_ms < r->log_due &&
-        r->phase == PHASE_PLAYING)
+    /* A row's t_ms is when it was confirmed: the oldest waiting one says when they go. */
+    int64_t due = r->episode_t0 + r->rows[r->logged].t_ms + LOG_DELAY_MS;
+    if (r->confirmed - r->logged < LOG_BATCH && now.mono_ms < due && r->phase == PHASE_PLAYING)
         return;
     store_frames(r->st, r->id, r->episode, &r->rows[r->logged], r->confirmed - r->logged);
     r->logged = r->confirmed;
-    r->log_due = 0;
 }
 
 void room_flush(room *r, loop_time now)

@@ -430,17 +430,23 @@ static int log_frames(store *s, const char *game, int64_t episode, const frame_r
 }
 
 /* Appends the frames of the chunks st steps through (columns: frame, n, rows) to *rows.
- * A chunk whose blob is not n records is skipped, as frames the log lost are: a replay
- * stops at the first gap (store_recover.c). 0, or -1 out of memory or on a read error. */
-static int read_chunks(sqlite3_stmt *st, frame_row **rows, uint32_t *n, uint32_t *cap)
+ * A chunk whose blob is not n records is reported and skipped, as frames the log lost
+ * are: a replay stops at the first gap (store_recover.c). 0, or -1 out of memory or on a
+ * read error. */
+static int read_chunks(sqlite3_stmt *st, const char *game, uint32_t episode, frame_row **rows,
+                       uint32_t *n, uint32_t *cap)
 {
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t k = sqlite3_column_int64(st, 1);
         const uint8_t *blob = sqlite3_column_blob(st, 2);
         int64_t bytes = sqlite3_column_bytes(st, 2);
-        if (k <= 0 || !blob || bytes != k * FRAME_RECORD_BYTES || k > UINT32_MAX - *n)
+        if (k <= 0 || !blob || bytes != k * FRAME_RECORD_BYTES || k > UINT32_MAX - *n) {
+            fprintf(stderr, "store: frame log of %s/%" PRIu32 ": the batch from frame %lld is"
+                    " damaged (%lld frames, %lld bytes): skipped\n", game, episode,
+                    (long long)sqlite3_column_int64(st, 0), (long long)k, (long long)bytes);
             continue;
+        }
         if (*n + (uint32_t)k > *cap) {
             uint32_t want = *cap ? *cap : 256;
             while (want < *n + (uint32_t)k)
@@ -501,6 +507,8 @@ static int migrate_frames_table(sqlite3 *db, char **msg)
                 rc = SQLITE_OK;
             sqlite3_reset(ins);
             n = 0;
+            if (rc != SQLITE_OK)
+                break;
         }
         if (step != SQLITE_ROW) {
             if (step != SQLITE_DONE)
@@ -576,7 +584,7 @@ int store_frames_load(const char *db_path, const char *game, uint32_t episode,
         goto out;
     sqlite3_bind_text(st, 1, game, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, episode);
-    if (read_chunks(st, &rows, &n, &cap) == 0) {
+    if (read_chunks(st, game, episode, &rows, &n, &cap) == 0) {
         *rows_out = rows;
         *n_out = n;
         rows = NULL;

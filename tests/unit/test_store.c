@@ -471,6 +471,21 @@ static void test_episode_refuses_unsafe_names(void **state)
     assert_int_equal(st.errors, 2);
 }
 
+/* A read-write connection beside the writer's, for what an older version or another
+ * program would have left in the database. */
+static void exec_rw(const fixture *f, const char *sql)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
 /* ---- the frame log ------------------------------------------------------------------ */
 
 static void test_frames_roundtrip(void **state)
@@ -523,6 +538,14 @@ static void test_frames_roundtrip(void **state)
     assert_int_equal(store_frames_load(db, "g2", 0, &got, &n), 0);
     assert_int_equal(n, 1);
     assert_memory_equal(got, &full, sizeof full);
+    free(got);
+
+    /* A damaged batch (its blob not n records) is skipped and the others still read: the
+     * episode's frames then stop at a gap, as when the log lost them. */
+    exec_rw(f, "UPDATE frame_log SET rows = x'00' WHERE game = 'g1' AND episode = 4 AND frame = 0");
+    assert_int_equal(store_frames_load(db, "g1", 4, &got, &n), 0);
+    assert_int_equal(n, 1);
+    assert_memory_equal(&got[0], &rows[2], sizeof rows[2]);
     free(got);
 }
 
@@ -1112,21 +1135,6 @@ static void test_load_participants(void **state)
 }
 
 /* ---- durability (docs/DESIGN.md section 8) ------------------------------------------ */
-
-/* A read-write connection beside the writer's, for what an older version or another
- * program would have left in the database. */
-static void exec_rw(const fixture *f, const char *sql)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/exp1/cohort.db", f->root);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
 
 /* Bounded polling: true as soon as the store is healthy with nothing held (the writer
  * retries about once a second), false after timeout_ms. */
