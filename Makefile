@@ -24,11 +24,13 @@ BASE    := -std=c11 -D_GNU_SOURCE -pthread -Isrc -Ienvs $(WARN) $(shell pkg-conf
 LIBS    := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -pthread -lm
 OPT     := -O2 -g
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+TSAN    := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
 # src/bots is its own program (build/cohort-bots, below): not in the server or its tests.
 SRC_LIB := $(filter-out src/main.c src/bots/%,$(wildcard src/*/*.c)) $(wildcard envs/*.c) $(wildcard envs/*/*.c)
 OBJ     := $(SRC_LIB:%.c=build/obj/%.o)
 OBJ_SAN := $(SRC_LIB:%.c=build/san/%.o)
+OBJ_TSAN := $(SRC_LIB:%.c=build/tsan/%.o)
 TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.c))
 
 # Env wasm modules, env tests, fuzz and bench targets live with the envs.
@@ -125,6 +127,10 @@ build/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(SAN) -MMD -MP -c $< -o $@
 
+build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(TSAN) -MMD -MP -c $< -o $@
+
 build/cohort: build/obj/src/main.o $(OBJ)
 	$(CC) $(OPT) $^ -o $@ $(LIBS)
 
@@ -132,6 +138,12 @@ build/cohort: build/obj/src/main.o $(OBJ)
 # server tests can run it (COHORT_BIN=build/cohort-san).
 build/cohort-san: build/san/src/main.o $(OBJ_SAN)
 	$(CC) $(SAN) $^ -o $@ $(LIBS)
+
+# The same with ThreadSanitizer: the event loops, the store's writer and what they share
+# under the bot swarm (tests/load/run). Built by test-load, not by `all`.
+build/cohort-tsan: build/tsan/src/main.o $(OBJ_TSAN)
+	$(CC) $(TSAN) $^ -o $@ $(LIBS)
+test-load: build/cohort-tsan
 
 # The bot swarm (`cohort bots` execs it): its own sources, the wire format, the clock and
 # the envs (bots step the game natively; greedy bots use the envs' scripted policies).
@@ -324,5 +336,5 @@ fuzz: fuzz-config fuzz-proto fuzz-hello fuzz-http fuzz-net fuzz-envs
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) $(TEST_SUPPORT:.o=.d) build/obj/src/main.d build/san/src/main.d \
+-include $(OBJ:.o=.d) $(OBJ_SAN:.o=.d) $(OBJ_TSAN:.o=.d) $(TEST_SUPPORT:.o=.d) build/obj/src/main.d build/san/src/main.d build/tsan/src/main.d \
          $(patsubst %.c,build/obj/%.d,$(wildcard src/bots/*.c))

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,18 @@ static void on_hup(int sig)
         net_reload_tls(running);
 }
 
+/* One event loop per core this process may run on (its affinity mask: a server pinned
+ * with taskset to one core gets one loop), at most MAX_LOOPS. */
+enum { MAX_LOOPS = 64 };
+static int cores_available(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > MAX_LOOPS ? MAX_LOOPS : n;
+}
+
 /* The admin key from a file: its first line, without the newline. 0, or -1 said on stderr. */
 static int read_key_file(const char *path, char *out, size_t len)
 {
@@ -98,6 +111,8 @@ static void usage(FILE *to)
             "               [--drain-s N]   on SIGTERM, running games may finish for N s (300)\n"
             "               [--max-connections N] [--max-per-address N] [--hello-timeout-s N]\n"
             "               [--trusted-proxy ADDR[,ADDR...]]...\n"
+            "               [--loops N]     event loops, one per core (default: the cores\n"
+            "                                   this process may run on)\n"
             "      defaults: --max-connections %d (lowered to fit the open-file limit),\n"
             "      --max-per-address %d (0 = no cap), --hello-timeout-s %d, no trusted proxy\n"
             "      (X-Forwarded-For ignored); ADDR may be a network, ADDR/PREFIX\n"
@@ -228,6 +243,7 @@ static int cmd_serve(int argc, char **argv)
     char key_from_file[ADMIN_KEY_MAX + 2];
     int port = 8000, drain_s = 300, max_conns = DEFAULT_MAX_CONNECTIONS;
     int max_per_addr = DEFAULT_MAX_PER_ADDRESS, hello_s = DEFAULT_HELLO_TIMEOUT_S;
+    int loops = cores_available();
     net_trusted trusted = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -261,6 +277,11 @@ static int cmd_serve(int argc, char **argv)
             if (parse_count(argv[++i], 3600, &hello_s) != 0) {
                 fprintf(stderr, "cohort serve: --hello-timeout-s takes 0-3600, got %s\n",
                         argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--loops") == 0 && has_value) {
+            if (parse_count(argv[++i], MAX_LOOPS, &loops) != 0 || loops == 0) {
+                fprintf(stderr, "cohort serve: --loops takes 1-%d, got %s\n", MAX_LOOPS, argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--trusted-proxy") == 0 && has_value) {
@@ -380,6 +401,7 @@ static int cmd_serve(int argc, char **argv)
         .trusted_proxies = &trusted,
         .tls_cert = tls_cert,
         .tls_key = tls_key,
+        .loops = loops,
     };
     net_handlers handlers = flow_net_handlers();
     net *n = net_create(&cfg, &handlers, f);

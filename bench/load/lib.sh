@@ -76,15 +76,16 @@ build_floor() {
   fi
 }
 
-# WRITER_CPU=N: every thread of the server but the loop (the store's writer) moves to core
+# WRITER_CPU=N: the store's writer thread (named cohort-writer) moves to core
 # N once it listens, so that the loop's core holds the loop alone, as a machine with a core
 # to spare runs it (docs/SCALE.md). Unset: the threads stay where SRV_WRAP put them.
 writer_off_loop() {
   [ -n "${WRITER_CPU:-}" ] || return 0
   local t
   for t in /proc/"$1"/task/*; do
-    [ "${t##*/}" = "$1" ] || taskset -pc "$WRITER_CPU" "${t##*/}" >/dev/null
+    [ "$(cat "$t/comm" 2>/dev/null)" = cohort-writer ] && taskset -pc "$WRITER_CPU" "${t##*/}" >/dev/null
   done
+  return 0
 }
 
 # start_server EXPERIMENT DATA_DIR [BIN]: sets SRV_PID, SRV_PORT, SRV_LOG (stderr file).

@@ -141,8 +141,11 @@ void net_conn_kill(net_conn *c)
     c->dead = true;
     if (c->opened && n->h.on_close)
         n->h.on_close(c, pass_time(n), n->ud);
-    if (c->opened)
-        n->stats.connections_open--;
+    if (c->opened && !n->home)
+        n->stats.connections_open--; /* a lent one's count is home's, as are its caps */
+    if (c->kept && n->lent_open)
+        n->lent_open[0]--;
+    c->kept = false;
     epoll_ctl(n->ep, EPOLL_CTL_DEL, c->fd, NULL);
     if (c->ssl) {
         SSL_free(c->ssl); /* no close_notify: a dying peer need not wait for one */
@@ -153,18 +156,23 @@ void net_conn_kill(net_conn *c)
     if (c->file.fd >= 0)
         close(c->file.fd);
     c->file.fd = -1;
-    net_listen_closed(n, c);
     if (c->prev)
         c->prev->next = c->next;
     else
         n->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    c->prev = NULL;
+    if (n->home) {
+        net_loops_closed(n, c); /* home frees it once it has heard */
+        return;
+    }
+    net_listen_closed(n, c);
     c->next = n->graveyard; /* events of this pass may still name it */
     n->graveyard = c;
 }
 
-static void conn_free(net_conn *c)
+void net_conn_free(net_conn *c)
 {
     if (c->req)
         net_http_free(c);
@@ -195,6 +203,15 @@ static void queue_close(net_conn *c, uint16_t code, const char *reason)
 }
 
 void net_close(net_conn *c, const char *reason)
+{
+    if (c && c->lent) {
+        net_loops_close(c, reason);
+        return;
+    }
+    net_conn_close_now(c, reason);
+}
+
+void net_conn_close_now(net_conn *c, const char *reason)
 {
     if (!c || c->closing || c->dead)
         return;
@@ -234,13 +251,15 @@ static void violation(net_conn *c, const char *kind, const char *detail)
     c->n->stats.violations++;
     if (c->n->h.on_violation)
         c->n->h.on_violation(c, kind, detail, pass_time(c->n), c->n->ud);
-    if (!c->closing && !c->dead)
-        net_close(c, detail);
+    /* On a worker the handler runs on home, later: home closes it once the handler has
+     * said what it wanted to (an error message goes out before the close). */
+    if (!c->closing && !c->dead && !c->n->home)
+        net_conn_close_now(c, detail);
 }
 
 /* ---- sending --------------------------------------------------------------------------- */
 
-static int enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len)
+int net_conn_enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len)
 {
     if (!c || c->closing || c->dead || c->kind != CONN_WS)
         return -1;
@@ -260,12 +279,21 @@ static int enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len)
     return 0;
 }
 
-int net_send_text(net_conn *c, const char *msg, size_t len) { return enqueue(c, WS_OP_TEXT, msg, len); }
-int net_send_binary(net_conn *c, const void *msg, size_t len) { return enqueue(c, WS_OP_BINARY, msg, len); }
+static int send_message(net_conn *c, uint8_t opcode, const void *data, size_t len)
+{
+    if (c && c->lent)
+        return net_loops_send(c, opcode, data, len);
+    return net_conn_enqueue(c, opcode, data, len);
+}
+
+int net_send_text(net_conn *c, const char *msg, size_t len) { return send_message(c, WS_OP_TEXT, msg, len); }
+int net_send_binary(net_conn *c, const void *msg, size_t len) { return send_message(c, WS_OP_BINARY, msg, len); }
 
 void net_conn_admit(net_conn *c)
 {
-    if (c)
+    if (c && c->lent)
+        net_loops_admit(c);
+    else if (c)
         c->admitted = true;
 }
 
@@ -273,8 +301,9 @@ void net_conn_set_user(net_conn *c, void *user) { c->user = user; }
 void *net_conn_user(const net_conn *c) { return c->user; }
 const char *net_conn_peer(const net_conn *c) { return c->peer_name; }
 uint32_t net_conn_id(const net_conn *c) { return c->id; }
-size_t net_conn_queued(const net_conn *c) { return out_pending(c); }
-net_stats net_get_stats(const net *n) { return n->stats; }
+/* A lent connection's queue is its loop's to know: home sees none. */
+size_t net_conn_queued(const net_conn *c) { return c->lent ? 0 : out_pending(c); }
+net_stats net_get_stats(const net *n) { return net_loops_stats(n); }
 int net_port(const net *n) { return n->port; }
 
 /* ---- receiving ------------------------------------------------------------------------- */
@@ -533,7 +562,9 @@ void net_conn_resume_input(net_conn *c)
 }
 
 /* Reads what the socket has, up to NET_READS_PER_PASS reads: then it waits on the ready
- * list for the next pass, so that one busy client cannot starve the rest. */
+ * list for the next pass, so that one busy client cannot starve the rest. Once an event
+ * said the peer hung up (or reset: c->hup), a short read is not the end of it, since no
+ * second edge will come: it reads on until the socket says so. */
 static void conn_read(net_conn *c)
 {
     net *n = c->n;
@@ -559,7 +590,7 @@ static void conn_read(net_conn *c)
         deliver(c, n->scratch, (size_t)r);
         /* A short read emptied a plain socket (its next bytes raise a new edge); TLS
          * hands out one record at a time, so only EAGAIN says so there. */
-        if (!c->ssl && r < NET_SCRATCH)
+        if (!c->ssl && r < NET_SCRATCH && !c->hup)
             return;
     }
     if (!c->ready && !c->dead) {
@@ -666,6 +697,7 @@ void net_conn_to_ws(net_conn *c)
     c->opened = true;
     if (n->h.on_open)
         n->h.on_open(c, pass_time(n), n->ud);
+    net_loops_upgraded(n, c);
 }
 
 net_conn *net_conn_accepted(net *n, int fd, net_peer *p)
@@ -689,17 +721,48 @@ net_conn *net_conn_accepted(net *n, int fd, net_peer *p)
         }
         SSL_set_accept_state(c->ssl);
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
-    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (net_conn_attach(n, c) != 0) {
         SSL_free(c->ssl);
         free(c);
         return NULL;
     }
+    return c;
+}
+
+int net_conn_attach(net *n, net_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(n->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+        return -1;
+    c->n = n;
+    c->prev = NULL;
     c->next = n->conns;
     if (n->conns)
         n->conns->prev = c;
     n->conns = c;
-    return c;
+    if (out_pending(c)) /* a lent connection's last writes on home came back short */
+        mark_dirty(c);
+    return 0;
+}
+
+void net_conn_detach(net *n, net_conn *c)
+{
+    epoll_ctl(n->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    if (c->ready) { /* its loop reads it next pass instead (net_loops_take) */
+        for (net_conn **p = &n->ready; *p; p = &(*p)->ready_next)
+            if (*p == c) {
+                *p = c->ready_next;
+                break;
+            }
+        c->ready = false;
+    }
 }
 
 static void on_event(net_conn *c, uint32_t events)
@@ -715,6 +778,8 @@ static void on_event(net_conn *c, uint32_t events)
         c->tls_done = true;
         events |= EPOLLIN; /* the handshake's last record may have come with data */
     }
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->hup = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) || c->ssl)
         conn_read(c);
     if (!c->dead && (events & EPOLLOUT) && (c->blocked || c->ssl) && out_pending(c))
@@ -736,7 +801,7 @@ static void hello_timeout(net_conn *c)
                  c->peer_name, reason);
     c->violated = true; /* 1008, and no more input is delivered */
     c->close_code = WS_CLOSE_POLICY;
-    net_close(c, reason);
+    net_conn_close_now(c, reason);
 }
 
 /* SIGHUP (net_reload_tls): new connections get the new certificate; open ones keep theirs. */
@@ -808,6 +873,7 @@ static void tick(net *n)
 /* What net_create made, given back (its failure path and net_destroy's last step). */
 static void net_free(net *n)
 {
+    net_loops_destroy(n);
     net_listen_close(n);
     SSL_CTX_free(n->tls);
     if (n->ep >= 0)
@@ -847,7 +913,7 @@ net *net_create(const net_config *cfg, const net_handlers *h, void *ud)
             goto fail;
         }
     }
-    if (net_listen_open(n) != 0 || net_listen_start(n) != 0)
+    if (net_listen_open(n) != 0 || net_listen_start(n) != 0 || net_loops_create(n) != 0)
         goto fail;
     n->next_tick_ms = clock_mono_ms() + n->cfg.tick_ms;
     return n;
@@ -868,7 +934,7 @@ static void bury(net *n)
     while (n->graveyard) {
         net_conn *c = n->graveyard;
         n->graveyard = c->next;
-        conn_free(c);
+        net_conn_free(c);
     }
 }
 
@@ -886,6 +952,13 @@ static int run_pass(net *n)
         log_error("event loop failed (epoll_wait: %s)", strerror(errno));
         return -1;
     }
+    /* Mail from the other loops first: a worker adopts its connections before their events. */
+    for (int i = 0; i < k; i++)
+        if (evs[i].data.ptr == &n->inbox) {
+            net_loops_take(n);
+            evs[i].data.ptr = NULL;
+            evs[i].events = 0;
+        }
     /* Sockets left with input last pass go first, before new events add to the list. */
     net_conn *again = n->ready;
     n->ready = NULL;
@@ -897,7 +970,8 @@ static int run_pass(net *n)
     }
     for (int i = 0; i < k; i++) {
         if (evs[i].data.ptr == NULL) {
-            net_listen_readable(n);
+            if (evs[i].events)
+                net_listen_readable(n);
             continue;
         }
         net_conn *c = evs[i].data.ptr;
@@ -918,6 +992,7 @@ static int run_pass(net *n)
         n->dirty = c->dirty_next;
         flush(c);
     }
+    net_loops_pass_end(n);
     bury(n);
     n->now_valid = false;
     return 0;
@@ -933,16 +1008,20 @@ static bool output_queued(const net *n)
 
 int net_run(net *n)
 {
-    while (!n->stop)
-        if (run_pass(n) != 0)
-            return -1;
+    int rc = 0;
+    if (!n->home && net_loops_start(n) != 0)
+        return -1;
+    while (!n->stop && rc == 0)
+        rc = run_pass(n);
     /* Stopping: what is queued was promised to someone (an end scene with its code, say).
-     * Let it go out, for at most STOP_FLUSH_MS, before net_destroy closes the sockets. */
+     * Let it go out, for at most STOP_FLUSH_MS, before net_destroy closes the sockets. A
+     * worker does the same for its own when home tells it to stop, after home's. */
     int64_t until = clock_mono_ms() + STOP_FLUSH_MS;
-    while (output_queued(n) && clock_mono_ms() < until)
-        if (run_pass(n) != 0)
-            return -1;
-    return 0;
+    while (rc == 0 && output_queued(n) && clock_mono_ms() < until)
+        rc = run_pass(n);
+    if (!n->home)
+        net_loops_join(n);
+    return rc;
 }
 void net_stop(net *n) { n->stop = 1; }
 void net_reload_tls(net *n) { n->reload_tls = 1; }
@@ -957,6 +1036,7 @@ void net_destroy(net *n)
 {
     if (!n)
         return;
+    net_loops_destroy(n); /* the lent ones first: their on_close runs here too */
     while (n->conns)
         net_conn_kill(n->conns); /* on_close runs for every WebSocket */
     bury(n);

@@ -1,7 +1,10 @@
 /*
  * The network layer: one port serving static files, a little dynamic HTTP and the
- * participants' WebSocket at /ws, all on one thread (net.c says how, docs/DESIGN.md section
- * 14 why it is our own loop).
+ * participants' WebSocket at /ws (net.c says how, docs/DESIGN.md section 14 why it is our
+ * own loop). Every handler runs on the thread that calls net_run; with cfg.loops > 1 the
+ * WebSockets are read and written by that many event loops (loops.c), which the handlers
+ * never see. Every call below but net_stop and net_reload_tls belongs to the net_run
+ * thread (or to before and after net_run).
  *
  * Promises: messages reach on_text/on_binary whole (fragments are joined) and never
  * larger than max_message; a connection that sends too much, too fast, or stops reading
@@ -51,6 +54,11 @@ typedef struct {
      * again, for a renewed certificate, without closing anyone's connection. */
     const char *tls_cert;
     const char *tls_key;
+    /* Event loops, each a thread with its own epoll set (0 or 1: one, this thread's).
+     * Every WebSocket is lent, once upgraded, to one of them in turn, which reads and
+     * writes it from then on; the handlers all run on the loop net_run runs (home), where
+     * the listener and HTTP stay. docs/DESIGN.md section 14. */
+    int loops;
 } net_config;
 
 /* Every handler gets the time of the loop pass it runs in (net stamps it once per pass:
@@ -108,6 +116,7 @@ void *net_conn_user(const net_conn *c);
 /* The participant's address: the TCP peer's, or X-Forwarded-For's behind a trusted proxy. */
 const char *net_conn_peer(const net_conn *c);
 uint32_t net_conn_id(const net_conn *c);
+/* Bytes queued for it; 0 for a connection another loop holds (that loop knows). */
 size_t net_conn_queued(const net_conn *c);
 
 typedef struct {

@@ -7,6 +7,7 @@
 #define COHORT_NET_INTERNAL_H
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -48,6 +49,7 @@ struct net_conn {
     bool tls_done;             /* the handshake is over (or there is no TLS) */
     bool dirty, ready;         /* on those lists */
     bool blocked;              /* the last write came back short: wait for EPOLLOUT */
+    bool hup;                  /* an event said the peer hung up: read to the end */
     bool dead;                 /* closed; freed at the end of the pass */
     bool shut;                 /* our side is shut down after the last bytes */
     bool responding;           /* HTTP: a response is being sent */
@@ -76,7 +78,30 @@ struct net_conn {
     bool opened;               /* on_open was called: on_close will be */
     uint16_t close_code;
     char peer_name[64];
+
+    /* loops.c: home's view of a WebSocket lent to a worker loop. Written and read by the
+     * home thread only; everything above then belongs to the worker. */
+    bool lent;                 /* home's calls on it go to its loop by mail */
+    bool gone;                 /* home has heard of its close: nothing more is posted */
+    int loop;                  /* 1..nworkers: which worker has it */
+    bool kept;                 /* home: upgraded and kept, counted in lent_open[0] */
+    net_conn *lend_next;       /* upgraded this pass: lent at its end (net.lending) */
 };
+
+/* Records one loop posts to another (loops.c), appended to a growing buffer and handed
+ * over whole once per pass. */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} net_mbuf;
+
+/* What other loops post to one loop: taken whole at the start of its next pass. */
+typedef struct {
+    pthread_mutex_t mu;
+    net_mbuf posted;
+    int efd;                   /* eventfd in the receiving loop's epoll set */
+    bool signaled;             /* efd written since the last take: no second write */
+} net_mailbox;
 
 /* A kind of log line an attacker can cause at will (a refusal, a hello timeout, a failed
  * accept): at most one a second. The first of a burst is logged; the rest are counted and
@@ -110,6 +135,23 @@ struct net {
     bool now_valid;
     ratelog hello_log;
     uint8_t *scratch;          /* where reads land (NET_SCRATCH bytes and one more) */
+
+    /* loops.c: the other event loops. Home (the loop net_create returns) has the listener,
+     * HTTP and every handler; each worker reads and writes the WebSockets lent to it. */
+    net *home;                 /* a worker's home; NULL on home itself */
+    net **workers;             /* home: nworkers of them */
+    int nworkers;
+    int index;                 /* 0 on home, 1..nworkers on a worker */
+    pthread_t thread;          /* a worker's */
+    bool started, joined;      /* home: the workers' threads run / have ended */
+    net_mailbox inbox;         /* what the other loops post to this one */
+    net_mbuf taken;            /* the inbox's last take, being worked through */
+    net_conn *held;            /* a worker: closed here, waiting for home to free them */
+    net_mbuf *outbox;          /* home: one per worker; a worker: one, to home */
+    net_conn *lending;         /* home: upgraded this pass, lent at its end */
+    uint32_t *lent_open;       /* home: open connections lent to each loop (index) */
+    unsigned next_loop;        /* home: where the next tie goes */
+    net_stats *worker_stats;   /* home: each worker's counters as its last tick said */
 
     /* listen.c */
     int listen_fd;
@@ -154,6 +196,39 @@ size_t net_http_input(net_conn *c, uint8_t *data, size_t len);
  * next pipelined request, or the close). */
 void net_http_drained(net_conn *c);
 void net_http_free(net_conn *c);
+
+/* net.c, for loops.c: the same calls a handler makes, on the loop that owns c. */
+int net_conn_enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len);
+void net_conn_close_now(net_conn *c, const char *reason);
+void net_conn_free(net_conn *c);
+/* c joins n's epoll set and connection list (a worker adopting a lent connection). */
+int net_conn_attach(net *n, net_conn *c);
+/* c leaves n's epoll set and lists (home lending it), its buffers kept. */
+void net_conn_detach(net *n, net_conn *c);
+
+/* loops.c */
+/* Home: the workers (cfg.loops - 1 of them), created with their mailboxes. 0 or -1. */
+int net_loops_create(net *home);
+/* Home: their threads start / are told to stop and joined. */
+int net_loops_start(net *home);
+void net_loops_join(net *home);
+/* Home: what the workers still hold is closed (on_close for each) and freed. */
+void net_loops_destroy(net *home);
+/* The mailbox's eventfd fired: run what was posted. */
+void net_loops_take(net *n);
+/* The end of a pass, after the writes: home lends what upgraded and posts each worker's
+ * mail; a worker posts home's. */
+void net_loops_pass_end(net *n);
+/* Home, from net_conn_to_ws: lend c at the end of this pass, if there are workers. */
+void net_loops_upgraded(net *home, net_conn *c);
+/* A worker, from net_conn_kill: home hears of the close; c waits for home's word to free. */
+void net_loops_closed(net *worker, net_conn *c);
+/* Home's calls on a lent connection, posted to its loop. */
+int net_loops_send(net_conn *c, uint8_t opcode, const void *data, size_t len);
+void net_loops_close(net_conn *c, const char *reason);
+void net_loops_admit(net_conn *c);
+/* Home: its counters with the workers' added. */
+net_stats net_loops_stats(const net *home);
 
 /* listen.c */
 /* Raises the open-file limit, sizes the caps, binds the port. 0, or -1 with errno set. */
