@@ -145,6 +145,17 @@ build/cohort-tsan: build/tsan/src/main.o $(OBJ_TSAN)
 	$(CC) $(TSAN) $^ -o $@ $(LIBS)
 test-load: build/cohort-tsan
 
+# The network layer's own tests again under ThreadSanitizer: lending, closes and shutdown
+# across three loops (and every test on two), run by test-unit.
+build/tests-tsan/test_net: tests/unit/test_net.c $(OBJ_TSAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(TSAN) -Itests/unit $< $(OBJ_TSAN) -o $@ $(LIBS) -lcmocka
+build/tests/test_net_tsan: Makefile build/tests-tsan/test_net
+	@printf '#!/bin/sh\nTSAN_OPTIONS="exitcode=66 $$TSAN_OPTIONS" exec build/tests-tsan/test_net\n' > $@
+	@chmod +x $@
+UNIT_EXTRA += build/tests/test_net_tsan
+UNIT_EXTRA_RUN += build/tests/test_net_tsan
+
 # The bot swarm (`cohort bots` execs it): its own sources, the wire format, the clock and
 # the envs (bots step the game natively; greedy bots use the envs' scripted policies).
 # tests/load and bench/ run them through build/cohort, never under sanitizers: no

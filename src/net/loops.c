@@ -240,8 +240,9 @@ static void held_remove(net *w, net_conn *c)
     c->prev = c->next = NULL;
 }
 
-/* A lent connection's close, on home: what a single loop's net_conn_kill does there. */
-static void home_closed(net *home, net_conn *c)
+/* Home hears a lent connection's close: what a single loop's net_conn_kill does there
+ * (on_close, the count, the caps). Once only. */
+static void hear_close(net *home, net_conn *c)
 {
     if (c->gone)
         return;
@@ -253,6 +254,14 @@ static void home_closed(net *home, net_conn *c)
     }
     net_listen_closed(home, c);
     home->lent_open[c->loop]--;
+}
+
+/* M_CLOSED: heard, then freed by its worker (or here, once the workers have ended). */
+static void home_closed(net *home, net_conn *c)
+{
+    if (c->gone)
+        return;
+    hear_close(home, c);
     if (home->joined) { /* its worker has ended: nobody else will */
         held_remove(home->workers[c->loop - 1], c);
         net_conn_free(c);
@@ -311,7 +320,6 @@ static void adopt(net *w, net_conn *c)
         /* Out of kernel memory for the epoll entry: closed, as an accept that failed. */
         log_warn("connection %u: could not move it to event loop %d: %s", c->id, w->index,
                  strerror(errno));
-        c->n = w;
         c->next = w->conns;
         if (w->conns)
             w->conns->prev = c;
@@ -349,7 +357,7 @@ static void worker_mail(net *w, const mail_head *h, uint8_t *p)
         net_conn_free(c);
         break;
     case M_STOP:
-        w->stop = 1;
+        atomic_store_explicit(&w->stop, 1, memory_order_relaxed);
         break;
     default:
         break;
@@ -617,14 +625,7 @@ static void close_stranded(net *home, net_conn *c)
         c->fd = -1;
     }
     c->dead = true;
-    c->gone = true;
-    if (c->opened) {
-        if (home->h.on_close)
-            home->h.on_close(c, net_pass_time(home), home->ud);
-        home->stats.connections_open--;
-    }
-    net_listen_closed(home, c);
-    home->lent_open[c->loop]--;
+    hear_close(home, c);
     net_conn_free(c);
 }
 

@@ -133,6 +133,18 @@ static int put_frame(net_conn *c, uint8_t opcode, const void *data, size_t len)
 
 /* ---- closing ------------------------------------------------------------------------- */
 
+/* Off n's list of open sockets. */
+static void unlink_conn(net *n, net_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
 void net_conn_kill(net_conn *c)
 {
     if (c->dead)
@@ -156,13 +168,7 @@ void net_conn_kill(net_conn *c)
     if (c->file.fd >= 0)
         close(c->file.fd);
     c->file.fd = -1;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        n->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = NULL;
+    unlink_conn(n, c);
     if (n->home) {
         net_loops_closed(n, c); /* home frees it once it has heard */
         return;
@@ -734,7 +740,6 @@ int net_conn_attach(net *n, net_conn *c)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(n->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
         return -1;
-    c->n = n;
     c->prev = NULL;
     c->next = n->conns;
     if (n->conns)
@@ -748,13 +753,7 @@ int net_conn_attach(net *n, net_conn *c)
 void net_conn_detach(net *n, net_conn *c)
 {
     epoll_ctl(n->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        n->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
+    unlink_conn(n, c);
     if (c->ready) { /* its loop reads it next pass instead (net_loops_take) */
         for (net_conn **p = &n->ready; *p; p = &(*p)->ready_next)
             if (*p == c) {
@@ -1011,7 +1010,7 @@ int net_run(net *n)
     int rc = 0;
     if (!n->home && net_loops_start(n) != 0)
         return -1;
-    while (!n->stop && rc == 0)
+    while (!atomic_load_explicit(&n->stop, memory_order_relaxed) && rc == 0)
         rc = run_pass(n);
     /* Stopping: what is queued was promised to someone (an end scene with its code, say).
      * Let it go out, for at most STOP_FLUSH_MS, before net_destroy closes the sockets. A
@@ -1023,7 +1022,8 @@ int net_run(net *n)
         net_loops_join(n);
     return rc;
 }
-void net_stop(net *n) { n->stop = 1; }
+/* A lock-free atomic: safe from a signal handler and from another thread alike. */
+void net_stop(net *n) { atomic_store_explicit(&n->stop, 1, memory_order_relaxed); }
 void net_reload_tls(net *n) { n->reload_tls = 1; }
 
 void net_set_http(net *n, net_http_fn fn, void *ud)

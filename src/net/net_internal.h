@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "net.h"
@@ -124,7 +125,7 @@ struct net {
     net_conn *ready;           /* to read more of next pass */
     net_conn *graveyard;       /* closed this pass, freed at its end */
     uint32_t next_id;
-    volatile sig_atomic_t stop;
+    atomic_int stop;           /* net_stop: from a signal handler or another thread */
     volatile sig_atomic_t reload_tls; /* net_reload_tls: read the certificate again */
     SSL_CTX *tls;              /* new connections get this one */
     int64_t next_tick_ms;
@@ -201,7 +202,8 @@ void net_http_free(net_conn *c);
 int net_conn_enqueue(net_conn *c, uint8_t opcode, const void *data, size_t len);
 void net_conn_close_now(net_conn *c, const char *reason);
 void net_conn_free(net_conn *c);
-/* c joins n's epoll set and connection list (a worker adopting a lent connection). */
+/* c joins n's epoll set and connection list (a worker adopting a lent connection); c->n
+ * is already n (home sets it when lending, and reads it after: only home writes it). */
 int net_conn_attach(net *n, net_conn *c);
 /* c leaves n's epoll set and lists (home lending it), its buffers kept. */
 void net_conn_detach(net *n, net_conn *c);
