@@ -84,6 +84,15 @@ build/bench/load: Makefile
 BENCHES += build/bench/load
 BENCH_DEPS += build/bench/load
 
+# Scale-out in simulation: studies on machines of their own (network namespaces) behind
+# one balancer, Caddy and HAProxy (bench/scale, docs/SCALE.md "Past one machine").
+build/bench/scale: Makefile
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash bench/scale/run\n' > $@
+	@chmod +x $@
+BENCHES += build/bench/scale
+BENCH_DEPS += build/bench/scale
+
 # The store's writer: frames per second it sustains, and what a caller pays per call.
 BENCHES += build/bench/bench_store
 BENCH_DEPS += build/bench/bench_store
@@ -255,7 +264,8 @@ demo:
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs to PREFIX/bin, the client and
 # the example experiments to PREFIX/share/cohort, `cohort pilot`'s driver (tools/pilot and
 # tools/harness, and Playwright's playwright-core when scripts/setup --pilot installed it), the systemd unit (deploy/cohort.service,
-# its /usr/local paths set to PREFIX) to UNITDIR. docs/DEPLOY.md uses it; tests/deploy
+# its /usr/local paths set to PREFIX) to UNITDIR, and beside it cohort@.service, one
+# instance per study, made from it by deploy/instance.sed so the two never drift apart. docs/DEPLOY.md uses it; tests/deploy
 # checks it. The client and experiments are replaced whole, each by one rename, so an
 # upgrade leaves no file of the old version behind and no moment with half a client.
 PREFIX  ?= /usr/local
@@ -288,12 +298,16 @@ install: build/cohort build/cohort-bots web
 	sed 's|/usr/local/bin/|$(BINDIR)/|g; s|/usr/local/share/cohort/|$(DATADIR)/|g; s|/usr/local|$(PREFIX)|g' \
 	  deploy/cohort.service > '$(DESTDIR)$(UNITDIR)/cohort.service.new'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/cohort.service.new'
+	sed -f deploy/instance.sed '$(DESTDIR)$(UNITDIR)/cohort.service.new' > '$(DESTDIR)$(UNITDIR)/cohort@.service.new'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/cohort@.service.new'
 	mv '$(DESTDIR)$(UNITDIR)/cohort.service.new' '$(DESTDIR)$(UNITDIR)/cohort.service'
+	mv '$(DESTDIR)$(UNITDIR)/cohort@.service.new' '$(DESTDIR)$(UNITDIR)/cohort@.service'
 
 # Removes what install put there; data (/var/lib/cohort), /etc/cohort and the experiment
 # folder are left alone.
 uninstall:
-	rm -f '$(DESTDIR)$(BINDIR)/cohort' '$(DESTDIR)$(BINDIR)/cohort-bots' '$(DESTDIR)$(UNITDIR)/cohort.service'
+	rm -f '$(DESTDIR)$(BINDIR)/cohort' '$(DESTDIR)$(BINDIR)/cohort-bots' '$(DESTDIR)$(UNITDIR)/cohort.service' \
+	  '$(DESTDIR)$(UNITDIR)/cohort@.service'
 	rm -rf '$(DESTDIR)$(DATADIR)'
 
 bench: all $(BENCH_DEPS)

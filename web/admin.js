@@ -5,7 +5,9 @@ const keyFromHash = (() => {
   const m = location.hash.match(/(?:^#|&)key=([^&]*)/);
   return m ? decodeURIComponent(m[1]) : null;
 })();
-let key = keyFromHash || sessionStorage.getItem('cohort.adminKey') || '';
+// One key per study folder: a proxy may serve several studies under one origin.
+const KEY_NAME = `cohort.adminKey${new URL('./', location.href).pathname}`;
+let key = keyFromHash || sessionStorage.getItem(KEY_NAME) || '';
 const $ = (id) => document.getElementById(id);
 
 function cell(tag, text, cls) {
@@ -53,7 +55,7 @@ function cards(s) {
 
 async function poll() {
   try {
-    const res = await fetch('/api/state', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    const res = await fetch('api/state', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
     if (res.status === 429) {
       $('status').textContent = 'too many wrong keys: wait a moment';
       $('keyform').hidden = false;
@@ -65,7 +67,7 @@ async function poll() {
       return;
     }
     const s = await res.json();
-    sessionStorage.setItem('cohort.adminKey', key);
+    sessionStorage.setItem(KEY_NAME, key);
     $('keyform').hidden = true;
     $('status').textContent = 'live';
     $('status').className = '';
@@ -93,7 +95,7 @@ async function poll() {
 async function pollEpisodes() {
   if (!key) return;
   try {
-    const res = await fetch('/api/episodes', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    const res = await fetch('api/episodes', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
     if (!res.ok) return;
     const { episodes } = await res.json();
     const t = $('episodes');
@@ -133,7 +135,7 @@ $('payments').addEventListener('click', async (e) => {
   e.preventDefault();
   const status = $('payments-status');
   try {
-    const res = await fetch('/api/payments.csv', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
+    const res = await fetch('api/payments.csv', { cache: 'no-store', headers: { Authorization: `Bearer ${key}` } });
     if (!res.ok) { status.textContent = `not available (${res.status})`; return; }
     const text = await res.text();
     const lines = text ? text.trimEnd().split('\n').length : 0;

@@ -30,7 +30,7 @@ window.cohort = status;
 
 const els = { scene: $('scene'), waitroom: $('waitroom'), game: $('game'), overlay: $('overlay') };
 const overlay = new Overlay(els.overlay);
-const identity = new Identity(globalThis.localStorage, pageParams(location.search));
+const identity = new Identity(globalThis.localStorage, pageParams(location.search), new URL('./', location.href).pathname);
 let current = null; // the scene message being shown
 // The quiz attempt the page makes next: 1 + the last quiz_result since the scene arrived.
 // The server grades only that number, so a doubled click is not a second attempt.

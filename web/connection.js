@@ -1,4 +1,5 @@
-// One WebSocket to /ws that comes back by itself. Every (re)connection starts with the
+// One WebSocket to ws beside the page (/ws, or /s/STUDY/ws behind a proxy that serves the
+// study under a path) that comes back by itself. Every (re)connection starts with the
 // hello built by the caller, carrying the stored token, so the server resumes this
 // participant where they were (docs/DESIGN.md section 9: "reconnects with its token").
 
@@ -6,8 +7,14 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 const BACKOFF_MAX_MS = 5000;
 const CONNECT_TIMEOUT_MS = 8000;
 
+// Beside the page, not at the host's root: a proxy may serve each study under a path of
+// its own (docs/DEPLOY.md, "Several studies behind one address").
 export function socketUrl(loc) {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+  const u = new URL('ws', loc.href);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.search = '';
+  u.hash = '';
+  return u.href;
 }
 
 export class Connection {

@@ -37,7 +37,7 @@ const painters = new Map(); // URL of a family's sprites.js -> Promise<painter o
 // (envs/FAMILY/web/sprites.js in the source tree; the build gives every family one).
 // base: the URL prefix of the env files, as for loadEnv. Resolves to null if it cannot be
 // loaded: sprites are then drawn as tinted boxes, and the game stays playable.
-export function loadSprites(name, base = '/envs/') {
+export function loadSprites(name, base = new URL('envs/', import.meta.url).href) {
   const family = String(name).split('/')[0];
   const url = `${base}${family}/sprites.js`;
   if (!painters.has(url)) {

@@ -220,7 +220,8 @@ class Env {
   }
 }
 
-// name: 'family/env'. opts: { base: URL prefix of the .wasm files (default '/envs/') }
+// name: 'family/env'. opts: { base: URL prefix of the .wasm files (default: envs/ beside
+// this module) }
 // or { bytes: Uint8Array/ArrayBuffer of FAMILY.wasm } or { module: WebAssembly.Module }.
 export async function loadEnv(name, opts = {}) {
   const slash = name.indexOf('/');
@@ -230,7 +231,7 @@ export async function loadEnv(name, opts = {}) {
   if (opts.module) module = opts.module;
   else if (opts.bytes) module = await compileBytes(opts.bytes);
   else {
-    let base = opts.base ?? '/envs/';
+    let base = opts.base ?? new URL('envs/', import.meta.url).href;
     if (!base.endsWith('/')) base += '/';
     module = await compileUrl(`${base}${family}.wasm`);
   }

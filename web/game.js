@@ -14,6 +14,7 @@ import { episodeSeed } from './agent.js';
 // During an episode the server sends CONFIRMs every loop pass; this much silence means
 // the socket is dead even if TCP has not noticed, so reconnect (and get a STATE).
 const IDLE_LIMIT_MS = 6000;
+const SITE_ROOT = new URL('./', import.meta.url);
 const MAX_CANVAS_W = 760;
 
 export class Game {
@@ -161,8 +162,10 @@ export class Game {
       runtimes.ort = ort;
     }
     const { ModelAgent } = await import('./agent.js');
+    // The server names files from its own root (/models/...); this page's folder is that
+    // root, also when a proxy serves the study under a path (/s/STUDY/models/...).
     const readFile = async (url) => {
-      const res = await fetch(url);
+      const res = await fetch(new URL(url.replace(/^\/+/, ''), SITE_ROOT));
       if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
       return res.arrayBuffer();
     };

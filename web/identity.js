@@ -4,12 +4,19 @@
 
 import { deviceFacts } from './device.js';
 
-const KEY = {
-  token: 'cohort.token',
-  subject: 'cohort.subject',
-  experiment: 'cohort.experiment',
-  params: 'cohort.params',
-};
+const NAMES = ['token', 'subject', 'experiment', 'params'];
+
+/**
+ * The storage keys for a study served from the folder `scope` (a path ending in '/').
+ * Storage is shared by a whole origin, and a proxy may serve several studies under one
+ * (docs/DEPLOY.md, "Several studies behind one address"): each study's folder keeps its
+ * own identity, so a participant of /s/a/ who opens /s/b/ is not sent in with the other
+ * study's token. The root keeps the plain names.
+ */
+export function storageKeys(scope = '/') {
+  const prefix = scope === '/' ? 'cohort.' : `cohort${scope}`;
+  return Object.fromEntries(NAMES.map((n) => [n, prefix + n]));
+}
 
 /** The page's query parameters as an object of strings (the first of a repeated name wins). */
 export function pageParams(search) {
@@ -44,8 +51,11 @@ export function storedIdentityFits(stored, params) {
 }
 
 export class Identity {
-  constructor(storage, params) {
+  /** scope: the folder the page was served from (storageKeys). */
+  constructor(storage, params, scope = '/') {
     this.store = safeStorage(storage);
+    this.keys = storageKeys(scope);
+    const KEY = this.keys;
     this.params = params;
     let storedParams = null;
     try { storedParams = JSON.parse(this.store.get(KEY.params) ?? 'null'); } catch { /* ignore */ }
@@ -73,6 +83,7 @@ export class Identity {
 
   /** Keep what the server's `welcome` says, for reconnects and reloads. */
   remember({ subject, token, experiment }) {
+    const KEY = this.keys;
     if (typeof subject === 'string') this.subject = subject;
     if (typeof token === 'string') this.token = token;
     if (typeof experiment === 'string') this.experiment = experiment;
@@ -88,7 +99,7 @@ export class Identity {
     this.subject = null;
     this.token = null;
     this.fromStorage = false;
-    for (const k of Object.values(KEY)) this.store.remove(k);
+    for (const k of Object.values(this.keys)) this.store.remove(k);
   }
 }
 

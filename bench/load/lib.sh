@@ -156,6 +156,8 @@ reap() {
   return $rc
 }
 
+# pct T0 T1 SECONDS: CPU ticks between two readings as % of one core.
+pct() { awk -v a="$1" -v b="$2" -v s="$3" -v c="$CLK_TCK" 'BEGIN{printf "%.0f", (b-a)*100/c/s}'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # The event-loop thread of a server is its main thread (tid == pid).
 loop_ticks() { awk '{print $14+$15}' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0; }
@@ -192,3 +194,15 @@ wait_quiet() {
 
 # field NAME FILE: the value of NAME=... on the machine-readable last line of a bots report.
 field() { tail -n 1 "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# wait_for_progress FILE KEY N MAX_S: until the bots' progress line shows KEY=N.
+wait_for_progress() {
+  local file=$1 key=$2 n=$3 max=$4 t=0 v
+  while [ "$t" -lt $((max * 10)) ]; do
+    v=$(tail -n 1 "$file" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$key=//p")
+    [ "${v:-0}" -ge "$n" ] && return 0
+    sleep 0.1
+    t=$((t + 1))
+  done
+  return 1
+}

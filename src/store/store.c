@@ -13,14 +13,17 @@
 #include "../util/clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------
  * Errors and health
@@ -297,6 +300,51 @@ static int make_store_dir(store *s, char *err, size_t errlen)
     return 0;
 }
 
+/* One server per data folder: DATA/EXPERIMENT/cohort.lock, held with flock for as long as
+ * the store is open, with the holder's pid in it for the message. Two servers on one
+ * folder would both hand out subjects, groups and codes from one database; the second is
+ * refused before it touches anything. The kernel drops the lock when the holder exits,
+ * even by SIGKILL, so a crash never leaves a stale lock behind. */
+static int lock_store_dir(store *s, char *err, size_t errlen)
+{
+    char path[sizeof s->dir + 16];
+    snprintf(path, sizeof path, "%s/cohort.lock", s->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, (mode_t)(s->mode & 0666));
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char holder[24] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "%s is in use by another cohort serve%s%s: one server per "
+                              "experiment's data folder (stop the other, or give this one "
+                              "another --data)", s->dir, holder[0] ? ", pid " : "", holder);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(e));
+        close(fd);
+        return -1;
+    }
+    char pid[24];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        /* The pid is only for the message; the lock holds without it. */
+    }
+    s->lock_fd = fd;
+    return 0;
+}
+
+static void unlock_store_dir(store *s)
+{
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* drops the flock */
+    s->lock_fd = -1;
+}
+
 /* Everything but the thread; NULL with err set. */
 static store *store_new(const char *data_dir, const char *experiment, char *err, size_t errlen)
 {
@@ -317,7 +365,8 @@ static store *store_new(const char *data_dir, const char *experiment, char *err,
         free(s);
         return NULL;
     }
-    if (make_store_dir(s, err, errlen) != 0) {
+    s->lock_fd = -1;
+    if (make_store_dir(s, err, errlen) != 0 || lock_store_dir(s, err, errlen) != 0) {
         free(s);
         return NULL;
     }
@@ -336,6 +385,7 @@ static void store_delete(store *s)
     store_job_free(s, s->stop_job);
     store_close_db(s);
     free_sync(s);
+    unlock_store_dir(s);
     free(s);
 }
 
@@ -387,6 +437,7 @@ void store_close(store *s)
     /* Anything submitted after the stop job was refused: the list is empty. */
     store_close_db(s);
     free_sync(s);
+    unlock_store_dir(s);
     free(s);
 }
 

@@ -130,6 +130,7 @@ struct store {
     char dir[4096];
     char experiment[STORE_NAME_MAX + 1];
     unsigned mode;           /* folders; files get mode & 0666 */
+    int lock_fd;             /* cohort.lock, held (flock) while this store is open; -1 */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     pthread_t thread;

@@ -228,6 +228,27 @@ static void test_open_refuses_bad_args(void **state)
     assert_null(store_open(NULL, "x", NULL, 0)); /* no err buffer: still no crash */
 }
 
+/* A second server on the same experiment's data folder is refused, saying who holds it;
+ * another experiment in the same data folder is not; once the first closes, the folder
+ * opens again (the lock goes with the holder). */
+static void test_one_store_per_folder(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "", want[64];
+    assert_null(store_open(f->root, "exp1", err, sizeof err));
+    snprintf(want, sizeof want, "in use by another cohort serve, pid %ld:", (long)getpid());
+    if (!strstr(err, want))
+        fail_msg("expected \"%s\" in: %s", want, err);
+    store *other = store_open(f->root, "exp2", err, sizeof err);
+    if (!other)
+        fail_msg("another experiment beside it: %s", err);
+    store_close(other);
+    store_close(f->s);
+    f->s = store_open(f->root, "exp1", err, sizeof err);
+    if (!f->s)
+        fail_msg("reopened after close: %s", err);
+}
+
 /* Every function tolerates a NULL store (and the optional NULL arguments). */
 static void test_null_store(void **state)
 {
@@ -1649,6 +1670,7 @@ int main(void)
         cmocka_unit_test(test_safe_name),
         cmocka_unit_test(test_open_refuses_bad_args),
         cmocka_unit_test(test_null_store),
+        cmocka_unit_test_setup_teardown(test_one_store_per_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_people_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_episode_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_episode_refuses_unsafe_names, setup, teardown),

@@ -1,7 +1,7 @@
 // Client logic that needs no DOM: identity, keys, text helpers, the reconnecting socket.
 import test, { mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { Identity, pageParams, storedIdentityFits } from '../../web/identity.js';
+import { Identity, pageParams, storageKeys, storedIdentityFits } from '../../web/identity.js';
 import { KeyState } from '../../web/input.js';
 import { controlsText, formatClock, keyLabel, playersHere } from '../../web/format.js';
 import { Connection, socketUrl } from '../../web/connection.js';
@@ -160,9 +160,28 @@ test('connection: silence during play is treated as a dead socket', (t) => {
   conn.stop();
 });
 
-test('socketUrl follows the page scheme', () => {
-  assert.equal(socketUrl({ protocol: 'http:', host: 'h:8000' }), 'ws://h:8000/ws');
-  assert.equal(socketUrl({ protocol: 'https:', host: 'h' }), 'wss://h/ws');
+test('socketUrl follows the page scheme, beside the page, without its query', () => {
+  assert.equal(socketUrl({ href: 'http://h:8000/' }), 'ws://h:8000/ws');
+  assert.equal(socketUrl({ href: 'https://h/?PROLIFIC_PID=abc#top' }), 'wss://h/ws');
+  assert.equal(socketUrl({ href: 'https://h/index.html?x=1' }), 'wss://h/ws');
+  // A study a proxy serves under a path of its own keeps its socket under it.
+  assert.equal(socketUrl({ href: 'https://h/s/pilot-2/?PROLIFIC_PID=abc' }), 'wss://h/s/pilot-2/ws');
+});
+
+test('identity: each study folder on one origin keeps its own, the root the plain names', () => {
+  assert.equal(storageKeys('/').token, 'cohort.token');
+  const storage = new MemoryStorage();
+  const a = new Identity(storage, { PROLIFIC_PID: 'abc' }, '/s/a/');
+  a.remember({ subject: 'abc', token: 'a'.repeat(32), experiment: 'study-a' });
+  assert.equal(storage.getItem('cohort/s/a/token'), 'a'.repeat(32));
+  assert.equal(storage.getItem('cohort.token'), null, 'the root is not touched');
+  // The same participant opening the other study's link starts there afresh...
+  const b = new Identity(storage, { PROLIFIC_PID: 'abc' }, '/s/b/');
+  assert.deepEqual([b.hello().subject, b.hello().token], [null, null]);
+  b.remember({ subject: 'abc', token: 'b'.repeat(32), experiment: 'study-b' });
+  b.forget();
+  // ...and forgetting there leaves the first study's identity for a reload of its tab.
+  assert.equal(new Identity(storage, { PROLIFIC_PID: 'abc' }, '/s/a/').hello().token, 'a'.repeat(32));
 });
 
 test('missingFeatures names what a browser lacks, and nothing in a complete one', async () => {

@@ -45,19 +45,25 @@ export function freePort() {
 }
 
 /**
- * deploy/Caddyfile's site block (the first `NAME {` line to its closing `}`), for a test:
- * the address becomes `address`, `bind` and `tls internal` are added, the upstream
- * 127.0.0.1:8000 becomes `upstream`. Throws if the file no longer has that shape.
+ * A deploy Caddyfile's site block (the first `NAME {` line to its closing `}`), for a test:
+ * the address becomes `address`, `bind` and `tls internal` are added, and each upstream
+ * the file names becomes the test's. `upstreams`: one address for deploy/Caddyfile's
+ * 127.0.0.1:8000, or an object from the file's upstreams to the test's. Throws if the file
+ * no longer has that shape.
  */
-export function testSiteBlock(address, upstream, file = DEPLOY_CADDYFILE) {
+export function testSiteBlock(address, upstreams, file = DEPLOY_CADDYFILE) {
+  const map = typeof upstreams === 'string' ? { '127.0.0.1:8000': upstreams } : upstreams;
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   const start = lines.findIndex((l) => /^[^\s#{][^\s]*\s*\{\s*$/.test(l));
   if (start < 0) throw new Error(`${file}: no site block (a line "DOMAIN {")`);
   const end = lines.findIndex((l, i) => i > start && /^\}\s*$/.test(l));
   if (end < 0) throw new Error(`${file}: the site block from line ${start + 1} is not closed`);
-  const body = lines.slice(start + 1, end).join('\n');
-  if (!body.includes('127.0.0.1:8000')) throw new Error(`${file}: the site block does not proxy to 127.0.0.1:8000`);
-  return [`${address} {`, '\tbind 127.0.0.1', '\ttls internal', body.replaceAll('127.0.0.1:8000', upstream), '}'].join('\n');
+  let body = lines.slice(start + 1, end).join('\n');
+  for (const [from, to] of Object.entries(map)) {
+    if (!body.includes(from)) throw new Error(`${file}: the site block does not proxy to ${from}`);
+    body = body.replaceAll(from, to);
+  }
+  return [`${address} {`, '\tbind 127.0.0.1', '\ttls internal', body, '}'].join('\n');
 }
 
 const live = new Set();
@@ -66,7 +72,9 @@ process.on('exit', () => {
 });
 
 export class Caddy {
-  constructor({ dir } = {}) {
+  /** siteFile: the deploy Caddyfile whose site block is served (default deploy/Caddyfile). */
+  constructor({ dir, siteFile = DEPLOY_CADDYFILE } = {}) {
+    this.siteFile = siteFile;
     this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cohort-caddy-'));
     this.file = path.join(this.dir, 'Caddyfile');
     this.log = '';
@@ -95,7 +103,7 @@ export class Caddy {
       '\t}',
       '}',
       '',
-      testSiteBlock(this.url, upstream),
+      testSiteBlock(this.url, upstream, this.siteFile),
       '',
     ].join('\n');
   }
@@ -109,7 +117,10 @@ export class Caddy {
     };
   }
 
-  /** Start Caddy proxying to `upstream` (default: a closed port), wait for its certificate. */
+  /**
+   * Start Caddy proxying to `upstream` (testSiteBlock's upstreams; default: a closed port),
+   * wait for its certificate.
+   */
   async start({ upstream = '127.0.0.1:9', timeoutMs = 15000 } = {}) {
     this.port = await freePort();
     this.httpPort = await freePort();
@@ -142,19 +153,22 @@ export class Caddy {
     return this;
   }
 
-  /** Point the reverse proxy at `upstream` with `caddy reload`; wait for /healthz through it. */
-  async proxyTo(upstream, { timeoutMs = 10000 } = {}) {
+  /**
+   * Point the reverse proxy at `upstream` (testSiteBlock's upstreams) with `caddy reload`;
+   * wait for `healthPath` through it.
+   */
+  async proxyTo(upstream, { timeoutMs = 10000, healthPath = '/healthz' } = {}) {
     fs.writeFileSync(this.file, this.caddyfile(upstream));
     const r = spawnSync(CADDY, ['reload', '--config', this.file, '--adapter', 'caddyfile', '--address', `127.0.0.1:${this.adminPort}`],
       { cwd: this.dir, env: this.env(), encoding: 'utf8', timeout: timeoutMs });
-    this.log += `\n[caddy reload -> ${upstream}] exit ${r.status}\n${r.stdout ?? ''}${r.stderr ?? ''}`;
+    this.log += `\n[caddy reload -> ${JSON.stringify(upstream)}] exit ${r.status}\n${r.stdout ?? ''}${r.stderr ?? ''}`;
     if (r.status !== 0) throw new Error(`caddy reload exited ${r.status ?? r.signal}:\n${r.stderr}`);
     this.upstream = upstream;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const h = await this.get('/healthz').catch((e) => ({ status: 0, body: e.message }));
+      const h = await this.get(healthPath).catch((e) => ({ status: 0, body: e.message }));
       if (h.status === 200) return h;
-      if (Date.now() > deadline) throw new Error(`${this.url}/healthz through caddy: ${h.status} ${h.body}\n${this.log}`);
+      if (Date.now() > deadline) throw new Error(`${this.url}${healthPath} through caddy: ${h.status} ${h.body}\n${this.log}`);
       await sleep(100);
     }
   }
