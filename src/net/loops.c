@@ -74,16 +74,8 @@ static size_t padded(size_t len) { return (len + 7) & ~(size_t)7; }
 
 static void mbuf_reserve(net_mbuf *b, size_t more)
 {
-    if (b->len + more <= b->cap)
-        return;
-    size_t want = b->cap ? b->cap : 4096;
-    while (want < b->len + more)
-        want *= 2;
-    uint8_t *grown = realloc(b->buf, want);
-    if (!grown)
+    if (!net_buf_grow(&b->buf, &b->cap, b->len + more))
         abort(); /* a lost close or message would leave a participant in limbo: worse */
-    b->buf = grown;
-    b->cap = want;
 }
 
 /* One record: a header, a and b one after the other (b may be NULL), a NUL if asked. */
@@ -606,11 +598,7 @@ void net_loops_join(net *home)
             pthread_join(home->workers[i]->thread, NULL);
     home->joined = true;
     /* What they said last (texts, closes), heard in order: closes free at once now. */
-    pthread_mutex_lock(&home->inbox.mu);
-    bool any = home->inbox.posted.len > 0;
-    pthread_mutex_unlock(&home->inbox.mu);
-    if (any)
-        net_loops_take(home);
+    net_loops_take(home);
 }
 
 /* On home, with the workers ended: a connection a worker still had is closed as

@@ -72,9 +72,8 @@ static void mark_dirty(net_conn *c)
     c->n->dirty = c;
 }
 
-/* *buf holds at least need bytes afterwards (doubling from 1 KiB); false if out of memory.
- * The one growth rule of every per-connection buffer. */
-static bool grow(uint8_t **buf, size_t *cap, size_t need)
+/* The one growth rule of every buffer in net/ (net_internal.h). */
+bool net_buf_grow(uint8_t **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return true;
@@ -99,7 +98,7 @@ static uint8_t *out_reserve(net_conn *c, size_t len)
         c->out_len -= c->out_off;
         c->out_off = 0;
     }
-    if (!grow(&c->out, &c->out_cap, c->out_len + len))
+    if (!net_buf_grow(&c->out, &c->out_cap, c->out_len + len))
         return NULL;
     return c->out + c->out_len;
 }
@@ -428,7 +427,7 @@ static void on_frame(net_conn *c, const ws_frame *f, uint8_t *p, size_t len)
         }
         break;
     }
-    if (!grow(&c->rx, &c->rx_cap, c->rx_len + len + 1)) {
+    if (!net_buf_grow(&c->rx, &c->rx_cap, c->rx_len + len + 1)) {
         violation(c, "message_too_big", "out of memory for message");
         return;
     }
@@ -495,7 +494,7 @@ static bool in_append(net_conn *c, const uint8_t *data, size_t len)
 {
     if (c->in_len + len > in_limit(c))
         return false;
-    if (!grow(&c->in, &c->in_cap, c->in_len + len + 1))
+    if (!net_buf_grow(&c->in, &c->in_cap, c->in_len + len + 1))
         return false;
     memcpy(c->in + c->in_len, data, len);
     c->in_len += len;

@@ -178,7 +178,10 @@ void ratelog_line(ratelog *r, int64_t now_ms, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ratelog_flush(ratelog *r, int64_t now_ms);
 
-/* net.c, for http.c */
+/* net.c, for http.c and loops.c */
+/* *buf holds at least need bytes afterwards (doubling from 1 KiB); false if out of memory.
+ * The one growth rule of every buffer in net/: connections' and the loops' mail. */
+bool net_buf_grow(uint8_t **buf, size_t *cap, size_t need);
 /* Appends bytes to the send buffer (never blocks; the end of the pass writes them).
  * -1 when out of memory. */
 int net_conn_put(net_conn *c, const void *data, size_t len);
