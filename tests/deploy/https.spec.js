@@ -10,23 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { test as e2e, expect } from '../e2e/fixtures.js';
-import { Caddy } from '../e2e/lib/caddy.js';
+import { caddyFixture } from '../e2e/lib/caddy.js';
 import { trustingBrowser } from '../e2e/lib/trust.js';
 import { GameOrchestrator } from '../e2e/lib/orchestrator.js';
 import { sqlite, waitForRows } from '../e2e/lib/exports.js';
 
 const test = e2e.extend({
   // One Caddy for the worker; each test points it at its own cohort (`front`).
-  caddy: [async ({}, use) => {
-    const caddy = new Caddy();
-    try {
-      await caddy.start();
-      await use(caddy);
-    } finally {
-      await caddy.stop();
-      if (!process.env.COHORT_E2E_KEEP) caddy.remove();
-    }
-  }, { scope: 'worker' }],
+  caddy: caddyFixture(),
 
   // The e2e suite's browser, trusting Caddy's local CA.
   browser: [async ({ playwright, launchOptions, caddy }, use) =>

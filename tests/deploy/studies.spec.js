@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test as e2e, expect } from '../e2e/fixtures.js';
-import { Caddy } from '../e2e/lib/caddy.js';
+import { caddyFixture } from '../e2e/lib/caddy.js';
 import { trustingBrowser } from '../e2e/lib/trust.js';
 import { GameOrchestrator } from '../e2e/lib/orchestrator.js';
 import { REPO, Server, experimentPath } from '../e2e/lib/server.js';
@@ -16,16 +16,7 @@ import { waitForRows } from '../e2e/lib/exports.js';
 const STUDIES_CADDYFILE = path.join(REPO, 'deploy/Caddyfile.studies');
 
 const test = e2e.extend({
-  caddy: [async ({}, use) => {
-    const caddy = new Caddy({ siteFile: STUDIES_CADDYFILE });
-    try {
-      await caddy.start({ upstream: { '127.0.0.1:8001': '127.0.0.1:9', '127.0.0.1:8002': '127.0.0.1:9' } });
-      await use(caddy);
-    } finally {
-      await caddy.stop();
-      if (!process.env.COHORT_E2E_KEEP) caddy.remove();
-    }
-  }, { scope: 'worker' }],
+  caddy: caddyFixture({ siteFile: STUDIES_CADDYFILE, upstream: { '127.0.0.1:8001': '127.0.0.1:9', '127.0.0.1:8002': '127.0.0.1:9' } }),
 
   browser: [async ({ playwright, launchOptions, caddy }, use) =>
     trustingBrowser({ playwright, launchOptions, spkis: [caddy.spki()] }, use), { scope: 'worker' }],

@@ -215,3 +215,21 @@ export class Caddy {
 
   remove() { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
+
+/**
+ * A worker-scoped Playwright fixture: one Caddy for the worker serving `siteFile`'s site
+ * block, proxying to `upstream` (testSiteBlock's; default a closed port) until a test
+ * points it elsewhere with proxyTo; stopped and removed (unless COHORT_E2E_KEEP) after.
+ */
+export function caddyFixture({ siteFile, upstream } = {}) {
+  return [async ({}, use) => {
+    const caddy = new Caddy({ siteFile });
+    try {
+      await caddy.start({ upstream });
+      await use(caddy);
+    } finally {
+      await caddy.stop();
+      if (!process.env.COHORT_E2E_KEEP) caddy.remove();
+    }
+  }, { scope: 'worker' }];
+}
