@@ -8,7 +8,7 @@ const BACKOFF_MAX_MS = 5000;
 const CONNECT_TIMEOUT_MS = 8000;
 
 // Beside the page, not at the host's root: a proxy may serve each study under a path of
-// its own (docs/DEPLOY.md, "Several studies behind one address").
+// its own (docs/DEPLOY.md, "Several studies on one machine").
 export function socketUrl(loc) {
   const u = new URL('ws', loc.href);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';

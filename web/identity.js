@@ -9,7 +9,7 @@ const NAMES = ['token', 'subject', 'experiment', 'params'];
 /**
  * The storage keys for a study served from the folder `scope` (a path ending in '/').
  * Storage is shared by a whole origin, and a proxy may serve several studies under one
- * (docs/DEPLOY.md, "Several studies behind one address"): each study's folder keeps its
+ * (docs/DEPLOY.md, "Several studies on one machine"): each study's folder keeps its
  * own identity, so a participant of /s/a/ who opens /s/b/ is not sent in with the other
  * study's token. The root keeps the plain names.
  */
