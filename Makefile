@@ -36,60 +36,48 @@ TESTS   := $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test_*.
 # Env wasm modules, env tests, fuzz and bench targets live with the envs.
 -include envs/envs.mk
 
+# $(call launcher,TARGET,COMMAND): TARGET is a two-line script that runs COMMAND from the
+# top of the tree: what the suite and bench lists below run.
+define launcher
+$(1): Makefile
+	@mkdir -p $$(dir $$@)
+	@printf '#!/bin/sh\nexec $(2)\n' > $$@
+	@chmod +x $$@
+endef
+
 # The browser client's logic (rollback, wire format) under Node's test runner.
-build/tests/web_unit: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec node --test tests/web/\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/tests/web_unit,node --test tests/web/))
 UNIT_EXTRA += build/tests/web_unit $(ENV_WASM)
 UNIT_EXTRA_RUN += build/tests/web_unit
 
 # `make` builds what the README's build line says (make's own database, nothing built).
-build/tests/readme_make: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash tests/make/readme-make.sh\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/tests/readme_make,bash tests/make/readme-make.sh))
 UNIT_EXTRA += build/tests/readme_make
 UNIT_EXTRA_RUN += build/tests/readme_make
 
 # Every fuzzer still builds and passes its seeds; the socket's parsers fuzz a few seconds.
-build/tests/fuzz_smoke: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash tests/fuzz/smoke.sh\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/tests/fuzz_smoke,bash tests/fuzz/smoke.sh))
 UNIT_EXTRA += build/tests/fuzz_smoke
 UNIT_EXTRA_RUN += build/tests/fuzz_smoke
 
 # Netcode as a participant's browser sees it: latency and rollback cost (bench/browser).
-build/bench/browser: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec node bench/browser/bench.mjs\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/bench/browser,node bench/browser/bench.mjs))
 BENCHES += build/bench/browser
 BENCH_DEPS += build/bench/browser
 
 # Trained agents: the cost of one decision in a page and in Node (docs/AGENTS.md).
-build/bench/agents: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec node bench/agents/bench.mjs\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/bench/agents,node bench/agents/bench.mjs))
 BENCHES += build/bench/agents
 BENCH_DEPS += build/bench/agents
 
 # How many participants one server carries: bots against cohort and a bare echo server.
-build/bench/load: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash bench/load/run\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/bench/load,bash bench/load/run))
 BENCHES += build/bench/load
 BENCH_DEPS += build/bench/load
 
 # Scale-out in simulation: studies on machines of their own (network namespaces) behind
 # one balancer, Caddy and HAProxy (bench/scale, docs/SCALE.md "Past one machine").
-build/bench/scale: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash bench/scale/run\n' > $@
-	@chmod +x $@
+$(eval $(call launcher,build/bench/scale,bash bench/scale/run))
 BENCHES += build/bench/scale
 BENCH_DEPS += build/bench/scale
 
@@ -112,10 +100,8 @@ build/bench/bench_restart: bench/restart/bench_restart.c $(OBJ)
 build/bench/export_gen: bench/export/gen.c $(filter build/obj/src/store/% build/obj/src/util/% build/obj/src/proto/names.o build/obj/envs/%,$(OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(OPT) $^ -o $@ $(LIBS)
-build/bench/export: Makefile
-	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash bench/export/run "$$@"\n' > $@
-	@chmod +x $@
+# $$$$@: call and eval each take one $ off, so the script gets "$@" (its arguments).
+$(eval $(call launcher,build/bench/export,bash bench/export/run "$$$$@"))
 BENCHES += build/bench/export
 BENCH_DEPS += build/bench/export build/bench/export_gen
 
