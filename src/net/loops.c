@@ -221,17 +221,6 @@ void net_loops_admit(net_conn *c)
         put(outbox_of(c), c, M_ADMIT, NULL, 0, false);
 }
 
-static void held_remove(net *w, net_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->held = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-}
-
 /* Home hears a lent connection's close: what a single loop's net_conn_kill does there
  * (on_close, the count, the caps). Once only. */
 static void hear_close(net *home, net_conn *c)
@@ -255,7 +244,7 @@ static void home_closed(net *home, net_conn *c)
         return;
     hear_close(home, c);
     if (home->joined) { /* its worker has ended: nobody else will */
-        held_remove(home->workers[c->loop - 1], c);
+        net_conn_list_remove(&home->workers[c->loop - 1]->held, c);
         net_conn_free(c);
     } else {
         put(&home->outbox[c->loop - 1], c, M_FREE, NULL, 0, false);
@@ -312,10 +301,7 @@ static void adopt(net *w, net_conn *c)
         /* Out of kernel memory for the epoll entry: closed, as an accept that failed. */
         log_warn("connection %u: could not move it to event loop %d: %s", c->id, w->index,
                  strerror(errno));
-        c->next = w->conns;
-        if (w->conns)
-            w->conns->prev = c;
-        w->conns = c;
+        net_conn_list_push(&w->conns, c);
         net_conn_kill(c);
         return;
     }
@@ -345,7 +331,7 @@ static void worker_mail(net *w, const mail_head *h, uint8_t *p)
         c->admitted = true;
         break;
     case M_FREE:
-        held_remove(w, c);
+        net_conn_list_remove(&w->held, c);
         net_conn_free(c);
         break;
     case M_STOP:
@@ -358,10 +344,7 @@ static void worker_mail(net *w, const mail_head *h, uint8_t *p)
 
 void net_loops_closed(net *w, net_conn *c)
 {
-    c->next = w->held;
-    if (w->held)
-        w->held->prev = c;
-    w->held = c;
+    net_conn_list_push(&w->held, c);
     put(&w->outbox[0], c, M_CLOSED, NULL, 0, false);
 }
 
@@ -634,7 +617,7 @@ void net_loops_destroy(net *home)
                 if (h.kind == M_ADOPT)
                     close_stranded(home, h.c);
                 else if (h.kind == M_FREE) {
-                    held_remove(w, h.c);
+                    net_conn_list_remove(&w->held, h.c);
                     net_conn_free(h.c);
                 }
             }
@@ -650,7 +633,7 @@ void net_loops_destroy(net *home)
             if (!c->gone) {
                 home_closed(home, c); /* takes it off the list and frees it */
             } else {
-                held_remove(w, c);
+                net_conn_list_remove(&w->held, c);
                 net_conn_free(c);
             }
         }

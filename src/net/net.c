@@ -132,13 +132,23 @@ static int put_frame(net_conn *c, uint8_t opcode, const void *data, size_t len)
 
 /* ---- closing ------------------------------------------------------------------------- */
 
-/* Off n's list of open sockets. */
-static void unlink_conn(net *n, net_conn *c)
+/* The one doubly-linked list of connections (net_internal.h): a loop's open sockets, a
+ * worker's closed ones waiting for home. */
+void net_conn_list_push(net_conn **head, net_conn *c)
+{
+    c->prev = NULL;
+    c->next = *head;
+    if (*head)
+        (*head)->prev = c;
+    *head = c;
+}
+
+void net_conn_list_remove(net_conn **head, net_conn *c)
 {
     if (c->prev)
         c->prev->next = c->next;
     else
-        n->conns = c->next;
+        *head = c->next;
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
@@ -167,7 +177,7 @@ void net_conn_kill(net_conn *c)
     if (c->file.fd >= 0)
         close(c->file.fd);
     c->file.fd = -1;
-    unlink_conn(n, c);
+    net_conn_list_remove(&n->conns, c);
     if (n->home) {
         net_loops_closed(n, c); /* home frees it once it has heard */
         return;
@@ -739,11 +749,7 @@ int net_conn_attach(net *n, net_conn *c)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(n->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
         return -1;
-    c->prev = NULL;
-    c->next = n->conns;
-    if (n->conns)
-        n->conns->prev = c;
-    n->conns = c;
+    net_conn_list_push(&n->conns, c);
     if (out_pending(c)) /* a lent connection's last writes on home came back short */
         mark_dirty(c);
     return 0;
@@ -752,7 +758,7 @@ int net_conn_attach(net *n, net_conn *c)
 void net_conn_detach(net *n, net_conn *c)
 {
     epoll_ctl(n->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    unlink_conn(n, c);
+    net_conn_list_remove(&n->conns, c);
     if (c->ready) { /* its loop reads it next pass instead (net_loops_take) */
         for (net_conn **p = &n->ready; *p; p = &(*p)->ready_next)
             if (*p == c) {

@@ -182,6 +182,10 @@ void ratelog_flush(ratelog *r, int64_t now_ms);
 /* *buf holds at least need bytes afterwards (doubling from 1 KiB); false if out of memory.
  * The one growth rule of every buffer in net/: connections' and the loops' mail. */
 bool net_buf_grow(uint8_t **buf, size_t *cap, size_t need);
+/* The list of connections linked by prev/next (a loop's conns, a worker's held): c goes to
+ * the front, or comes off wherever it is. */
+void net_conn_list_push(net_conn **head, net_conn *c);
+void net_conn_list_remove(net_conn **head, net_conn *c);
 /* Appends bytes to the send buffer (never blocks; the end of the pass writes them).
  * -1 when out of memory. */
 int net_conn_put(net_conn *c, const void *data, size_t len);
