@@ -412,6 +412,7 @@ static int cmd_serve(int argc, char **argv)
         free(x);
         return 1;
     }
+    flow_use_loops(f, n); /* each game on one of the other loops (src/room/games.h) */
     admin_register(adm, n);
     admin_set_data_dir(adm, store_dir(st));
     running = n;
@@ -445,6 +446,7 @@ static int cmd_serve(int argc, char **argv)
         log_info("shutting down: %s", loop == 0 ? "stopped" : "the event loop failed");
     running = NULL;
     running_flow = NULL;
+    flow_loops_ended(f);            /* the rooms the workers ran are home's to cut */
     net_destroy(n);                 /* closes every connection: the stager hears of each */
     flow_free(f, clock_now());      /* saves running episodes as cut */
     store_close(st);                /* drains the writer: everything is on disk */

@@ -38,11 +38,11 @@
  * replies. A person double-clicking gets the one answer they need. */
 #define RESEND_GAP_MS 1000
 
-static void list_push(room_list *l, room *r)
+static void list_push(game_list *l, game *r)
 {
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
-        room **grown = realloc(l->items, (size_t)cap * sizeof(room *));
+        game **grown = realloc(l->items, (size_t)cap * sizeof *grown);
         if (!grown)
             abort();
         l->items = grown;
@@ -51,7 +51,7 @@ static void list_push(room_list *l, room *r)
     l->items[l->n++] = r;
 }
 
-static bool list_remove(room_list *l, room *r)
+static bool list_remove(game_list *l, game *r)
 {
     for (int i = 0; i < l->n; i++)
         if (l->items[i] == r) {
@@ -95,11 +95,11 @@ static void note_session(flow *f, participant *p, const char *event, const char 
 }
 
 /* An event about p; p NULL or not yet recorded: a stranger's, from a small budget. */
-static void note_event(flow *f, participant *p, const char *game, const char *kind,
+static void note_event(flow *f, participant *p, const char *gid, const char *kind,
                        const char *detail, loop_time now)
 {
     if (p && p->recorded) {
-        store_event(f->st, p->subject, game, kind, detail, now.wall_ms);
+        store_event(f->st, p->subject, gid, kind, detail, now.wall_ms);
         return;
     }
     int64_t secs = (now.mono_ms - f->stranger_refill_mono) / 1000;
@@ -111,7 +111,7 @@ static void note_event(flow *f, participant *p, const char *game, const char *ki
     if (f->stranger_budget <= 0)
         return;
     f->stranger_budget--;
-    store_event(f->st, NULL, game, kind, detail, now.wall_ms);
+    store_event(f->st, NULL, gid, kind, detail, now.wall_ms);
 }
 
 /* The participant's first act: everything so far is written in the order it happened.
@@ -471,13 +471,13 @@ static void send_waiting_all(flow *f, int scene, loop_time now)
         send_waiting(f, lobby_at(l, i), now);
 }
 
-void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now)
+void end_wait(flow *f, participant *p, wait_end how, const char *gid, loop_time now)
 {
     /* The bonus counts the wait exactly as its row does (t_end - t_start). */
     if (now.wall_ms > p->wait_start_wall)
         p->bonus_wait_ms += now.wall_ms - p->wait_start_wall;
     store_wait(f->st, p->subject, f->x->scenes[p->scene].id, p->wait_start_wall, now.wall_ms,
-               wait_end_name(how), game);
+               wait_end_name(how), gid);
 }
 
 static void leave_waitroom(flow *f, participant *p, wait_end how, loop_time now)
@@ -506,14 +506,12 @@ static void hook_send_binary(void *peer, const void *buf, size_t len, void *ud)
         f->io->send_binary(p->conn, buf, len);
 }
 
-static void hook_mark_dirty(room *r, void *ud) { list_push(&((flow *)ud)->dirty, r); }
-
-static void hook_queue_event(const room_event *ev, void *ud)
+static void hook_event(const game_event *ev, void *ud)
 {
     event_list *l = &((flow *)ud)->events;
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
-        room_event *grown = realloc(l->items, (size_t)cap * sizeof *grown);
+        game_event *grown = realloc(l->items, (size_t)cap * sizeof *grown);
         if (!grown)
             abort();
         l->items = grown;
@@ -522,11 +520,20 @@ static void hook_queue_event(const room_event *ev, void *ud)
     l->items[l->n++] = *ev;
 }
 
-static const room_hooks ROOM_HOOKS = {
+/* A room on another loop refused their INPUT: as conn_error for one of home's (on_binary). */
+static void hook_input_refused(void *peer, loop_time now, void *ud)
+{
+    flow *f = ud;
+    participant *p = peer;
+    if (p->conn)
+        conn_error(f, p->conn, "bad_input", "input for a frame too far ahead", now);
+}
+
+static const games_hooks GAME_HOOKS = {
     .send_text = hook_send_text,
     .send_binary = hook_send_binary,
-    .mark_dirty = hook_mark_dirty,
-    .queue_event = hook_queue_event,
+    .event = hook_event,
+    .input_refused = hook_input_refused,
 };
 
 static outcome_reason removal_reason(seat_removal why)
@@ -545,29 +552,36 @@ static outcome_reason removal_reason(seat_removal why)
     }
 }
 
-static void handle_room_event(flow *f, const room_event *ev, loop_time now)
+static void handle_game_event(flow *f, const game_event *ev, loop_time now)
 {
-    if (ev->kind == ROOM_SEAT_REMOVED) {
+    if (ev->kind == GAME_EV_SEAT_REMOVED) {
         participant *p = ev->peer;
         p->room = NULL;
-        if (p->state != P_DONE) /* else counted when they were finished (exclude_browser) */
+        if (p->state != P_DONE) /* a seat removed as they ended elsewhere: counted there */
             p->bonus_points += ev->team_points;
         flow_finish(f, p, ev->removal == REMOVAL_DROPPED ? OUTCOME_ABANDONED : OUTCOME_EXCLUDED,
                     removal_reason(ev->removal), now);
         return;
     }
-    store_game_end(f->st, room_id(ev->room), game_end_name(ev->end), now.wall_ms);
-    if (ev->end == GAME_COMPLETED) {
+    if (ev->kind == GAME_EV_FAILED) {
+        log_error("game %s could not start (out of memory)", game_id(ev->game));
+        store_game_end(f->st, game_id(ev->game), game_end_name(GAME_ABANDONED), now.wall_ms);
+    } else {
+        store_game_end(f->st, game_id(ev->game), game_end_name(ev->end), now.wall_ms);
+    }
+    if (ev->kind == GAME_EV_OVER && ev->end == GAME_COMPLETED) {
         participant *seated[ENV_MAX_PLAYERS];
         for (int i = 0; i < ev->npeers; i++)
             seated[i] = ev->peers[i];
-        partners_form(f, room_id(ev->room), seated, ev->npeers, now);
+        partners_form(f, game_id(ev->game), seated, ev->npeers, now);
     }
     for (int i = 0; i < ev->npeers; i++) {
         participant *p = ev->peers[i];
         p->room = NULL;
         p->bonus_points += ev->team_points;
-        if (ev->end == GAME_COMPLETED)
+        if (ev->kind == GAME_EV_FAILED)
+            flow_finish(f, p, OUTCOME_ABANDONED, REASON_SERVER_ERROR, now);
+        else if (ev->end == GAME_COMPLETED)
             next_scene(f, p, now);
         else if (ev->end == GAME_PARTNER_DROPPED)
             flow_finish(f, p, OUTCOME_PARTNER_DROPPED, REASON_PARTNER_DROPPED, now);
@@ -576,8 +590,8 @@ static void handle_room_event(flow *f, const room_event *ev, loop_time now)
         else
             flow_finish(f, p, OUTCOME_ABANDONED, REASON_ABANDONED, now);
     }
-    if (list_remove(&f->rooms, ev->room)) /* once: flow_free may have moved it already */
-        list_push(&f->dead, ev->room);
+    if (list_remove(&f->rooms, ev->game)) /* once: flow_free may have moved it already */
+        list_push(&f->dead, ev->game);
 }
 
 void start_game(flow *f, int scene, participant **group, int n, const char *party_game,
@@ -634,7 +648,11 @@ void start_game(flow *f, int scene, participant **group, int n, const char *part
         p->state = P_PLAYING;
         send_msg(f, p, proto_msg_matched(game_id, p->seat, sc->game.countdown_s * 1000));
     }
-    room *r = room_new(&cfg, &ROOM_HOOKS, f, f->st, now);
+    net_conn *conns[ENV_MAX_PLAYERS] = {0};
+    for (int s = 0; s < sc->game.nseats; s++)
+        if (cfg.peers[s])
+            conns[s] = ((participant *)cfg.peers[s])->conn;
+    game *r = game_start(f->games, &cfg, conns, now);
     if (!r) {
         log_error("out of memory starting game %s", game_id);
         for (int i = 0; i < n; i++)
@@ -645,7 +663,8 @@ void start_game(flow *f, int scene, participant **group, int n, const char *part
         group[i]->room = r;
     list_push(&f->rooms, r);
     f->games_started++;
-    log_info("game %s started (%s, %d seats)", game_id, sc->id, sc->game.nseats);
+    log_info("game %s started (%s, %d seats) on event loop %d", game_id, sc->id, sc->game.nseats,
+             game_loop(r));
 }
 
 void join_waitroom(flow *f, participant *p, loop_time now)
@@ -825,10 +844,11 @@ static void exclude_browser(flow *f, participant *p, const char *missing, loop_t
     if (p->state == P_WAITING)
         leave_waitroom(f, p, WAIT_LEFT, now);
     if (p->state == P_PLAYING && p->room) {
-        /* The room queues the seat's removal; finishing here first makes that a no-op
-         * when it is handled at the end of the pass. */
-        room_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
-        p->bonus_points += room_team_points(p->room);
+        /* The seat's removal, when the room says so (at the end of this pass for a room
+         * on this loop, a moment later for one elsewhere), finishes them as excluded by
+         * their browser, with the points the game had earned up to then. */
+        game_seat_remove(p->room, p->seat, REMOVAL_BROWSER, now);
+        return;
     }
     flow_finish(f, p, OUTCOME_EXCLUDED, REASON_BROWSER, now);
 }
@@ -959,7 +979,7 @@ static void on_hello(flow *f, net_conn *c, client *cl, client_msg *m, loop_time 
     if (p->state == P_WAITING)
         send_waiting(f, p, now);
     if (p->state == P_PLAYING && p->room)
-        room_seat_reconnected(p->room, p->seat, now);
+        game_seat_reconnected(p->room, p->seat, p->conn, now);
 }
 
 static void on_advance(flow *f, participant *p, client_msg *m, loop_time now)
@@ -1051,7 +1071,7 @@ static void on_text(net_conn *c, const char *text, size_t len, loop_time now, vo
         break;
     case MSG_VISIBILITY:
         if (p->state == P_PLAYING && p->room)
-            room_seat_visibility(p->room, p->seat, m.visible, now);
+            game_seat_visibility(p->room, p->seat, m.visible, now);
         break;
     case MSG_COUNT_: /* not a type proto_decode returns */
         break;
@@ -1076,7 +1096,7 @@ static void on_binary(net_conn *c, const uint8_t *buf, size_t len, loop_time now
     }
     if (p->state != P_PLAYING || !p->room)
         return; /* in flight when the game ended: harmless */
-    if (room_on_input(p->room, p->seat, &in, now) != 0)
+    if (game_input(p->room, p->seat, &in, now) != 0)
         conn_error(f, c, "bad_input", "input for a frame too far ahead", now);
 }
 
@@ -1105,7 +1125,7 @@ static void on_close(net_conn *c, loop_time now, void *ud)
         if (p->state == P_WAITING)
             leave_waitroom(f, p, WAIT_DROPPED, now);
         else if (p->state == P_PLAYING && p->room)
-            room_seat_disconnected(p->room, p->seat, now);
+            game_seat_disconnected(p->room, p->seat, now);
     }
     free(cl);
     f->io->set_user(c, NULL);
@@ -1142,8 +1162,8 @@ static void on_rtt(net_conn *c, uint32_t rtt, loop_time now, void *ud)
         if (limit > 0 && p->rtt_ms > (uint32_t)limit) {
             char detail[96];
             snprintf(detail, sizeof detail, "{\"rtt_ms\":%u,\"limit_ms\":%d}", p->rtt_ms, limit);
-            note_event(f, p, room_id(p->room), "excluded_latency", detail, now);
-            room_seat_remove(p->room, p->seat, REMOVAL_LATENCY, now);
+            note_event(f, p, game_id(p->room), "excluded_latency", detail, now);
+            game_seat_remove(p->room, p->seat, REMOVAL_LATENCY, now);
         }
     }
 }
@@ -1222,9 +1242,7 @@ static void on_tick(loop_time now, void *ud)
             if (f->lobbies[s])
                 waiting_changed(f, s);
     }
-    /* Rooms only queue what they have to say, so none leaves this list while we walk it. */
-    for (int i = 0; i < f->rooms.n; i++)
-        room_tick(f->rooms.items[i], now);
+    games_tick(f->games, now);
 }
 
 /* The end of every loop pass: send what was confirmed, act on what rooms said, tell the
@@ -1232,13 +1250,11 @@ static void on_tick(loop_time now, void *ud)
 static void on_pass_end(loop_time now, void *ud)
 {
     flow *f = ud;
-    for (int i = 0; i < f->dirty.n; i++) /* may grow while we walk it */
-        room_flush(f->dirty.items[i], now);
-    f->dirty.n = 0;
+    games_flush(f->games, now);
     /* Handling an event never makes a room queue another (flow only finishes or moves
      * participants here), but walk by index in case a later change does. */
     for (int i = 0; i < f->events.n; i++)
-        handle_room_event(f, &f->events.items[i], now);
+        handle_game_event(f, &f->events.items[i], now);
     f->events.n = 0;
     for (int s = 0; s < f->x->nscenes; s++)
         if (f->waiting_changed[s]) {
@@ -1246,7 +1262,7 @@ static void on_pass_end(loop_time now, void *ud)
             send_waiting_all(f, s, now);
         }
     for (int i = 0; i < f->dead.n; i++)
-        room_free(f->dead.items[i]);
+        game_free(f->dead.items[i]);
     f->dead.n = 0;
     if (f->ending.n > 0)
         show_due_ends(f, now);
@@ -1303,9 +1319,9 @@ void flow_get_stats(flow *f, loop_time now, flow_stats *out)
 void flow_each_game(flow *f, void (*fn)(const flow_game_view *g, void *ctx), void *ctx)
 {
     for (int i = 0; i < f->rooms.n; i++) {
-        room *r = f->rooms.items[i];
-        flow_game_view g = {room_id(r), room_scene(r), room_episode(r), room_frame(r),
-                            room_get_stats(r)};
+        game *r = f->rooms.items[i];
+        flow_game_view g = {game_id(r), game_scene(r), game_episode(r), game_frame(r),
+                            game_stats(r)};
         fn(&g, ctx);
     }
 }
@@ -1354,7 +1370,7 @@ static void view_one(const char *key, void *value, void *ctx)
         .state = state_name(p->state),
         .scene = p->state != P_DONE && p->pos < p->nroute ? x->scenes[p->scene].id : "end",
         .condition = p->condition >= 0 ? x->conditions[p->condition] : "",
-        .game = p->room ? room_id(p->room) : "",
+        .game = p->room ? game_id(p->room) : "",
         .outcome = p->state == P_DONE ? outcome_name(p->outcome) : "",
         .connected = p->conn != NULL,
         .rtt_ms = p->rtt_ms,
@@ -1386,8 +1402,14 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
     f->x = x;
     f->io = io;
     f->st = st;
+    f->games = games_new(st, &GAME_HOOKS, f);
     f->by_subject = map_new();
     f->by_token = map_new();
+    if (!f->games) {
+        snprintf(err, errlen, "out of memory");
+        flow_free(f, now);
+        return NULL;
+    }
     f->started_mono = now.mono_ms;
     f->stranger_budget = STRANGER_BURST;
     f->stranger_refill_mono = now.mono_ms;
@@ -1425,13 +1447,16 @@ flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now,
     return f;
 }
 
+void flow_use_loops(flow *f, net *home) { games_use_loops(f->games, home); }
+void flow_loops_ended(flow *f) { games_loops_ended(f->games); }
+
 void flow_free(flow *f, loop_time now)
 {
     if (!f)
         return;
     /* Rooms still running: cut their episodes so the data on disk is complete. */
     for (int i = 0; i < f->rooms.n; i++) {
-        room_abort(f->rooms.items[i], GAME_SERVER_STOPPED, now);
+        game_abort(f->rooms.items[i], GAME_SERVER_STOPPED, now);
         list_push(&f->dead, f->rooms.items[i]);
     }
     f->rooms.n = 0;
@@ -1444,8 +1469,8 @@ void flow_free(flow *f, loop_time now)
     partners_free(f);
     map_free(f->by_subject);
     map_free(f->by_token);
+    games_free(f->games);
     free(f->rooms.items);
-    free(f->dirty.items);
     free(f->dead.items);
     free(f->events.items);
     free(f->ending.items);

@@ -36,6 +36,11 @@ const flow_io *flow_net_io(void);
  * earlier run's). NULL on failure with err filled (e.g. an unreadable page). */
 flow *flow_new(const experiment *x, store *st, const flow_io *io, loop_time now, char *err,
                size_t errlen);
+/* Games run on home's other event loops from now on (src/room/games.h): call before
+ * net_run. Without it every game runs on the flow's own loop. */
+void flow_use_loops(flow *f, net *home);
+/* net_run has returned: call before net_destroy (games_loops_ended). */
+void flow_loops_ended(flow *f);
 /* Cuts running games short (their partial episodes are saved) and frees everything. */
 void flow_free(flow *f, loop_time now);
 

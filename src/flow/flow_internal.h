@@ -12,7 +12,7 @@
 #include "../lobby/party.h"
 #include "../proto/names.h"
 #include "../proto/proto.h"
-#include "../room/room.h"
+#include "../room/games.h"
 #include "../texts/texts.h"
 #include "../util/map.h"
 #include "../util/rtt.h"
@@ -37,7 +37,7 @@ typedef struct participant {
     uint64_t outcome_ticket;    /* store_outcome's: the end page waits for it to commit */
     pstate state;
     net_conn *conn;             /* NULL while disconnected */
-    room *room;
+    game *room;                 /* the game they play in, wherever it runs */
     int seat;
     int64_t wait_start_mono;
     int64_t wait_start_wall;
@@ -84,12 +84,12 @@ typedef struct {
 } client;
 
 typedef struct {
-    room **items;
+    game **items;
     int n, cap;
-} room_list;
+} game_list;
 
 typedef struct {
-    room_event *items;
+    game_event *items;
     int n, cap;
 } event_list;
 
@@ -111,9 +111,9 @@ struct flow {
     map *by_token;
     lobby *lobbies[CFG_MAX_SCENES];   /* game scenes only */
     char *pages[CFG_MAX_SCENES];      /* page html, read once at start */
-    room_list rooms;                  /* live */
-    room_list dirty;                  /* need room_flush this pass */
-    room_list dead;                   /* over; freed at the end of the pass */
+    games *games;                     /* every room, on whichever loop runs it */
+    game_list rooms;                  /* live */
+    game_list dead;                   /* over; freed at the end of the pass */
     event_list events;                /* what rooms said this pass; handled at its end */
     end_list ending;                  /* end scenes waiting for a durable outcome */
     bool waiting_changed[CFG_MAX_SCENES]; /* send `waiting` to that room's people at pass end */
@@ -185,7 +185,7 @@ void flow_back_to(flow *f, participant *p, int scene_index, loop_time now);
 /* flow.c, for partners.c: send and free; a waits row; the scene's ordinary waiting room;
  * a game for group[0..n) in scene (party: the game whose group it is again, or NULL). */
 void send_msg(flow *f, participant *p, char *text);
-void end_wait(flow *f, participant *p, wait_end how, const char *game, loop_time now);
+void end_wait(flow *f, participant *p, wait_end how, const char *gid, loop_time now);
 void join_waitroom(flow *f, participant *p, loop_time now);
 void start_game(flow *f, int scene, participant **group, int n, const char *party_game,
                 loop_time now);
@@ -196,7 +196,7 @@ void partners_init(flow *f);
 void partners_free(flow *f);
 /* A game of p's scene completed with these people still seated: they are a group now,
  * if a later scene keeps this scene's groups (recorded in participants.party). */
-void partners_form(flow *f, const char *game, participant **seated, int n, loop_time now);
+void partners_form(flow *f, const char *gid, participant **seated, int n, loop_time now);
 /* p pressed Start in their scene: true when the scene keeps groups and p now waits for
  * theirs, plays with it, or went on alone (if_gone); false: the ordinary waiting room. */
 bool partners_start(flow *f, participant *p, loop_time now);

@@ -126,16 +126,16 @@ static void drop_membership(flow *f, participant *p, loop_time now)
     }
 }
 
-void partners_form(flow *f, const char *game, participant **seated, int n, loop_time now)
+void partners_form(flow *f, const char *gid, participant **seated, int n, loop_time now)
 {
     if (!f->parties || n < 1)
         return;
     int scene = f->x->scenes[seated[0]->scene].base; /* groups belong to the base scene */
     if (scene < 0 || scene >= f->x->nscenes || !f->forms_parties[scene])
         return;
-    party *pt = party_new(f->parties, game, scene);
+    party *pt = party_new(f->parties, gid, scene);
     if (!pt) {
-        log_error("out of memory keeping the group of game %s", game);
+        log_error("out of memory keeping the group of game %s", gid);
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -143,7 +143,7 @@ void partners_form(flow *f, const char *game, participant **seated, int n, loop_
         drop_membership(f, p, now);
         party_add(pt, p, p->seat);
         p->party = pt;
-        store_participant_party(f->st, p->subject, game);
+        store_participant_party(f->st, p->subject, gid);
     }
     /* Whoever left the game before it completed is not in the group: it is incomplete,
      * and never plays as it was (docs/EXPERIMENTS.md, "Same partners"). */

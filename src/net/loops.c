@@ -5,8 +5,10 @@
  * the work is split this way (the sockets are most of the cost, and flow, lobby and room
  * stay single-threaded with no lock anywhere in them).
  *
- * A WebSocket is lent at the end of the pass it upgraded in, after its 101 went out, to
- * the loop with the fewest open (home included: it keeps its share). From then on:
+ * A WebSocket starts on home and is lent when the caller says (net_conn_lend: src/room's
+ * games lend a formed group to the loop that will run its game). Home records the move at
+ * once, so what it posts to that loop afterwards arrives after the connection, and lets go
+ * of it at the end of the pass, after its writes. From then on:
  *   - what the worker reads, it hands to home as records (a text, a binary message, a round
  *     trip, a violation, the close), and home runs the handlers on them;
  *   - what home's handlers send, close or admit on it becomes records for the worker,
@@ -16,6 +18,9 @@
  *   - a close seen on the worker goes to home, which runs on_close, gives back the
  *     connection's place under the caps and tells the worker to free it: nothing posted
  *     earlier can then name freed memory.
+ *   - on the worker, binary messages go to the handler the caller bound there
+ *     (net_here_bind: a game's inputs, read and answered on the loop that runs the game);
+ *   - net_call runs the caller's own code on another loop, in order with the records.
  * Records go into a buffer per destination and are handed over once per pass under the
  * receiving loop's mailbox mutex, with one eventfd write: the only lock, taken once per
  * pass and direction, never per message. At steady state the buffers are swapped, not
@@ -53,6 +58,7 @@ typedef enum {
     M_ADMIT,
     M_FREE,        /* home has heard its close: free it */
     M_STOP,        /* flush and end the loop */
+    M_CALL,        /* either way, c = NULL; payload: the net_call_fn, then its argument */
     /* a worker to home */
     M_TEXT,        /* payload: the message and a NUL */
     M_BINARY,
@@ -159,44 +165,109 @@ static bool next_mail(mail_walk *w, mail_head *h, uint8_t **payload)
 
 /* ---- home: lending, and what workers say ------------------------------------------------- */
 
-static net_mbuf *outbox_of(net_conn *c) { return &c->n->home->outbox[c->loop - 1]; }
+/* c->n is home itself until the end of the pass c was lent in. */
+static net_mbuf *outbox_of(net_conn *c)
+{
+    net *home = c->n->home ? c->n->home : c->n;
+    return &home->outbox[c->loop - 1];
+}
 
 void net_loops_upgraded(net *home, net_conn *c)
 {
     if (home->nworkers == 0)
         return;
-    c->lend_next = home->lending;
-    home->lending = c;
+    c->kept = true;
+    home->lent_open[0]++;
 }
 
-/* The loop with the fewest open WebSockets; ties go to each loop in turn, so that short
- * connections spread too. */
-static int least_loaded(net *home)
+/* The loop with the fewest open WebSockets, from `first` on (0: home included, 1: workers
+ * only); ties go to each loop in turn, so that short connections spread too. */
+static int quietest(net *home, int first)
 {
-    int loops = home->nworkers + 1;
-    int first = home->next_loop++ % loops, best = first;
+    int loops = home->nworkers + 1 - first;
+    int start = first + (int)(home->next_loop++ % (unsigned)loops), best = start;
     for (int i = 1; i < loops; i++) {
-        int k = (first + i) % loops;
+        int k = first + (start - first + i) % loops;
         if (home->lent_open[k] < home->lent_open[best])
             best = k;
     }
     return best;
 }
 
-static void lend(net *home, net_conn *c)
+int net_quietest_worker(net *home) { return home->nworkers ? quietest(home, 1) : 0; }
+int net_workers(const net *home) { return home->nworkers; }
+int net_loop_index(const net *n) { return n->index; }
+int net_conn_loop(const net_conn *c) { return c->lent ? c->loop : 0; }
+
+void net_set_loop_hooks(net *home, const net_loop_hooks *hooks, void *ud)
 {
-    int k = least_loaded(home);
-    home->lent_open[k]++;
-    if (k == 0) {
-        c->kept = true;
+    home->loop_hooks = *hooks;
+    home->loop_hooks_ud = ud;
+}
+
+int net_conn_lend(net_conn *c, int loop)
+{
+    net *home = c->n;
+    if (home->home || c->lent || c->kind != CONN_WS || c->dead || c->closing)
+        return -1;
+    if (loop == NET_LOOP_QUIETEST)
+        loop = home->nworkers ? quietest(home, 0) : 0;
+    if (loop == 0)
+        return 0;
+    if (loop < 0 || loop > home->nworkers)
+        return -1;
+    if (c->kept)
+        home->lent_open[0]--;
+    c->kept = false;
+    home->lent_open[loop]++;
+    c->lent = true;
+    c->loop = loop;
+    /* In the worker's mail now, so that what home posts there next comes after it; home
+     * still reads and writes it until this pass ends (net_loops_pass_end). */
+    put(&home->outbox[loop - 1], c, M_ADOPT, NULL, 0, false);
+    c->lend_next = home->lending;
+    home->lending = c;
+    return 0;
+}
+
+/* The end of the pass c was lent in: its writes done, home lets go of it. One that died on
+ * home meanwhile (home ran its on_close) is still named by this pass's mail: its worker
+ * holds it until the M_FREE that follows. */
+static void let_go(net *home, net_conn *c)
+{
+    if (c->dead) {
+        for (net_conn **p = &home->graveyard; *p; p = &(*p)->next)
+            if (*p == c) {
+                *p = c->next;
+                break;
+            }
+        c->next = c->prev = NULL;
+        c->gone = true;
+        home->lent_open[c->loop]--;
+        put(&home->outbox[c->loop - 1], c, M_FREE, NULL, 0, false);
         return;
     }
     net_conn_detach(home, c);
-    net *w = home->workers[k - 1];
-    c->n = w;
-    c->lent = true;
-    c->loop = k;
-    put(&home->outbox[k - 1], c, M_ADOPT, NULL, 0, false);
+    c->n = home->workers[c->loop - 1];
+}
+
+void net_call(net *from, int to, net_call_fn fn, const void *arg, size_t len)
+{
+    net_mbuf *out;
+    if (from->home)
+        out = &from->outbox[0]; /* a worker reaches home only */
+    else if (to >= 1 && to <= from->nworkers)
+        out = &from->outbox[to - 1];
+    else
+        abort(); /* a caller's bug: there is no such loop */
+    put2(out, NULL, M_CALL, &fn, sizeof fn, arg, len, false);
+}
+
+static void run_call(net *n, const uint8_t *p, size_t len)
+{
+    net_call_fn fn;
+    memcpy(&fn, p, sizeof fn);
+    fn(n, p + sizeof fn, len - sizeof fn, net_pass_time(n));
 }
 
 int net_loops_send(net_conn *c, uint8_t opcode, const void *data, size_t len)
@@ -237,6 +308,21 @@ static void hear_close(net *home, net_conn *c)
     home->lent_open[c->loop]--;
 }
 
+/* A closed connection a worker kept for home's word (M_FREE) is freed. */
+static void free_held(net *w, net_conn *c)
+{
+    if (c->on_held)
+        net_conn_list_remove(&w->held, c);
+    c->on_held = false;
+    net_conn_free(c);
+}
+
+static void hold(net *w, net_conn *c)
+{
+    net_conn_list_push(&w->held, c);
+    c->on_held = true;
+}
+
 /* M_CLOSED: heard, then freed by its worker (or here, once the workers have ended). */
 static void home_closed(net *home, net_conn *c)
 {
@@ -244,8 +330,7 @@ static void home_closed(net *home, net_conn *c)
         return;
     hear_close(home, c);
     if (home->joined) { /* its worker has ended: nobody else will */
-        net_conn_list_remove(&home->workers[c->loop - 1]->held, c);
-        net_conn_free(c);
+        free_held(home->workers[c->loop - 1], c);
     } else {
         put(&home->outbox[c->loop - 1], c, M_FREE, NULL, 0, false);
     }
@@ -282,6 +367,9 @@ static void home_mail(net *home, const mail_head *h, uint8_t *p)
     case M_CLOSED:
         home_closed(home, c);
         break;
+    case M_CALL:
+        run_call(home, p, h->len);
+        break;
     case M_STATS: {
         int index;
         memcpy(&index, p, sizeof index);
@@ -297,6 +385,10 @@ static void home_mail(net *home, const mail_head *h, uint8_t *p)
 
 static void adopt(net *w, net_conn *c)
 {
+    if (c->dead) { /* it died on home in the pass it was lent: home's M_FREE follows */
+        hold(w, c);
+        return;
+    }
     if (net_conn_attach(w, c) != 0) {
         /* Out of kernel memory for the epoll entry: closed, as an accept that failed. */
         log_warn("connection %u: could not move it to event loop %d: %s", c->id, w->index,
@@ -331,8 +423,10 @@ static void worker_mail(net *w, const mail_head *h, uint8_t *p)
         c->admitted = true;
         break;
     case M_FREE:
-        net_conn_list_remove(&w->held, c);
-        net_conn_free(c);
+        free_held(w, c);
+        break;
+    case M_CALL:
+        run_call(w, p, h->len);
         break;
     case M_STOP:
         atomic_store_explicit(&w->stop, 1, memory_order_relaxed);
@@ -344,7 +438,8 @@ static void worker_mail(net *w, const mail_head *h, uint8_t *p)
 
 void net_loops_closed(net *w, net_conn *c)
 {
-    net_conn_list_push(&w->held, c);
+    c->bound = NULL;
+    hold(w, c);
     put(&w->outbox[0], c, M_CLOSED, NULL, 0, false);
 }
 
@@ -356,6 +451,8 @@ static void relay_text(net_conn *c, const char *msg, size_t len, loop_time now, 
 
 static void relay_binary(net_conn *c, const uint8_t *msg, size_t len, loop_time now, void *ud)
 {
+    if (c->bound && c->bound(c, msg, len, now, c->bound_ud))
+        return;
     put(&((net *)ud)->outbox[0], c, M_BINARY, msg, len, true);
 }
 
@@ -374,12 +471,37 @@ static void relay_violation(net_conn *c, const char *kind, const char *detail, l
 /* The close itself is posted by net_loops_closed, after the socket is gone. */
 static void relay_close(net_conn *c, loop_time now, void *ud) {}
 
-/* Once a tick: the counters home adds to its own (net_get_stats). */
+/* Once a tick: the caller's tick, and the counters home adds to its own (net_get_stats). */
 static void relay_tick(loop_time now, void *ud)
 {
     net *w = ud;
+    if (w->home->loop_hooks.tick)
+        w->home->loop_hooks.tick(w, now, w->home->loop_hooks_ud);
     put2(&w->outbox[0], NULL, M_STATS, &w->index, sizeof w->index, &w->stats, sizeof w->stats,
          false);
+}
+
+static void relay_pass_end(loop_time now, void *ud)
+{
+    net *w = ud;
+    if (w->home->loop_hooks.pass_end)
+        w->home->loop_hooks.pass_end(w, now, w->home->loop_hooks_ud);
+}
+
+void net_here_bind(net_conn *c, net_bound_fn fn, void *ud)
+{
+    c->bound = fn;
+    c->bound_ud = ud;
+}
+
+int net_here_send_text(net_conn *c, const char *msg, size_t len)
+{
+    return net_conn_enqueue(c, WS_OP_TEXT, msg, len);
+}
+
+int net_here_send_binary(net_conn *c, const void *msg, size_t len)
+{
+    return net_conn_enqueue(c, WS_OP_BINARY, msg, len);
 }
 
 static const net_handlers RELAY = {
@@ -389,6 +511,7 @@ static const net_handlers RELAY = {
     .on_close = relay_close,
     .on_rtt = relay_rtt,
     .on_tick = relay_tick,
+    .on_pass_end = relay_pass_end,
 };
 
 /* ---- every loop ---------------------------------------------------------------------------- */
@@ -424,8 +547,7 @@ void net_loops_pass_end(net *n)
     for (net_conn *c = n->lending, *next; c; c = next) {
         next = c->lend_next;
         c->lend_next = NULL;
-        if (!c->dead && !c->closing)
-            lend(n, c);
+        let_go(n, c);
     }
     n->lending = NULL;
     for (int i = 0; i < n->nworkers; i++)
@@ -614,12 +736,10 @@ void net_loops_destroy(net *home)
             mail_head h;
             uint8_t *p;
             while (next_mail(&walk, &h, &p)) {
-                if (h.kind == M_ADOPT)
+                if (h.kind == M_ADOPT && !h.c->dead)
                     close_stranded(home, h.c);
-                else if (h.kind == M_FREE) {
-                    net_conn_list_remove(&w->held, h.c);
-                    net_conn_free(h.c);
-                }
+                else if (h.kind == M_FREE)
+                    free_held(w, h.c); /* one that died on home as it was lent, too */
             }
             left[j]->len = 0;
         }
@@ -630,12 +750,10 @@ void net_loops_destroy(net *home)
         }
         while (w->held) { /* closed there; home heard of most in net_loops_join's last take */
             net_conn *c = w->held;
-            if (!c->gone) {
+            if (!c->gone)
                 home_closed(home, c); /* takes it off the list and frees it */
-            } else {
-                net_conn_list_remove(&w->held, c);
-                net_conn_free(c);
-            }
+            else
+                free_held(w, c);
         }
         free(home->outbox[i].buf);
         worker_free(w);

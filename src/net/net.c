@@ -710,9 +710,9 @@ void net_conn_to_ws(net_conn *c)
     n->stats.connections_open++;
     n->stats.connections_total++;
     c->opened = true;
+    net_loops_upgraded(n, c); /* counted on home first: on_open may lend it */
     if (n->h.on_open)
         n->h.on_open(c, pass_time(n), n->ud);
-    net_loops_upgraded(n, c);
 }
 
 net_conn *net_conn_accepted(net *n, int fd, net_peer *p)

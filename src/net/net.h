@@ -1,10 +1,11 @@
 /*
  * The network layer: one port serving static files, a little dynamic HTTP and the
  * participants' WebSocket at /ws (net.c says how, docs/DESIGN.md section 14 why it is our
- * own loop). Every handler runs on the thread that calls net_run; with cfg.loops > 1 the
- * WebSockets are read and written by that many event loops (loops.c), which the handlers
- * never see. Every call below but net_stop and net_reload_tls belongs to the net_run
- * thread (or to before and after net_run).
+ * own loop). Every handler runs on the thread that calls net_run (home); with cfg.loops > 1
+ * the WebSockets lent to the other event loops (loops.c) are read and written there, which
+ * the handlers never see. Every call below but net_stop and net_reload_tls belongs to the
+ * net_run thread (or to before and after net_run), except those the section "several
+ * event loops" gives to a worker.
  *
  * Promises: messages reach on_text/on_binary whole (fragments are joined) and never
  * larger than max_message; a connection that sends too much, too fast, or stops reading
@@ -55,9 +56,9 @@ typedef struct {
     const char *tls_cert;
     const char *tls_key;
     /* Event loops, each a thread with its own epoll set (0 or 1: one, this thread's).
-     * Every WebSocket is lent, once upgraded, to one of them in turn, which reads and
-     * writes it from then on; the handlers all run on the loop net_run runs (home), where
-     * the listener and HTTP stay. docs/DESIGN.md section 14. */
+     * A WebSocket starts on the loop net_run runs (home), where the listener, HTTP and the
+     * handlers are; the caller lends it to another loop (net_conn_lend), which reads and
+     * writes it from then on. docs/DESIGN.md section 14. */
     int loops;
 } net_config;
 
@@ -118,6 +119,49 @@ const char *net_conn_peer(const net_conn *c);
 uint32_t net_conn_id(const net_conn *c);
 /* Bytes queued for it; 0 for a connection another loop holds (that loop knows). */
 size_t net_conn_queued(const net_conn *c);
+
+/* ---- several event loops (cfg.loops > 1) ------------------------------------------------
+ * Home is loop 0, the workers 1..net_workers(home). What runs on a worker is the caller's
+ * own code, handed over with net_call and net_set_loop_hooks: it may use only the net_here_
+ * calls on the connections that loop has, and net_call to reach home. */
+
+/* Which loop n is: 0 on home. */
+int net_loop_index(const net *n);
+/* How many workers home has (0: one loop). */
+int net_workers(const net *home);
+/* The worker with the fewest WebSockets (ties go to each in turn); 0 when there is none. */
+int net_quietest_worker(net *home);
+/* Home's view: the loop that has c (0: home). */
+int net_conn_loop(const net_conn *c);
+/* Home: c, a WebSocket on home, goes to worker `loop` (NET_LOOP_QUIETEST: the loop, home
+ * included, with the fewest; it may stay). Everything home sends or posts to that loop
+ * after this call reaches it after c does; home may still hear what c sent before the
+ * move. -1 (and c stays) if c is closing, is not home's, or loop is not a worker. */
+enum { NET_LOOP_QUIETEST = -1 };
+int net_conn_lend(net_conn *c, int loop);
+
+/* Runs fn(loop, copy of arg, len, that loop's pass time) on loop `to` at the start of its
+ * next pass, in order with everything else `from` posted there: from home to a worker, or
+ * from a worker to home (to = 0). arg is copied (up to 64 kB); fn must not keep it. */
+typedef void (*net_call_fn)(net *loop, const void *arg, size_t len, loop_time now);
+void net_call(net *from, int to, net_call_fn fn, const void *arg, size_t len);
+
+/* What runs on every worker besides its sockets (set on home before net_run): tick at
+ * cfg.tick_ms, pass_end after each pass's mail and reads, before its writes. */
+typedef struct {
+    void (*tick)(net *loop, loop_time now, void *ud);
+    void (*pass_end)(net *loop, loop_time now, void *ud);
+} net_loop_hooks;
+void net_set_loop_hooks(net *home, const net_loop_hooks *hooks, void *ud);
+
+/* On the loop that has c (a worker): its binary messages go to fn there first, and to
+ * home's on_binary only when fn returns false (NULL: all to home again). */
+typedef bool (*net_bound_fn)(net_conn *c, const uint8_t *msg, size_t len, loop_time now,
+                             void *ud);
+void net_here_bind(net_conn *c, net_bound_fn fn, void *ud);
+/* net_send_text and net_send_binary, for code running on the loop that has c. */
+int net_here_send_text(net_conn *c, const char *msg, size_t len);
+int net_here_send_binary(net_conn *c, const void *msg, size_t len);
 
 typedef struct {
     uint64_t connections_open, connections_total, messages_in, messages_out, bytes_in,

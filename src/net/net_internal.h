@@ -85,8 +85,13 @@ struct net_conn {
     bool lent;                 /* home's calls on it go to its loop by mail */
     bool gone;                 /* home has heard of its close: nothing more is posted */
     int loop;                  /* 1..nworkers: which worker has it */
-    bool kept;                 /* home: upgraded and kept, counted in lent_open[0] */
-    net_conn *lend_next;       /* upgraded this pass: lent at its end (net.lending) */
+    bool kept;                 /* home: a WebSocket on home, counted in lent_open[0] */
+    net_conn *lend_next;       /* lent this pass: home lets go of it at its end (net.lending) */
+    /* The loop that has it: net_here_bind's handler, and whether it waits on that loop's
+     * held list for home's M_FREE. */
+    net_bound_fn bound;
+    void *bound_ud;
+    bool on_held;
 };
 
 /* Records one loop posts to another (loops.c), appended to a growing buffer and handed
@@ -152,6 +157,8 @@ struct net {
     net_conn *lending;         /* home: upgraded this pass, lent at its end */
     uint32_t *lent_open;       /* home: open connections lent to each loop (index) */
     unsigned next_loop;        /* home: where the next tie goes */
+    net_loop_hooks loop_hooks; /* home: what the workers run besides their sockets */
+    void *loop_hooks_ud;
     net_stats *worker_stats;   /* home: each worker's counters as its last tick said */
 
     /* listen.c */
@@ -225,10 +232,10 @@ void net_loops_join(net *home);
 void net_loops_destroy(net *home);
 /* The mailbox's eventfd fired: run what was posted. */
 void net_loops_take(net *n);
-/* The end of a pass, after the writes: home lends what upgraded and posts each worker's
- * mail; a worker posts home's. */
+/* The end of a pass, after the writes: home lets go of what it lent and posts each
+ * worker's mail; a worker posts home's. */
 void net_loops_pass_end(net *n);
-/* Home, from net_conn_to_ws: lend c at the end of this pass, if there are workers. */
+/* Home, from net_conn_to_ws: c is a WebSocket on home (counted for the quietest loop). */
 void net_loops_upgraded(net *home, net_conn *c);
 /* A worker, from net_conn_kill: home hears of the close; c waits for home's word to free. */
 void net_loops_closed(net *worker, net_conn *c);
