@@ -1,8 +1,9 @@
 /*
  * The participant state machine: page -> (waiting -> playing) -> ... -> done. Every
- * message a participant's connection brings arrives here; rooms and lobbies never see a
- * socket. What a room has to say (a seat left, a game is over) is queued and handled at
- * the end of the loop pass, never inside a room call.
+ * message a participant's connection brings arrives here, except the INPUTs of a game a
+ * worker loop runs (src/room/games.h: that loop reads and answers them); lobbies never see
+ * a socket. What a game has to say (a seat left, a game is over) is queued and handled at
+ * the end of the loop pass, never inside a game call.
  */
 #include "flow.h"
 
