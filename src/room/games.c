@@ -57,6 +57,7 @@ struct game {
     /* the room's loop */
     room *room;
     net_conn *conns[ENV_MAX_PLAYERS];
+    bool refused[ENV_MAX_PLAYERS]; /* its connection's INPUT was refused: it is being cut off */
     seat_ref seats[ENV_MAX_PLAYERS];
     bool over;           /* the room said GAME_OVER: it is freed at the end of the pass */
 };
@@ -236,8 +237,12 @@ static bool loop_input(net_conn *c, const uint8_t *buf, size_t len, loop_time no
     input_msg in;
     if (proto_decode_input(buf, len, &in) != 0)
         return false;
-    if (g->room && !g->over && room_on_input(g->room, ref->seat, &in, now) != 0)
+    if (g->refused[ref->seat]) /* home is closing it: one refusal is enough */
+        return true;
+    if (g->room && !g->over && room_on_input(g->room, ref->seat, &in, now) != 0) {
+        g->refused[ref->seat] = true;
         refuse(g, ref->seat);
+    }
     return true;
 }
 
@@ -246,6 +251,7 @@ static void bind_seat(game *g, int s, net_conn *c)
     if (g->conns[s] && g->conns[s] != c)
         net_here_bind(g->conns[s], NULL, NULL);
     g->conns[s] = c;
+    g->refused[s] = false;
     if (c)
         net_here_bind(c, loop_input, &g->seats[s]);
 }
