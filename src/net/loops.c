@@ -180,21 +180,21 @@ void net_loops_upgraded(net *home, net_conn *c)
     home->lent_open[0]++;
 }
 
-/* The loop with the fewest open WebSockets, from `first` on (0: home included, 1: workers
- * only); ties go to each loop in turn, so that short connections spread too. */
-static int quietest(net *home, int first)
+/* The loop with the fewest open WebSockets, home included; ties go to each loop in turn,
+ * so that short connections spread too. */
+static int quietest(net *home)
 {
-    int loops = home->nworkers + 1 - first;
-    int start = first + (int)(home->next_loop++ % (unsigned)loops), best = start;
+    int loops = home->nworkers + 1;
+    int first = (int)(home->next_loop++ % (unsigned)loops), best = first;
     for (int i = 1; i < loops; i++) {
-        int k = first + (start - first + i) % loops;
+        int k = (first + i) % loops;
         if (home->lent_open[k] < home->lent_open[best])
             best = k;
     }
     return best;
 }
 
-int net_quietest_worker(net *home) { return home->nworkers ? quietest(home, 1) : 0; }
+int net_quietest_loop(net *home) { return home->nworkers ? quietest(home) : 0; }
 int net_workers(const net *home) { return home->nworkers; }
 int net_loop_index(const net *n) { return n->index; }
 int net_conn_loop(const net_conn *c) { return c->lent ? c->loop : 0; }
@@ -211,7 +211,7 @@ int net_conn_lend(net_conn *c, int loop)
     if (home->home || c->lent || c->kind != CONN_WS || c->dead || c->closing)
         return -1;
     if (loop == NET_LOOP_QUIETEST)
-        loop = home->nworkers ? quietest(home, 0) : 0;
+        loop = net_quietest_loop(home);
     if (loop == 0)
         return 0;
     if (loop < 0 || loop > home->nworkers)

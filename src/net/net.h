@@ -129,8 +129,8 @@ size_t net_conn_queued(const net_conn *c);
 int net_loop_index(const net *n);
 /* How many workers home has (0: one loop). */
 int net_workers(const net *home);
-/* The worker with the fewest WebSockets (ties go to each in turn); 0 when there is none. */
-int net_quietest_worker(net *home);
+/* The loop, home included, with the fewest WebSockets (ties go to each in turn). */
+int net_quietest_loop(net *home);
 /* Home's view: the loop that has c (0: home). */
 int net_conn_loop(const net_conn *c);
 /* Home: c, a WebSocket on home, goes to worker `loop` (NET_LOOP_QUIETEST: the loop, home

@@ -495,8 +495,10 @@ void games_free(games *gs)
     free(gs);
 }
 
-/* The worker for a group: the one that has some of them already, if only one does; the
- * quietest if none does; -1 if several do (the game then runs on home). */
+/* The loop for a group: the worker that has some of them already, if only one does; the
+ * quietest loop if none does (home included: its count is everyone between games as well
+ * as its own games' players, so it takes fewer games while many are arriving); -1 if
+ * several workers do (the game then runs on home). */
 static int place(games *gs, net_conn *const conns[ENV_MAX_PLAYERS], int nseats)
 {
     if (!gs->home)
@@ -509,7 +511,7 @@ static int place(games *gs, net_conn *const conns[ENV_MAX_PLAYERS], int nseats)
         if (k != 0)
             at = k;
     }
-    return at ? at : net_quietest_worker(gs->home);
+    return at ? at : net_quietest_loop(gs->home);
 }
 
 game *game_start(games *gs, const room_config *cfg, net_conn *const conns[ENV_MAX_PLAYERS],

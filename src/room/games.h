@@ -5,9 +5,11 @@
  * runs is this module's business:
  *   - With one event loop (or no net at all, as in the unit tests) every room runs on the
  *     caller's loop, and its messages go out through the caller's hooks.
- *   - With workers (games_use_loops), a formed group whose connections are on home, or all
- *     on one worker, is lent to one worker, which runs the room there: the inputs are
- *     read, confirmed, recorded and answered on that loop, and home never sees them. What
+ *   - With workers (games_use_loops), a formed group whose connections are on home goes to
+ *     the quietest loop (home included), and one with some already on a worker goes to
+ *     that worker. On a worker its connections are lent there and the room runs there: the
+ *     inputs are read, confirmed, recorded and answered on that loop, and home never sees
+ *     them. What
  *     flow says to the room (a seat dropped, came back, was removed) is mail to that loop;
  *     what the room says (a seat removed, the game over) is mail to home, handed to the
  *     owner's event hook as a local room's would be. Home keeps a copy of what the admin
