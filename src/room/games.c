@@ -356,9 +356,11 @@ static void call_free(net *loop, const void *arg, size_t len, loop_time now)
     free_game(m.g);
 }
 
-/* To the room's loop; true when the room runs on the caller's loop instead (or the
- * workers have ended, and it is the caller's to touch). */
-static bool here(const game *g) { return g->loop == 0 || g->gs->ended; }
+/* Where an owner's call goes: by mail to a worker's room while the workers run; else to
+ * the room on the owner's loop (own_room), or nowhere for a worker's room once the
+ * workers have ended (the server is stopping: game_abort cuts it). */
+static bool by_mail(const game *g) { return g->loop != 0 && !g->gs->ended; }
+static room *own_room(const game *g) { return g->loop == 0 ? g->room : NULL; }
 
 static void post(game *g, net_call_fn fn, const game_call *m)
 {
@@ -557,8 +559,8 @@ game *game_start(games *gs, const room_config *cfg, net_conn *const conns[ENV_MA
 
 int game_input(game *g, int seat, const input_msg *in, loop_time now)
 {
-    if (here(g))
-        return g->room ? room_on_input(g->room, seat, in, now) : 0;
+    if (!by_mail(g))
+        return own_room(g) ? room_on_input(own_room(g), seat, in, now) : 0;
     game_call m = {.g = g, .seat = seat, .in = *in};
     post(g, call_input, &m);
     return 0;
@@ -566,10 +568,10 @@ int game_input(game *g, int seat, const input_msg *in, loop_time now)
 
 void game_seat_disconnected(game *g, int seat, loop_time now)
 {
-    if (here(g)) {
-        if (g->loop == 0 && g->room)
-            room_seat_disconnected(g->room, seat, now);
-        return; /* the workers have ended: the server is stopping */
+    if (!by_mail(g)) {
+        if (own_room(g))
+            room_seat_disconnected(own_room(g), seat, now);
+        return;
     }
     game_call m = {.g = g, .seat = seat};
     post(g, call_disconnected, &m);
@@ -577,9 +579,9 @@ void game_seat_disconnected(game *g, int seat, loop_time now)
 
 void game_seat_reconnected(game *g, int seat, net_conn *c, loop_time now)
 {
-    if (here(g)) {
-        if (g->loop == 0 && g->room)
-            room_seat_reconnected(g->room, seat, now);
+    if (!by_mail(g)) {
+        if (own_room(g))
+            room_seat_reconnected(own_room(g), seat, now);
         return;
     }
     if (c && net_conn_loop(c) != g->loop && net_conn_lend(c, g->loop) != 0) {
@@ -595,9 +597,9 @@ void game_seat_reconnected(game *g, int seat, net_conn *c, loop_time now)
 
 void game_seat_visibility(game *g, int seat, bool visible, loop_time now)
 {
-    if (here(g)) {
-        if (g->loop == 0 && g->room)
-            room_seat_visibility(g->room, seat, visible, now);
+    if (!by_mail(g)) {
+        if (own_room(g))
+            room_seat_visibility(own_room(g), seat, visible, now);
         return;
     }
     game_call m = {.g = g, .seat = seat, .arg = visible};
@@ -606,9 +608,9 @@ void game_seat_visibility(game *g, int seat, bool visible, loop_time now)
 
 void game_seat_remove(game *g, int seat, seat_removal why, loop_time now)
 {
-    if (here(g)) {
-        if (g->loop == 0 && g->room)
-            room_seat_remove(g->room, seat, why, now);
+    if (!by_mail(g)) {
+        if (own_room(g))
+            room_seat_remove(own_room(g), seat, why, now);
         return;
     }
     game_call m = {.g = g, .seat = seat, .arg = (int)why};
@@ -617,7 +619,7 @@ void game_seat_remove(game *g, int seat, seat_removal why, loop_time now)
 
 void game_abort(game *g, game_end why, loop_time now)
 {
-    if (g->room && !g->over && here(g))
+    if (g->room && !g->over && !by_mail(g)) /* a worker's too, once the workers have ended */
         room_abort(g->room, why, now);
 }
 
@@ -626,7 +628,7 @@ void game_free(game *g)
     if (!g || g->freed)
         return;
     g->freed = true;
-    if (g->loop != 0 && !g->gs->ended) {
+    if (by_mail(g)) {
         game_call m = {.g = g};
         post(g, call_free, &m); /* its loop frees it: nothing of it is touched here again */
         return;
